@@ -1,0 +1,48 @@
+"""The one way to write the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from .models import AuditEntry
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    # Behind the production proxy, REMOTE_ADDR is set by gunicorn from the trusted proxy config.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    dealer: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    count: int = 1,
+    request: HttpRequest | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or str(obj.pk)
+    dealer_id = getattr(dealer, "pk", dealer)
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor,
+        actor_label=(actor.get_username() if actor is not None else ""),
+        dealer_id=dealer_id,
+        object_type=object_type,
+        object_id=str(object_id),
+        count=count,
+        ip=client_ip(request),
+        detail=detail or {},
+    )

@@ -1,0 +1,326 @@
+"""Settings, all from the environment, with safe production defaults.
+
+DATABASE_URL      owner connection (migrations, seeding). Unset: embedded PostgreSQL in var/pg.
+DATABASE_APP_URL  runtime connection (web, workers, tests) as a role that RLS applies to.
+                  Unset: DATABASE_URL with the user replaced by DMS_APP_DB_USER (default dms_app).
+REDIS_URL         Celery broker/result backend and cache. Unset: kombu filesystem transport in var/.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+TESTING = env_bool("DMS_TESTING", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and not TESTING:
+        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "insecure-dev-key-only-for-debug-and-tests"  # noqa: S105 - never used in production
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    # third party
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_filters",
+    "django_tables2",
+    "django_htmx",
+    "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
+    "phonenumber_field",
+    "health_check",
+    # project
+    "dms.accounts",
+    "dms.tenancy",
+    "dms.audit",
+    "dms.security",
+    "dealers",
+    "leads",
+    "sales",
+    "service",
+    "inventory",
+    "bulletins",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "dms.security.middleware.SessionLifetimeMiddleware",
+    "dms.security.middleware.SecurityPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "dms.tenancy.middleware.TenantMiddleware",
+    # AxesMiddleware last, as django-axes documents.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "dms.urls"
+WSGI_APPLICATION = "dms.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "dms.tenancy.context_processors.tenancy",
+            ],
+        },
+    }
+]
+
+# --- database: owner for schema work, restricted role at runtime -------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL:
+    from dms.devdb import embedded_database_url
+
+    DATABASE_URL = embedded_database_url()
+OWNER_DATABASE = dj_database_url.parse(DATABASE_URL)
+APP_DB_USER = os.environ.get("DMS_APP_DB_USER", "dms_app")
+APP_DB_PASSWORD = os.environ.get("DMS_APP_DB_PASSWORD", "")
+if os.environ.get("DATABASE_APP_URL"):
+    APP_DATABASE = dj_database_url.parse(os.environ["DATABASE_APP_URL"])
+else:
+    APP_DATABASE = {**OWNER_DATABASE, "USER": APP_DB_USER, "PASSWORD": APP_DB_PASSWORD}
+DB_AS_OWNER = env_bool("DMS_DB_AS_OWNER", False)
+_default_db: dict[str, Any] = dict(OWNER_DATABASE if DB_AS_OWNER else APP_DATABASE)
+# Project backend: PostgreSQL plus the tenant scope in every transaction (dms/tenancy/db.py).
+_default_db["ENGINE"] = "dms.tenancy.backend"
+_default_db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+_default_db["CONN_HEALTH_CHECKS"] = True
+# Every request runs in one transaction: the tenant's SET LOCAL lives exactly as long as it.
+_default_db["ATOMIC_REQUESTS"] = True
+_default_db["TEST"] = {"NAME": os.environ.get("DMS_TEST_DB_NAME", "test_dms")}
+DATABASES = {"default": _default_db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache, celery -------------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(BASE_DIR / "var" / "cache"),
+        }
+    }
+    # No Redis: kombu's filesystem transport in var/celery, so background jobs still run.
+    _queue_dir = BASE_DIR / "var" / "celery" / "queue"
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(BASE_DIR / "var" / "celery" / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = "file://" + str(BASE_DIR / "var" / "celery" / "results")
+    for _folder in ("queue", "processed", "results"):
+        (BASE_DIR / "var" / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+# --- auth and security ---------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first, as django-axes requires
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Hashing speed is not under test; Argon2 stays first in production.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: S303
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "dms.security.validators.PasswordHistoryValidator", "OPTIONS": {"history": 5}},
+]
+LOGIN_URL = "two_factor:login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "two_factor:login"
+
+# Lockout: N failures per account lock that account; per-IP throttling is a separate, higher
+# limit so that one attacker cannot lock out a whole showroom by guessing usernames from one IP,
+# and a locked account can still be unlocked by an admin or two colleagues (dual control).
+AXES_FAILURE_LIMIT = env_int("DMS_LOCKOUT_FAILURES", 5)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = None  # locked until unlocked by people, not by waiting
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dms.security.views.lockout_response"
+AXES_USERNAME_FORM_FIELD = "auth-username"
+AXES_ENABLED = env_bool("DMS_AXES_ENABLED", True)
+# Per-IP limits are our own throttle (dms.security), deliberately higher than the per-account
+# limit: a showroom shares one IP, and locking it would let one person lock out colleagues.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+DMS_IP_THROTTLE_FAILURES = env_int("DMS_IP_THROTTLE_FAILURES", 30)
+DMS_IP_THROTTLE_WINDOW_SECONDS = env_int("DMS_IP_THROTTLE_WINDOW_SECONDS", 900)
+
+# Password maximum age in days; 0 turns it off. The importer asked for 90; OWASP ASVS and
+# NIST 800-63B advise against periodic rotation, so it is a setting (docs/security.md).
+DMS_PASSWORD_MAX_AGE_DAYS = env_int("DMS_PASSWORD_MAX_AGE_DAYS", 90)
+DMS_PASSWORD_HISTORY = 5
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("DMS_SESSION_IDLE_SECONDS", 30 * 60)  # idle timeout
+SESSION_SAVE_EVERY_REQUEST = True  # each request pushes the idle deadline forward
+DMS_SESSION_ABSOLUTE_SECONDS = env_int("DMS_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG and not TESTING:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    }
+}
+
+OTP_TOTP_ISSUER = "Aurora DMS"
+TWO_FACTOR_PATCH_ADMIN = False
+
+# --- i18n ---------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese")), ("ja", _("Japanese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- static -------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- API ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "dms.accounts.api_auth.ActiveUserTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Aurora DMS API",
+    "DESCRIPTION": "Dealer Management System API. Every object is scoped to the caller's dealer(s).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- email --------------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dms@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+DMS_ONBOARDING_WEEKS = 6
+DMS_PASSWORD_EXPIRY_WARNING = timedelta(days=7)

@@ -1,0 +1,81 @@
+"""Wall 2 plumbing: make every SQL statement run with the tenant ids of the active scope.
+
+PostgreSQL RLS policies read `app.dealer_ids` and `app.write_dealer_ids`. They are set with
+`set_config(..., is_local => true)` (the function form of SET LOCAL), so they vanish at the end of
+the transaction: safe behind PgBouncer transaction pooling and forwarded by Citus. The values are
+built from validated integers only.
+
+An execute wrapper (installed by the project's database backend, dms.tenancy.backend) sets them
+once per transaction, again when the scope changes or a savepoint that set them was rolled back,
+and wraps a statement that runs outside any transaction in one so the setting applies to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from .context import TenantScope, current_scope
+
+_SET_SQL = (
+    "SELECT set_config('app.dealer_ids', %s, true), set_config('app.write_dealer_ids', %s, true)"
+)
+
+
+def _ids_text(ids: tuple[int, ...]) -> str:
+    return ",".join(str(int(i)) for i in ids)
+
+
+class TenantSettingWrapper:
+    """Tracks what the current transaction was told: (savepoints active then, scope)."""
+
+    def __init__(self) -> None:
+        self.applied: tuple[tuple[str, ...], TenantScope | None] | None = None
+
+    def forget(self) -> None:
+        """Called by the backend whenever a transaction ends: SET LOCAL values are gone."""
+        self.applied = None
+
+    def _scope_in_transaction(self, connection: BaseDatabaseWrapper) -> TenantScope | None:
+        if self.applied is None:
+            return None
+        savepoints, active = self.applied
+        if tuple(connection.savepoint_ids)[: len(savepoints)] != savepoints:
+            return None  # set inside a savepoint that is gone: treat as unset
+        return active
+
+    def _apply(self, connection: BaseDatabaseWrapper, active: TenantScope | None) -> None:
+        raw = connection.connection
+        assert raw is not None
+        with raw.cursor() as cursor:  # raw cursor: does not re-enter this wrapper
+            cursor.execute(
+                _SET_SQL,
+                [
+                    _ids_text(active.read_ids) if active else "",
+                    _ids_text(active.write_ids) if active else "",
+                ],
+            )
+        self.applied = (tuple(connection.savepoint_ids), active)
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        connection: BaseDatabaseWrapper = context["connection"]
+        active = current_scope()
+        if not connection.in_atomic_block:
+            if active is None:
+                return execute(sql, params, many, context)
+            with transaction.atomic(using=connection.alias):
+                self._apply(connection, active)
+                return execute(sql, params, many, context)
+        if self._scope_in_transaction(connection) != active:
+            self._apply(connection, active)
+        return execute(sql, params, many, context)

@@ -1,0 +1,84 @@
+"""Row-Level Security as a model constraint, so makemigrations writes the policies.
+
+`TenantModel` declares `RowLevelSecurity` in its Meta; every subclass inherits it, and the
+autodetector emits it with the CreateModel/AddConstraint of the subclass. Declaring one thing
+(inheriting TenantModel) is all a new tenant table needs.
+
+Policies (no subquery: Citus forbids them; fails closed when the setting is unset or empty):
+- SELECT rows of the dealers in `app.dealer_ids`;
+- INSERT / UPDATE / DELETE rows of the dealers in `app.write_dealer_ids` (HQ read-only scopes
+  leave it empty, so an HQ session cannot change a dealer's rows even by mistake).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.models import BaseConstraint
+
+READ_IDS = "string_to_array(current_setting('app.dealer_ids', true), ',')::bigint[]"
+WRITE_IDS = "string_to_array(current_setting('app.write_dealer_ids', true), ',')::bigint[]"
+
+
+def rls_statements(table: str, column: str = "dealer_id") -> list[str]:
+    read = f'"{column}" = ANY({READ_IDS})'
+    write = f'"{column}" = ANY({WRITE_IDS})'
+    t = f'"{table}"'
+    return [
+        f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_select ON {t} FOR SELECT USING ({read})",
+        f"CREATE POLICY tenant_insert ON {t} FOR INSERT WITH CHECK ({write})",
+        f"CREATE POLICY tenant_update ON {t} FOR UPDATE USING ({write}) WITH CHECK ({write})",
+        f"CREATE POLICY tenant_delete ON {t} FOR DELETE USING ({write})",
+    ]
+
+
+def rls_drop_statements(table: str) -> list[str]:
+    t = f'"{table}"'
+    return [
+        *(
+            f"DROP POLICY IF EXISTS {name} ON {t}"
+            for name in ("tenant_select", "tenant_insert", "tenant_update", "tenant_delete")
+        ),
+        f"ALTER TABLE {t} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {t} DISABLE ROW LEVEL SECURITY",
+    ]
+
+
+class RowLevelSecurity(BaseConstraint):
+    """Not a constraint in the SQL sense: DDL that enables RLS and the tenant policies."""
+
+    def __init__(self, *, name: str, column: str = "dealer_id") -> None:
+        self.column = column
+        super().__init__(name=name)
+
+    def constraint_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        # Called inline by CREATE TABLE; policies need the table to exist, so defer them.
+        assert schema_editor is not None
+        schema_editor.deferred_sql.append(self.create_sql(model, schema_editor))
+        return ""
+
+    def create_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        return "; ".join(rls_statements(model._meta.db_table, self.column))
+
+    def remove_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        return "; ".join(rls_drop_statements(model._meta.db_table))
+
+    def validate(self, *args: Any, **kwargs: Any) -> None:
+        return None  # enforced by PostgreSQL, nothing to check in Python
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        if self.column != "dealer_id":
+            kwargs["column"] = self.column
+        return path, args, kwargs
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RowLevelSecurity):
+            return self.name == other.name and self.column == other.column
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.column))

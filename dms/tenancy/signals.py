@@ -1,0 +1,59 @@
+"""After every migrate (run as the owner): make sure the runtime role exists and has exactly the
+rights it needs — DML on every table, nothing on DDL, no UPDATE/DELETE on append-only tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+from psycopg import sql
+
+# Tables the runtime role may only INSERT into and SELECT from.
+APPEND_ONLY_TABLES = ["audit_auditentry"]
+
+
+def ensure_runtime_role(using: str = "default") -> None:
+    role = settings.APP_DB_USER
+    connection = connections[using]
+    if connection.settings_dict["USER"] == role:
+        return  # connected as the runtime role itself: nothing we may grant
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        ident = sql.Identifier(role)
+        raw = connection.connection
+        assert raw is not None
+        statements: list[sql.Composable] = []
+        if cursor.fetchone() is None:
+            create = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+            if settings.APP_DB_PASSWORD:
+                create = sql.SQL("{} PASSWORD {}").format(
+                    create, sql.Literal(settings.APP_DB_PASSWORD)
+                )
+            statements.append(create.format(ident))
+        database = sql.Identifier(connection.settings_dict["NAME"])
+        statements += [
+            sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS").format(ident),
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, ident),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident),
+            sql.SQL(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}"
+            ).format(ident),
+            sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(ident),
+        ]
+        for table in APPEND_ONLY_TABLES:
+            statements.append(
+                sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+                    sql.Identifier(table), ident
+                )
+            )
+        for statement in statements:
+            cursor.execute(statement.as_string(raw))
+
+
+@receiver(post_migrate)
+def grant_runtime_role(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    # Sent once per app; the grants are idempotent and cheap, and the last call sees every table.
+    ensure_runtime_role(using)

@@ -1,0 +1,73 @@
+"""Test database: created and migrated as the owner, then every test connects as the runtime
+role (NOSUPERUSER, NOBYPASSRLS, not owner) exactly as the web app and workers do."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from psycopg import sql
+
+os.environ.setdefault("DMS_TESTING", "1")
+
+
+def _switch_user(user: str, password: str) -> None:
+    for alias in connections:
+        conn = connections[alias]
+        conn.close()
+        conn.settings_dict["USER"] = user
+        conn.settings_dict["PASSWORD"] = password
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest, django_test_environment: Any, django_db_blocker: Any
+) -> Iterator[None]:
+    from django.test.utils import setup_databases, teardown_databases
+
+    from dms.tenancy.signals import ensure_runtime_role
+
+    owner = settings.OWNER_DATABASE
+    _switch_user(owner["USER"], owner.get("PASSWORD", ""))
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=0, interactive=False, keepdb=False, serialized_aliases=[]
+        )
+        ensure_runtime_role("default")
+        # Tests that need real commits (two connections) are reset with TRUNCATE: a test-only
+        # grant. Production never grants TRUNCATE to the runtime role.
+        with connections["default"].cursor() as cursor:
+            raw = connections["default"].connection
+            cursor.execute(
+                sql.SQL("GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {}")
+                .format(sql.Identifier(settings.APP_DB_USER))
+                .as_string(raw)
+            )
+    _switch_user(settings.APP_DB_USER, settings.APP_DB_PASSWORD)
+    yield
+    _switch_user(owner["USER"], owner.get("PASSWORD", ""))
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture
+def owner_connection(django_db_blocker: Any) -> Iterator[Any]:
+    """A raw psycopg connection as the owner, for checks the runtime role must not be able to do."""
+    import psycopg
+
+    db = connections["default"].settings_dict
+    owner = settings.OWNER_DATABASE
+    kwargs = {
+        "host": db["HOST"] or None,
+        "port": db["PORT"] or None,
+        "dbname": db["NAME"],
+        "user": owner["USER"],
+        "password": owner.get("PASSWORD") or None,
+        "autocommit": True,
+    }
+    with psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None}) as conn:
+        yield conn

@@ -1,0 +1,84 @@
+"""factory_boy factories for the network. Tenant rows are created inside `as_dealer(...)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from dealers.models import Dealer, DealerGroup, Membership, Region
+
+TEST_PASSWORD = "correct-horse-battery-staple-42"
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"r{n}")
+    name = factory.Sequence(lambda n: f"Region {n}")
+
+
+class DealerGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DealerGroup
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class DealerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dealer
+
+    code = factory.Sequence(lambda n: f"D{n:04d}")
+    name = factory.Sequence(lambda n: f"Dealer {n}")
+    legal_name = factory.LazyAttribute(lambda o: f"{o.name} GmbH")
+    region = factory.SubFactory(RegionFactory)
+    city = "Berlin"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password_changed_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def password(obj: Any, create: bool, extracted: str | None, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or TEST_PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    dealer = factory.SubFactory(DealerFactory)
+    role = "consultant"
+
+
+def staff(dealer: Dealer, role: str, **user_kwargs: Any) -> Any:
+    """A user holding `role` at `dealer`."""
+    user = UserFactory(**user_kwargs)
+    MembershipFactory(user=user, dealer=dealer, role=role)
+    return user
+
+
+def hq_user(role: str, regions: list[Region] | tuple[Region, ...] = (), **user_kwargs: Any) -> Any:
+    from guardian.shortcuts import assign_perm
+
+    user = UserFactory(hq_role=role, **user_kwargs)
+    for region in regions:
+        assign_perm("dealers.view_region_kpis", user, region)
+    return user
