@@ -47,6 +47,13 @@ def rls_drop_statements(table: str) -> list[str]:
     ]
 
 
+def _defer(schema_editor: BaseDatabaseSchemaEditor | None, statement: str) -> None:
+    """Queue DDL for the end of the migration (after every table and key in it exists).
+    create_sql() then returns None, so schema_editor.add_constraint() executes nothing itself."""
+    assert schema_editor is not None
+    schema_editor.deferred_sql.append(statement)
+
+
 class RowLevelSecurity(BaseConstraint):
     """Not a constraint in the SQL sense: DDL that enables RLS and the tenant policies."""
 
@@ -55,13 +62,12 @@ class RowLevelSecurity(BaseConstraint):
         super().__init__(name=name)
 
     def constraint_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
-        # Called inline by CREATE TABLE; policies need the table to exist, so defer them.
-        assert schema_editor is not None
-        schema_editor.deferred_sql.append(self.create_sql(model, schema_editor))
+        # Called inline by CREATE TABLE; the policies need the table, so they are deferred.
+        self.create_sql(model, schema_editor)
         return ""
 
-    def create_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
-        return "; ".join(rls_statements(model._meta.db_table, self.column))
+    def create_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> None:
+        _defer(schema_editor, "; ".join(rls_statements(model._meta.db_table, self.column)))
 
     def remove_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
         return "; ".join(rls_drop_statements(model._meta.db_table))
@@ -82,3 +88,57 @@ class RowLevelSecurity(BaseConstraint):
 
     def __hash__(self) -> int:
         return hash((self.name, self.column))
+
+
+class SameDealerForeignKey(BaseConstraint):
+    """Composite FK (dealer_id, <fk>_id) → target (dealer_id, id): PostgreSQL itself refuses a
+    row that points at another dealer's row. Targets are TenantModels, which all carry
+    UniqueConstraint(dealer, id). Nullable FKs are checked only when set (MATCH SIMPLE)."""
+
+    def __init__(self, *, name: str, field: str) -> None:
+        self.field = field
+        super().__init__(name=name)
+
+    def _sql_parts(self, model: Any) -> tuple[str, str, str]:
+        fk = model._meta.get_field(self.field)
+        target = fk.related_model._meta.db_table
+        return model._meta.db_table, fk.column, target
+
+    def constraint_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        self.create_sql(model, schema_editor)
+        return ""
+
+    def create_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> None:
+        # Deferred to the end of the migration: the target's (dealer_id, id) key must exist.
+        table, column, target = self._sql_parts(model)
+        _defer(
+            schema_editor,
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{self.name}" FOREIGN KEY '
+            f'("dealer_id", "{column}") REFERENCES "{target}" ("dealer_id", "id") '
+            "DEFERRABLE INITIALLY DEFERRED",
+        )
+
+    def remove_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        table, _, _ = self._sql_parts(model)
+        return f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{self.name}"'
+
+    def validate(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        kwargs["field"] = self.field
+        return path, args, kwargs
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SameDealerForeignKey):
+            return self.name == other.name and self.field == other.field
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.field))
+
+
+def same_dealer(model_label: str, *fields: str) -> list[SameDealerForeignKey]:
+    """Composite same-dealer FKs for the given FK fields of a tenant model."""
+    return [SameDealerForeignKey(name=f"{model_label}_{f}_same_dealer", field=f) for f in fields]

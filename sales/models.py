@@ -1,0 +1,260 @@
+"""Test drives, quotes, orders, deliveries, lost reasons and HQ stage playbooks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from dms.tenancy.models import TenantModel
+from dms.tenancy.rls import same_dealer
+
+USER = settings.AUTH_USER_MODEL
+
+
+# --- HQ reference data ---------------------------------------------------------------------------
+
+
+class PlaybookStep(models.Model):
+    """HQ methodology: a step or fact required (or advised) before a lead may enter `stage`."""
+
+    stage = models.CharField(_("stage"), max_length=16)
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    guidance = models.TextField(_("guidance"), blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["stage", "order"]
+        verbose_name = _("playbook step")
+        constraints = [models.UniqueConstraint(fields=["stage", "code"], name="playbook_step_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- tenant data ---------------------------------------------------------------------------------
+
+
+class LeadStep(TenantModel):
+    """A playbook step done for a lead, or waived by a manager with a reason."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(PlaybookStep, on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField(auto_now_add=True)
+    done_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    waived = models.BooleanField(default=False)
+    waive_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("leadstep", "lead"),
+            models.UniqueConstraint(fields=["dealer", "lead", "step"], name="lead_step_once"),
+            models.CheckConstraint(
+                condition=Q(waived=False) | ~Q(waive_reason=""), name="lead_step_waiver_has_reason"
+            ),
+        ]
+
+
+class DemoVehicle(TenantModel):
+    vehicle_model = models.ForeignKey("inventory.VehicleModel", on_delete=models.PROTECT, related_name="+")
+    trim = models.ForeignKey("inventory.Trim", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    vin = models.CharField(_("VIN"), max_length=17)
+    plate = models.CharField(_("plate"), max_length=20, blank=True)
+    odometer_km = models.PositiveIntegerField(_("odometer (km)"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["plate"]
+        verbose_name = _("demo vehicle")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["dealer", "vin"], name="demo_vehicle_vin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plate or self.vin}"
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class TestDrive(TenantModel):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        OUT = "out", _("On the road")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No show")
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="test_drives")
+    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="test_drives")
+    vehicle = models.ForeignKey(DemoVehicle, on_delete=models.PROTECT, related_name="test_drives")
+    consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    licence_number = models.CharField(_("driving licence number"), max_length=40, blank=True)
+    licence_checked_at = models.DateTimeField(_("licence checked"), null=True, blank=True)
+    consent_at = models.DateTimeField(_("consent signed"), null=True, blank=True)
+    km_out = models.PositiveIntegerField(_("km out"), null=True, blank=True)
+    km_in = models.PositiveIntegerField(_("km in"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    feedback = models.TextField(_("feedback"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["starts_at"]
+        verbose_name = _("test drive")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("testdrive", "lead", "customer", "vehicle"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="test_drive_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(km_in__isnull=True) | Q(km_out__isnull=True) | Q(km_in__gte=models.F("km_out")),
+                name="test_drive_km_in_after_out",
+            ),
+            # No double booking of a demo vehicle, enforced by PostgreSQL (btree_gist).
+            ExclusionConstraint(
+                name="test_drive_no_double_booking",
+                expressions=[
+                    ("dealer", RangeOperators.EQUAL),
+                    ("vehicle", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["booked", "out", "done"]),
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "consultant", "starts_at"], name="test_drive_consultant")]
+
+
+class Quote(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        SUPERSEDED = "superseded", _("Superseded")
+        DECLINED = "declined", _("Declined")
+
+    class DiscountStatus(models.TextChoices):
+        NONE = "none", _("No approval needed")
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class Payment(models.TextChoices):
+        CASH = "cash", _("Cash")
+        FINANCE = "finance", _("Finance")
+        LEASE = "lease", _("Lease")
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="quotes")
+    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="quotes")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    price_list = models.ForeignKey("bulletins.PriceList", on_delete=models.PROTECT, related_name="+")
+    trim = models.ForeignKey("inventory.Trim", on_delete=models.PROTECT, related_name="+")
+    colour = models.ForeignKey("inventory.Colour", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    currency = models.CharField(max_length=3, default="EUR")
+    list_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    extras_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount_status = models.CharField(max_length=10, choices=DiscountStatus.choices, default=DiscountStatus.NONE)
+    discount_decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    trade_in_description = models.CharField(_("trade-in"), max_length=200, blank=True)
+    trade_in_value = models.DecimalField(_("trade-in value"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    payment = models.CharField(_("payment"), max_length=10, choices=Payment.choices, default=Payment.CASH)
+    down_payment = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    term_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    annual_rate_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    monthly_payment = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        verbose_name = _("quote")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("quote", "lead", "customer"),
+            models.UniqueConstraint(fields=["dealer", "lead", "version"], name="quote_version_unique"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="quote_discount_non_negative"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="quote_total_non_negative"),
+        ]
+        indexes = [models.Index(fields=["dealer", "discount_status"], name="quote_discount_status")]
+
+
+class QuoteLine(TenantModel):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=16)  # option | accessory | colour
+    code = models.CharField(max_length=30)
+    description = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta(TenantModel.Meta):
+        constraints = [*TenantModel.Meta.constraints, *same_dealer("quoteline", "quote")]
+
+
+class Order(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="orders")
+    consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    currency = models.CharField(max_length=3, default="EUR")
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    deposit_required = models.DecimalField(_("deposit"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    expected_delivery = models.DateField(_("expected delivery"), null=True, blank=True)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    checklist = models.JSONField(_("pre-delivery checklist"), default=dict, blank=True)
+    ordered_at = models.DateTimeField(_("ordered"))
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-ordered_at"]
+        verbose_name = _("order")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("order", "quote", "lead", "customer"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["dealer", "status", "expected_delivery"], name="order_status"),
+            models.Index(fields=["dealer", "consultant", "ordered_at"], name="order_consultant"),
+        ]
+
+
+class Payment(TenantModel):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        BALANCE = "balance", _("Balance")
+        REFUND = "refund", _("Refund")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    received_at = models.DateTimeField()
+    received_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("payment", "order"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
