@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from .models import Dealer, Membership, Region
+from .models import Dealer, Membership, Region, StaffAbsence
 from .roles import DEALER_ROLE_CAPS, HQ_ROLE_CAPS
 
 
@@ -99,3 +99,85 @@ def active_colleagues(*, dealer: Dealer, role: str | None = None) -> QuerySet[Me
     if role:
         qs = qs.filter(role=role)
     return qs.select_related("user")
+
+
+# --- request access, staff directory, absences (network pages and API) ----------------------
+
+
+def request_access(request: Any) -> Access:
+    """The Access the tenancy middleware put on the request (NO_ACCESS when anonymous)."""
+    return getattr(request, "access", NO_ACCESS)
+
+
+def staff_of_dealer(*, dealer: Dealer, role: str | None = None) -> QuerySet[Membership]:
+    """Every membership (active or not) of one dealer, for its staff list."""
+    qs = Membership.objects.filter(dealer=dealer).select_related("user", "dealer")
+    if role:
+        qs = qs.filter(role=role)
+    return qs.order_by("-is_active", "user__last_name", "user__first_name", "user__username")
+
+
+def memberships_manageable_by(access: Access) -> QuerySet[Membership]:
+    """Memberships the caller may change: all for HQ network admins, their own dealer's for a
+    dealer's staff manager, none otherwise. Others' ids simply are not in it (404 alike)."""
+    from .roles import Cap
+
+    if access.can(Cap.NETWORK_ADMIN):
+        return Membership.objects.select_related("user", "dealer")
+    if access.can(Cap.STAFF_MANAGE) and access.writable and access.dealer is not None:
+        return Membership.objects.filter(dealer=access.dealer).select_related("user", "dealer")
+    return Membership.objects.none()
+
+
+def absence_memberships(access: Access) -> QuerySet[Membership]:
+    """Staff members an absence may be recorded for: active memberships of the dealers in the
+    caller's scope (one dealer for dealer staff)."""
+    return (
+        Membership.objects.filter(dealer_id__in=access.dealer_ids, is_active=True)
+        .select_related("user", "dealer")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+def absences_in_scope() -> QuerySet[StaffAbsence]:
+    """Absences of the dealers of the active tenant scope (the scoped manager filters; raises
+    without a scope)."""
+    return StaffAbsence.objects.select_related("membership__user", "dealer").order_by(
+        "-starts_on", "-id"
+    )
+
+
+def absent_membership_ids(*, dealer: Dealer, on: Any) -> set[int]:
+    """Memberships of `dealer` absent on the given date (lead routing skips them). Call inside
+    the dealer's scope."""
+    return set(
+        StaffAbsence.objects.filter(dealer=dealer, starts_on__lte=on, ends_on__gte=on).values_list(
+            "membership_id", flat=True
+        )
+    )
+
+
+def overlapping_absences(
+    *, membership: Membership, starts_on: Any, ends_on: Any, exclude_id: int | None = None
+) -> QuerySet[StaffAbsence]:
+    qs = StaffAbsence.objects.filter(
+        membership=membership, starts_on__lte=ends_on, ends_on__gte=starts_on
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs
+
+
+def region_managers(region: Region) -> QuerySet[Any]:
+    """HQ users holding the per-region guardian grant `dealers.view_region_kpis`."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            regionuserobjectpermission__content_object=region,
+            regionuserobjectpermission__permission__codename="view_region_kpis",
+        )
+        .order_by("username")
+        .distinct()
+    )

@@ -3,8 +3,21 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from dealers.api import AbsenceViewSet
+from dms.api.views import MeView
+from dms.audit.api import AuditEntryViewSet
+from dms.security.api import IssueTokenView
+from leads.api.customers import CustomerViewSet
+from leads.api.visits import VisitViewSet
+
 router = DefaultRouter()
+router.register("absences", AbsenceViewSet, basename="absence")
+router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
+    path("me/", MeView.as_view(), name="api-me"),
+    path("auth/token/", IssueTokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

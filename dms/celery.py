@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dms.settings")
 
@@ -11,4 +12,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Beat schedule: one place, in code. Issues add their periodic tasks here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Sales funnel (leads/tasks.py): reminders and escalations every few minutes, planning nightly.
+    "leads-follow-up-reminders": {
+        "task": "leads.dispatch_follow_up_reminders",
+        "schedule": 300.0,
+    },
+    "leads-first-response-escalations": {
+        "task": "leads.dispatch_first_response_escalations",
+        "schedule": 300.0,
+    },
+    "leads-day-planning": {
+        "task": "leads.dispatch_day_planning",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}

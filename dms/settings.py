@@ -90,10 +90,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Messages before the security middleware, which tells users why it redirected them.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "dms.security.middleware.SessionLifetimeMiddleware",
     "dms.security.middleware.SecurityPolicyMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dms.tenancy.middleware.TenantMiddleware",
@@ -214,7 +215,16 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_COOLOFF_TIME = None  # locked until unlocked by people, not by waiting
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "dms.security.views.lockout_response"
-AXES_USERNAME_FORM_FIELD = "auth-username"
+# The key of the username in authenticate()'s credentials (also what Django's login-failed
+# signal carries); the login form's POST field is "auth-username" (two-factor's wizard prefix).
+AXES_USERNAME_FORM_FIELD = "username"
+# axes keeps the POST data of failed attempts: mask the password and the one-time codes.
+AXES_PASSWORD_FORM_FIELD = "auth-password"
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "password", "otp_token", "token-otp_token", "backup-otp_token"
+]
+# A locked account stays locked (attempts during the lockout are not counted again).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env_bool("DMS_AXES_ENABLED", True)
 # Per-IP limits are our own throttle (dms.security), deliberately higher than the per-account
 # limit: a showroom shares one IP, and locking it would let one person lock out colleagues.
@@ -290,19 +300,40 @@ REST_FRAMEWORK = {
         "dms.accounts.api_auth.ActiveUserTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "dms.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
 }
+try:  # Swagger UI's files as a Python package (drf-spectacular-sidecar), when installed
+    import drf_spectacular_sidecar  # noqa: F401
+
+    _HAS_SIDECAR = True
+    INSTALLED_APPS.append("drf_spectacular_sidecar")
+except ImportError:
+    _HAS_SIDECAR = False
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aurora DMS API",
     "DESCRIPTION": "Dealer Management System API. Every object is scoped to the caller's dealer(s).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "kind": name their enums explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "leads.models.Customer.Kind",
+        "VisitKindEnum": "leads.models.Visit.Kind",
+    },
+    # The schema and docs are for logged-in users (session or token), not the open network.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Never a CDN (closed networks): Swagger UI from drf-spectacular-sidecar when installed,
+    # otherwise from static/vendor/swagger-ui-dist (npm package swagger-ui-dist).
+    "SWAGGER_UI_DIST": "SIDECAR" if _HAS_SIDECAR else STATIC_URL + "vendor/swagger-ui-dist",
+    "SWAGGER_UI_FAVICON_HREF": (
+        "SIDECAR" if _HAS_SIDECAR else STATIC_URL + "vendor/swagger-ui-dist/favicon-32x32.png"
+    ),
+    "REDOC_DIST": "SIDECAR" if _HAS_SIDECAR else STATIC_URL + "vendor/redoc",
 }
 
 # --- email --------------------------------------------------------------------------------------
@@ -328,3 +359,7 @@ LOGGING = {
 
 DMS_ONBOARDING_WEEKS = 6
 DMS_PASSWORD_EXPIRY_WARNING = timedelta(days=7)
+
+# Quotes: a discount above this percentage of the list price waits for a sales manager's approval
+# before the quote can be sent or accepted (sales.services.decide_discount).
+DMS_DISCOUNT_APPROVAL_PERCENT = float(os.environ.get("DMS_DISCOUNT_APPROVAL_PERCENT", "5"))

@@ -496,3 +496,55 @@ class OwnershipClaim(TenantModel):
         indexes = [
             models.Index(fields=["dealer", "status", "created_at"], name="claim_status"),
         ]
+
+
+class LeadSettings(TenantModel):
+    """Per-dealer funnel settings. A dealer without a row works with the HQ defaults
+    (leads/reference/grades.json); managers change them on the funnel settings page."""
+
+    class Routing(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LOAD = "load", _("By load (fewest open leads)")
+
+    routing = models.CharField(
+        _("lead routing"), max_length=16, choices=Routing.choices, default=Routing.ROUND_ROBIN
+    )
+    auto_reassign = models.BooleanField(
+        _("reassign leads untouched past their first-response deadline"), default=False
+    )
+    pool_after_days = models.PositiveIntegerField(
+        _("pool leads after (days without activity)"), null=True, blank=True,
+        help_text=_("Empty: the HQ default."),
+    )
+    max_open_leads = models.PositiveIntegerField(
+        _("open leads per consultant (cap)"), null=True, blank=True,
+        help_text=_("Empty: the HQ default."),
+    )
+    stale_after_days = models.PositiveIntegerField(
+        _("lead is stale after (days without activity)"), default=14
+    )
+    email_reminders = models.BooleanField(_("also email follow-up reminders"), default=False)
+    # Round-robin pointer: the consultant who got the last routed lead.
+    last_routed_to = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("lead settings")
+        verbose_name_plural = _("lead settings")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["dealer"], name="lead_settings_one_per_dealer"),
+            models.CheckConstraint(
+                condition=Q(max_open_leads__isnull=True) | Q(max_open_leads__gte=1),
+                name="lead_settings_cap_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(pool_after_days__isnull=True) | Q(pool_after_days__gte=1),
+                name="lead_settings_pool_days_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(stale_after_days__gte=1), name="lead_settings_stale_days_positive"
+            ),
+        ]

@@ -34,7 +34,9 @@ class PlaybookStep(models.Model):
     class Meta:
         ordering = ["stage", "order"]
         verbose_name = _("playbook step")
-        constraints = [models.UniqueConstraint(fields=["stage", "code"], name="playbook_step_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "code"], name="playbook_step_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -65,8 +67,12 @@ class LeadStep(TenantModel):
 
 
 class DemoVehicle(TenantModel):
-    vehicle_model = models.ForeignKey("inventory.VehicleModel", on_delete=models.PROTECT, related_name="+")
-    trim = models.ForeignKey("inventory.Trim", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    vehicle_model = models.ForeignKey(
+        "inventory.VehicleModel", on_delete=models.PROTECT, related_name="+"
+    )
+    trim = models.ForeignKey(
+        "inventory.Trim", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     vin = models.CharField(_("VIN"), max_length=17)
     plate = models.CharField(_("plate"), max_length=20, blank=True)
     odometer_km = models.PositiveIntegerField(_("odometer (km)"), default=0)
@@ -98,7 +104,9 @@ class TestDrive(TenantModel):
         NO_SHOW = "no_show", _("No show")
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="test_drives")
-    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="test_drives")
+    customer = models.ForeignKey(
+        "leads.Customer", on_delete=models.PROTECT, related_name="test_drives"
+    )
     vehicle = models.ForeignKey(DemoVehicle, on_delete=models.PROTECT, related_name="test_drives")
     consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField(_("from"))
@@ -111,6 +119,8 @@ class TestDrive(TenantModel):
     km_in = models.PositiveIntegerField(_("km in"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
     feedback = models.TextField(_("feedback"), blank=True)
+    out_at = models.DateTimeField(_("went out"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("came back"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
@@ -119,9 +129,13 @@ class TestDrive(TenantModel):
         constraints = [
             *TenantModel.Meta.constraints,
             *same_dealer("testdrive", "lead", "customer", "vehicle"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="test_drive_ends_after_start"),
             models.CheckConstraint(
-                condition=Q(km_in__isnull=True) | Q(km_out__isnull=True) | Q(km_in__gte=models.F("km_out")),
+                condition=Q(ends_at__gt=models.F("starts_at")), name="test_drive_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(km_in__isnull=True)
+                | Q(km_out__isnull=True)
+                | Q(km_in__gte=models.F("km_out")),
                 name="test_drive_km_in_after_out",
             ),
             # No double booking of a demo vehicle, enforced by PostgreSQL (btree_gist).
@@ -135,7 +149,9 @@ class TestDrive(TenantModel):
                 condition=Q(status__in=["booked", "out", "done"]),
             ),
         ]
-        indexes = [models.Index(fields=["dealer", "consultant", "starts_at"], name="test_drive_consultant")]
+        indexes = [
+            models.Index(fields=["dealer", "consultant", "starts_at"], name="test_drive_consultant")
+        ]
 
 
 class Quote(TenantModel):
@@ -161,24 +177,51 @@ class Quote(TenantModel):
     customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="quotes")
     version = models.PositiveIntegerField(_("version"), default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    price_list = models.ForeignKey("bulletins.PriceList", on_delete=models.PROTECT, related_name="+")
+    price_list = models.ForeignKey(
+        "bulletins.PriceList", on_delete=models.PROTECT, related_name="+"
+    )
     trim = models.ForeignKey("inventory.Trim", on_delete=models.PROTECT, related_name="+")
-    colour = models.ForeignKey("inventory.Colour", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    colour = models.ForeignKey(
+        "inventory.Colour", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     currency = models.CharField(max_length=3, default="EUR")
     list_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     extras_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=Decimal("0"))
-    discount_status = models.CharField(max_length=10, choices=DiscountStatus.choices, default=DiscountStatus.NONE)
-    discount_decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    discount = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    discount_status = models.CharField(
+        max_length=10, choices=DiscountStatus.choices, default=DiscountStatus.NONE
+    )
+    discount_decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     trade_in_description = models.CharField(_("trade-in"), max_length=200, blank=True)
-    trade_in_value = models.DecimalField(_("trade-in value"), max_digits=12, decimal_places=2, default=Decimal("0"))
-    payment = models.CharField(_("payment"), max_length=10, choices=Payment.choices, default=Payment.CASH)
+    trade_in_value = models.DecimalField(
+        _("trade-in value"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    payment = models.CharField(
+        _("payment"), max_length=10, choices=Payment.choices, default=Payment.CASH
+    )
     down_payment = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     term_months = models.PositiveSmallIntegerField(null=True, blank=True)
     annual_rate_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     monthly_payment = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # Versioning: editing a sent quote creates version n+1 pointing at the one it replaces.
+    supersedes = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replaces"),
+    )
+    discount_decided_at = models.DateTimeField(null=True, blank=True)
+    discount_note = models.CharField(_("approval note"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -187,9 +230,13 @@ class Quote(TenantModel):
         verbose_name = _("quote")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("quote", "lead", "customer"),
-            models.UniqueConstraint(fields=["dealer", "lead", "version"], name="quote_version_unique"),
-            models.CheckConstraint(condition=Q(discount__gte=0), name="quote_discount_non_negative"),
+            *same_dealer("quote", "lead", "customer", "supersedes"),
+            models.UniqueConstraint(
+                fields=["dealer", "lead", "version"], name="quote_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0), name="quote_discount_non_negative"
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="quote_total_non_negative"),
         ]
         indexes = [models.Index(fields=["dealer", "discount_status"], name="quote_discount_status")]
@@ -219,12 +266,17 @@ class Order(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     currency = models.CharField(max_length=3, default="EUR")
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
-    deposit_required = models.DecimalField(_("deposit"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    deposit_required = models.DecimalField(
+        _("deposit"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     expected_delivery = models.DateField(_("expected delivery"), null=True, blank=True)
     vin = models.CharField(_("VIN"), max_length=17, blank=True)
     checklist = models.JSONField(_("pre-delivery checklist"), default=dict, blank=True)
     ordered_at = models.DateTimeField(_("ordered"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["-ordered_at"]

@@ -82,3 +82,78 @@ def hq_user(role: str, regions: list[Region] | tuple[Region, ...] = (), **user_k
     for region in regions:
         assign_perm("dealers.view_region_kpis", user, region)
     return user
+
+
+# --- sales funnel (leads) ------------------------------------------------------------------------
+# Tenant rows: create them inside `with as_dealer(dealer):`.
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Customer"
+
+    dealer = factory.SubFactory(DealerFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    phone = factory.Sequence(lambda n: f"+4915{n:09d}")
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead of the customer's dealer. Reference data (sources, grades) comes from the leads
+    data migration."""
+
+    class Meta:
+        model = "leads.Lead"
+
+    customer = factory.SubFactory(CustomerFactory)
+    dealer = factory.LazyAttribute(lambda o: o.customer.dealer)
+    source = factory.LazyFunction(lambda: _lead_source("phone"))
+    assigned_at = factory.LazyFunction(timezone.now)
+    first_response_due = factory.LazyFunction(timezone.now)
+
+
+def _lead_source(code: str) -> Any:
+    from leads.models import LeadSource
+
+    return LeadSource.objects.get(code=code)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.FollowUp"
+
+    lead = factory.SubFactory(LeadFactory)
+    dealer = factory.LazyAttribute(lambda o: o.lead.dealer)
+    customer = factory.LazyAttribute(lambda o: o.lead.customer)
+    owner = factory.LazyAttribute(lambda o: o.lead.consultant)
+    kind = "callback"
+    due_at = factory.LazyFunction(timezone.now)
+
+
+# --- visitor log and ownership claims (H6) -------------------------------------------------------
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """A row of the visitor register. Pass `served_by`; the customer defaults to a new one."""
+
+    class Meta:
+        model = "leads.Visit"
+
+    customer = factory.SubFactory(CustomerFactory)
+    dealer = factory.LazyAttribute(lambda o: o.customer.dealer)
+    kind = "walk_in"
+    source = factory.LazyFunction(lambda: _lead_source("walk_in"))
+    party_size = 1
+    arrived_at = factory.LazyFunction(timezone.now)
+
+
+class OwnershipClaimFactory(factory.django.DjangoModelFactory):
+    """A pending claim. Pass `customer` (owned by someone) and `claimant`."""
+
+    class Meta:
+        model = "leads.OwnershipClaim"
+
+    customer = factory.SubFactory(CustomerFactory)
+    dealer = factory.LazyAttribute(lambda o: o.customer.dealer)
+    current_owner = factory.LazyAttribute(lambda o: o.customer.owner)
+    reason = "The customer asked for me."

@@ -1,19 +1,142 @@
+"""Per-request security policy for logged-in users.
+
+SessionLifetimeMiddleware: a session lives at most DMS_SESSION_ABSOLUTE_SECONDS after login
+(the idle timeout is Django's SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
+
+SecurityPolicyMiddleware: before any other page, a user who must use a second factor and has not
+verified one this session is sent to enrolment (no device yet) or verification; then a user whose
+password is too old or was reset by an admin is sent to the password change page.
+"""
+
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from .selectors import password_change_reason, two_factor_state
+from .services import LOGIN_AT_SESSION_KEY
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _always_open(request: HttpRequest) -> bool:
+    path = request.path
+    return (
+        path.startswith(settings.STATIC_URL)
+        or path.startswith("/i18n/")
+        or path.startswith("/health/")
+        or path in {"/favicon.ico", "/robots.txt"}
+    )
+
+
+def _logout_paths() -> set[str]:
+    paths = {reverse("security:logout")}
+    try:
+        paths.add(reverse("logout"))  # the project-level logout URL, if any
+    except NoReverseMatch:
+        pass
+    return paths
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        # htmx follows a plain redirect inside the swapped element; ask for a full page instead.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
 
 
 class SessionLifetimeMiddleware:
-    """Placeholder: absolute session lifetime (implemented in the security work)."""
+    """Absolute session lifetime: logout and back to the login page once it has passed."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            login_at = request.session.get(LOGIN_AT_SESSION_KEY)
+            now = int(time.time())
+            if not isinstance(login_at, int):
+                # A session from before this policy: its lifetime starts now.
+                request.session[LOGIN_AT_SESSION_KEY] = now
+            elif now - login_at > int(settings.DMS_SESSION_ABSOLUTE_SECONDS):
+                request.dms_logout_reason = "absolute_lifetime"  # type: ignore[attr-defined]
+                logout(request)
+                if not _is_api(request):
+                    messages.warning(
+                        request,
+                        _(
+                            "Your session reached its maximum length of %(hours)d hours. "
+                            "Please log in again."
+                        )
+                        % {"hours": int(settings.DMS_SESSION_ABSOLUTE_SECONDS) // 3600},
+                    )
+                    return _redirect(
+                        request, redirect_to_login(request.get_full_path()).url
+                    )
         return self.get_response(request)
 
 
-class SecurityPolicyMiddleware(SessionLifetimeMiddleware):
-    """Placeholder: forced 2FA enrolment and password change (implemented in the security work)."""
+class SecurityPolicyMiddleware:
+    """Second factor first, then password change, before any other page (see module doc)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or _always_open(request):
+            return self.get_response(request)
+        blocked = self._second_factor(request, user) or self._password(request, user)
+        return blocked or self.get_response(request)
+
+    def _second_factor(self, request: HttpRequest, user: object) -> HttpResponse | None:
+        is_verified = getattr(user, "is_verified", None)
+        if is_verified is None or is_verified():
+            return None
+        state = two_factor_state(user)
+        if not (state.required or state.has_device):
+            return None
+        if request.path in {
+            reverse("two_factor:login"),
+            reverse("security:verify"),
+            reverse("two_factor:setup"),
+            reverse("two_factor:qr"),
+            *_logout_paths(),
+        }:
+            return None
+        if _is_api(request):
+            return JsonResponse(
+                {"detail": _("Verify your login with your second factor first.")}, status=403
+            )
+        if state.has_device:
+            target = reverse("security:verify")
+        else:
+            target = reverse("two_factor:setup")
+        return _redirect(request, f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+    def _password(self, request: HttpRequest, user: object) -> HttpResponse | None:
+        if not password_change_reason(user):
+            return None
+        if request.path in {reverse("security:password_change"), *_logout_paths()}:
+            return None
+        if _is_api(request):
+            return JsonResponse(
+                {"detail": _("Change your password in the web application first.")}, status=403
+            )
+        return _redirect(request, reverse("security:password_change"))

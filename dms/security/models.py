@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 
 class PasswordHistory(models.Model):
@@ -68,3 +73,45 @@ class HashedBackupCode(models.Model):
     code_hash = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class BackupCodeDevice(ThrottlingMixin, TimestampMixin, Device):
+    """django-otp device whose tokens are the user's hashed one-time backup codes.
+
+    It replaces django-otp's StaticDevice, which keeps its tokens in plain text. A code is
+    checked against the hashes of the user's unused HashedBackupCode rows and marked used on
+    success, so each code works once. Failures are throttled like any django-otp device."""
+
+    class Meta:
+        verbose_name = _("backup code set")
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_BACKUP_CODE_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: Any) -> bool:
+        verify_allowed, _extra = self.verify_is_allowed()
+        if not verify_allowed:
+            return False
+        from .backup_codes import normalise_code
+
+        code = normalise_code(str(token))
+        match: HashedBackupCode | None = None
+        if code:
+            unused = HashedBackupCode.objects.select_for_update().filter(
+                user_id=self.user_id, used_at__isnull=True
+            )
+            match = next((row for row in unused if check_password(code, row.code_hash)), None)
+        if match is None:
+            self.throttle_increment(commit=True)
+            return False
+        # The conditional UPDATE makes a concurrent second use of the same code fail.
+        used = HashedBackupCode.objects.filter(pk=match.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if not used:
+            self.throttle_increment(commit=True)
+            return False
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True

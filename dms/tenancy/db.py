@@ -25,6 +25,9 @@ _SET_SQL = (
 )
 
 
+_UNKNOWN = object()  # what the transaction holds is not known: set it again
+
+
 def _ids_text(ids: tuple[int, ...]) -> str:
     return ",".join(str(int(i)) for i in ids)
 
@@ -39,12 +42,16 @@ class TenantSettingWrapper:
         """Called by the backend whenever a transaction ends: SET LOCAL values are gone."""
         self.applied = None
 
-    def _scope_in_transaction(self, connection: BaseDatabaseWrapper) -> TenantScope | None:
+    def _scope_in_transaction(self, connection: BaseDatabaseWrapper) -> TenantScope | None | object:
         if self.applied is None:
             return None
         savepoints, active = self.applied
         if tuple(connection.savepoint_ids)[: len(savepoints)] != savepoints:
-            return None  # set inside a savepoint that is gone: treat as unset
+            # Set inside a savepoint that has ended since. Rolled back: PostgreSQL restored the
+            # value from before it; released: the value is still in force. Unknown either way,
+            # so the caller sets it again (treating it as unset leaked the ids of a released
+            # savepoint into the rest of the transaction).
+            return _UNKNOWN
         return active
 
     def _apply(self, connection: BaseDatabaseWrapper, active: TenantScope | None) -> None:

@@ -1,0 +1,234 @@
+"""Forms of the network pages. They parse input; the rules live in dealers.services."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from dms.accounts.models import HqRole
+
+from .models import Dealer, DealerGroup, Membership, Region, StaffAbsence
+from .roles import DealerRole
+
+_INPUT_CLASS = {
+    "checkboxinput": "form-check-input",
+    "checkboxselectmultiple": "form-check-input",
+    "radioselect": "form-check-input",
+    "select": "form-select",
+    "selectmultiple": "form-select",
+    "nullbooleanselect": "form-select",
+}
+
+
+def style_form(form: forms.BaseForm) -> forms.BaseForm:
+    """Bootstrap 5 classes on every widget (and `is-invalid` where the field has errors)."""
+    for name, field in form.fields.items():
+        widget_type = type(field.widget).__name__.lower()
+        css = _INPUT_CLASS.get(widget_type, "form-control")
+        existing = field.widget.attrs.get("class", "")
+        if css not in existing.split():
+            field.widget.attrs["class"] = f"{existing} {css}".strip()
+        errors = form._errors  # only once validated: never trigger validation from here
+        if errors is not None and name in errors:
+            classes = field.widget.attrs["class"].split()
+            if "is-invalid" not in classes:
+                field.widget.attrs["class"] = " ".join([*classes, "is-invalid"])
+    return form
+
+
+class StyledFormMixin:
+    """Applies `style_form` at construction and again after validation."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        style_form(self)  # type: ignore[arg-type]
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        style_form(self)  # type: ignore[arg-type]
+
+    def apply_errors(self, error: ValidationError) -> None:
+        """Put a service's ValidationError on the form (field errors where the field exists)."""
+        form: Any = self
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            form.add_error(None, error.messages)
+        style_form(form)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _member_label(membership: Membership) -> str:
+    name = membership.user.get_full_name() or membership.user.get_username()
+    return f"{name} ({membership.get_role_display()})"
+
+
+class MembershipChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _member_label(obj)
+
+
+# --- absences -------------------------------------------------------------------------------------
+
+
+class AbsenceForm(StyledFormMixin, forms.Form):
+    membership = MembershipChoiceField(
+        label=_("Staff member"), queryset=Membership.objects.none(), empty_label=None
+    )
+    starts_on = forms.DateField(label=_("From"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Until (inclusive)"), widget=DateInput())
+    reason = forms.ChoiceField(label=_("Reason"), choices=StaffAbsence.Reason.choices)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, memberships: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = memberships  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("The absence must end on or after its first day."))
+        return data
+
+
+# --- staff (dealer admins) ------------------------------------------------------------------------
+
+
+class NewAccountFields(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    password = forms.CharField(
+        label=_("Initial password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The new colleague must choose their own password at first login."),
+    )
+
+
+class StaffAddForm(StyledFormMixin, NewAccountFields):
+    role = forms.ChoiceField(label=_("Role"), choices=DealerRole.choices)
+
+
+class MembershipChangeForm(StyledFormMixin, forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=DealerRole.choices)
+    is_active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        help_text=_("Inactive staff can no longer work in this dealer."),
+    )
+
+
+# --- HQ: regions, dealers, users ------------------------------------------------------------------
+
+
+class UserChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+class RegionForm(StyledFormMixin, forms.ModelForm):
+    managers = UserChoiceField(
+        label=_("Regional managers"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("HQ regional managers who see this region's dealers."),
+    )
+
+    class Meta:
+        model = Region
+        fields = ["code", "name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["managers"].queryset = (  # type: ignore[attr-defined]
+            get_user_model()
+            .objects.filter(hq_role=HqRole.REGIONAL_MANAGER, is_active=True)
+            .order_by("username")
+        )
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class DealerForm(StyledFormMixin, forms.ModelForm):
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=_timezone_choices)
+
+    class Meta:
+        model = Dealer
+        fields = [
+            "code",
+            "name",
+            "legal_name",
+            "region",
+            "group",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "timezone",
+            "is_active",
+            "require_2fa",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["group"].queryset = DealerGroup.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["country"].help_text = _("Two-letter ISO code, e.g. DE.")
+
+    def clean_country(self) -> str:
+        value = (self.cleaned_data.get("country") or "").strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise ValidationError(_("Enter a two-letter country code, e.g. DE."))
+        return value
+
+    def clean_code(self) -> str:
+        return (self.cleaned_data.get("code") or "").strip().upper()
+
+
+HQ_ROLE_CHOICES = [("", _("None (dealer staff)")), *HqRole.choices]
+
+
+class HqUserCreateForm(StyledFormMixin, NewAccountFields):
+    hq_role = forms.ChoiceField(label=_("HQ role"), choices=HQ_ROLE_CHOICES, required=False)
+
+
+class HqUserEditForm(StyledFormMixin, forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    hq_role = forms.ChoiceField(label=_("HQ role"), choices=HQ_ROLE_CHOICES, required=False)
+    is_active = forms.BooleanField(
+        label=_("Account active"),
+        required=False,
+        help_text=_("A disabled account cannot log in; its API tokens are deleted."),
+    )
+
+
+class DealerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} {obj.name}"
+
+
+class MembershipAddForm(StyledFormMixin, forms.Form):
+    dealer = DealerChoiceField(
+        label=_("Dealer"), queryset=Dealer.objects.filter(is_active=True).order_by("code")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=DealerRole.choices)

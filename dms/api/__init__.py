@@ -1,0 +1,1 @@
+"""Project-wide DRF building blocks: tenant-scoped viewsets, permissions, pagination, /api/me/."""

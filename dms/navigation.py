@@ -1,0 +1,380 @@
+"""The main navigation, declared once and filtered by role.
+
+Every menu entry is one `NavItem` below: its label, the URL name it opens, the capabilities
+(dealers.roles.Cap) that show it, whether it belongs to dealer staff or HQ, and whether the module
+is still to come. `navigation_for(access)` turns the declaration into what one user sees, and the
+template context processor `navigation` hands it to base.html.
+
+To add a module: append (or un-flag) its entry here; a test checks that every entry that is not
+"coming soon" resolves to a URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+from dealers.roles import Cap
+from dealers.services import ABSENCE_VIEW_CAPS
+
+
+class Audience(Enum):
+    DEALER = "dealer"  # dealer staff working inside their dealer
+    HQ = "hq"  # importer staff
+    ANY = "any"
+
+
+@dataclass(frozen=True)
+class NavSection:
+    key: str
+    label: Any  # lazy translation
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Any  # lazy translation
+    section: str
+    url_name: str
+    capabilities: tuple[str, ...]  # any one of them shows the entry
+    audience: Audience = Audience.ANY
+    icon: str = "circle"  # Bootstrap Icons name, without the "bi-" prefix
+    coming_soon: bool = False
+    coming_text: Any = ""  # what the module will do (tooltip of a disabled entry)
+
+    def visible_to(self, access: Any) -> bool:
+        if self.audience is Audience.DEALER and (access.is_hq or access.membership is None):
+            return False
+        if self.audience is Audience.HQ and not access.is_hq:
+            return False
+        return any(access.can(cap) for cap in self.capabilities)
+
+
+SECTIONS: tuple[NavSection, ...] = (
+    NavSection("home", _("Home")),
+    NavSection("sales", _("Sales")),
+    NavSection("management", _("Management")),
+    NavSection("service", _("Service")),
+    NavSection("parts", _("Parts")),
+    NavSection("network", _("Network")),
+    NavSection("admin", _("Administration")),
+)
+
+ITEMS: tuple[NavItem, ...] = (
+    NavItem(
+        "dashboard",
+        _("Dashboard"),
+        "home",
+        "dashboard",
+        capabilities=(),
+        icon="speedometer2",
+    ),
+    # --- sales: consultants (and managers, who also sell) --------------------------------------
+    NavItem(
+        "my_day",
+        _("My day"),
+        "sales",
+        "leads:my_day",
+        (Cap.SALES_OWN,),
+        Audience.DEALER,
+        icon="calendar-check",
+        coming_soon=True,
+        coming_text=_("Your planned calls, follow-ups and test drives for today."),
+    ),
+    NavItem(
+        "visitor_log",
+        _("Visitor log"),
+        "sales",
+        "leads:visitor-log",
+        (Cap.SALES_OWN,),
+        Audience.DEALER,
+        icon="door-open",
+    ),
+    NavItem(
+        "customers",
+        _("Customers"),
+        "sales",
+        "leads:customers",
+        (Cap.SALES_OWN,),
+        Audience.DEALER,
+        icon="people",
+    ),
+    NavItem(
+        "leads",
+        _("Leads"),
+        "sales",
+        "leads:leads",
+        (Cap.SALES_OWN,),
+        Audience.DEALER,
+        icon="funnel",
+        coming_soon=True,
+        coming_text=_("Walk-ins and calls, graded H/A/B/C, with their next step."),
+    ),
+    NavItem(
+        "test_drives",
+        _("Test drives"),
+        "sales",
+        "sales:test_drives",
+        (Cap.SALES_OWN,),
+        Audience.DEALER,
+        icon="car-front",
+        coming_soon=True,
+        coming_text=_("Book demonstrator cars and record test drives."),
+    ),
+    NavItem(
+        "quotes",
+        _("Quotes"),
+        "sales",
+        "sales:quotes",
+        (Cap.SALES_OWN,),
+        Audience.DEALER,
+        icon="file-earmark-text",
+        coming_soon=True,
+        coming_text=_("Quotes as PDF, orders and deliveries."),
+    ),
+    # --- management: sales and dealer managers --------------------------------------------------
+    NavItem(
+        "funnel",
+        _("Funnel"),
+        "management",
+        "reports:funnel",
+        (Cap.SALES_ALL,),
+        Audience.DEALER,
+        icon="bar-chart-steps",
+        coming_soon=True,
+        coming_text=_("The dealer's sales funnel and each consultant's."),
+    ),
+    NavItem(
+        "approvals",
+        _("Approvals"),
+        "management",
+        "sales:approvals",
+        (Cap.SALES_APPROVE,),
+        Audience.DEALER,
+        icon="check2-square",
+        coming_soon=True,
+        coming_text=_("Discounts and lost leads waiting for your approval."),
+    ),
+    NavItem(
+        "team",
+        _("Team"),
+        "management",
+        "dealers:staff-list",
+        (Cap.SALES_ALL, Cap.STAFF_MANAGE),
+        Audience.DEALER,
+        icon="person-badge",
+    ),
+    NavItem(
+        "absences",
+        _("Absences"),
+        "management",
+        "dealers:absence-list",
+        ABSENCE_VIEW_CAPS,
+        Audience.DEALER,
+        icon="calendar-x",
+    ),
+    # --- service and parts --------------------------------------------------------------------
+    NavItem(
+        "appointments",
+        _("Appointments"),
+        "service",
+        "service:appointments",
+        (Cap.SERVICE,),
+        Audience.DEALER,
+        icon="calendar-week",
+        coming_soon=True,
+        coming_text=_("Workshop appointments and capacity."),
+    ),
+    NavItem(
+        "repair_orders",
+        _("Repair orders"),
+        "service",
+        "service:repair_orders",
+        (Cap.SERVICE,),
+        Audience.DEALER,
+        icon="wrench-adjustable",
+        coming_soon=True,
+        coming_text=_("Repair orders, technicians' jobs and vehicle (VIN) history."),
+    ),
+    NavItem(
+        "parts_stock",
+        _("Parts stock"),
+        "parts",
+        "inventory:parts",
+        (Cap.PARTS,),
+        Audience.DEALER,
+        icon="box-seam",
+        coming_soon=True,
+        coming_text=_("Parts catalogue, the dealer's stock and its movements."),
+    ),
+    # --- HQ -------------------------------------------------------------------------------------
+    NavItem(
+        "network_kpis",
+        _("Network"),
+        "network",
+        "reports:network",
+        (Cap.KPI_NETWORK,),
+        Audience.HQ,
+        icon="globe2",
+        coming_soon=True,
+        coming_text=_(
+            "KPIs and plan versus actual for the dealers in your scope, with drill-down to one "
+            "dealer."
+        ),
+    ),
+    NavItem(
+        "dealers",
+        _("Dealers"),
+        "network",
+        "dealers:dealer-list",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="shop",
+    ),
+    NavItem(
+        "regions",
+        _("Regions"),
+        "network",
+        "dealers:region-list",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="map",
+    ),
+    NavItem(
+        "users",
+        _("Users"),
+        "network",
+        "dealers:user-list",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="people-fill",
+    ),
+    NavItem(
+        "bulletins",
+        _("Bulletins"),
+        "network",
+        "bulletins:list",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="megaphone",
+        coming_soon=True,
+        coming_text=_("Bulletins to dealers, price lists, promotions and sales plans."),
+    ),
+    # --- administration: dealer admins and HQ admins ----------------------------------------------
+    NavItem(
+        "security",
+        _("Security"),
+        "admin",
+        "security:locked",
+        # Admins unlock alone; colleagues with the unlock right approve (dual control) here too.
+        (Cap.UNLOCK_ALONE, Cap.UNLOCK),
+        icon="shield-lock",
+    ),
+    NavItem(
+        "audit_log",
+        _("Audit log"),
+        "admin",
+        "audit:log",
+        (Cap.AUDIT_VIEW,),
+        icon="journal-text",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class VisibleItem:
+    item: NavItem
+    url: str  # "" for modules still to come
+    active: bool
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def label(self) -> Any:
+        return self.item.label
+
+    @property
+    def icon(self) -> str:
+        return self.item.icon
+
+    @property
+    def coming_soon(self) -> bool:
+        return self.item.coming_soon
+
+    @property
+    def coming_text(self) -> Any:
+        return self.item.coming_text
+
+
+@dataclass(frozen=True)
+class VisibleSection:
+    section: NavSection
+    items: tuple[VisibleItem, ...]
+
+    @property
+    def label(self) -> Any:
+        return self.section.label
+
+    @property
+    def key(self) -> str:
+        return self.section.key
+
+
+def items_for(access: Any) -> list[NavItem]:
+    """The entries one user may see, in declaration order. Users without any dealer or HQ role
+    see nothing (not even the dashboard link: their landing page says who to contact)."""
+    if not access.user_id or not (access.is_hq or access.membership is not None):
+        return []
+    return [item for item in ITEMS if not item.capabilities or item.visible_to(access)]
+
+
+def _active_url(urls: list[str], current_path: str) -> str:
+    """The entry the current page belongs to: the longest entry URL that prefixes the path
+    (a customer's detail page keeps "Customers" lit); the dashboard only on itself."""
+    matches = [
+        u for u in urls if u and (current_path == u or (u != "/" and current_path.startswith(u)))
+    ]
+    return max(matches, key=len) if matches else ""
+
+
+def navigation_for(access: Any, current_path: str = "") -> list[VisibleSection]:
+    visible = items_for(access)
+    urls = {item.key: "" if item.coming_soon else reverse(item.url_name) for item in visible}
+    active = _active_url(list(urls.values()), current_path)
+    sections = []
+    for section in SECTIONS:
+        entries = tuple(
+            VisibleItem(
+                item=item, url=urls[item.key], active=bool(active) and urls[item.key] == active
+            )
+            for item in visible
+            if item.section == section.key
+        )
+        if entries:
+            sections.append(VisibleSection(section=section, items=entries))
+    return sections
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context processor: `nav_sections` (the menu) and `header_regions` (a regional
+    manager's regions for the top bar), each computed only when a template uses it."""
+    from dealers.selectors import NO_ACCESS, regions_for
+
+    def build() -> list[VisibleSection]:
+        return navigation_for(getattr(request, "access", NO_ACCESS), request.path)
+
+    def regions() -> list[Any]:
+        user = getattr(request, "user", None)
+        if user is None or getattr(user, "hq_role", "") != "hq_regional_manager":
+            return []
+        return list(regions_for(user))
+
+    return {"nav_sections": SimpleLazyObject(build), "header_regions": SimpleLazyObject(regions)}

@@ -1,0 +1,29 @@
+"""`{{ field|bs }}`: render a form field's widget with Bootstrap 5 classes (forms of
+django-two-factor-auth and Django's auth forms carry no classes of their own)."""
+
+from __future__ import annotations
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+_CHECK = {"checkbox", "radio", "checkboxselectmultiple", "radioselect"}
+
+
+@register.filter(name="bs")
+def bootstrap_widget(field: BoundField) -> SafeString:
+    widget_type = field.widget_type
+    if widget_type in _CHECK:
+        css = "form-check-input"
+    elif widget_type in {"select", "selectmultiple"}:
+        css = "form-select"
+    else:
+        css = "form-control"
+    existing = field.field.widget.attrs.get("class", "")
+    attrs = {"class": f"{existing} {css}".strip()}
+    if field.errors:
+        attrs["class"] += " is-invalid"
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

@@ -1,0 +1,1 @@
+"""Forms of the sales pages (parse input; the rules live in leads.services)."""

@@ -1,0 +1,270 @@
+"""Forms of the funnel pages (leads, follow-ups, my day, funnel, approvals). They parse input;
+the rules live in leads.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import Dealer, Membership
+from dealers.roles import Cap
+from inventory.models import VehicleModel
+from leads.models import FUNNEL_STAGES, FollowUp, Lead, LeadSettings, LeadSource, LostReason, Stage
+
+GRADE_CHOICES = [
+    ("H", _("H – Hot")),
+    ("A", _("A – Warm")),
+    ("B", _("B – Interested")),
+    ("C", _("C – Early")),
+]
+ACTIVITY_KINDS = [
+    ("call", _("Phone call")),
+    ("email", _("E-mail")),
+    ("sms", _("Text message")),
+    ("meeting", _("Meeting")),
+    ("note", _("Internal note")),
+]
+
+
+class FunnelFormMixin:
+    """Bootstrap classes, and a service's ValidationError put onto the fields."""
+
+    fields: dict[str, Any]
+    add_error: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+    def apply_errors(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                for err in errors:
+                    self.add_error(name if name in self.fields else None, err)
+        else:
+            for message in error.messages:
+                self.add_error(None, message)
+
+
+class FunnelForm(FunnelFormMixin, forms.Form):
+    pass
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class StageForm(FunnelForm):
+    stage = forms.ChoiceField(
+        label=_("Move to stage"), choices=[(s.value, s.label) for s in FUNNEL_STAGES]
+    )
+
+
+class GradeForm(FunnelForm):
+    grade = forms.ChoiceField(label=_("Grade"), choices=GRADE_CHOICES)
+
+
+class StepForm(FunnelForm):
+    step = forms.SlugField(widget=forms.HiddenInput)
+
+
+class WaiveForm(FunnelForm):
+    step = forms.SlugField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for the waiver"), max_length=300, required=False)
+
+
+class LostRequestForm(FunnelForm):
+    reason = forms.ModelChoiceField(
+        label=_("Reason"),
+        queryset=LostReason.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("Choose a reason…"),
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class LostDecisionForm(FunnelForm):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class DormantForm(FunnelForm):
+    reason = forms.CharField(
+        label=_("Why does the lead go dormant?"), max_length=300, required=False
+    )
+
+
+class ActivityForm(FunnelForm):
+    kind = forms.ChoiceField(label=_("What"), choices=ACTIVITY_KINDS)
+    summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
+
+
+class ReassignForm(FunnelForm):
+    consultant = forms.ModelChoiceField(
+        label=_("Hand to"), queryset=get_user_model().objects.none(), required=False
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, dealer: Dealer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["consultant"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = salespeople(dealer)
+        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[method-assign]
+
+
+def salespeople(dealer: Dealer) -> QuerySet[Any]:
+    from dealers.roles import DEALER_ROLE_CAPS
+
+    roles = [r for r, caps in DEALER_ROLE_CAPS.items() if Cap.SALES_OWN in caps]
+    ids = Membership.objects.filter(dealer=dealer, role__in=roles, is_active=True).values("user_id")
+    return (
+        get_user_model()
+        .objects.filter(pk__in=ids, is_active=True)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class FollowUpCreateForm(FunnelForm):
+    due_at = forms.DateTimeField(label=_("When"), widget=LocalDateTimeInput(), required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class FollowUpDoneForm(FunnelForm):
+    result = forms.ChoiceField(label=_("Outcome"), choices=FollowUp.Result.choices)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class RescheduleForm(FunnelForm):
+    due_at = forms.DateTimeField(label=_("New time"), widget=LocalDateTimeInput(), required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class LeadSettingsForm(FunnelForm):
+    routing = forms.ChoiceField(label=_("Lead routing"), choices=LeadSettings.Routing.choices)
+    auto_reassign = forms.BooleanField(
+        label=_("Reassign leads untouched past their first-response deadline"), required=False
+    )
+    pool_after_days = forms.IntegerField(
+        label=_("Pool leads after (days without activity)"),
+        min_value=1,
+        max_value=365,
+        required=False,
+        help_text=_("Empty: the HQ default."),
+    )
+    max_open_leads = forms.IntegerField(
+        label=_("Open leads per consultant (cap)"),
+        min_value=1,
+        max_value=10000,
+        required=False,
+        help_text=_("Empty: the HQ default."),
+    )
+    stale_after_days = forms.IntegerField(
+        label=_("A lead is stale after (days without activity)"), min_value=1, max_value=365
+    )
+    email_reminders = forms.BooleanField(label=_("Also e-mail follow-up reminders"), required=False)
+
+
+# --- list filters --------------------------------------------------------------------------------
+
+
+class LeadFilterSet(django_filters.FilterSet):
+    STATUS = [
+        ("open", _("Open")),
+        ("pool", _("In the pool")),
+        ("closed", _("Closed")),
+        ("all", _("All")),
+    ]
+
+    q = django_filters.CharFilter(label=_("Customer"), method="search")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=STATUS, method="filter_status", empty_label=None
+    )
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
+    grade = django_filters.ChoiceFilter(label=_("Grade"), choices=[*GRADE_CHOICES, ("O", "O")])
+    consultant = django_filters.ModelChoiceFilter(
+        label=_("Consultant"), queryset=get_user_model().objects.none()
+    )
+    source = django_filters.ModelChoiceFilter(label=_("Source"), queryset=LeadSource.objects.all())
+    vehicle_model = django_filters.ModelChoiceFilter(
+        label=_("Model"), queryset=VehicleModel.objects.filter(is_active=True)
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["q", "status", "stage", "grade", "consultant", "source", "vehicle_model"]
+
+    def __init__(
+        self, data: Any = None, *args: Any, dealer: Dealer, show_consultant: bool, **kwargs: Any
+    ) -> None:
+        if data is not None:
+            data = data.copy()
+            data.setdefault("status", "open")
+        else:
+            data = {"status": "open"}
+        super().__init__(data, *args, **kwargs)
+        if show_consultant:
+            field = self.filters["consultant"]
+            field.queryset = salespeople(dealer)
+        else:
+            del self.filters["consultant"]
+        for f in self.form.fields.values():
+            css = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
+            f.widget.attrs["class"] = css
+
+    def search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        value = value.strip()
+        if not value:
+            return queryset
+        from django.db.models import Q
+
+        q = Q()
+        for word in value.split()[:3]:
+            q &= (
+                Q(customer__last_name__istartswith=word)
+                | Q(customer__first_name__istartswith=word)
+                | Q(customer__company_name__istartswith=word)
+            )
+        if value.lstrip("+").isdigit():
+            q |= Q(customer__phone__endswith=value.lstrip("+0")[-9:])
+        return queryset.filter(q)
+
+    def filter_status(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        if value == "open":
+            return queryset.filter(is_open=True, in_pool=False)
+        if value == "pool":
+            return queryset.filter(in_pool=True)
+        if value == "closed":
+            return queryset.filter(is_open=False)
+        return queryset
+
+
+def parse_day(raw: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def default_due(days: int = 1) -> dt.datetime:
+    local = timezone.localtime() + dt.timedelta(days=days)
+    return local.replace(hour=10, minute=0, second=0, microsecond=0)

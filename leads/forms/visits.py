@@ -1,0 +1,119 @@
+"""Visitor log forms: the 30-second registration and the later leave time / outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dealers.forms import StyledFormMixin
+from inventory.models import VehicleModel
+from leads.models import Customer, LeadSource, Visit
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """<input type="datetime-local">, read and shown in the active (dealer's) time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"step": 60, **(attrs or {})}, format=DATETIME_LOCAL)
+
+
+class DateTimeLocalField(forms.DateTimeField):
+    widget = DateTimeLocalInput
+    input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class VehicleModelChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+def vehicle_models() -> Any:
+    return VehicleModel.objects.filter(is_active=True).order_by("name")
+
+
+class RegisterContactForm(StyledFormMixin, forms.Form):
+    """Everything a consultant types while greeting the customer; the rest waits for the card."""
+
+    kind = forms.ChoiceField(
+        label=_("Walk-in or call"),
+        choices=Visit.Kind.choices,
+        initial=Visit.Kind.WALK_IN,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    is_company = forms.BooleanField(label=_("Company"), required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off", "inputmode": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("E-mail (optional)"),
+        max_length=254,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=())
+    vehicle_model = VehicleModelChoiceField(
+        label=_("Model of interest"),
+        queryset=VehicleModel.objects.none(),
+        required=False,
+        empty_label=_("— not yet known —"),
+    )
+    party_size = forms.IntegerField(
+        label=_("People"),
+        min_value=1,
+        max_value=50,
+        initial=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    arrived_at = DateTimeLocalField(label=_("Arrived / called at"))
+    left_at = DateTimeLocalField(label=_("Left at"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sources = list(LeadSource.objects.order_by("name").values_list("code", "name"))
+        self.fields["source"].choices = sources  # type: ignore[attr-defined]
+        if not self.is_bound and "source" not in self.initial:
+            codes = {code for code, _name in sources}
+            if "walk_in" in codes:
+                self.initial["source"] = "walk_in"
+        self.fields["vehicle_model"].queryset = vehicle_models()  # type: ignore[attr-defined]
+        self.fields["source"].widget.attrs["data-walk-in-source"] = "walk_in"
+        self.fields["source"].widget.attrs["data-phone-source"] = "phone"
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "name": data["name"],
+            "customer_kind": Customer.Kind.COMPANY if data["is_company"] else Customer.Kind.PERSON,
+            "phone": data["phone"],
+            "email": data["email"],
+            "source_code": data["source"],
+            "vehicle_model": data["vehicle_model"],
+            "party_size": data["party_size"],
+            "arrived_at": data["arrived_at"],
+            "left_at": data["left_at"],
+        }
+
+
+class VisitUpdateForm(StyledFormMixin, forms.Form):
+    left_at = DateTimeLocalField(label=_("Left at"), required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("", _("— open —")), *Visit.Outcome.choices],
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

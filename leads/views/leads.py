@@ -1,0 +1,458 @@
+"""Lead pages: the list (own leads for a consultant, all for a manager), one lead with its stage
+bar, HQ playbook, grade progression and follow-ups, the actions on it, and the lead pool.
+
+Thin: role checks from request.access (403), lead lookups through leads.selectors.leads
+(404 alike for another dealer's lead and a colleague's), writes through leads.services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django_filters.views import FilterView
+from django_tables2 import LazyPaginator, SingleTableMixin
+
+from dealers.roles import Cap
+from dealers.selectors import Access
+from dealers.views import AccessRequiredMixin
+from leads.forms.funnel import (
+    ActivityForm,
+    DormantForm,
+    FollowUpCreateForm,
+    FunnelForm,
+    GradeForm,
+    LeadFilterSet,
+    LostDecisionForm,
+    LostRequestForm,
+    ReassignForm,
+    StageForm,
+    StepForm,
+    WaiveForm,
+    default_due,
+)
+from leads.models import FollowUp, Lead, Stage
+from leads.selectors import leads as selectors
+from leads.selectors.visits import dealer_tz
+from leads.services import followups as followup_services
+from leads.services import leads as services
+from leads.services.routing import settings_for
+
+from .lead_tables import LeadTable, PoolTable
+
+
+class SalesPageMixin(AccessRequiredMixin):
+    """Dealer staff who sell (Cap.SALES_OWN), working in one dealer; pages in its time zone."""
+
+    any_of: tuple[str, ...] = (Cap.SALES_OWN,)
+    require_dealer = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        access = getattr(request, "access", None)
+        dealer = getattr(access, "dealer", None)
+        if dealer is None:
+            return super().dispatch(request, *args, **kwargs)
+        with timezone.override(dealer_tz(dealer)):
+            response = super().dispatch(request, *args, **kwargs)
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.render()
+            return response
+
+    @property
+    def dealer(self) -> Any:
+        return self.access.dealer
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def safe_reverse(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+# --- list ----------------------------------------------------------------------------------------
+
+
+class LeadListView(SalesPageMixin, SingleTableMixin, FilterView):
+    table_class = LeadTable
+    filterset_class = LeadFilterSet
+    template_name = "leads/leads/list.html"
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def get_queryset(self) -> QuerySet[Lead]:
+        return selectors.lead_list(self.access)
+
+    def get_filterset_kwargs(self, filterset_class: Any) -> dict[str, Any]:
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["dealer"] = self.dealer
+        kwargs["show_consultant"] = selectors.sees_all_leads(self.access)
+        return kwargs
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"show_consultant": selectors.sees_all_leads(self.access)}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sees_all"] = selectors.sees_all_leads(self.access)
+        return context
+
+
+class PoolView(SalesPageMixin, SingleTableMixin, View):
+    template_name = "leads/leads/pool.html"
+    table_class = PoolTable
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def get_table_data(self) -> QuerySet[Lead]:
+        return selectors.pool_leads(self.access)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        table = self.get_table()
+        return TemplateResponse(
+            request,
+            self.template_name,
+            {"table": table, "can_write": self.access.writable},
+        )
+
+
+class GradeTableView(SalesPageMixin, View):
+    """The grade progression table of the visible leads (filter by consultant for managers)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        consultant_id = None
+        if selectors.sees_all_leads(self.access):
+            raw = request.GET.get("consultant", "")
+            consultant_id = int(raw) if raw.isdigit() else None
+        rows = list(
+            selectors.grade_progression(self.access, consultant_id=consultant_id)[:200]
+        )
+        from leads.forms.funnel import salespeople
+
+        return TemplateResponse(
+            request,
+            "leads/leads/grade_table.html",
+            {
+                "rows": rows,
+                "consultants": (
+                    list(salespeople(self.dealer)) if selectors.sees_all_leads(self.access) else []
+                ),
+                "consultant_id": consultant_id,
+            },
+        )
+
+
+# --- one lead ------------------------------------------------------------------------------------
+
+
+def can_work(access: Access, lead: Lead) -> bool:
+    """Write actions on the lead: its consultant, or a manager; never HQ."""
+    if not access.writable:
+        return False
+    if access.can(Cap.SALES_ALL):
+        return True
+    return lead.consultant_id == access.user_id and not lead.in_pool
+
+
+def detail_context(request: HttpRequest, access: Access, lead: Lead, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    playbook = selectors.playbook_of(lead)
+    nxt = selectors.next_stage(lead)
+    context: dict[str, Any] = {
+        "lead": lead,
+        "customer": lead.customer,
+        "playbook": playbook,
+        "current_stage": next((s for s in playbook if s.state == "current"), None),
+        "next_stage": Stage(nxt) if nxt else None,
+        "next_missing": next((s.missing_required for s in playbook if s.code == nxt), 0),
+        "onboarding": selectors.is_onboarding(access, user),
+        "follow_ups": list(selectors.follow_ups_of(lead)),
+        "grades": list(selectors.grade_history(lead)),
+        "stages": selectors.stage_history_labelled(lead),
+        "timeline": selectors.lead_timeline(lead),
+        "can_work": can_work(access, lead),
+        "can_approve": access.writable and access.can(Cap.SALES_APPROVE),
+        "can_reassign": access.writable and access.can(Cap.SALES_REASSIGN) and lead.is_open,
+        "can_claim": access.writable and lead.in_pool and access.can(Cap.SALES_OWN),
+        "customer_url": safe_reverse("leads:customer-detail", lead.customer_id),
+        "test_drive_url": safe_reverse("sales:testdrive_create", lead.pk),
+        "quote_url": safe_reverse("sales:quote_create", lead.pk),
+        "now": timezone.now(),
+        "stage_form": StageForm(initial={"stage": nxt}),
+        "grade_form": GradeForm(initial={"grade": lead.grade if lead.grade != "O" else None}),
+        "activity_form": ActivityForm(),
+        "follow_up_form": FollowUpCreateForm(initial={"due_at": default_due()}),
+        "lost_form": LostRequestForm(),
+        "dormant_form": DormantForm(),
+        "decision_form": LostDecisionForm(),
+        "reassign_form": ReassignForm(dealer=access.dealer) if access.dealer else None,
+        "waive_form": WaiveForm(),
+    }
+    context.update(forms)
+    return context
+
+
+class LeadDetailView(SalesPageMixin, View):
+    def load_objects(self, **kwargs: Any) -> None:
+        self.lead = get_object_or_404(
+            selectors.visible_leads(self.access).select_related(
+                "customer", "consultant", "source", "vehicle_model", "lost_reason",
+                "lost_requested_by", "credited_to",
+            ),
+            pk=kwargs["pk"],
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return TemplateResponse(
+            request, "leads/leads/detail.html", detail_context(request, self.access, self.lead)
+        )
+
+
+# --- actions on a lead ---------------------------------------------------------------------------
+
+Handler = Callable[[HttpRequest, Access, Lead, Any], str]
+
+
+def _stage(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.advance_stage(lead=lead, to_stage=form.cleaned_data["stage"], actor=request.user)
+    return _("Stage is now %(stage)s.") % {"stage": lead.get_stage_display()}
+
+
+def _grade(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.set_grade(lead=lead, grade=form.cleaned_data["grade"], actor=request.user)
+    return _("Grade is now %(grade)s.") % {"grade": lead.grade}
+
+
+def _step(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.complete_step(lead=lead, step_code=form.cleaned_data["step"], actor=request.user)
+    return _("Step recorded.")
+
+
+def _waive(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.waive_step(
+        lead=lead, step_code=form.cleaned_data["step"], actor=request.user,
+        reason=form.cleaned_data["reason"],
+    )
+    return _("Step waived.")
+
+
+def _activity(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.record_activity(
+        lead=lead, actor=request.user, kind=form.cleaned_data["kind"],
+        summary=form.cleaned_data["summary"],
+    )
+    return _("Activity logged.")
+
+
+def _follow_up(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    followup_services.create_follow_up(
+        lead=lead, actor=request.user, due_at=form.cleaned_data["due_at"],
+        note=form.cleaned_data["note"],
+    )
+    return _("Follow-up planned.")
+
+
+def _lost(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.request_lost(
+        lead=lead, actor=request.user, reason=form.cleaned_data["reason"],
+        note=form.cleaned_data["note"],
+    )
+    return _("Lost request sent to the sales manager.")
+
+
+def _decide(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    approve = form.cleaned_data["decision"] == "approve"
+    services.decide_lost(lead=lead, actor=request.user, approve=approve, note=form.cleaned_data["note"])
+    return _("Lead closed as lost.") if approve else _("Lost request rejected; the lead stays open.")
+
+
+def _dormant(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.mark_dormant(lead=lead, actor=request.user, reason=form.cleaned_data["reason"])
+    return _("Lead is dormant.")
+
+
+def _claim(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.claim_pool_lead(lead=lead, actor=request.user)
+    return _("The lead is yours now.")
+
+
+def _reassign(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
+    services.reassign_lead(
+        lead=lead, to=form.cleaned_data["consultant"], actor=request.user,
+        reason=form.cleaned_data["reason"],
+    )
+    return _("Lead handed over.")
+
+
+# action -> (form class, context name of the form, who may, handler)
+ACTIONS: dict[str, tuple[Any, str, str, Handler]] = {
+    "stage": (StageForm, "stage_form", "work", _stage),
+    "grade": (GradeForm, "grade_form", "work", _grade),
+    "step": (StepForm, "step_form", "work", _step),
+    "waive": (WaiveForm, "waive_form", "approve", _waive),
+    "activity": (ActivityForm, "activity_form", "work", _activity),
+    "follow-up": (FollowUpCreateForm, "follow_up_form", "work", _follow_up),
+    "lost": (LostRequestForm, "lost_form", "work", _lost),
+    "lost-decision": (LostDecisionForm, "decision_form", "approve", _decide),
+    "dormant": (DormantForm, "dormant_form", "work", _dormant),
+    "claim": (FunnelForm, "claim_form", "claim", _claim),
+    "reassign": (ReassignForm, "reassign_form", "reassign", _reassign),
+}
+
+
+class LeadActionView(LeadDetailView):
+    http_method_names = ["post"]
+
+    def allowed(self, who: str) -> bool:
+        access, lead = self.access, self.lead
+        if not access.writable:
+            return False
+        if who == "work":
+            return can_work(access, lead)
+        if who == "approve":
+            return access.can(Cap.SALES_APPROVE)
+        if who == "reassign":
+            return access.can(Cap.SALES_REASSIGN)
+        if who == "claim":
+            return access.can(Cap.SALES_OWN)
+        return False
+
+    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        if action not in ACTIONS:
+            raise PermissionDenied
+        form_class, form_name, who, handler = ACTIONS[action]
+        if not self.allowed(who):
+            raise PermissionDenied
+        kwargs: dict[str, Any] = {"dealer": self.dealer} if form_class is ReassignForm else {}
+        form = form_class(request.POST, **kwargs)
+        if form.is_valid():
+            try:
+                message = handler(request, self.access, self.lead, form)
+            except ValidationError as error:
+                form.apply_errors(error)
+            else:
+                messages.success(request, message)
+                return redirect(safe_next(request, reverse("leads:lead_detail", args=[pk])))
+        # Bad input: nothing changed; show the page again with the errors.
+        self.lead.refresh_from_db()
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        for name, errors in form.errors.items():
+            if name != "__all__":
+                for error in errors:
+                    messages.error(request, f"{form.fields[name].label or name}: {error}")
+        context = detail_context(request, self.access, self.lead, **{form_name: form})
+        context["failed_action"] = action
+        return TemplateResponse(request, "leads/leads/detail.html", context, status=400)
+
+
+# --- follow-ups ----------------------------------------------------------------------------------
+
+
+class FollowUpActionView(SalesPageMixin, View):
+    """Complete or reschedule a follow-up (own, or any of the dealer's for a manager)."""
+
+    http_method_names = ["post"]
+
+    def load_objects(self, **kwargs: Any) -> None:
+        qs = FollowUp.objects.select_related("lead", "customer")
+        if not self.access.can(Cap.SALES_ALL):
+            qs = qs.filter(owner_id=self.access.user_id)
+        self.follow_up = get_object_or_404(qs, pk=kwargs["pk"])
+
+    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        from leads.forms.funnel import FollowUpDoneForm, RescheduleForm
+
+        if not self.access.writable:
+            raise PermissionDenied
+        form: FunnelForm
+        if action == "done":
+            form = FollowUpDoneForm(request.POST)
+        elif action == "reschedule":
+            form = RescheduleForm(request.POST)
+        else:
+            raise PermissionDenied
+        default = reverse("leads:lead_detail", args=[self.follow_up.lead_id])
+        if form.is_valid():
+            try:
+                if action == "done":
+                    followup_services.complete_follow_up(
+                        follow_up=self.follow_up, actor=request.user,
+                        result=form.cleaned_data["result"], note=form.cleaned_data["note"],
+                    )
+                    messages.success(request, _("Follow-up done."))
+                else:
+                    followup_services.reschedule_follow_up(
+                        follow_up=self.follow_up, actor=request.user,
+                        due_at=form.cleaned_data["due_at"], reason=form.cleaned_data["reason"],
+                    )
+                    messages.success(request, _("Follow-up moved."))
+                return redirect(safe_next(request, default))
+            except ValidationError as error:
+                form.apply_errors(error)
+        return render(
+            request,
+            "leads/leads/follow_up_error.html",
+            {"form": form, "follow_up": self.follow_up, "back": safe_next(request, default)},
+            status=400,
+        )
+
+
+class LeadSettingsView(SalesPageMixin, View):
+    """The dealer's funnel settings: routing, automatic reassignment, pool, cap, reminders."""
+
+    any_of = (Cap.SALES_APPROVE,)
+
+    def get_form(self, data: Any = None) -> Any:
+        from leads.forms.funnel import LeadSettingsForm
+        from leads.services.routing import max_open_leads, pool_after_days
+
+        s = settings_for(self.dealer.pk)
+        initial = {
+            "routing": s.routing,
+            "auto_reassign": s.auto_reassign,
+            "pool_after_days": s.pool_after_days,
+            "max_open_leads": s.max_open_leads,
+            "stale_after_days": s.stale_after_days,
+            "email_reminders": s.email_reminders,
+        }
+        form = LeadSettingsForm(data, initial=initial)
+        form.effective = {"pool": pool_after_days(s), "cap": max_open_leads(s)}
+        return form
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return TemplateResponse(request, "leads/leads/settings.html", {"form": self.get_form()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from leads.services.routing import update_lead_settings
+
+        if not self.access.writable:
+            raise PermissionDenied
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                update_lead_settings(dealer_id=self.dealer.pk, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.apply_errors(error)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("leads:lead_settings")
+        return TemplateResponse(request, "leads/leads/settings.html", {"form": form}, status=400)

@@ -1,0 +1,85 @@
+"""In-app notifications: the list, opening one (marks it read), marking all read, and a small
+htmx endpoint with the unread count for the top bar."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from dealers.selectors import request_access
+from leads.models import Notification
+from leads.selectors.notifications import UNREAD_CAP, notifications_of, unread_count
+
+PAGE = 50
+
+
+class NotificationsMixin(LoginRequiredMixin):
+    """Any signed-in dealer staff member: their own notifications in the current dealer."""
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.access = request_access(request)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class NotificationListView(NotificationsMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        unread_only = request.GET.get("show") != "all"
+        rows = list(notifications_of(self.access, unread_only=unread_only)[: PAGE + 1])
+        return TemplateResponse(
+            request,
+            "leads/notifications/list.html",
+            {
+                "rows": rows[:PAGE],
+                "more": len(rows) > PAGE,
+                "unread_only": unread_only,
+                "can_write": self.access.dealer is not None and self.access.writable,
+            },
+        )
+
+
+class NotificationOpenView(NotificationsMixin, View):
+    """POST: mark read and go to the notification's page (an internal URL only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        note = get_object_or_404(notifications_of(self.access, unread_only=False), pk=pk)
+        if note.read_at is None and self.access.writable:
+            Notification.objects.filter(pk=note.pk).update(read_at=timezone.now())
+        target = note.url
+        if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+            return redirect("leads:notifications")
+        return redirect(target)
+
+
+class NotificationReadAllView(NotificationsMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if self.access.writable:
+            count = (
+                notifications_of(self.access, unread_only=True).update(read_at=timezone.now())
+            )
+            from django.contrib import messages
+
+            messages.success(request, _("%(count)s notifications marked read.") % {"count": count})
+        return redirect("leads:notifications")
+
+
+class NotificationCountView(NotificationsMixin, View):
+    """GET (htmx): the unread badge for the top bar."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            "leads/notifications/_badge.html",
+            {"unread": unread_count(self.access), "cap": UNREAD_CAP},
+        )

@@ -1,0 +1,64 @@
+"""The printable, branded quote: HTML (templates/sales/quote_pdf.html) rendered by WeasyPrint.
+
+WeasyPrint needs Pango (Debian: libpango-1.0-0, libpangoft2-1.0-0 in scripts/apt-packages.txt)
+and uses the fonts installed on the machine (DejaVu / Liberation, Noto CJK for zh-hans and ja).
+Nothing is fetched from files or the network: the brand mark from static/img is embedded as a
+data: URL and the fetcher allows nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Quote
+from .services import dealer_tz, quote_number
+
+BRAND = "Aurora Motors"
+
+
+def quote_context(quote: Quote) -> dict[str, Any]:
+    dealer = quote.dealer
+    logo = finders.find("img/favicon.svg")
+    logo_url = ""
+    if isinstance(logo, str):
+        with open(logo, "rb") as fh:
+            logo_url = "data:image/svg+xml;base64," + base64.b64encode(fh.read()).decode()
+    lines = list(quote.lines.all())
+    subtotal = quote.list_price + quote.extras_total
+    return {
+        "quote": quote,
+        "number": quote_number(quote),
+        "dealer": dealer,
+        "customer": quote.customer,
+        "consultant": quote.lead.consultant or quote.created_by,
+        "brand": BRAND,
+        "logo_url": logo_url,
+        "lines": lines,
+        "subtotal": subtotal,
+        "amount_due": quote.total - quote.trade_in_value,
+        "financed": quote.total - quote.trade_in_value - quote.down_payment,
+        "printed_at": timezone.localtime(timezone.now(), dealer_tz(dealer)),
+        "created_local": timezone.localtime(quote.created_at, dealer_tz(dealer)),
+    }
+
+
+def render_quote_html(quote: Quote) -> str:
+    return render_to_string("sales/quote_pdf.html", quote_context(quote))
+
+
+def render_quote_pdf(quote: Quote) -> bytes:
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    html = render_quote_html(quote)
+    # data: URLs only (the embedded brand mark): rendering a quote never reads files or the
+    # network, whatever ends up in the customer's data.
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher)
+    return document.write_pdf()  # type: ignore[no-any-return]

@@ -1,0 +1,837 @@
+"""Showroom pages: test drives, demo vehicles, quotes (builder, detail, PDF) and orders.
+
+Thin: the role check from `request.access` first (403), then objects are looked up in the
+caller's visible querysets (sales.selectors), so another dealer's or a colleague's id is 404.
+Writes go through sales.services; their ValidationErrors come back on the form, nothing changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dealers.roles import Cap
+from dealers.selectors import Access, request_access
+from dms.audit.models import AuditAction
+from dms.audit.services import record
+
+from . import selectors, services
+from .forms import (
+    OUTCOME_SUGGESTIONS,
+    BookingForm,
+    CheckInForm,
+    ChecklistForm,
+    CheckOutForm,
+    DemoVehicleForm,
+    DiscountDecisionForm,
+    OrderDetailsForm,
+    OrderForm,
+    PaymentForm,
+    QuoteForm,
+)
+from .models import DemoVehicle, Order, Quote, TestDrive
+from .pdf import render_quote_pdf
+
+View = Callable[..., HttpResponseBase]
+
+
+def sales_view(view: View) -> View:
+    """Login; the role check (sales staff or HQ may read; only the dealer's own sales staff
+    write: 403 otherwise); then the view runs in the dealer's time zone."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        access = request_access(request)
+        if not selectors.can_read_sales(access):
+            raise PermissionDenied
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not selectors.can_write_sales(
+            access
+        ):
+            raise PermissionDenied
+        tz = services.dealer_tz(access.dealer) if access.dealer is not None else dt.UTC
+        with timezone.override(tz):
+            return view(request, access, *args, **kwargs)
+
+    return wrapper
+
+
+def _notes(request: HttpRequest, notes: list[str]) -> None:
+    for note in notes:
+        messages.warning(request, note)
+
+
+def _errors(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _parse_day(value: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _today(access: Access) -> dt.date:
+    return services.dealer_today(access.dealer) if access.dealer else timezone.localdate()
+
+
+# --- test drives ---------------------------------------------------------------------------------
+
+
+@require_GET
+@sales_view
+def test_drive_list(request: HttpRequest, access: Access) -> HttpResponse:
+    """The day planner (every demo vehicle's bookings on a day) and the caller's test drives."""
+    day = _parse_day(request.GET.get("day"), _today(access))
+    tz = timezone.get_current_timezone()
+    plan = selectors.vehicle_day_plan(day=day, tz=tz, access=access)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    upcoming = (
+        selectors.test_drives_visible(access)
+        .filter(status__in=[TestDrive.Status.BOOKED, TestDrive.Status.OUT], ends_at__gte=start)
+        .order_by("starts_at")[:50]
+    )
+    return render(
+        request,
+        "sales/test_drive_list.html",
+        {
+            "day": day,
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "plan": plan,
+            "upcoming": upcoming,
+            "can_manage_fleet": access.can(Cap.SALES_ALL) and access.writable,
+        },
+    )
+
+
+@require_GET
+@sales_view
+def test_drive_planner(request: HttpRequest, access: Access) -> HttpResponse:
+    """htmx: the day plan of the booking form for the chosen date."""
+    day = _parse_day(request.GET.get("day"), _today(access))
+    plan = selectors.vehicle_day_plan(day=day, tz=timezone.get_current_timezone(), access=access)
+    return render(request, "sales/_day_plan.html", {"day": day, "plan": plan})
+
+
+@require_http_methods(["GET", "POST"])
+@sales_view
+def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
+    lead = get_object_or_404(selectors.leads_for(access), pk=lead_id)
+    vehicles = selectors.demo_vehicles()
+    tz = timezone.get_current_timezone()
+    day = _parse_day(request.GET.get("day"), _today(access))
+    if request.method == "POST":
+        form = BookingForm(
+            request.POST, vehicles=vehicles, tz=tz, planner_url=reverse("sales:testdrive_planner")
+        )
+        if form.is_valid():
+            try:
+                drive = services.book_test_drive(
+                    lead=lead,
+                    vehicle=form.cleaned_data["vehicle"],
+                    starts_at=form.cleaned_data["starts_at"],
+                    ends_at=form.cleaned_data["ends_at"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.apply_errors(exc)
+            else:
+                messages.success(request, _("Test drive booked."))
+                return redirect("sales:testdrive_detail", pk=drive.pk)
+        chosen = getattr(form, "cleaned_data", {}).get("day")
+        day = chosen or day
+    else:
+        form = BookingForm(
+            initial={"day": day, "vehicle": request.GET.get("vehicle")},
+            vehicles=vehicles,
+            tz=tz,
+            planner_url=reverse("sales:testdrive_planner"),
+        )
+    plan = selectors.vehicle_day_plan(day=day, tz=tz, access=access)
+    return render(
+        request,
+        "sales/test_drive_form.html",
+        {"lead": lead, "form": form, "day": day, "plan": plan, "has_fleet": vehicles.exists()},
+    )
+
+
+@require_GET
+@sales_view
+def test_drive_detail(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
+    return _render_drive(request, access, drive)
+
+
+def _render_drive(
+    request: HttpRequest,
+    access: Access,
+    drive: TestDrive,
+    checkout: CheckOutForm | None = None,
+    checkin: CheckInForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_write = selectors.can_write_sales(access)
+    return render(
+        request,
+        "sales/test_drive_detail.html",
+        {
+            "drive": drive,
+            "vehicle_label": services.vehicle_label(drive.vehicle),
+            "can_write": can_write,
+            "checkout_form": checkout
+            or CheckOutForm(initial={"km_out": drive.vehicle.odometer_km}),
+            "checkin_form": checkin or CheckInForm(initial={"km_in": drive.km_out}),
+            "outcome_suggestions": OUTCOME_SUGGESTIONS,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@sales_view
+def test_drive_checkout(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
+    form = CheckOutForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                outcome = services.check_out_test_drive(
+                    test_drive=drive, actor=request.user, **form.cleaned_data
+                )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, _("The car is out. Drive safely!"))
+            _notes(request, outcome.notes)
+            return redirect("sales:testdrive_detail", pk=drive.pk)
+    drive.refresh_from_db()
+    return _render_drive(request, access, drive, checkout=form, status=400)
+
+
+@require_POST
+@sales_view
+def test_drive_checkin(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
+    form = CheckInForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.check_in_test_drive(
+                    test_drive=drive, actor=request.user, **form.cleaned_data
+                )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, _("Test drive recorded."))
+            return redirect("sales:testdrive_detail", pk=drive.pk)
+    drive.refresh_from_db()
+    return _render_drive(request, access, drive, checkin=form, status=400)
+
+
+@require_POST
+@sales_view
+def test_drive_cancel(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
+    try:
+        services.cancel_test_drive(
+            test_drive=drive, actor=request.user, no_show=request.POST.get("no_show") == "1"
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("The slot is free again."))
+    return redirect("sales:testdrive_detail", pk=drive.pk)
+
+
+# --- demo vehicles -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@sales_view
+def demo_vehicle_list(request: HttpRequest, access: Access) -> HttpResponse:
+    can_manage = access.can(Cap.SALES_ALL) and access.writable
+    form = DemoVehicleForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage or access.dealer is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    vehicle = services.create_demo_vehicle(
+                        dealer=access.dealer, actor=request.user, **form.cleaned_data
+                    )
+            except ValidationError as exc:
+                form.apply_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(vehicle)s added to the demo fleet.")
+                    % {"vehicle": services.vehicle_label(vehicle)},
+                )
+                return redirect("sales:demo_vehicles")
+    return render(
+        request,
+        "sales/demo_vehicle_list.html",
+        {
+            "vehicles": selectors.demo_vehicles(active_only=False),
+            "form": form,
+            "can_manage": can_manage,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@sales_view
+def demo_vehicle_active(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    if not access.can(Cap.SALES_ALL):
+        raise PermissionDenied
+    vehicle: DemoVehicle = get_object_or_404(DemoVehicle.objects.all(), pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.set_demo_vehicle_active(vehicle=vehicle, actor=request.user, active=active)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(
+            request,
+            (
+                _("%(vehicle)s is back in the demo fleet.")
+                if active
+                else _("%(vehicle)s left the demo fleet.")
+            )
+            % {"vehicle": services.vehicle_label(vehicle)},
+        )
+    return redirect("sales:demo_vehicles")
+
+
+# --- quotes --------------------------------------------------------------------------------------
+
+
+@require_GET
+@sales_view
+def quote_list(request: HttpRequest, access: Access) -> HttpResponse:
+    status = request.GET.get("status", "")
+    quotes = selectors.quotes_visible(access)
+    if status == "pending_discount":
+        quotes = quotes.filter(
+            discount_status=Quote.DiscountStatus.PENDING, status=Quote.Status.DRAFT
+        )
+    elif status in Quote.Status.values:
+        quotes = quotes.filter(status=status)
+    return render(
+        request,
+        "sales/quote_list.html",
+        {
+            "quotes": quotes.order_by("-created_at")[:200],
+            "status": status,
+            "statuses": Quote.Status.choices,
+            "orders": selectors.orders_visible(access).order_by("-ordered_at")[:50],
+        },
+    )
+
+
+def _quote_form_page(
+    request: HttpRequest, access: Access, *, lead: Any, quote: Quote | None
+) -> HttpResponse:
+    today = _today(access)
+    price_list = services.price_list_on(today)
+    pricing = None
+    error = None
+    if request.method == "POST":
+        form = QuoteForm(request.POST, price_list=price_list)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    if quote is None:
+                        saved = services.create_quote(
+                            lead=lead, actor=request.user, spec=form.spec(), on=today
+                        )
+                    else:
+                        saved = services.update_quote(
+                            quote=quote, actor=request.user, spec=form.spec(), on=today
+                        )
+            except ValidationError as exc:
+                form.apply_errors(exc)
+            else:
+                if quote is not None and saved.pk != quote.pk:
+                    messages.success(
+                        request,
+                        _("Quote %(old)s had been sent: your changes are version %(new)s.")
+                        % {
+                            "old": services.quote_number(quote),
+                            "new": services.quote_number(saved),
+                        },
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Quote %(number)s saved.") % {"number": services.quote_number(saved)},
+                    )
+                if saved.discount_status == Quote.DiscountStatus.PENDING:
+                    messages.warning(
+                        request,
+                        _(
+                            "The discount is above %(percent)s %% of the list price: a sales manager must approve it "
+                            "before the quote can be sent."
+                        )
+                        % {"percent": _percent()},
+                    )
+                return redirect("sales:quote_detail", pk=saved.pk)
+        if form.is_bound and not form.errors:
+            pricing = _try_price(form, today)
+    else:
+        initial = (
+            QuoteForm.initial_from(quote) if quote is not None else _initial_for_lead(lead, today)
+        )
+        form = QuoteForm(initial=initial, price_list=price_list)
+        if quote is not None:
+            bound = QuoteForm(initial, price_list=price_list)
+            if bound.is_valid():
+                pricing, error = _price_or_error(bound, today)
+    return render(
+        request,
+        "sales/quote_form.html",
+        {
+            "lead": lead,
+            "quote": quote,
+            "form": form,
+            "price_list": price_list,
+            "pricing": pricing,
+            "pricing_error": error,
+            "threshold_percent": _percent(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _percent() -> str:
+    from django.conf import settings
+
+    return f"{settings.DMS_DISCOUNT_APPROVAL_PERCENT:g}"
+
+
+def _initial_for_lead(lead: Any, today: dt.date) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "valid_until": today + dt.timedelta(days=14),
+        "discount": 0,
+        "trade_in_value": 0,
+    }
+    customer = lead.customer
+    if customer.payment in (Quote.Payment.FINANCE, Quote.Payment.LEASE):
+        initial.update(payment=customer.payment, term_months=48, annual_rate_percent="4.90")
+    if customer.trade_in:
+        initial["trade_in_description"] = customer.trade_in
+    if lead.vehicle_model_id:
+        from inventory.models import Trim
+
+        first = Trim.objects.filter(vehicle_model_id=lead.vehicle_model_id).order_by("code").first()
+        if first is not None:
+            initial["trim"] = first.code
+    return initial
+
+
+def _price_or_error(form: QuoteForm, today: dt.date) -> tuple[Any, str | None]:
+    try:
+        return services.price_quote(spec=form.spec(), on=today), None
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)
+
+
+def _try_price(form: QuoteForm, today: dt.date) -> Any:
+    return _price_or_error(form, today)[0]
+
+
+@require_http_methods(["GET", "POST"])
+@sales_view
+def quote_create(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
+    lead = get_object_or_404(selectors.leads_for(access), pk=lead_id)
+    return _quote_form_page(request, access, lead=lead, quote=None)
+
+
+@require_http_methods(["GET", "POST"])
+@sales_view
+def quote_edit(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
+    if quote.status not in (Quote.Status.DRAFT, Quote.Status.SENT):
+        messages.error(
+            request,
+            _("A quote that is “%(status)s” cannot be edited.")
+            % {"status": quote.get_status_display()},
+        )
+        return redirect("sales:quote_detail", pk=quote.pk)
+    return _quote_form_page(request, access, lead=quote.lead, quote=quote)
+
+
+@require_POST
+@sales_view
+def quote_preview(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
+    """htmx: the live totals of the quote builder (nothing is saved)."""
+    get_object_or_404(selectors.leads_for(access), pk=lead_id)
+    today = _today(access)
+    form = QuoteForm(request.POST, price_list=services.price_list_on(today))
+    pricing, error = (None, None)
+    if form.is_valid():
+        pricing, error = _price_or_error(form, today)
+    else:
+        parts = [
+            f"{form.fields[name].label}: {' '.join(str(e) for e in errs)}"
+            for name, errs in form.errors.items()
+            if name in form.fields and name != "trim"
+        ]
+        error = " ".join(parts) or None
+    return render(
+        request,
+        "sales/_quote_totals.html",
+        {"pricing": pricing, "pricing_error": error, "threshold_percent": _percent()},
+    )
+
+
+@require_GET
+@sales_view
+def quote_detail(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
+    return _render_quote(request, access, quote)
+
+
+def _render_quote(
+    request: HttpRequest,
+    access: Access,
+    quote: Quote,
+    decision_form: DiscountDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_write = selectors.can_write_sales(access)
+    order = Order.objects.filter(quote=quote).first()
+    can_decide = (
+        can_write
+        and access.can(Cap.SALES_APPROVE)
+        and quote.discount_status == Quote.DiscountStatus.PENDING
+        and quote.status == Quote.Status.DRAFT
+        and quote.created_by_id != access.user_id
+    )
+    return render(
+        request,
+        "sales/quote_detail.html",
+        {
+            "quote": quote,
+            "number": services.quote_number(quote),
+            "lines": list(quote.lines.all()),
+            "subtotal": quote.list_price + quote.extras_total,
+            "amount_due": quote.total - quote.trade_in_value,
+            "financed": quote.total - quote.trade_in_value - quote.down_payment,
+            "threshold": services.discount_threshold(quote.list_price),
+            "threshold_percent": _percent(),
+            "versions": selectors.quote_versions(quote),
+            "order": order,
+            "can_write": can_write,
+            "can_decide": can_decide,
+            "decision_form": decision_form or DiscountDecisionForm(),
+        },
+        status=status,
+    )
+
+
+def _quote_action(
+    request: HttpRequest, access: Access, pk: int, action: Callable[[Quote], Any], done: str
+) -> HttpResponse:
+    quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
+    try:
+        with transaction.atomic():
+            outcome = action(quote)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, done)
+        if isinstance(outcome, services.Outcome):
+            _notes(request, outcome.notes)
+    return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@sales_view
+def quote_send(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    return _quote_action(
+        request,
+        access,
+        pk,
+        lambda q: services.send_quote(quote=q, actor=request.user),
+        _("Quote marked as sent."),
+    )
+
+
+@require_POST
+@sales_view
+def quote_accept(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    return _quote_action(
+        request,
+        access,
+        pk,
+        lambda q: services.accept_quote(quote=q, actor=request.user),
+        _("Quote accepted: place the order."),
+    )
+
+
+@require_POST
+@sales_view
+def quote_decline(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    return _quote_action(
+        request,
+        access,
+        pk,
+        lambda q: services.decline_quote(quote=q, actor=request.user),
+        _("Quote marked as declined."),
+    )
+
+
+@require_POST
+@sales_view
+def quote_discount(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    if not access.can(Cap.SALES_APPROVE):
+        raise PermissionDenied
+    quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
+    form = DiscountDecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            with transaction.atomic():
+                services.decide_discount(
+                    quote=quote,
+                    actor=request.user,
+                    approve=approve,
+                    note=form.cleaned_data["note"],
+                    request=request,
+                )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(
+                request, _("Discount approved.") if approve else _("Discount rejected.")
+            )
+            return redirect("sales:quote_detail", pk=quote.pk)
+    quote.refresh_from_db()
+    return _render_quote(request, access, quote, decision_form=form, status=400)
+
+
+@require_GET
+@sales_view
+def quote_pdf(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
+    content = render_quote_pdf(quote)
+    record(
+        action=AuditAction.EXPORT,
+        actor=request.user,
+        dealer=quote.dealer_id,
+        obj=quote,
+        request=request,
+        detail={"format": "pdf", "document": "quote", "quote": services.quote_number(quote)},
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="quote-{services.quote_number(quote)}.pdf"'
+    )
+    return response
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@sales_view
+def order_create(request: HttpRequest, access: Access, quote_id: int) -> HttpResponse:
+    quote = get_object_or_404(selectors.quotes_visible(access), pk=quote_id)
+    existing = Order.objects.filter(quote=quote).first()
+    if existing is not None:
+        return redirect("sales:order_detail", pk=existing.pk)
+    amount_due = quote.total - quote.trade_in_value
+    if request.method == "POST":
+        form = OrderForm(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    outcome = services.create_order(
+                        quote=quote, actor=request.user, **form.cleaned_data
+                    )
+            except ValidationError as exc:
+                form.apply_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Order %(number)s placed.") % {"number": services.order_number(outcome.obj)},
+                )
+                _notes(request, outcome.notes)
+                return redirect("sales:order_detail", pk=outcome.obj.pk)
+    else:
+        suggested = (amount_due * 10 / 100).quantize(services.CENT)
+        form = OrderForm(initial={"deposit_required": suggested})
+    return render(
+        request,
+        "sales/order_form.html",
+        {
+            "quote": quote,
+            "number": services.quote_number(quote),
+            "form": form,
+            "amount_due": amount_due,
+            "accepted": quote.status == Quote.Status.ACCEPTED,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+@sales_view
+def order_list(request: HttpRequest, access: Access) -> HttpResponse:
+    orders = selectors.orders_visible(access)
+    status = request.GET.get("status", "")
+    if status in Order.Status.values:
+        orders = orders.filter(status=status)
+    return render(
+        request,
+        "sales/order_list.html",
+        {
+            "orders": orders.order_by("-ordered_at")[:200],
+            "status": status,
+            "statuses": Order.Status.choices,
+        },
+    )
+
+
+@require_GET
+@sales_view
+def order_detail(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    return _render_order(request, access, order)
+
+
+def _render_order(
+    request: HttpRequest, access: Access, order: Order, status: int = 200, **forms: Any
+) -> HttpResponse:
+    checklist = order.checklist or {}
+    return render(
+        request,
+        "sales/order_detail.html",
+        {
+            "order": order,
+            "number": services.order_number(order),
+            "quote": order.quote,
+            "quote_number": services.quote_number(order.quote),
+            "payments": selectors.order_payments(order),
+            "paid": services.order_paid(order),
+            "trade_in": services.order_trade_in(order),
+            "balance": services.order_balance(order),
+            "blockers": services.delivery_blockers(order),
+            "checklist": [
+                (code, label, checklist.get(code) or {})
+                for code, label in services.checklist_items()
+            ],
+            "can_write": selectors.can_write_sales(access) and order.status == Order.Status.OPEN,
+            "payment_form": forms.get("payment_form")
+            or PaymentForm(
+                initial={"kind": "deposit" if services.order_paid(order) <= 0 else "balance"}
+            ),
+            "details_form": forms.get("details_form")
+            or OrderDetailsForm(
+                initial={"expected_delivery": order.expected_delivery, "vin": order.vin}
+            ),
+            "checklist_form": forms.get("checklist_form")
+            or ChecklistForm(
+                initial={"done": [c for c, v in checklist.items() if (v or {}).get("done")]}
+            ),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@sales_view
+def order_payment(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                outcome = services.record_payment(
+                    order=order, actor=request.user, **form.cleaned_data
+                )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, _("Payment recorded."))
+            _notes(request, outcome.notes)
+            return redirect("sales:order_detail", pk=order.pk)
+    return _render_order(request, access, order, status=400, payment_form=form)
+
+
+@require_POST
+@sales_view
+def order_details(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    form = OrderDetailsForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                outcome = services.update_order(
+                    order=order, actor=request.user, **form.cleaned_data
+                )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+            order.refresh_from_db()
+        else:
+            messages.success(request, _("Order updated."))
+            _notes(request, outcome.notes)
+            return redirect("sales:order_detail", pk=order.pk)
+    return _render_order(request, access, order, status=400, details_form=form)
+
+
+@require_POST
+@sales_view
+def order_checklist(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    form = ChecklistForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.set_checklist(
+                    order=order, actor=request.user, done=form.cleaned_data["done"]
+                )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+            order.refresh_from_db()
+        else:
+            messages.success(request, _("Checklist saved."))
+            return redirect("sales:order_detail", pk=order.pk)
+    return _render_order(request, access, order, status=400, checklist_form=form)
+
+
+@require_POST
+@sales_view
+def order_deliver(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    try:
+        with transaction.atomic():
+            services.deliver_order(order=order, actor=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+        order.refresh_from_db()
+        return _render_order(request, access, order, status=400)
+    messages.success(
+        request, _("Delivered. Congratulations! The after-delivery calls are planned.")
+    )
+    return redirect("sales:order_detail", pk=order.pk)

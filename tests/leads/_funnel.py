@@ -1,0 +1,80 @@
+"""Shared fixtures of the funnel tests (leads, routing, follow-ups, my day, funnel, approvals).
+Import the fixtures you use into the test module: `from tests.leads._funnel import shop  # noqa`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dealers.models import Dealer
+from dms.tenancy.context import as_dealer
+from leads.models import Grade, Lead
+from tests.factories import CustomerFactory, DealerFactory, LeadFactory, staff
+
+
+def ensure_reference_data() -> None:
+    """The leads data migration loads HQ defaults; transactional tests elsewhere may have
+    truncated them, so load them again when missing (idempotent)."""
+    if not Grade.objects.exists():
+        from leads.services.reference import load_reference_data
+
+        load_reference_data(apps)
+
+
+@dataclass
+class Shop:
+    dealer: Dealer
+    manager: Any
+    alice: Any  # consultant
+    bob: Any  # consultant
+
+    def lead(self, consultant: Any = None, **kwargs: Any) -> Lead:
+        with as_dealer(self.dealer):
+            customer = CustomerFactory(dealer=self.dealer, owner=consultant)
+            lead: Lead = LeadFactory(customer=customer, consultant=consultant, **kwargs)
+            return lead
+
+
+def make_shop(**dealer_kwargs: Any) -> Shop:
+    ensure_reference_data()
+    dealer = DealerFactory(**dealer_kwargs)
+    return Shop(
+        dealer=dealer,
+        manager=staff(dealer, "sales_manager", first_name="Maria", last_name="Manager"),
+        alice=staff(dealer, "consultant", first_name="Alice", last_name="Able"),
+        bob=staff(dealer, "consultant", first_name="Bob", last_name="Baker"),
+    )
+
+
+@pytest.fixture
+def shop(db: Any) -> Shop:
+    return make_shop()
+
+
+@pytest.fixture
+def other_shop(db: Any) -> Shop:
+    return make_shop()
+
+
+@pytest.fixture
+def signed_in() -> Callable[..., Client]:
+    """A client signed in as `user` with a verified second factor."""
+
+    def _login(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return _login

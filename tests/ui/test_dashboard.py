@@ -1,0 +1,213 @@
+"""The landing dashboard and navigation per role: what each role sees, and what it must not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from dealers.models import Membership, StaffAbsence
+from dms.tenancy.context import as_dealer
+from tests.factories import DealerFactory, RegionFactory, UserFactory, hq_user, staff
+
+from .helpers import nav_items, text_of
+
+pytestmark = pytest.mark.django_db
+
+SALES = {"my_day", "visitor_log", "customers", "leads", "test_drives", "quotes"}
+MANAGEMENT = {"funnel", "approvals", "team", "absences"}
+SERVICE = {"appointments", "repair_orders"}
+PARTS = {"parts_stock"}
+HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"}
+ADMIN = {"security", "audit_log"}
+EVERY = {"dashboard"} | SALES | MANAGEMENT | SERVICE | PARTS | HQ_ALL | ADMIN
+
+# "security" is the locked-accounts page: admins unlock alone, colleagues holding the unlock
+# right approve there (dual control).
+EXPECTED = {
+    "consultant": {"dashboard"} | SALES,
+    "sales_manager": {"dashboard"} | SALES | MANAGEMENT | {"security"},
+    "dealer_manager": {"dashboard"} | SALES | MANAGEMENT | {"security"},
+    "service_advisor": {"dashboard"} | SERVICE | {"security"},
+    "technician": {"dashboard"} | SERVICE,
+    "parts_clerk": {"dashboard"} | PARTS,
+    "dealer_admin": {"dashboard", "team", "absences"} | ADMIN,
+    "hq_regional_manager": {"dashboard", "network_kpis"},
+    "hq_admin": {"dashboard"} | HQ_ALL | ADMIN,
+}
+
+
+@pytest.mark.parametrize("role", sorted(r for r in EXPECTED if not r.startswith("hq_")))
+def test_dealer_role_navigation_and_dealer_in_top_bar(role, login):
+    dealer = DealerFactory(code="BER01", name="Autohaus Spree")
+    user = staff(dealer, role, first_name="Kim", last_name="Lang")
+
+    response = login(user).get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    items = nav_items(html)
+    assert set(items) == EXPECTED[role]
+    assert not (EVERY - EXPECTED[role]) & set(items)
+    text = text_of(html)
+    assert "Aurora DMS" in text
+    assert "BER01" in text and "Autohaus Spree" in text
+    assert "Welcome, Kim Lang" in text
+    assert str(Membership.objects.get(user=user).get_role_display()) in text
+
+
+def test_consultant_sees_coming_modules_disabled_with_explanation(login):
+    dealer = DealerFactory()
+    response = login(staff(dealer, "consultant")).get("/")
+    html = response.content.decode()
+    items = nav_items(html)
+    my_day = items["my_day"]
+    assert my_day["link"] is False and my_day["disabled"] is True and my_day["href"] is None
+    assert my_day["title"].startswith("Coming soon: ")
+    assert "planned calls" in my_day["title"]
+    assert items["dashboard"]["link"] is True and items["dashboard"]["href"] == "/"
+    text = text_of(html)
+    for label in ("Coming: My day", "Coming: Leads", "Coming: Test drives", "Coming: Quotes"):
+        assert label in text
+    assert "Coming: Customers" not in text  # built: a link, not a card
+    assert items["customers"]["link"] is True
+    assert items["customers"]["href"] == "/sales/customers/"
+    assert "Coming: Funnel" not in text
+    assert "Coming: Network" not in text
+
+
+def test_manager_dashboard_shows_team_absences_and_leavers_of_own_dealer_only(login):
+    dealer = DealerFactory(timezone="Europe/Berlin")
+    other = DealerFactory()
+    manager = staff(dealer, "sales_manager")
+    away = staff(dealer, "consultant", first_name="Ana", last_name="Absent")
+    leaver = staff(dealer, "consultant", first_name="Leo", last_name="Leaving")
+    staff(dealer, "consultant", first_name="Carl", last_name="Present")
+    staff(other, "consultant", first_name="Olga", last_name="Otherdealer")
+    today = timezone.now().date()
+    Membership.objects.filter(user=leaver).update(leaving_on=today + dt.timedelta(days=10))
+    with as_dealer(dealer):
+        StaffAbsence.objects.create(
+            dealer=dealer,
+            membership=Membership.objects.get(user=away),
+            starts_on=today - dt.timedelta(days=1),
+            ends_on=today + dt.timedelta(days=2),
+            reason="sick",
+        )
+
+    text = text_of(login(manager).get("/").content.decode())
+
+    assert "Team today" in text
+    assert "3 / 4" in text  # manager + leaver + Carl present, of 4 active staff
+    assert "Ana Absent · Sickness" in text
+    assert "Leaving within 30 days" in text and "Leo Leaving" in text
+    assert "Staff by role" in text and "Sales consultant 3" in text
+    assert "Otherdealer" not in text
+
+
+def test_consultant_sees_own_upcoming_absence(login):
+    dealer = DealerFactory()
+    user = staff(dealer, "consultant")
+    today = timezone.now().date()
+    with as_dealer(dealer):
+        StaffAbsence.objects.create(
+            dealer=dealer,
+            membership=Membership.objects.get(user=user),
+            starts_on=today + dt.timedelta(days=20),
+            ends_on=today + dt.timedelta(days=24),
+            reason="training",
+        )
+    text = text_of(login(user).get("/").content.decode())
+    assert "Your absences" in text and "Training" in text
+    # A consultant gets no staff overview.
+    assert "Staff by role" not in text and "Leaving within 30 days" not in text
+
+
+def test_regional_manager_sees_own_regions_and_their_dealers_only(login):
+    north, south, east = (
+        RegionFactory(name="North"),
+        RegionFactory(name="South"),
+        RegionFactory(name="East"),
+    )
+    for _ in range(3):
+        DealerFactory(region=north)
+    DealerFactory(region=south, is_active=False)
+    DealerFactory(region=east)
+    manager = hq_user("hq_regional_manager", [north, south], first_name="Rita", last_name="Reg")
+
+    response = login(manager).get("/")
+
+    html = response.content.decode()
+    assert set(nav_items(html)) == EXPECTED["hq_regional_manager"]
+    text = text_of(html)
+    assert "HQ regional manager" in text
+    assert "North, South" in text  # top bar: their regions
+    assert "Dealers per region" in text
+    assert "North 3 3" in text and "South 1 0" in text
+    assert "East" not in text
+    assert "Dealers in your regions 4" in text
+    assert "Coming: Network" in text
+    assert "My day" not in text and "Audit log" not in text
+
+
+def test_regional_manager_without_region_is_told_so(login):
+    text = text_of(login(hq_user("hq_regional_manager")).get("/").content.decode())
+    assert "No region is assigned to you yet" in text
+
+
+def test_hq_admin_sees_whole_network_and_admin_entries(login):
+    north = RegionFactory(name="North")
+    dealer = DealerFactory(region=north, code="N001", name="Nordauto")
+    DealerFactory(region=RegionFactory(name="West"), code="W001", name="Westauto")
+    staff(dealer, "dealer_admin")
+    staff(dealer, "consultant")
+    admin = hq_user("hq_admin", is_staff=True, first_name="Hanna", last_name="Admin")
+
+    html = login(admin).get("/").content.decode()
+
+    items = nav_items(html)
+    assert set(items) == EXPECTED["hq_admin"]
+    assert items["dealers"]["href"] == "/network/dealers/"
+    assert items["audit_log"]["href"] == "/audit/"
+    text = text_of(html)
+    assert "HQ admin" in text and "Whole network" in text
+    assert "North 1 1" in text and "West 1 1" in text
+    assert "Active dealers 2" in text
+    assert "Dealer staff 2" in text
+    assert "Active dealers without a dealer admin W001 · Westauto" in text
+    assert "N001 · Nordauto" not in text
+    assert "Django admin" in text
+    assert "My day" not in text
+
+
+def test_user_without_any_role_gets_clear_no_access_page(login):
+    user = UserFactory(first_name="Nora", last_name="Nobody")
+    response = login(user).get("/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    text = text_of(html)
+    assert "No access assigned" in text
+    assert "Nora Nobody" in text
+    assert "contact your dealer admin or the HQ admin" in text
+    assert nav_items(html) == {}
+
+
+def test_inactive_membership_counts_as_no_access(login):
+    dealer = DealerFactory()
+    user = staff(dealer, "consultant")
+    Membership.objects.filter(user=user).update(is_active=False)
+    response = login(user).get("/")
+    assert response.status_code == 403
+    assert "No access assigned" in text_of(response.content.decode())
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/account/login/?next=/"
+
+
+def test_dashboard_entry_is_marked_current(login):
+    html = login(staff(DealerFactory(), "consultant")).get("/").content.decode()
+    assert 'href="/" data-nav-item="dashboard" aria-current="page"' in html
