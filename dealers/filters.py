@@ -19,6 +19,13 @@ from .roles import DealerRole
 from .selectors import absence_memberships, request_access
 
 
+ANY = _("Any")
+
+
+def yes_no_any() -> forms.Select:
+    return forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))])
+
+
 class StyledFilterSet(django_filters.FilterSet):
     """Bootstrap classes on the filter form's widgets."""
 
@@ -52,9 +59,13 @@ def _scope_dealers(request: Any) -> QuerySet[Dealer]:
 
 
 class AbsenceFilterSet(StyledFilterSet):
-    dealer = DealerFilter(label=_("Dealer"), queryset=_scope_dealers)
-    membership = MembershipFilter(label=_("Staff member"), queryset=_scope_memberships)
-    reason = django_filters.ChoiceFilter(label=_("Reason"), choices=StaffAbsence.Reason.choices)
+    dealer = DealerFilter(label=_("Dealer"), queryset=_scope_dealers, empty_label=ANY)
+    membership = MembershipFilter(
+        label=_("Staff member"), queryset=_scope_memberships, empty_label=ANY
+    )
+    reason = django_filters.ChoiceFilter(
+        label=_("Reason"), choices=StaffAbsence.Reason.choices, empty_label=ANY
+    )
     absent_from = django_filters.DateFilter(
         label=_("Absent on or after"), field_name="ends_on", lookup_expr="gte", widget=DateInput()
     )
@@ -77,8 +88,10 @@ class AbsenceFilterSet(StyledFilterSet):
 
 class StaffFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Name"), method="search")
-    role = django_filters.ChoiceFilter(label=_("Role"), choices=DealerRole.choices)
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    role = django_filters.ChoiceFilter(
+        label=_("Role"), choices=DealerRole.choices, empty_label=ANY
+    )
+    is_active = django_filters.BooleanFilter(label=_("Active"), widget=yes_no_any())
 
     class Meta:
         model = Membership
@@ -95,9 +108,9 @@ class StaffFilterSet(StyledFilterSet):
 class DealerListFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Code or name"), method="search")
     region = django_filters.ModelChoiceFilter(
-        label=_("Region"), queryset=Region.objects.order_by("name")
+        label=_("Region"), queryset=Region.objects.order_by("name"), empty_label=ANY
     )
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(label=_("Active"), widget=yes_no_any())
 
     class Meta:
         model = Dealer
@@ -111,14 +124,19 @@ class DealerListFilterSet(StyledFilterSet):
 
 class UserListFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Name, username or e-mail"), method="search")
-    hq_role = django_filters.ChoiceFilter(label=_("HQ role"), choices=HqRole.choices)
+    hq_role = django_filters.ChoiceFilter(
+        label=_("HQ role"), choices=HqRole.choices, empty_label=ANY
+    )
     role = django_filters.ChoiceFilter(
-        label=_("Dealer role"), choices=DealerRole.choices, method="filter_role"
+        label=_("Dealer role"), choices=DealerRole.choices, method="filter_role", empty_label=ANY
     )
     dealer = DealerFilter(
-        label=_("Dealer"), queryset=Dealer.objects.order_by("code"), method="filter_dealer"
+        label=_("Dealer"),
+        queryset=Dealer.objects.order_by("code"),
+        method="filter_dealer",
+        empty_label=ANY,
     )
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(label=_("Active"), widget=yes_no_any())
 
     class Meta:
         model = get_user_model()

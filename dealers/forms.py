@@ -168,7 +168,11 @@ def _timezone_choices() -> list[tuple[str, str]]:
 
 
 class DealerForm(StyledFormMixin, forms.ModelForm):
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=_timezone_choices)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_timezone_choices,
+        initial=Dealer._meta.get_field("timezone").get_default,
+    )
 
     class Meta:
         model = Dealer

@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from .models import Dealer, Membership, Region, StaffAbsence
 
 
+NOWRAP = {"td": {"class": "text-nowrap"}}
+
+
 class BaseTable(tables.Table):
     class Meta:
         template_name = "django_tables2/bootstrap5-responsive.html"
@@ -31,11 +34,11 @@ class AbsenceTable(BaseTable):
         order_by=("membership__user__last_name", "membership__user__first_name"),
     )
     dealer = tables.Column(verbose_name=_("Dealer"), accessor="dealer__code")
-    starts_on = tables.DateColumn(verbose_name=_("From"), format="Y-m-d")
-    ends_on = tables.DateColumn(verbose_name=_("Until"), format="Y-m-d")
+    starts_on = tables.DateColumn(verbose_name=_("From"), format="Y-m-d", attrs=NOWRAP)
+    ends_on = tables.DateColumn(verbose_name=_("Until"), format="Y-m-d", attrs=NOWRAP)
     reason = tables.Column(verbose_name=_("Reason"))
     note = tables.Column(verbose_name=_("Note"), orderable=False)
-    actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
+    actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs=NOWRAP)
 
     class Meta(BaseTable.Meta):
         model = StaffAbsence
@@ -74,9 +77,9 @@ class StaffTable(BaseTable):
     email = tables.EmailColumn(verbose_name=_("E-mail"), accessor="user__email")
     role = tables.Column(verbose_name=_("Role"))
     is_active = tables.BooleanColumn(verbose_name=_("Active"))
-    started_on = tables.DateColumn(verbose_name=_("Started on"), format="Y-m-d")
-    leaving_on = tables.DateColumn(verbose_name=_("Leaving on"), format="Y-m-d")
-    actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
+    started_on = tables.DateColumn(verbose_name=_("Started on"), format="Y-m-d", attrs=NOWRAP)
+    leaving_on = tables.DateColumn(verbose_name=_("Leaving on"), format="Y-m-d", attrs=NOWRAP)
+    actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs=NOWRAP)
 
     class Meta(BaseTable.Meta):
         model = Membership

@@ -21,6 +21,7 @@ from django.views import View
 from django.views.generic import FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
+from guardian.conf import settings as guardian_settings
 
 from . import services
 from .filters import AbsenceFilterSet, DealerListFilterSet, StaffFilterSet, UserListFilterSet
@@ -437,7 +438,8 @@ class UserListView(NetworkAdminMixin, SingleTableMixin, FilterView):
         memberships = Membership.objects.select_related("dealer").order_by("dealer__code")
         return (
             get_user_model()
-            .objects.prefetch_related(Prefetch("memberships", queryset=memberships))
+            .objects.exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
+            .prefetch_related(Prefetch("memberships", queryset=memberships))
             .order_by("username")
         )
 

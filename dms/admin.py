@@ -2,8 +2,9 @@
 
 Installed through dms.apps.DmsAdminConfig (in INSTALLED_APPS instead of django.contrib.admin).
 Only an active staff user whose HQ role is "hq_admin" and whose session passed the second factor
-may enter. The admin's own password form is never offered: anonymous users go to the project's
-two-factor login, and signed-in users without the right get a plain "HQ admins only" page.
+may enter. The admin's own login form is never offered: anonymous users go to the project's
+two-factor login, and signed-in users without the right get a plain "HQ admins only" page. The
+admin's "change password" link leads to the project's password page.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
@@ -55,3 +56,10 @@ class HqAdminSite(admin.AdminSite):
         if not url_has_allowed_host_and_scheme(redirect_to, allowed_hosts={request.get_host()}):
             redirect_to = resolve_url(settings.LOGIN_REDIRECT_URL)
         return redirect_to_login(redirect_to)
+
+    # A redirect, not the admin's own form (stubs expect a TemplateResponse).
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """One password form for everyone: the project's (history, age and audit rules)."""
+        return redirect("security:password_change")

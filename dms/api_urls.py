@@ -9,12 +9,17 @@ from dms.audit.api import AuditEntryViewSet
 from dms.security.api import IssueTokenView
 from leads.api.customers import CustomerViewSet
 from leads.api.visits import VisitViewSet
+from sales.api import DemoVehicleViewSet, OrderViewSet, QuoteViewSet, TestDriveViewSet
 
 router = DefaultRouter()
 router.register("absences", AbsenceViewSet, basename="absence")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("demo-vehicles", DemoVehicleViewSet, basename="demo-vehicle")
+router.register("test-drives", TestDriveViewSet, basename="test-drive")
+router.register("quotes", QuoteViewSet, basename="quote")
+router.register("orders", OrderViewSet, basename="order")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),

@@ -22,7 +22,7 @@ from dealers.roles import DealerRole
 from dealers.selectors import active_colleagues, dealers_visible_to, regions_for
 from dms.tenancy.context import as_dealer
 
-from .navigation import NavItem, items_for
+from .navigation import NavItem, VisibleItem, items_for, navigation_for
 
 LEAVING_SOON_DAYS = 30
 
@@ -183,6 +183,16 @@ def network_summary(user: Any) -> NetworkSummary:
             dealers.filter(is_active=True).exclude(pk__in=with_admin).order_by("code")[:10]
         ),
     )
+
+
+def built_modules(access: Any) -> list[VisibleItem]:
+    """The modules this user can open now (menu entries other than the dashboard itself)."""
+    return [
+        entry
+        for section in navigation_for(access)
+        for entry in section.items
+        if not entry.coming_soon and entry.key != "dashboard"
+    ]
 
 
 def coming_modules(access: Any) -> list[NavItem]:

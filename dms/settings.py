@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "leads.models.Customer.Kind",
         "VisitKindEnum": "leads.models.Visit.Kind",
+        "PaymentKindEnum": "sales.models.Payment.Kind",
     },
     # The schema and docs are for logged-in users (session or token), not the open network.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -31,7 +31,11 @@ else:
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     access: Access = getattr(request, "access", NO_ACCESS)
     kind = dash.dashboard_kind(access)
-    context: dict[str, Any] = {"kind": kind, "coming": dash.coming_modules(access)}
+    context: dict[str, Any] = {
+        "kind": kind,
+        "modules": dash.built_modules(access),
+        "coming": dash.coming_modules(access),
+    }
     if kind == dash.Kind.NONE:
         return _no_access(request)
     if access.is_hq:

@@ -168,6 +168,7 @@ def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> Htt
         request,
         "sales/test_drive_form.html",
         {"lead": lead, "form": form, "day": day, "plan": plan, "has_fleet": vehicles.exists()},
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -157,3 +157,102 @@ class OwnershipClaimFactory(factory.django.DjangoModelFactory):
     dealer = factory.LazyAttribute(lambda o: o.customer.dealer)
     current_owner = factory.LazyAttribute(lambda o: o.customer.owner)
     reason = "The customer asked for me."
+
+
+# --- showroom: demo vehicles, test drives, quotes, orders (H8) -----------------------------------
+
+
+def _catalogue(model: str, **lookup: Any) -> Any:
+    from django.apps import apps
+
+    return apps.get_model(model).objects.get(**lookup)
+
+
+def _current_price_list() -> Any:
+    from sales.services import price_list_on
+
+    return price_list_on(timezone.localdate())
+
+
+def _money(amount: str) -> Any:
+    from decimal import Decimal
+
+    return Decimal(amount)
+
+
+def _hours_from_now(hours: float) -> Any:
+    import datetime as dt
+
+    return timezone.now() + dt.timedelta(hours=hours)
+
+
+def _plus_hours(value: Any, hours: float) -> Any:
+    import datetime as dt
+
+    return value + dt.timedelta(hours=hours)
+
+
+class DemoVehicleFactory(factory.django.DjangoModelFactory):
+    """A demo car of `dealer` (call inside `as_dealer(dealer)`). The catalogue comes from the
+    reference-data migration."""
+
+    class Meta:
+        model = "sales.DemoVehicle"
+
+    dealer = factory.SubFactory(DealerFactory)
+    vehicle_model = factory.LazyFunction(lambda: _catalogue("inventory.VehicleModel", code="X4"))
+    trim = factory.LazyFunction(lambda: _catalogue("inventory.Trim", code="X4-AWD"))
+    vin = factory.Sequence(lambda n: f"WAU1X4DEM0{n:07d}")
+    plate = factory.Sequence(lambda n: f"B-AU {n + 100}")
+    odometer_km = 1200
+
+
+class TestDriveFactory(factory.django.DjangoModelFactory):
+    """A booked test drive of `lead` in `vehicle` (same dealer), an hour from `starts_at`."""
+
+    __test__ = False
+
+    class Meta:
+        model = "sales.TestDrive"
+
+    lead = factory.SubFactory(LeadFactory)
+    dealer = factory.LazyAttribute(lambda o: o.lead.dealer)
+    customer = factory.LazyAttribute(lambda o: o.lead.customer)
+    vehicle = factory.SubFactory(DemoVehicleFactory, dealer=factory.SelfAttribute("..dealer"))
+    consultant = factory.LazyAttribute(lambda o: o.lead.consultant)
+    starts_at = factory.LazyFunction(lambda: _hours_from_now(2))
+    ends_at = factory.LazyAttribute(lambda o: _plus_hours(o.starts_at, 1))
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    """A draft quote of an Aurora 3 Core at its current list price (no lines, no discount).
+    For priced quotes with options, call sales.services.create_quote."""
+
+    class Meta:
+        model = "sales.Quote"
+
+    lead = factory.SubFactory(LeadFactory)
+    dealer = factory.LazyAttribute(lambda o: o.lead.dealer)
+    customer = factory.LazyAttribute(lambda o: o.lead.customer)
+    version = factory.Sequence(lambda n: n + 1)
+    price_list = factory.LazyFunction(_current_price_list)
+    trim = factory.LazyFunction(lambda: _catalogue("inventory.Trim", code="A3-CORE"))
+    list_price = factory.LazyFunction(lambda: _money("21490.00"))
+    discount = factory.LazyFunction(lambda: _money("0"))
+    total = factory.LazyAttribute(lambda o: o.list_price - o.discount)
+    created_by = factory.LazyAttribute(lambda o: o.lead.consultant)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An open order of an (accepted) quote. For the real flow call sales.services.create_order."""
+
+    class Meta:
+        model = "sales.Order"
+
+    quote = factory.SubFactory(QuoteFactory, status="accepted")
+    dealer = factory.LazyAttribute(lambda o: o.quote.dealer)
+    lead = factory.LazyAttribute(lambda o: o.quote.lead)
+    customer = factory.LazyAttribute(lambda o: o.quote.customer)
+    consultant = factory.LazyAttribute(lambda o: o.quote.lead.consultant)
+    total = factory.LazyAttribute(lambda o: o.quote.total)
+    ordered_at = factory.LazyFunction(timezone.now)

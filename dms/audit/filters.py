@@ -8,10 +8,9 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.filters import DealerFilter, StyledFilterSet
+from dealers.filters import ANY, DealerFilter, StyledFilterSet
 from dealers.forms import DateInput
 from dealers.models import Dealer
 from dealers.selectors import request_access
@@ -45,13 +44,15 @@ def _all_dealers(request: Any) -> QuerySet[Dealer]:
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), datetime.UTC)
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
 
 class AuditEntryFilterSet(StyledFilterSet):
-    actor = ActorFilter(label=_("Actor"), queryset=_actors)
-    dealer = DealerFilter(label=_("Dealer"), queryset=_all_dealers)
-    action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditAction.choices)
+    actor = ActorFilter(label=_("Actor"), queryset=_actors, empty_label=ANY)
+    dealer = DealerFilter(label=_("Dealer"), queryset=_all_dealers, empty_label=ANY)
+    action = django_filters.ChoiceFilter(
+        label=_("Action"), choices=AuditAction.choices, empty_label=ANY
+    )
     date_from = django_filters.DateFilter(
         label=_("From (UTC)"), method="filter_from", widget=DateInput()
     )

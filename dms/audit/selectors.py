@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from guardian.conf import settings as guardian_settings
 
 from dealers.roles import Cap
 from dealers.selectors import Access
@@ -40,7 +41,11 @@ def audit_entries_for(access: Access) -> QuerySet[AuditEntry]:
 def audit_actors_for(access: Access) -> QuerySet[Any]:
     """Users the actor filter offers: everyone for HQ, those who appear in the dealer's log
     for a dealer admin (never another dealer's staff)."""
-    users = get_user_model().objects.order_by("username")
+    users = (
+        get_user_model()
+        .objects.exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
+        .order_by("username")
+    )
     if sees_whole_network(access):
         return users
     if not can_view_audit(access):

@@ -12,7 +12,9 @@ from .models import AuditEntry
 
 
 class AuditEntryTable(BaseTable):
-    at = tables.DateTimeColumn(verbose_name=_("Time (UTC)"), format="Y-m-d H:i:s")
+    at = tables.DateTimeColumn(
+        verbose_name=_("Time (UTC)"), format="Y-m-d H:i:s", attrs={"td": {"class": "text-nowrap"}}
+    )
     actor_label = tables.Column(verbose_name=_("Actor"))
     dealer = tables.Column(verbose_name=_("Dealer"), accessor="dealer__code")
     action = tables.Column(verbose_name=_("Action"))
@@ -34,6 +36,8 @@ class AuditEntryTable(BaseTable):
     def render_target(self, record: AuditEntry) -> str:
         if not record.object_type:
             return "—"
+        if not record.object_id:
+            return record.object_type
         return format_html(
             '{} <span class="text-body-secondary">#{}</span>', record.object_type, record.object_id
         )

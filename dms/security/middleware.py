@@ -10,6 +10,7 @@ password is too old or was reset by an admin is sent to the password change page
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -44,10 +45,8 @@ def _always_open(request: HttpRequest) -> bool:
 
 def _logout_paths() -> set[str]:
     paths = {reverse("security:logout")}
-    try:
+    with contextlib.suppress(NoReverseMatch):
         paths.add(reverse("logout"))  # the project-level logout URL, if any
-    except NoReverseMatch:
-        pass
     return paths
 
 
@@ -86,9 +85,7 @@ class SessionLifetimeMiddleware:
                         )
                         % {"hours": int(settings.DMS_SESSION_ABSOLUTE_SECONDS) // 3600},
                     )
-                    return _redirect(
-                        request, redirect_to_login(request.get_full_path()).url
-                    )
+                    return _redirect(request, redirect_to_login(request.get_full_path()).url)
         return self.get_response(request)
 
 
@@ -124,10 +121,10 @@ class SecurityPolicyMiddleware:
             return JsonResponse(
                 {"detail": _("Verify your login with your second factor first.")}, status=403
             )
-        if state.has_device:
-            target = reverse("security:verify")
-        else:
-            target = reverse("two_factor:setup")
+        if not state.has_device:
+            # Enrolment ends on its own page (backup codes advice), not on the page asked for.
+            return _redirect(request, reverse("two_factor:setup"))
+        target = reverse("security:verify")
         return _redirect(request, f"{target}?{urlencode({'next': request.get_full_path()})}")
 
     def _password(self, request: HttpRequest, user: object) -> HttpResponse | None:

@@ -23,6 +23,9 @@ class PasswordHistory(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"], name="pwhistory_user")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
 
 class UnlockApproval(models.Model):
     """Dual control: one colleague's approval to unlock a locked account. A second, distinct
@@ -47,6 +50,9 @@ class UnlockApproval(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.approver_id} approves unlock of {self.locked_user_id}"
+
 
 class UserSession(models.Model):
     """Maps a login session to its user, so all of a user's sessions can be listed and ended."""
@@ -63,6 +69,9 @@ class UserSession(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("login session")
 
+    def __str__(self) -> str:
+        return f"{self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class HashedBackupCode(models.Model):
     """One-time backup codes, stored hashed (django-otp's static tokens are plain text)."""
@@ -73,6 +82,9 @@ class HashedBackupCode(models.Model):
     code_hash = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'used' if self.used_at else 'unused'}"
 
 
 class BackupCodeDevice(ThrottlingMixin, TimestampMixin, Device):

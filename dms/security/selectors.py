@@ -79,7 +79,8 @@ def password_expires_at(user: Any) -> datetime | None:
 
 
 def password_change_reason(user: Any, now: datetime | None = None) -> str:
-    """"forced" (an admin asked), "expired" (older than the maximum age) or "" (none)."""
+    """Why the user must change their password now: "forced" (an admin asked), "expired" (older
+    than the maximum age) or "" (no need)."""
     if user.must_change_password:
         return "forced"
     expires = password_expires_at(user)

@@ -130,8 +130,7 @@ def register_session(*, request: HttpRequest, user: Any) -> None:
     session[LOGIN_AT_SESSION_KEY] = int(time.time())
     if session.session_key is None:
         session.save()
-    key = session.session_key
-    assert key is not None
+    key = session.session_key or ""
     UserSession.objects.update_or_create(
         session_key=key,
         defaults={
@@ -395,7 +394,11 @@ def change_password(*, user: Any, new_password: str, request: HttpRequest) -> No
         if old_key and new_key and old_key != new_key:
             UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
         end_all_sessions(
-            user=user, actor=user, request=request, reason="password_change", keep_session_key=new_key
+            user=user,
+            actor=user,
+            request=request,
+            reason="password_change",
+            keep_session_key=new_key,
         )
         record(
             action=AuditAction.PASSWORD_CHANGE,

@@ -7,18 +7,38 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django_otp.forms import otp_verification_failed
 
 from . import services
+from .selectors import password_expires_at
 
 
 @receiver(user_logged_in, dispatch_uid="dms_security_logged_in")
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         services.register_session(request=request, user=user)
+        _warn_if_password_expires_soon(request, user)
+
+
+def _warn_if_password_expires_soon(request: Any, user: Any) -> None:
+    expires = password_expires_at(user)
+    warning = getattr(settings, "DMS_PASSWORD_EXPIRY_WARNING", None)
+    if expires is None or warning is None or not hasattr(request, "_messages"):
+        return
+    now = timezone.now()
+    if now < expires <= now + warning:
+        messages.warning(
+            request,
+            _("Your password expires on %(date)s. Change it under Account security.")
+            % {"date": date_format(timezone.localtime(expires), "DATE_FORMAT")},
+        )
 
 
 @receiver(user_logged_out, dispatch_uid="dms_security_logged_out")

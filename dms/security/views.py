@@ -142,9 +142,7 @@ class DisableView(tf_profile.DisableView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and selectors.requires_two_factor(request.user):
-            messages.error(
-                request, _("Two-factor authentication is mandatory for your account.")
-            )
+            messages.error(request, _("Two-factor authentication is mandatory for your account."))
             return redirect("two_factor:profile")
         response: HttpResponse = super().dispatch(request, *args, **kwargs)
         return response

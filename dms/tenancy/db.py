@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg.pq import TransactionStatus
 
 from .context import TenantScope, current_scope
 
@@ -26,6 +27,17 @@ _SET_SQL = (
 
 
 _UNKNOWN = object()  # what the transaction holds is not known: set it again
+_CONTROL_PREFIXES = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
+
+
+def _is_control(sql: Any, connection: BaseDatabaseWrapper) -> bool:
+    """Savepoint statements (Django runs them through cursors too) read no rows, and after an
+    error the transaction refuses everything but a rollback: setting the ids then would replace
+    the real error with 'current transaction is aborted'."""
+    if isinstance(sql, str) and sql.lstrip().upper().startswith(_CONTROL_PREFIXES):
+        return True
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
 
 
 def _ids_text(ids: tuple[int, ...]) -> str:
@@ -56,7 +68,8 @@ class TenantSettingWrapper:
 
     def _apply(self, connection: BaseDatabaseWrapper, active: TenantScope | None) -> None:
         raw = connection.connection
-        assert raw is not None
+        if raw is None:
+            raise RuntimeError("tenant ids can only be set on an open connection")
         with raw.cursor() as cursor:  # raw cursor: does not re-enter this wrapper
             cursor.execute(
                 _SET_SQL,
@@ -83,6 +96,6 @@ class TenantSettingWrapper:
             with transaction.atomic(using=connection.alias):
                 self._apply(connection, active)
                 return execute(sql, params, many, context)
-        if self._scope_in_transaction(connection) != active:
+        if self._scope_in_transaction(connection) != active and not _is_control(sql, connection):
             self._apply(connection, active)
         return execute(sql, params, many, context)

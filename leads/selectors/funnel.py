@@ -43,6 +43,23 @@ class FunnelRow:
     def won(self) -> int:
         return self.counts[-1]
 
+    @property
+    def won_percent(self) -> float | None:
+        return round(100.0 * self.won / self.counts[0], 1) if self.counts[0] else None
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        """Per stage: the count and the conversion from the previous stage (percent)."""
+        return [
+            {
+                "stage": stage,
+                "count": self.counts[i],
+                "conversion": self.conversions[i - 1] if i and self.conversions else None,
+                "first": i == 0,
+            }
+            for i, stage in enumerate(FUNNEL_STAGES)
+        ]
+
 
 @dataclass
 class Funnel:

@@ -8,6 +8,7 @@ from typing import Any
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Lead
@@ -24,7 +25,7 @@ STAGE_CLASSES = {"lost": "text-bg-dark", "dormant": "text-bg-secondary", "delive
 
 def grade_badge(grade: str) -> str:
     if not grade:
-        return format_html('<span class="text-body-secondary">—</span>')
+        return mark_safe('<span class="text-body-secondary">—</span>')  # noqa: S308 - constant
     return format_html(
         '<span class="badge {} grade-badge" data-grade="{}">{}</span>',
         GRADE_CLASSES.get(grade, "text-bg-light"),

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views import View
 
 from dealers.selectors import request_access
@@ -17,6 +18,14 @@ from leads.models import Notification
 from leads.selectors.notifications import UNREAD_CAP, notifications_of, unread_count
 
 PAGE = 50
+KIND_LABELS = {
+    "follow_up": _l("Follow-up"),
+    "escalation": _l("Escalation"),
+    "assigned": _l("New lead"),
+    "unassigned": _l("Unassigned lead"),
+    "approval": _l("Approval"),
+    "decision": _l("Decision"),
+}
 
 
 class NotificationsMixin(LoginRequiredMixin):
@@ -33,6 +42,8 @@ class NotificationListView(NotificationsMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         unread_only = request.GET.get("show") != "all"
         rows = list(notifications_of(self.access, unread_only=unread_only)[: PAGE + 1])
+        for row in rows:
+            row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " "))  # type: ignore[attr-defined]
         return TemplateResponse(
             request,
             "leads/notifications/list.html",

@@ -27,7 +27,9 @@ from django.db import connection
 
 from tests.factories import DealerFactory
 
-pytestmark = pytest.mark.celery_worker
+# All transactional (the worker is another connection and must see committed rows); this also
+# keeps the module's tests together, so the worker starts once.
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 TEST_REDIS_DB = 15
 
@@ -164,7 +166,6 @@ def test_worker_runs_a_task_from_redis(worker: tuple[Celery, str]) -> None:
     assert result.get(timeout=60) == "pong"
 
 
-@pytest.mark.django_db(transaction=True)
 def test_worker_task_runs_in_the_dealers_scope_as_the_runtime_role(
     worker: tuple[Celery, str],
 ) -> None:

@@ -70,6 +70,7 @@ def test_dealer_admin_adds_a_colleague(net: dict[str, Any]) -> None:
 def test_adding_staff_with_bad_input_changes_nothing(net: dict[str, Any]) -> None:
     client = session_client(net["admin"])
     users, members, audit = User.objects.count(), memberships(), AuditEntry.objects.count()
+    assert client.get("/network/staff/new/").status_code == 200
     taken = client.post(
         "/network/staff/new/",
         {"username": net["bob"].username, "first_name": "X", "last_name": "Y",
@@ -124,8 +125,8 @@ def test_dealer_admin_cannot_demote_themselves(net: dict[str, Any]) -> None:
 
 def test_dealer_admin_cannot_manage_another_dealers_staff(net: dict[str, Any]) -> None:
     bob = Membership.objects.get(user=net["bob"])
-    before, audit = memberships(), AuditEntry.objects.count()
     client = session_client(net["admin"])
+    before, audit = memberships(), AuditEntry.objects.count()
     assert client.get(f"/network/staff/{bob.pk}/edit/").status_code == 404
     assert client.post(f"/network/staff/{bob.pk}/edit/",
                        {"role": "dealer_admin", "is_active": "on"}).status_code == 404
@@ -134,9 +135,10 @@ def test_dealer_admin_cannot_manage_another_dealers_staff(net: dict[str, Any]) -
 
 def test_other_roles_may_not_manage_staff(net: dict[str, Any]) -> None:
     anna = Membership.objects.get(user=net["anna"])
+    people = (net["anna"], staff(net["a"], "dealer_manager"),
+              hq_user("hq_regional_manager", regions=[net["a"].region]))
     before = memberships()
-    for user in (net["anna"], staff(net["a"], "dealer_manager"),
-                 hq_user("hq_regional_manager", regions=[net["a"].region])):
+    for user in people:
         client = session_client(user)
         assert client.get("/network/staff/new/").status_code == 403
         assert client.post(f"/network/staff/{anna.pk}/edit/",

@@ -5,7 +5,7 @@ machine share var/cache)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.cache import cache
@@ -14,7 +14,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dealers.models import Dealer
 from dms.audit.models import AuditEntry
+from tests.factories import DealerFactory
 
 LOGIN_URL = "/account/login/"
 
@@ -30,6 +32,11 @@ def private_cache(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+def make_dealer(**kwargs: Any) -> Dealer:
+    """DealerFactory, typed (factory_boy's metaclass hides the model type from mypy)."""
+    return cast(Dealer, DealerFactory(**kwargs))
 
 
 def post_credentials(

@@ -14,8 +14,8 @@ from rest_framework.authtoken.models import Token
 from dms.audit.models import AuditAction
 from dms.security import services
 from dms.security.models import PasswordHistory, UserSession
-from tests.factories import TEST_PASSWORD, DealerFactory, staff
-from tests.security.conftest import audit, logged_in, post_credentials
+from tests.factories import TEST_PASSWORD, staff
+from tests.security.conftest import audit, logged_in, make_dealer, post_credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def login(username: str, password: str = TEST_PASSWORD) -> Client:
 
 
 def test_change_password_keeps_this_session_ends_the_others_and_is_audited() -> None:
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     client, other = login("carl"), login("carl")
     Token.objects.create(user=user)
     before = timezone.now()
@@ -58,7 +58,7 @@ def test_change_password_keeps_this_session_ends_the_others_and_is_audited() -> 
 
 
 def test_recent_password_is_refused_with_a_clear_message_and_nothing_changes() -> None:
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     client = login("carl")
     change(client, TEST_PASSWORD, "first-new-passphrase-1")
     user.refresh_from_db()
@@ -74,7 +74,7 @@ def test_recent_password_is_refused_with_a_clear_message_and_nothing_changes() -
 
 
 def test_only_the_last_five_passwords_are_remembered() -> None:
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     client = login("carl")
     current = TEST_PASSWORD
     for n in range(1, 6):
@@ -90,7 +90,7 @@ def test_only_the_last_five_passwords_are_remembered() -> None:
 
 
 def test_wrong_old_password_or_weak_new_password_is_refused() -> None:
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     client = login("carl")
     wrong_old = change(client, "not-my-password", "another-good-passphrase")
     assert "Your old password was entered incorrectly" in wrong_old.content.decode()
@@ -103,12 +103,12 @@ def test_wrong_old_password_or_weak_new_password_is_refused() -> None:
 
 def test_password_older_than_max_age_forces_a_change_at_next_request(settings: Any) -> None:
     settings.DMS_PASSWORD_MAX_AGE_DAYS = 90
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
     client = login("carl")
 
     response = client.get("/network/")
-    assert response.status_code == 302 and response.url == CHANGE
+    assert response.status_code == 302 and response["Location"] == CHANGE
     assert client.get("/api/me/").status_code == 403
     page = client.get(CHANGE).content.decode()
     assert "more than 90 days old" in page
@@ -120,7 +120,7 @@ def test_password_older_than_max_age_forces_a_change_at_next_request(settings: A
 
 def test_max_age_zero_turns_the_rule_off(settings: Any) -> None:
     settings.DMS_PASSWORD_MAX_AGE_DAYS = 0
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=400))
     client = login("carl")
     assert "more than" not in client.get(CHANGE).content.decode()
@@ -130,14 +130,14 @@ def test_max_age_zero_turns_the_rule_off(settings: Any) -> None:
 
 
 def test_forced_change_by_admin_redirects_and_blocks_api_tokens() -> None:
-    user = staff(DealerFactory(), "consultant", username="carl")
-    admin = staff(DealerFactory(), "dealer_admin")
+    user = staff(make_dealer(), "consultant", username="carl")
+    admin = staff(make_dealer(), "dealer_admin")
     token = Token.objects.create(user=user)
     client = login("carl")
 
     services.force_password_change(user=user, actor=admin, request=None)
 
-    assert client.get("/account/two_factor/").url == CHANGE
+    assert client.get("/account/two_factor/")["Location"] == CHANGE
     assert "An administrator asked you" in client.get(CHANGE).content.decode()
     api = Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api.status_code in {401, 403}
@@ -146,10 +146,21 @@ def test_forced_change_by_admin_redirects_and_blocks_api_tokens() -> None:
 
 
 def test_every_new_password_is_kept_in_history_including_admin_resets() -> None:
-    user = staff(DealerFactory(), "consultant")
+    user = staff(make_dealer(), "consultant")
     user.set_password("set-by-an-admin-9876")
     user.save()
     latest = PasswordHistory.objects.filter(user=user).first()
     assert latest is not None and latest.password == user.password
     user.refresh_from_db()
     assert user.password_changed_at is not None
+
+
+def test_login_warns_a_week_before_the_password_expires(settings: Any) -> None:
+    settings.DMS_PASSWORD_MAX_AGE_DAYS = 90
+    user = staff(make_dealer(), "consultant", username="carl")
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=85))
+    client = Client()
+    assert post_credentials(client, "carl", TEST_PASSWORD).status_code == 302
+    page = client.get(CHANGE).content.decode()  # the first page after login shows it
+    assert "Your password expires on" in page
+    assert "more than 90 days old" not in page  # a warning, not yet forced

@@ -7,8 +7,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from dms.audit.models import AuditAction
-from tests.factories import DealerFactory, hq_user, staff
-from tests.security.conftest import audit, verified_client
+from tests.factories import hq_user, staff
+from tests.security.conftest import audit, make_dealer, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_unverified_session_gets_no_token_when_2fa_applies() -> None:
 
 
 def test_verified_session_gets_a_working_token_and_it_is_audited() -> None:
-    dealer = DealerFactory()
+    dealer = make_dealer()
     admin = staff(dealer, "dealer_admin")
     client = verified_client(admin)
 
@@ -52,7 +52,7 @@ def test_verified_session_gets_a_working_token_and_it_is_audited() -> None:
 
 
 def test_staff_without_2fa_policy_gets_a_token_from_a_password_session() -> None:
-    user = staff(DealerFactory(require_2fa=False), "consultant")
+    user = staff(make_dealer(require_2fa=False), "consultant")
     client = Client()
     client.force_login(user)
     assert client.post(URL).status_code == 201
@@ -60,7 +60,7 @@ def test_staff_without_2fa_policy_gets_a_token_from_a_password_session() -> None
 
 def test_no_token_for_anonymous_callers_or_from_a_token() -> None:
     assert Client().post(URL).status_code in {401, 403}
-    user = staff(DealerFactory(), "consultant")
+    user = staff(make_dealer(), "consultant")
     token = Token.objects.create(user=user)
     response = Client().post(URL, HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code in {401, 403}
@@ -68,7 +68,7 @@ def test_no_token_for_anonymous_callers_or_from_a_token() -> None:
 
 
 def test_get_is_not_allowed() -> None:
-    user = staff(DealerFactory(), "consultant")
+    user = staff(make_dealer(), "consultant")
     client = Client()
     client.force_login(user)
     assert client.get(URL).status_code == 405

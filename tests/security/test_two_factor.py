@@ -17,11 +17,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from dms.audit.models import AuditAction
 from dms.security.backup_codes import normalise_code
 from dms.security.models import BackupCodeDevice, HashedBackupCode
-from tests.factories import TEST_PASSWORD, DealerFactory, hq_user, staff
+from tests.factories import TEST_PASSWORD, hq_user, staff
 from tests.security.conftest import (
     add_totp,
     audit,
     logged_in,
+    make_dealer,
     post_credentials,
     post_token,
     totp_now,
@@ -43,7 +44,7 @@ def test_hq_admin_without_second_factor_is_sent_to_enrolment_before_any_page() -
     for path in ("/", "/security/locked/", "/network/", "/admin/"):
         response = client.get(path)
         assert response.status_code == 302, path
-        assert response.url.startswith(SETUP), path
+        assert response["Location"].startswith(SETUP), path
     api = client.get("/api/me/")
     assert api.status_code == 403 and "second factor" in api.json()["detail"]
     # The enrolment pages themselves, logout, static files and the language switch stay open.
@@ -62,13 +63,13 @@ def test_hq_admin_without_second_factor_is_sent_to_enrolment_before_any_page() -
     ],
 )
 def test_dealer_policy(role: str, require_2fa: bool, redirected: bool) -> None:
-    dealer = DealerFactory(require_2fa=require_2fa)
+    dealer = make_dealer(require_2fa=require_2fa)
     user = staff(dealer, role)
     client = Client()
     client.force_login(user)
     response = client.get("/security/password/")
     if redirected:
-        assert response.status_code == 302 and response.url.startswith(SETUP)
+        assert response.status_code == 302 and response["Location"].startswith(SETUP)
     else:
         assert response.status_code == 200
 
@@ -87,14 +88,16 @@ def test_enrolment_with_qr_wizard_and_a_real_totp_code() -> None:
     assert qr.status_code == 200 and qr["Content-Type"].startswith("image/svg+xml")
 
     key = client.session["wizard_setup_view"]["extra_data"]["keys"]["generator"]
-    wrong = client.post(SETUP, {"setup_view-current_step": "generator", "generator-token": "000000"})
+    wrong = client.post(
+        SETUP, {"setup_view-current_step": "generator", "generator-token": "000000"}
+    )
     if totp(bytes.fromhex(key)) != 0:
         assert "Entered token is not valid" in wrong.content.decode()
         assert not TOTPDevice.objects.filter(user=admin).exists()
     code = f"{totp(bytes.fromhex(key)):06d}"
     done = client.post(SETUP, {"setup_view-current_step": "generator", "generator-token": code})
 
-    assert done.status_code == 302 and done.url == "/account/two_factor/setup/complete/"
+    assert done.status_code == 302 and done["Location"] == "/account/two_factor/setup/complete/"
     device = TOTPDevice.objects.get(user=admin, confirmed=True)
     assert device.key == key
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id  # verified now
@@ -104,7 +107,7 @@ def test_enrolment_with_qr_wizard_and_a_real_totp_code() -> None:
 
 
 def test_login_asks_for_the_token_and_accepts_only_a_valid_one() -> None:
-    dealer = DealerFactory()
+    dealer = make_dealer()
     user = staff(dealer, "dealer_admin", username="greta")
     device = add_totp(user)
     client = Client()
@@ -143,7 +146,7 @@ def _generate_codes(client: Client) -> list[str]:
 
 
 def test_backup_codes_are_shown_once_and_stored_hashed() -> None:
-    user = staff(DealerFactory(), "dealer_admin", username="greta")
+    user = staff(make_dealer(), "dealer_admin", username="greta")
     client = verified_client(user)
 
     codes = _generate_codes(client)
@@ -167,7 +170,7 @@ def test_backup_codes_are_shown_once_and_stored_hashed() -> None:
 
 
 def test_backup_code_page_needs_a_verified_session() -> None:
-    user = staff(DealerFactory(), "consultant")
+    user = staff(make_dealer(), "consultant")
     client = Client()
     client.force_login(user)
     response = client.post(BACKUP)
@@ -176,7 +179,7 @@ def test_backup_code_page_needs_a_verified_session() -> None:
 
 
 def test_backup_code_logs_in_once() -> None:
-    user = staff(DealerFactory(), "dealer_admin", username="greta")
+    user = staff(make_dealer(), "dealer_admin", username="greta")
     codes = _generate_codes(verified_client(user))
 
     # In the token step instead of the app's code (upper case and spaces are fine).
@@ -213,22 +216,22 @@ def test_backup_code_logs_in_once() -> None:
 
 def test_session_with_a_device_but_not_verified_must_verify() -> None:
     """A session from before enrolment (or in another browser) must pass the second factor."""
-    user = staff(DealerFactory(), "consultant", username="carl")
+    user = staff(make_dealer(), "consultant", username="carl")
     device = add_totp(user)
     client = Client()
     client.force_login(user)
 
     response = client.get("/security/password/")
-    assert response.status_code == 302 and response.url.startswith("/security/verify/")
+    assert response.status_code == 302 and response["Location"].startswith("/security/verify/")
     refused = client.post("/security/verify/", {"otp_token": "12345"})
     assert "Invalid token" in refused.content.decode()
     ok = client.post("/security/verify/?next=/security/password/", {"otp_token": totp_now(device)})
-    assert ok.status_code == 302 and ok.url == "/security/password/"
+    assert ok.status_code == 302 and ok["Location"] == "/security/password/"
     assert client.get("/security/password/").status_code == 200
 
 
 def test_mandatory_second_factor_cannot_be_turned_off() -> None:
-    user = staff(DealerFactory(), "dealer_admin")
+    user = staff(make_dealer(), "dealer_admin")
     client = verified_client(user)
     response = client.post("/account/two_factor/disable/", {"understand": "on"})
     assert response.status_code == 302
@@ -237,7 +240,7 @@ def test_mandatory_second_factor_cannot_be_turned_off() -> None:
 
 
 def test_voluntary_second_factor_can_be_turned_off() -> None:
-    user: Any = staff(DealerFactory(), "consultant")
+    user: Any = staff(make_dealer(), "consultant")
     client = verified_client(user)
     _generate_codes(client)
     response = client.post("/account/two_factor/disable/", {"understand": "on"})

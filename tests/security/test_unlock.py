@@ -12,8 +12,8 @@ from dms.audit.models import AuditAction
 from dms.security import services
 from dms.security.models import UnlockApproval
 from dms.security.selectors import is_locked
-from tests.factories import TEST_PASSWORD, DealerFactory, hq_user, staff
-from tests.security.conftest import audit, logged_in, post_credentials, verified_client
+from tests.factories import TEST_PASSWORD, hq_user, staff
+from tests.security.conftest import audit, logged_in, make_dealer, post_credentials, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def as_user(user: Any) -> Client:
 
 @pytest.fixture
 def network() -> dict[str, Any]:
-    a, b = DealerFactory(name="Autohaus A"), DealerFactory(name="Autohaus B")
+    a, b = make_dealer(name="Autohaus A"), make_dealer(name="Autohaus B")
     people = {
         "a": a,
         "b": b,
@@ -65,7 +65,7 @@ def test_dealer_admin_sees_and_unlocks_own_dealers_account(network: dict[str, An
 
     response = client.post(f"/security/locked/{network['locked'].pk}/unlock/")
 
-    assert response.status_code == 302 and response.url == LOCKED
+    assert response.status_code == 302 and response["Location"] == LOCKED
     assert not is_locked("lena") and can_log_in("lena")
     [entry] = audit(AuditAction.UNLOCK)
     assert entry.actor_id == network["admin_a"].pk and entry.dealer_id == network["a"].pk
@@ -148,7 +148,9 @@ def test_other_dealers_colleague_cannot_approve(network: dict[str, Any]) -> None
 
     assert response.status_code == 404
     assert is_locked("lena")
-    assert list(UnlockApproval.objects.values_list("approver_id", flat=True)) == [network["mgr1"].pk]
+    assert list(UnlockApproval.objects.values_list("approver_id", flat=True)) == [
+        network["mgr1"].pk
+    ]
 
 
 def test_locked_user_cannot_approve_own_unlock(network: dict[str, Any]) -> None:

@@ -54,8 +54,8 @@ class Snapshot:
         audit_max = row.fetchone()[0]  # type: ignore[index]
         parts: list[tuple[str, sql.Composable]] = []
 
-        def watch(table: str, where: sql.Composable = sql.SQL("TRUE")) -> None:
-            parts.append((table, where))
+        def watch(table: str, where: sql.Composable | None = None) -> None:
+            parts.append((table, where if where is not None else sql.SQL("TRUE")))
 
         for model in tenant_models():
             watch(model._meta.db_table)

@@ -74,7 +74,10 @@ def test_as_dealers_filters_with_in_and_is_read_only(two_dealers: Any) -> None:
         # Read only: the database refuses changes even though the ORM filter lets them through.
         assert StaffAbsence.objects.filter(pk=row_a.pk).update(note="hq") == 0
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            absence(a, row_a.membership)
+            StaffAbsence.objects.create(
+                dealer=a, membership=row_a.membership, starts_on=date(2026, 1, 1),
+                ends_on=date(2026, 1, 1), reason="leave",
+            )
     with as_dealers([a, b], write=True) as scope:
         assert scope.write_ids == scope.read_ids
         assert StaffAbsence.objects.filter(pk=row_a.pk).update(note="ok") == 1

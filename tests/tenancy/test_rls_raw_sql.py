@@ -210,16 +210,14 @@ class Rollback(Exception):
 
 def test_rolled_back_savepoint_leaves_no_ids_behind(world: World) -> None:
     with transaction.atomic():
-        with pytest.raises(Rollback):
-            with transaction.atomic(), as_dealer(world.b):
-                assert visible()[1] == [world.b.pk]
-                raise Rollback
+        with pytest.raises(Rollback), transaction.atomic(), as_dealer(world.b):
+            assert visible()[1] == [world.b.pk]
+            raise Rollback
         assert visible() == (None, [])
         with as_dealer(world.a):
-            with pytest.raises(Rollback):
-                with transaction.atomic(), as_dealer(world.b):
-                    assert visible()[1] == [world.b.pk]
-                    raise Rollback
+            with pytest.raises(Rollback), transaction.atomic(), as_dealer(world.b):
+                assert visible()[1] == [world.b.pk]
+                raise Rollback
             assert visible()[1] == [world.a.pk]
 
 
@@ -234,6 +232,33 @@ def test_released_savepoint_leaves_no_ids_behind(world: World) -> None:
             with transaction.atomic(), as_dealer(world.b):
                 assert visible()[1] == [world.b.pk]
             assert visible()[1] == [world.a.pk]
+
+
+def insert_absence(dealer_id: int) -> int:
+    return execute(
+        f"INSERT INTO {ABSENCES} (dealer_id, membership_id, starts_on, ends_on, reason, note)"  # noqa: S608
+        " VALUES (%s, %s, '2026-01-01', '2026-01-01', 'leave', '')",
+        [dealer_id, LOCAL_ID],
+    )
+
+
+def test_error_in_a_savepoint_of_another_scope_surfaces_and_the_transaction_goes_on(
+    world: World,
+) -> None:
+    """The savepoint rollback runs with the outer scope active: the tenant wrapper must not try
+    to set ids in the aborted transaction (that hid the real error behind 'current transaction
+    is aborted')."""
+    for outer in (as_dealer(world.a), as_dealers([world.a])):
+        with outer, transaction.atomic():
+            with pytest.raises(DatabaseError, match="row-level security"):
+                with transaction.atomic(), as_dealer(world.b):
+                    insert_absence(world.a.pk)
+            assert visible()[1] == [world.a.pk]
+    with transaction.atomic():
+        with pytest.raises(DatabaseError, match="row-level security"):
+            with transaction.atomic(), as_dealer(world.b):
+                insert_absence(world.a.pk)
+        assert visible() == (None, [])
 
 
 def test_orm_iterator_outside_a_transaction_stays_in_scope(world: World) -> None:

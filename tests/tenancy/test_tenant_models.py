@@ -75,9 +75,9 @@ def test_dealer_fk_is_non_null(model: type[models.Model]) -> None:
 
 def _dealer_fks(model: type[models.Model]) -> Iterator[models.Field[Any, Any]]:
     for field in model._meta.get_fields(include_hidden=True):
-        if field.concrete and (field.many_to_one or field.one_to_one):
-            if field.related_model is Dealer:
-                yield field  # type: ignore[misc]
+        is_fk = field.concrete and (field.many_to_one or field.one_to_one)
+        if is_fk and field.related_model is Dealer:
+            yield field  # type: ignore[misc]
 
 
 def test_every_model_with_a_dealer_fk_is_a_tenant_model() -> None:

@@ -60,3 +60,10 @@ def test_anonymous_gets_project_login_not_admin_login(client):
     response = client.get("/admin/", follow=True)
     assert response.redirect_chain[-1][0].startswith("/account/login/?next=/admin/")
     assert client.get("/admin/login/")["Location"].startswith("/account/login/")
+
+
+def test_admin_password_change_uses_project_password_page(login):
+    client = login(hq_user("hq_admin", is_staff=True))
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == "/security/password/"

@@ -15,7 +15,7 @@ from .helpers import nav_items, text_of
 
 pytestmark = pytest.mark.django_db
 
-SALES = {"my_day", "visitor_log", "customers", "leads", "test_drives", "quotes"}
+SALES = {"my_day", "visitor_log", "customers", "leads", "test_drives", "quotes", "orders"}
 MANAGEMENT = {"funnel", "approvals", "team", "absences"}
 SERVICE = {"appointments", "repair_orders"}
 PARTS = {"parts_stock"}
@@ -57,24 +57,30 @@ def test_dealer_role_navigation_and_dealer_in_top_bar(role, login):
     assert str(Membership.objects.get(user=user).get_role_display()) in text
 
 
-def test_consultant_sees_coming_modules_disabled_with_explanation(login):
+def test_service_advisor_sees_coming_modules_disabled_with_explanation(login):
     dealer = DealerFactory()
-    response = login(staff(dealer, "consultant")).get("/")
+    response = login(staff(dealer, "service_advisor")).get("/")
     html = response.content.decode()
     items = nav_items(html)
-    my_day = items["my_day"]
-    assert my_day["link"] is False and my_day["disabled"] is True and my_day["href"] is None
-    assert my_day["title"].startswith("Coming soon: ")
-    assert "planned calls" in my_day["title"]
+    appointments = items["appointments"]
+    assert appointments["link"] is False and appointments["disabled"] is True
+    assert appointments["href"] is None
+    assert appointments["title"] == "Coming soon: Workshop appointments and capacity."
     assert items["dashboard"]["link"] is True and items["dashboard"]["href"] == "/"
     text = text_of(html)
-    for label in ("Coming: My day", "Coming: Leads", "Coming: Test drives", "Coming: Quotes"):
-        assert label in text
-    assert "Coming: Customers" not in text  # built: a link, not a card
-    assert items["customers"]["link"] is True
+    assert "Coming: Appointments" in text and "Coming: Repair orders" in text
+    assert "Coming: Parts stock" not in text and "Coming: Network" not in text
+
+
+def test_consultant_gets_links_to_built_modules(login):
+    html = login(staff(DealerFactory(), "consultant")).get("/").content.decode()
+    items = nav_items(html)
+    for key in SALES:
+        assert items[key]["link"] is True and items[key]["href"].startswith("/"), key
     assert items["customers"]["href"] == "/sales/customers/"
-    assert "Coming: Funnel" not in text
-    assert "Coming: Network" not in text
+    text = text_of(html)
+    assert "Your modules" in text and "My day" in text
+    assert "Coming to your workspace" not in text  # every sales module is built
 
 
 def test_manager_dashboard_shows_team_absences_and_leavers_of_own_dealer_only(login):
@@ -211,3 +217,38 @@ def test_anonymous_is_sent_to_login(client):
 def test_dashboard_entry_is_marked_current(login):
     html = login(staff(DealerFactory(), "consultant")).get("/").content.decode()
     assert 'href="/" data-nav-item="dashboard" aria-current="page"' in html
+
+
+@pytest.mark.parametrize("role", ["sales_manager", "hq_admin", "hq_regional_manager"])
+def test_dashboard_query_count_does_not_grow_with_staff(login, role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    region = RegionFactory()
+    dealer = DealerFactory(region=region)
+    if role.startswith("hq_"):
+        user = hq_user(role, [region])
+    else:
+        user = staff(dealer, role)
+    client = login(user)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    today = timezone.now().date()
+    for i in range(15):
+        member = staff(DealerFactory(region=region) if i % 3 else dealer, "consultant")
+        if i % 2:
+            membership = Membership.objects.get(user=member)
+            with as_dealer(membership.dealer):
+                StaffAbsence.objects.create(
+                    dealer=membership.dealer,
+                    membership=membership,
+                    starts_on=today,
+                    ends_on=today,
+                    reason="leave",
+                )
+    assert count() == few

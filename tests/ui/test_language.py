@@ -13,15 +13,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    ("language", "html_lang", "dashboard", "customers", "coming"),
+    ("language", "html_lang", "dashboard", "customers", "role"),
     [
-        ("ja", "ja", "ダッシュボード", "顧客", "近日公開"),
-        ("zh-hans", "zh-hans", "仪表板", "客户", "即将推出"),
-        ("en", "en", "Dashboard", "Customers", "Coming soon"),
+        ("ja", "ja", "ダッシュボード", "顧客", "セールスコンサルタント"),
+        ("zh-hans", "zh-hans", "仪表板", "客户", "销售顾问"),
+        ("en", "en", "Dashboard", "Customers", "Sales consultant"),
     ],
 )
 def test_switching_language_translates_the_page(
-    login, language, html_lang, dashboard, customers, coming
+    login, language, html_lang, dashboard, customers, role
 ):
     client = login(staff(DealerFactory(), "consultant"))
     page = client.get("/").content.decode()
@@ -34,8 +34,17 @@ def test_switching_language_translates_the_page(
     html = response.content.decode()
     assert f'<html lang="{html_lang}">' in html
     assert f"<title>{dashboard} · Aurora DMS</title>" in html
-    assert customers in text_of(html)
-    assert nav_items(html)["my_day"]["title"].startswith(coming)
+    text = text_of(html)
+    assert customers in text and role in text
+    assert "Welcome" not in text or language == "en"
+
+
+def test_coming_soon_tooltip_is_translated(login):
+    client = login(staff(DealerFactory(), "service_advisor"))
+    client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
+    html = client.get("/").content.decode()
+    assert nav_items(html)["appointments"]["title"] == "近日公開: 工場の入庫予約と作業能力。"
+    assert "近日公開：入庫予約" in text_of(html)
 
 
 def test_language_switcher_lists_languages_in_their_own_names(login):

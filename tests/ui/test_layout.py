@@ -74,3 +74,13 @@ def test_hq_regional_top_bar_shows_role_not_a_dealer(login):
     assert 'data-testid="current-dealer"' not in html
     assert 'data-testid="dealer-switcher"' not in html
     assert "HQ regional manager" in text_of(html)
+
+
+def test_notifications_bell_slot_for_dealer_staff_only(login):
+    staff_html = login(staff(DealerFactory(), "consultant")).get("/").content.decode()
+    assert 'data-testid="notifications-slot"' in staff_html
+    assert (
+        'hx-trigger="load"' in staff_html
+    )  # loaded once: no polling that would defeat the idle timeout
+    hq_html = login(hq_user("hq_admin")).get("/").content.decode()
+    assert 'data-testid="notifications-slot"' not in hq_html

@@ -58,10 +58,14 @@ class Command(BaseCommand):
         widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(4)]
         line = "  ".join("-" * w for w in widths)
         self.stdout.write(self.style.MIGRATE_HEADING(f"Demo logins (password: {DEMO_PASSWORD})"))
-        self.stdout.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+        self.stdout.write(
+            "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+        )
         self.stdout.write(line)
         for row in rows:
-            self.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+            self.stdout.write(
+                "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            )
         self.stdout.write(
             "Users with a TOTP secret need a code at login: add the secret to an authenticator "
             "app, or run `.venv/bin/python manage.py demo_otp <username>`."

@@ -22,8 +22,9 @@ def bootstrap_widget(field: BoundField) -> SafeString:
     else:
         css = "form-control"
     existing = field.field.widget.attrs.get("class", "")
-    attrs = {"class": f"{existing} {css}".strip()}
+    classes = f"{existing} {css}".strip()
+    attrs: dict[str, str | bool] = {"class": classes}
     if field.errors:
-        attrs["class"] += " is-invalid"
+        attrs["class"] = f"{classes} is-invalid"
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)

@@ -1,0 +1,195 @@
+"""Lead pages: list, detail, actions, pool, settings — who sees what, bad input, other dealers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dms.tenancy.context import as_dealer
+from leads.models import FollowUp, Lead, LeadSettings, Stage
+from leads.services import leads as svc
+from tests.factories import hq_user
+from tests.leads._funnel import Shop, other_shop, shop, signed_in  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(lead: Lead) -> str:
+    return reverse("leads:lead_detail", args=[lead.pk])
+
+
+def action(lead: Lead, name: str) -> str:
+    return reverse("leads:lead_action", args=[lead.pk, name])
+
+
+def test_consultant_sees_own_leads_and_pool_not_colleagues(shop: Shop, signed_in):
+    mine = shop.lead(shop.alice)
+    theirs = shop.lead(shop.bob)
+    pooled = shop.lead(shop.bob, in_pool=True, pooled_at=timezone.now())
+    client = signed_in(shop.alice)
+    page = client.get(reverse("leads:leads"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert mine.customer.last_name in html
+    assert theirs.customer.last_name not in html
+    assert client.get(detail(mine)).status_code == 200
+    assert client.get(detail(theirs)).status_code == 404
+    assert client.get(detail(pooled)).status_code == 200
+    assert pooled.customer.last_name in client.get(reverse("leads:pool")).content.decode()
+
+
+def test_manager_sees_all_and_filters(shop: Shop, signed_in):
+    a = shop.lead(shop.alice, grade="H")
+    b = shop.lead(shop.bob, grade="C")
+    client = signed_in(shop.manager)
+    html = client.get(reverse("leads:leads"), {"grade": "H"}).content.decode()
+    assert a.customer.last_name in html and b.customer.last_name not in html
+    html = client.get(reverse("leads:leads"), {"consultant": shop.bob.pk}).content.decode()
+    assert b.customer.last_name in html and a.customer.last_name not in html
+
+
+def test_other_dealers_lead_is_404_everywhere(shop: Shop, other_shop: Shop, signed_in):
+    foreign = other_shop.lead(other_shop.alice)
+    client = signed_in(shop.manager)
+    assert client.get(detail(foreign)).status_code == 404
+    for name in ("stage", "grade", "lost", "lost-decision", "claim", "reassign", "dormant"):
+        assert client.post(action(foreign, name), {"grade": "H"}).status_code == 404
+    with as_dealer(other_shop.dealer):
+        foreign.refresh_from_db()
+        assert foreign.grade == "" and foreign.is_open
+
+
+def test_hq_cannot_use_lead_pages(shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    client = signed_in(hq_user("hq_admin"))
+    assert client.get(reverse("leads:leads")).status_code == 403
+    assert client.post(action(lead, "grade"), {"grade": "H"}).status_code == 403
+
+
+def test_detail_shows_stage_bar_playbook_and_guidance_for_onboarding(shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    with as_dealer(shop.dealer):
+        svc.record_activity(lead=lead, actor=shop.alice, kind="call", summary="Hello")
+    html = signed_in(shop.alice).get(detail(lead)).content.decode()
+    assert 'data-testid="stage-bar"' in html and 'aria-current="step"' in html
+    assert "Needs analysis" in html
+    assert 'data-testid="onboarding-badge"' not in html
+    shop.alice.onboarding = True
+    shop.alice.save()
+    html = signed_in(shop.alice).get(detail(lead)).content.decode()
+    assert 'data-testid="onboarding-badge"' in html
+    assert '<details class="step-guidance small ms-4 mt-1" open>' in html
+
+
+def test_stage_move_blocked_by_playbook_shows_error_and_changes_nothing(shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    with as_dealer(shop.dealer):
+        svc.record_activity(lead=lead, actor=shop.alice, kind="call", summary="Hello")
+    client = signed_in(shop.alice)
+    response = client.post(action(lead, "stage"), {"stage": "visited"})
+    assert response.status_code == 400
+    assert "Needs analysis" in response.content.decode()
+    with as_dealer(shop.dealer):
+        lead.refresh_from_db()
+        assert lead.stage == Stage.CONTACTED
+    client.post(action(lead, "step"), {"step": "needs_analysis"})
+    response = client.post(action(lead, "stage"), {"stage": "visited"})
+    assert response.status_code == 302
+    with as_dealer(shop.dealer):
+        lead.refresh_from_db()
+        assert lead.stage == Stage.VISITED
+
+
+def test_consultant_may_not_waive_or_decide_or_work_colleagues_pool_lead(shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    pooled = shop.lead(shop.bob, in_pool=True, pooled_at=timezone.now())
+    client = signed_in(shop.alice)
+    assert client.post(action(lead, "waive"), {"step": "needs_analysis", "reason": "x"}).status_code == 403
+    assert client.post(action(lead, "lost-decision"), {"decision": "approve"}).status_code == 403
+    assert client.post(action(lead, "reassign"), {"consultant": shop.bob.pk}).status_code == 403
+    assert client.post(action(pooled, "grade"), {"grade": "H"}).status_code == 403
+    assert client.post(action(lead, "frobnicate")).status_code == 403
+
+
+def test_lost_flow_through_pages(shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    alice = signed_in(shop.alice)
+    response = alice.post(action(lead, "lost"), {"reason": "", "note": "x"})
+    assert response.status_code == 400 and "HQ list" in response.content.decode()
+    assert alice.post(action(lead, "lost"), {"reason": "price", "note": "too dear"}).status_code == 302
+    manager = signed_in(shop.manager)
+    inbox = manager.get(reverse("leads:approvals")).content.decode()
+    assert lead.customer.last_name in inbox
+    assert manager.post(action(lead, "lost-decision"), {"decision": "approve"}).status_code == 302
+    with as_dealer(shop.dealer):
+        lead.refresh_from_db()
+        assert lead.stage == "lost" and not lead.is_open
+
+
+def test_grade_and_dormant_bad_input(shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    client = signed_in(shop.alice)
+    assert client.post(action(lead, "grade"), {"grade": "O"}).status_code == 400
+    assert client.post(action(lead, "dormant"), {"reason": "  "}).status_code == 400
+    with as_dealer(shop.dealer):
+        lead.refresh_from_db()
+        assert lead.grade == "" and lead.is_open
+    assert client.post(action(lead, "grade"), {"grade": "A"}).status_code == 302
+
+
+def test_claim_from_pool_page_and_cap_error(shop: Shop, signed_in):
+    pooled = shop.lead(shop.bob, in_pool=True, pooled_at=timezone.now())
+    with as_dealer(shop.dealer):
+        LeadSettings.objects.create(dealer=shop.dealer, max_open_leads=1)
+    shop.lead(shop.alice)
+    client = signed_in(shop.alice)
+    response = client.post(action(pooled, "claim"))
+    assert response.status_code == 400 and "limit is 1" in response.content.decode()
+    response = signed_in(shop.manager).post(action(pooled, "claim"))
+    assert response.status_code == 302
+    with as_dealer(shop.dealer):
+        pooled.refresh_from_db()
+        assert pooled.consultant == shop.manager and not pooled.in_pool
+
+
+def test_follow_up_done_and_reschedule_from_pages(shop: Shop, other_shop: Shop, signed_in):
+    lead = shop.lead(shop.alice)
+    with as_dealer(shop.dealer):
+        fu = FollowUp.objects.create(
+            dealer=shop.dealer, lead=lead, customer=lead.customer, owner=shop.alice,
+            kind="callback", due_at=timezone.now(),
+        )
+    bob = signed_in(shop.bob)
+    url = reverse("leads:follow_up_action", args=[fu.pk, "done"])
+    assert bob.post(url, {"result": "reached"}).status_code == 404
+    alice = signed_in(shop.alice)
+    move = reverse("leads:follow_up_action", args=[fu.pk, "reschedule"])
+    assert alice.post(move, {"due_at": "", "reason": ""}).status_code == 400
+    tomorrow = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert alice.post(move, {"due_at": tomorrow, "reason": "Asked to"}).status_code == 302
+    assert alice.post(url, {"result": "nonsense"}).status_code == 400
+    assert alice.post(url, {"result": "reached", "next": "https://evil.example/"}).status_code == 302
+    with as_dealer(shop.dealer):
+        fu.refresh_from_db()
+        assert fu.result == "reached" and fu.reschedule_reason == "Asked to"
+
+
+def test_settings_page_for_managers_only(shop: Shop, signed_in):
+    assert signed_in(shop.alice).get(reverse("leads:lead_settings")).status_code == 403
+    manager = signed_in(shop.manager)
+    assert manager.get(reverse("leads:lead_settings")).status_code == 200
+    bad = manager.post(reverse("leads:lead_settings"), {"routing": "dice", "stale_after_days": 0})
+    assert bad.status_code == 400
+    with as_dealer(shop.dealer):
+        assert not LeadSettings.objects.exists()
+    ok = manager.post(
+        reverse("leads:lead_settings"),
+        {"routing": "load", "stale_after_days": 10, "max_open_leads": 40, "auto_reassign": "on"},
+    )
+    assert ok.status_code == 302
+    with as_dealer(shop.dealer):
+        s = LeadSettings.objects.get()
+        assert (s.routing, s.max_open_leads, s.auto_reassign) == ("load", 40, True)
