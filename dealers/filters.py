@@ -18,7 +18,6 @@ from .models import Dealer, Membership, Region, StaffAbsence
 from .roles import DealerRole
 from .selectors import absence_memberships, request_access
 
-
 ANY = _("Any")
 
 
@@ -88,9 +87,7 @@ class AbsenceFilterSet(StyledFilterSet):
 
 class StaffFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Name"), method="search")
-    role = django_filters.ChoiceFilter(
-        label=_("Role"), choices=DealerRole.choices, empty_label=ANY
-    )
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=DealerRole.choices, empty_label=ANY)
     is_active = django_filters.BooleanFilter(label=_("Active"), widget=yes_no_any())
 
     class Meta:

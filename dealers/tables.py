@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Dealer, Membership, Region, StaffAbsence
 
-
 NOWRAP = {"td": {"class": "text-nowrap"}}
 
 

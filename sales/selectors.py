@@ -162,6 +162,9 @@ def test_drives_for(
     )
 
 
+test_drives_for.__test__ = False  # type: ignore[attr-defined]  # a selector, not a pytest test
+
+
 def deliveries_for(
     *, user: Any, start: dt.date | dt.datetime, end: dt.date | dt.datetime
 ) -> QuerySet[Order]:

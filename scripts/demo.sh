@@ -79,12 +79,15 @@ celery -A dms beat --loglevel INFO --schedule "$DMS_ROOT/var/celery/beat-schedul
 pids+=($!)
 
 url="http://127.0.0.1:$port"
-for _ in $(seq 1 120); do
+ready=0
+deadline=$((SECONDS + 300))
+while ((SECONDS < deadline)); do
     if python - "$url/account/login/" <<'PY' 2>/dev/null
 import sys, urllib.request
-sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)
+sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=5).status == 200 else 1)
 PY
     then
+        ready=1
         break
     fi
     for pid in "${pids[@]}"; do
@@ -96,6 +99,11 @@ PY
     done
     sleep 0.5
 done
+if ((!ready)); then
+    echo "The web server did not answer at $url/account/login/ within 5 minutes; see var/log/web.log" >&2
+    tail -n 20 "$log_dir/web.log" >&2
+    exit 1
+fi
 
 echo
 python manage.py seed_demo --show-logins

@@ -9,7 +9,8 @@ from typing import Any
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, Sum
+from django.contrib.sessions.models import Session
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,8 +116,18 @@ def unused_backup_code_count(user: Any) -> int:
     return HashedBackupCode.objects.filter(user=user, used_at__isnull=True).count()
 
 
+def live_sessions_of(user: Any) -> QuerySet[UserSession]:
+    """The user's login sessions that have not expired (with the database session engine;
+    other engines cannot be queried, so all recorded sessions count)."""
+    rows = UserSession.objects.filter(user=user)
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+        rows = rows.filter(session_key__in=live)
+    return rows
+
+
 def sessions_of(user: Any) -> list[UserSession]:
-    return list(UserSession.objects.filter(user=user).order_by("-created_at"))
+    return list(live_sessions_of(user).order_by("-created_at"))
 
 
 # --- lockouts and who may unlock ------------------------------------------------------------------

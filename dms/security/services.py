@@ -33,6 +33,7 @@ from dms.audit.services import client_ip, record
 from . import backup_codes
 from .models import BackupCodeDevice, HashedBackupCode, PasswordHistory, UnlockApproval, UserSession
 from .selectors import (
+    live_sessions_of,
     locked_account_for,
     primary_dealer_id,
     requires_two_factor,
@@ -131,6 +132,10 @@ def register_session(*, request: HttpRequest, user: Any) -> None:
     if session.session_key is None:
         session.save()
     key = session.session_key or ""
+    # Forget this user's sessions that expired meanwhile (idle timeout: no logout happened).
+    UserSession.objects.filter(user=user).exclude(
+        pk__in=live_sessions_of(user).values("pk")
+    ).delete()
     UserSession.objects.update_or_create(
         session_key=key,
         defaults={

@@ -9,7 +9,9 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -204,9 +206,11 @@ class LeadFilterSet(django_filters.FilterSet):
     consultant = django_filters.ModelChoiceFilter(
         label=_("Consultant"), queryset=get_user_model().objects.none()
     )
-    source = django_filters.ModelChoiceFilter(label=_("Source"), queryset=LeadSource.objects.all())
-    vehicle_model = django_filters.ModelChoiceFilter(
-        label=_("Model"), queryset=VehicleModel.objects.filter(is_active=True)
+    source = django_filters.TypedChoiceFilter(
+        label=_("Source"), field_name="source_id", choices=lambda: source_choices(), coerce=int
+    )
+    vehicle_model = django_filters.TypedChoiceFilter(
+        label=_("Model"), field_name="vehicle_model_id", choices=lambda: model_choices(), coerce=int
     )
 
     class Meta:
@@ -256,6 +260,38 @@ class LeadFilterSet(django_filters.FilterSet):
         if value == "closed":
             return queryset.filter(is_open=False)
         return queryset
+
+
+REFERENCE_CACHE_SECONDS = 300
+
+
+def _cache_key(name: str) -> str:
+    return f"leads:{name}:{connection.settings_dict['NAME']}"
+
+
+def clear_choice_cache() -> None:
+    cache.delete_many([_cache_key("source_choices"), _cache_key("model_choices")])
+
+
+def source_choices() -> list[tuple[int, str]]:
+    """HQ lead sources for filters: cached (reference data; no query on a hot page)."""
+    key = _cache_key("source_choices")
+    cached: list[tuple[int, str]] | None = cache.get(key)
+    if cached is None:
+        cached = list(LeadSource.objects.order_by("name").values_list("pk", "name"))
+        cache.set(key, cached, REFERENCE_CACHE_SECONDS)
+    return cached
+
+
+def model_choices() -> list[tuple[int, str]]:
+    key = _cache_key("model_choices")
+    cached: list[tuple[int, str]] | None = cache.get(key)
+    if cached is None:
+        cached = list(
+            VehicleModel.objects.filter(is_active=True).order_by("name").values_list("pk", "name")
+        )
+        cache.set(key, cached, REFERENCE_CACHE_SECONDS)
+    return cached
 
 
 def parse_day(raw: str | None, default: dt.date) -> dt.date:

@@ -12,14 +12,12 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
-from inventory.models import VehicleModel
-from leads.models import FUNNEL_STAGES, Lead, LeadSource, Stage, StageChange
+from leads.models import FUNNEL_STAGES, Lead, Stage, StageChange
 
 DIMENSIONS = {
     "consultant": ("lead__consultant_id", _("Consultant")),
@@ -86,16 +84,22 @@ def period_bounds(dealer: Dealer, start: dt.date, end: dt.date) -> tuple[dt.date
     )
 
 
-def _labels(dimension: str, keys: set[Any]) -> dict[Any, str]:
-    keys = {k for k in keys if k is not None}
-    if not keys:
-        return {}
+def _label(dimension: str, row: dict[str, Any]) -> str:
     if dimension == "consultant":
-        users = get_user_model().objects.filter(pk__in=keys)
-        return {u.pk: u.get_full_name() or u.get_username() for u in users}
+        name = f"{row['lead__consultant__first_name'] or ''} {row['lead__consultant__last_name'] or ''}"
+        return name.strip() or row["lead__consultant__username"] or ""
     if dimension == "source":
-        return dict(LeadSource.objects.filter(pk__in=keys).values_list("pk", "name"))
-    return dict(VehicleModel.objects.filter(pk__in=keys).values_list("pk", "name"))
+        return row["lead__source__name"] or ""
+    return row["lead__vehicle_model__name"] or ""
+
+
+LABEL_FIELDS = {
+    "consultant": (
+        "lead__consultant__first_name", "lead__consultant__last_name", "lead__consultant__username"
+    ),
+    "source": ("lead__source__name",),
+    "model": ("lead__vehicle_model__name",),
+}
 
 
 def funnel(
@@ -107,7 +111,7 @@ def funnel(
     consultant_id: int | None = None,
 ) -> Funnel:
     """Leads entering each stage between start and end (dealer dates, inclusive), with the
-    conversion to the next stage. Two queries: the grouped counts and the row labels."""
+    conversion to the next stage. One grouped query (labels joined in)."""
     if dimension not in DIMENSIONS:
         dimension = "consultant"
     group_field = DIMENSIONS[dimension][0]
@@ -120,14 +124,21 @@ def funnel(
     )
     if consultant_id is not None:
         qs = qs.filter(lead__consultant_id=consultant_id)
-    rows = qs.values("to_stage", group_field).annotate(n=Count("lead_id", distinct=True))
+    rows = qs.values("to_stage", group_field, *LABEL_FIELDS[dimension]).annotate(
+        n=Count("lead_id", distinct=True)
+    )
     index = {stage.value: i for i, stage in enumerate(FUNNEL_STAGES)}
     by_key: dict[Any, FunnelRow] = {}
     total = FunnelRow(key=None, label=str(_("All")), counts=[0] * len(FUNNEL_STAGES))
     for row in rows:
         key = row[group_field]
         target = by_key.setdefault(
-            key, FunnelRow(key=key, label="", counts=[0] * len(FUNNEL_STAGES))
+            key,
+            FunnelRow(
+                key=key,
+                label=_label(dimension, row) if key is not None else str(_("— none —")),
+                counts=[0] * len(FUNNEL_STAGES),
+            ),
         )
         stage, n = row["to_stage"], row["n"]
         for bucket in (target, total):
@@ -137,9 +148,7 @@ def funnel(
                 bucket.lost += n
             elif stage == Stage.DORMANT:
                 bucket.dormant += n
-    labels = _labels(dimension, set(by_key))
-    for key, row_ in by_key.items():
-        row_.label = labels.get(key, str(_("— none —")))
+    for row_ in by_key.values():
         row_.conversions = _conversions(row_.counts)
     total.conversions = _conversions(total.counts)
     ordered = sorted(by_key.values(), key=lambda r: (-sum(r.counts), r.label))

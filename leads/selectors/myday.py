@@ -10,6 +10,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import CharField, DateField, DateTimeField, F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from dealers.models import Dealer
@@ -27,7 +29,7 @@ class MyDay:
     overdue: list[FollowUp] = field(default_factory=list)
     due_today: list[FollowUp] = field(default_factory=list)
     due_tomorrow: list[FollowUp] = field(default_factory=list)
-    test_drives_today: list[Any] = field(default_factory=list)
+    test_drives_today: list[AgendaItem] = field(default_factory=list)
     test_drives_tomorrow: list[Any] = field(default_factory=list)
     deliveries_today: list[Any] = field(default_factory=list)
     deliveries_tomorrow: list[Any] = field(default_factory=list)
@@ -52,6 +54,88 @@ def day_bounds(dealer: Dealer, now: dt.datetime) -> tuple[dt.date, dt.datetime, 
     return today, start, start + dt.timedelta(days=1), start + dt.timedelta(days=2)
 
 
+@dataclass
+class AgendaItem:
+    """A test drive or a delivery on the consultant's agenda (one row of the UNION query)."""
+
+    kind: str  # "drive" | "delivery"
+    pk: int
+    lead_id: int
+    customer_name: str
+    customer_phone: str
+    at: dt.datetime | None  # test drive start
+    until: dt.datetime | None  # test drive end
+    day: dt.date | None  # expected delivery
+    what: str  # vehicle / trim
+
+
+def _customer_name(kind: str, first: str, last: str, company: str, phone: str) -> str:
+    if kind == "company" and company:
+        return company
+    return f"{first} {last}".strip() or phone
+
+
+def agenda(
+    *, user: Any, start: dt.datetime, end: dt.datetime, day_after: dt.date
+) -> list[AgendaItem]:
+    """Test drives (booked or on the road) starting in [start, end) and open orders expected
+    before `day_after` (late ones too), in one UNION ALL query."""
+    from sales.models import Order, TestDrive
+
+    columns = (
+        "kind_", "id", "lead_id", "customer__kind", "customer__first_name",
+        "customer__last_name", "customer__company_name", "customer__phone", "at_", "until_",
+        "day_", "what_",
+    )
+    drives = (
+        TestDrive.objects.filter(
+            consultant=user,
+            status__in=[TestDrive.Status.BOOKED, TestDrive.Status.OUT],
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .annotate(
+            kind_=Value("drive", output_field=CharField()),
+            at_=F("starts_at"),
+            until_=F("ends_at"),
+            day_=Value(None, output_field=DateField()),
+            what_=Concat(
+                F("vehicle__vehicle_model__name"), Value(" "), F("vehicle__plate"),
+                output_field=CharField(),
+            ),
+        )
+        .values_list(*columns)
+    )
+    deliveries = (
+        Order.objects.filter(
+            consultant=user, status=Order.Status.OPEN, expected_delivery__lt=day_after
+        )
+        .annotate(
+            kind_=Value("delivery", output_field=CharField()),
+            at_=Value(None, output_field=DateTimeField()),
+            until_=Value(None, output_field=DateTimeField()),
+            day_=F("expected_delivery"),
+            what_=Concat(
+                F("quote__trim__vehicle_model__name"), Value(" "), F("quote__trim__name"),
+                output_field=CharField(),
+            ),
+        )
+        .values_list(*columns)
+    )
+    items = [
+        AgendaItem(
+            kind=kind, pk=pk, lead_id=lead_id,
+            customer_name=_customer_name(ckind, first, last, company, phone),
+            customer_phone=phone, at=at, until=until, day=day, what=what or "",
+        )
+        for kind, pk, lead_id, ckind, first, last, company, phone, at, until, day, what in (
+            drives.union(deliveries, all=True)[: 2 * ROW_LIMIT]
+        )
+    ]
+    items.sort(key=lambda i: (i.at or dt.datetime.combine(i.day or dt.date.max, dt.time.min, tzinfo=dt.UTC)))
+    return items
+
+
 def my_day(*, user: Any, dealer: Dealer, now: dt.datetime | None = None) -> MyDay:
     now = now or timezone.now()
     today, _start, tomorrow_start, end = day_bounds(dealer, now)
@@ -72,25 +156,14 @@ def my_day(*, user: Any, dealer: Dealer, now: dt.datetime | None = None) -> MyDa
         else:
             plan.due_tomorrow.append(f)
 
-    # 1 query each: test drives and deliveries (sales app), today and tomorrow.
-    try:
-        from sales.selectors import deliveries_for, test_drives_for
-    except ImportError:  # pragma: no cover - the sales app always ships them
-        pass
-    else:
-        for drive in test_drives_for(user=user, start=_start, end=end)[:ROW_LIMIT]:
-            local_day = timezone.localtime(drive.starts_at, _start.tzinfo).date()
-            (plan.test_drives_today if local_day == today else plan.test_drives_tomorrow).append(
-                drive
-            )
-        for order in deliveries_for(user=user, start=today, end=today + dt.timedelta(days=2))[
-            :ROW_LIMIT
-        ]:
-            (
-                plan.deliveries_today
-                if order.expected_delivery <= today
-                else plan.deliveries_tomorrow
-            ).append(order)
+    # 1 query (UNION ALL): my test drives and my open orders due for delivery (late included).
+    for item in agenda(user=user, start=_start, end=end, day_after=today + dt.timedelta(days=2)):
+        if item.kind == "drive":
+            local_day = timezone.localtime(item.at, _start.tzinfo).date()
+            target = plan.test_drives_today if local_day == today else plan.test_drives_tomorrow
+        else:
+            target = plan.deliveries_today if item.day <= today else plan.deliveries_tomorrow
+        target.append(item)
 
     # 1 query: the newest pool leads someone else held (the consultant's own come back by
     # simply working them).

@@ -52,7 +52,7 @@ def test_me_for_an_hq_admin_covers_the_whole_network() -> None:
     data = token_client(admin).get("/api/me/").json()
     assert data["role"] == "hq_admin"
     assert data["hq_scope"]["dealer_count"] == 2
-    assert data["hq_scope"]["region_codes"] == sorted(r.code for r in regions)
+    assert data["hq_scope"]["region_codes"] == sorted(str(r.code) for r in regions)
     assert "network.admin" in data["capabilities"]
 
 

@@ -33,9 +33,12 @@ def unchanged(entry: AuditEntry) -> bool:
     ],
 )
 def test_app_role_is_refused_by_postgresql(entry: AuditEntry, statement: str) -> None:
-    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [entry.pk])
     assert unchanged(entry)
 
 

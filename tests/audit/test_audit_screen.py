@@ -29,19 +29,37 @@ def log() -> dict[str, Any]:
     b_worker = staff(b, "consultant", username="worker.b")
     hq = hq_user("hq_admin", username="hq.root")
     entries = {
-        "a_login": record(action=AuditAction.LOGIN, actor=a_worker, dealer=a,
-                          detail={"note": "alpha-login"}),
-        "a_export": record(action=AuditAction.EXPORT, actor=a_admin, dealer=a, count=12,
-                           object_type="leads.Customer", detail={"note": "alpha-export"}),
-        "b_login": record(action=AuditAction.LOGIN, actor=b_worker, dealer=b,
-                          detail={"note": "bravo-login"}),
-        "b_role": record(action=AuditAction.ROLE_CHANGE, actor=b_admin, dealer=b,
-                         detail={"note": "bravo-role"}),
-        "hq_dealer": record(action=AuditAction.DEALER_CHANGE, actor=hq, dealer=None,
-                            detail={"note": "hq-network"}),
+        "a_login": record(
+            action=AuditAction.LOGIN, actor=a_worker, dealer=a, detail={"note": "alpha-login"}
+        ),
+        "a_export": record(
+            action=AuditAction.EXPORT,
+            actor=a_admin,
+            dealer=a,
+            count=12,
+            object_type="leads.Customer",
+            detail={"note": "alpha-export"},
+        ),
+        "b_login": record(
+            action=AuditAction.LOGIN, actor=b_worker, dealer=b, detail={"note": "bravo-login"}
+        ),
+        "b_role": record(
+            action=AuditAction.ROLE_CHANGE, actor=b_admin, dealer=b, detail={"note": "bravo-role"}
+        ),
+        "hq_dealer": record(
+            action=AuditAction.DEALER_CHANGE, actor=hq, dealer=None, detail={"note": "hq-network"}
+        ),
     }
-    return {"a": a, "b": b, "a_admin": a_admin, "b_admin": b_admin, "a_worker": a_worker,
-            "b_worker": b_worker, "hq": hq, **entries}
+    return {
+        "a": a,
+        "b": b,
+        "a_admin": a_admin,
+        "b_admin": b_admin,
+        "a_worker": a_worker,
+        "b_worker": b_worker,
+        "hq": hq,
+        **entries,
+    }
 
 
 NOTES = ["alpha-login", "alpha-export", "bravo-login", "bravo-role", "hq-network"]
@@ -57,7 +75,9 @@ def test_hq_admin_sees_everything(log: dict[str, Any]) -> None:
     assert notes_in(table) == set(NOTES)
     assert "DA001" in table and "DB002" in table
     assert notes_in(table_html(client.get(f"/audit/?dealer={log['b'].pk}"))) == {
-        "bravo-login", "bravo-role"}
+        "bravo-login",
+        "bravo-role",
+    }
 
 
 def test_dealer_admin_sees_only_their_dealer(log: dict[str, Any]) -> None:
@@ -69,7 +89,9 @@ def test_dealer_admin_sees_only_their_dealer(log: dict[str, Any]) -> None:
     assert 'name="dealer"' not in page  # no dealer filter for one dealer
     # Asking for the other dealer changes nothing; asking for its staff is not even valid.
     assert notes_in(table_html(client.get(f"/audit/?dealer={log['b'].pk}"))) == {
-        "alpha-login", "alpha-export"}
+        "alpha-login",
+        "alpha-export",
+    }
     foreign_actor = client.get(f"/audit/?actor={log['b_worker'].pk}")
     assert notes_in(table_html(foreign_actor)) == set()
     assert "Select a valid choice" in foreign_actor.content.decode()
@@ -84,7 +106,8 @@ def test_filters_by_actor_action_and_period(log: dict[str, Any]) -> None:
     today = datetime.datetime.now(datetime.UTC).date()
     tomorrow = today + datetime.timedelta(days=1)
     assert notes_in(table_html(client.get(f"/audit/?date_from={today}&date_to={today}"))) == set(
-        NOTES)
+        NOTES
+    )
     assert notes_in(table_html(client.get(f"/audit/?date_from={tomorrow}"))) == set()
     yesterday = today - datetime.timedelta(days=1)
     assert notes_in(table_html(client.get(f"/audit/?date_to={yesterday}"))) == set()
@@ -142,7 +165,11 @@ def test_csv_export_of_the_filtered_rows_is_audited(log: dict[str, Any]) -> None
     entry = AuditEntry.objects.latest("id")
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.actor, entry.dealer, entry.count) == (
-        AuditAction.EXPORT, log["a_admin"], log["a"], len(rows))
+        AuditAction.EXPORT,
+        log["a_admin"],
+        log["a"],
+        len(rows),
+    )
     assert entry.detail == {"format": "csv", "filters": {"action": "login"}}
 
 
@@ -178,7 +205,8 @@ def test_api_scoping(log: dict[str, Any]) -> None:
     assert client.get(f"/api/audit-entries/{log['b_login'].pk}/").status_code == 404
     assert client.get(f"/api/audit-entries/{log['hq_dealer'].pk}/").status_code == 404
     assert client.get(f"/api/audit-entries/{log['a_login'].pk}/").json()["detail"] == {
-        "note": "alpha-login"}
+        "note": "alpha-login"
+    }
     # Read only: no writes whatever the id.
     assert client.post("/api/audit-entries/", {"action": "login"}).status_code == 405
     assert client.delete(f"/api/audit-entries/{log['a_login'].pk}/").status_code == 405

@@ -101,22 +101,34 @@ def test_create_with_bad_input_shows_the_error_and_changes_nothing(net: dict[str
     anna = Membership.objects.get(user=net["anna"])
     response = client.post(
         "/network/absences/new/",
-        {"membership": anna.pk, "starts_on": "2026-03-04", "ends_on": "2026-03-08",
-         "reason": "sick"},
+        {
+            "membership": anna.pk,
+            "starts_on": "2026-03-04",
+            "ends_on": "2026-03-08",
+            "reason": "sick",
+        },
     )
     assert response.status_code == 200
     assert "already absent from 2026-03-02 to 2026-03-04" in response.content.decode()
     response = client.post(
         "/network/absences/new/",
-        {"membership": anna.pk, "starts_on": "2026-05-04", "ends_on": "2026-05-01",
-         "reason": "sick"},
+        {
+            "membership": anna.pk,
+            "starts_on": "2026-05-04",
+            "ends_on": "2026-05-01",
+            "reason": "sick",
+        },
     )
     assert "must end on or after its first day" in response.content.decode()
     bob = Membership.objects.get(user=net["bob"])
     response = client.post(
         "/network/absences/new/",
-        {"membership": bob.pk, "starts_on": "2026-05-01", "ends_on": "2026-05-02",
-         "reason": "sick"},
+        {
+            "membership": bob.pk,
+            "starts_on": "2026-05-01",
+            "ends_on": "2026-05-02",
+            "reason": "sick",
+        },
     )
     assert "Select a valid choice" in response.content.decode()
     assert rows(net["a"]) == before
@@ -128,19 +140,34 @@ def test_create_edit_delete(net: dict[str, Any]) -> None:
     carl = Membership.objects.get(user=net["carl"])
     response = client.post(
         "/network/absences/new/",
-        {"membership": carl.pk, "starts_on": "2026-06-01", "ends_on": "2026-06-05",
-         "reason": "leave", "note": "Summer"},
+        {
+            "membership": carl.pk,
+            "starts_on": "2026-06-01",
+            "ends_on": "2026-06-05",
+            "reason": "leave",
+            "note": "Summer",
+        },
     )
     assert response.status_code == 302
     [(pk, member, start, end, reason, note)] = rows(net["a"])
-    assert (member, start, end, reason, note) == (carl.pk, D(2026, 6, 1), D(2026, 6, 5), "leave",
-                                                  "Summer")
+    assert (member, start, end, reason, note) == (
+        carl.pk,
+        D(2026, 6, 1),
+        D(2026, 6, 5),
+        "leave",
+        "Summer",
+    )
     edit = client.get(f"/network/absences/{pk}/edit/")
     assert 'value="2026-06-01"' in edit.content.decode()
     response = client.post(
         f"/network/absences/{pk}/edit/",
-        {"membership": carl.pk, "starts_on": "2026-06-02", "ends_on": "2026-06-05",
-         "reason": "sick", "note": ""},
+        {
+            "membership": carl.pk,
+            "starts_on": "2026-06-02",
+            "ends_on": "2026-06-05",
+            "reason": "sick",
+            "note": "",
+        },
     )
     assert response.status_code == 302
     assert rows(net["a"])[0][2:5] == (D(2026, 6, 2), D(2026, 6, 5), "sick")
@@ -154,8 +181,12 @@ def test_another_dealers_absence_is_404_and_unchanged(net: dict[str, Any]) -> No
     before = rows(net["b"])
     client = session_client(net["manager"])
     carl = Membership.objects.get(user=net["carl"])
-    payload = {"membership": carl.pk, "starts_on": "2026-03-02", "ends_on": "2026-03-04",
-               "reason": "sick"}
+    payload = {
+        "membership": carl.pk,
+        "starts_on": "2026-03-02",
+        "ends_on": "2026-03-04",
+        "reason": "sick",
+    }
     assert client.get(f"/network/absences/{theirs.pk}/edit/").status_code == 404
     assert client.post(f"/network/absences/{theirs.pk}/edit/", payload).status_code == 404
     assert client.get(f"/network/absences/{theirs.pk}/delete/").status_code == 404
@@ -184,8 +215,12 @@ def test_regional_manager_reads_but_cannot_write(net: dict[str, Any]) -> None:
     assert "Bob Other" not in page  # b is in another region
     assert 'data-testid="absence-add"' not in page
     anna = Membership.objects.get(user=net["anna"])
-    payload = {"membership": anna.pk, "starts_on": "2026-07-01", "ends_on": "2026-07-02",
-               "reason": "sick"}
+    payload = {
+        "membership": anna.pk,
+        "starts_on": "2026-07-01",
+        "ends_on": "2026-07-02",
+        "reason": "sick",
+    }
     assert client.post("/network/absences/new/", payload).status_code == 403
     assert client.post(f"/network/absences/{mine.pk}/edit/", payload).status_code == 403
     assert client.post(f"/network/absences/{mine.pk}/delete/").status_code == 403

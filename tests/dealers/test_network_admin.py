@@ -77,8 +77,7 @@ def test_invalid_dealer_is_refused_and_nothing_created(
 
 def test_duplicate_dealer_code_is_refused(admin: Any) -> None:
     existing = DealerFactory(code="D9001")
-    response = session_client(admin).post("/network/dealers/new/",
-                                          dealer_form(existing.region))
+    response = session_client(admin).post("/network/dealers/new/", dealer_form(existing.region))
     assert "already exists" in response.content.decode()
     assert Dealer.objects.filter(code="D9001").count() == 1
 
@@ -86,8 +85,13 @@ def test_duplicate_dealer_code_is_refused(admin: Any) -> None:
 def test_hq_admin_deactivates_a_dealer_audited(admin: Any) -> None:
     dealer = DealerFactory()
     worker = staff(dealer, "consultant")
-    data = dealer_form(dealer.region, code=dealer.code, name=dealer.name,
-                       legal_name=dealer.legal_name, is_active=None)
+    data = dealer_form(
+        dealer.region,
+        code=dealer.code,
+        name=dealer.name,
+        legal_name=dealer.legal_name,
+        is_active=None,
+    )
     response = session_client(admin).post(f"/network/dealers/{dealer.pk}/edit/", data)
     assert response.status_code == 302
     dealer.refresh_from_db()
@@ -102,8 +106,9 @@ def test_regions_and_regional_managers(admin: Any) -> None:
     manager = hq_user("hq_regional_manager", username="rm.north")
     other = hq_user("hq_regional_manager", username="rm.south")
     client = session_client(admin)
-    response = client.post("/network/regions/new/",
-                           {"code": "north", "name": "North", "managers": [manager.pk]})
+    response = client.post(
+        "/network/regions/new/", {"code": "north", "name": "North", "managers": [manager.pk]}
+    )
     assert response.status_code == 302
     north = Region.objects.get(code="north")
     dealer = DealerFactory(region=north)
@@ -116,8 +121,10 @@ def test_regions_and_regional_managers(admin: Any) -> None:
     page = client.get(f"/network/regions/{north.pk}/edit/").content.decode()
     assert f'value="{manager.pk}"' in page and "checked" in page
 
-    client.post(f"/network/regions/{north.pk}/edit/",
-                {"code": "north", "name": "North", "managers": [other.pk]})
+    client.post(
+        f"/network/regions/{north.pk}/edit/",
+        {"code": "north", "name": "North", "managers": [other.pk]},
+    )
     assert list(regions_for(manager)) == [] and list(regions_for(other)) == [north]
     change = AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGE).latest("id")
     assert change.detail["granted"] == ["rm.south"] and change.detail["revoked"] == ["rm.north"]
@@ -150,34 +157,53 @@ def test_users_list_create_and_roles(admin: Any) -> None:
 
     response = client.post(
         "/network/users/new/",
-        {"username": "new.rm", "first_name": "Rita", "last_name": "Region",
-         "email": "rita@example.com", "password": "another-long-passphrase-9",
-         "hq_role": "hq_regional_manager"},
+        {
+            "username": "new.rm",
+            "first_name": "Rita",
+            "last_name": "Region",
+            "email": "rita@example.com",
+            "password": "another-long-passphrase-9",
+            "hq_role": "hq_regional_manager",
+        },
     )
     assert response.status_code == 302
     rita = User.objects.get(username="new.rm")
     assert rita.hq_role == "hq_regional_manager" and rita.must_change_password
-    assert AuditEntry.objects.filter(action=AuditAction.ROLE_CHANGE, object_id=str(rita.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action=AuditAction.ROLE_CHANGE, object_id=str(rita.pk)
+    ).exists()
 
     # A dealer-staff account gets a role at a dealer from its page.
-    client.post("/network/users/new/",
-                {"username": "new.staff", "first_name": "S", "last_name": "T",
-                 "email": "s@example.com", "password": "another-long-passphrase-9",
-                 "hq_role": ""})
+    client.post(
+        "/network/users/new/",
+        {
+            "username": "new.staff",
+            "first_name": "S",
+            "last_name": "T",
+            "email": "s@example.com",
+            "password": "another-long-passphrase-9",
+            "hq_role": "",
+        },
+    )
     person = User.objects.get(username="new.staff")
-    response = client.post(f"/network/users/{person.pk}/",
-                           {"action": "add_membership", "dealer": dealer.pk, "role": "technician"})
+    response = client.post(
+        f"/network/users/{person.pk}/",
+        {"action": "add_membership", "dealer": dealer.pk, "role": "technician"},
+    )
     assert response.status_code == 302
     assert Membership.objects.get(user=person).role == "technician"
-    again = client.post(f"/network/users/{person.pk}/",
-                        {"action": "add_membership", "dealer": dealer.pk, "role": "consultant"})
+    again = client.post(
+        f"/network/users/{person.pk}/",
+        {"action": "add_membership", "dealer": dealer.pk, "role": "consultant"},
+    )
     assert again.status_code == 400 and "already works at this dealer" in again.content.decode()
     assert Membership.objects.get(user=person).role == "technician"
 
     # HQ admins change any dealer's memberships.
     membership = Membership.objects.get(user=person)
-    client.post(f"/network/staff/{membership.pk}/edit/", {"role": "service_advisor",
-                                                          "is_active": "on"})
+    client.post(
+        f"/network/staff/{membership.pk}/edit/", {"role": "service_advisor", "is_active": "on"}
+    )
     membership.refresh_from_db()
     assert membership.role == "service_advisor"
 
@@ -188,24 +214,39 @@ def test_changing_a_users_hq_role_and_disabling_is_audited(admin: Any) -> None:
     Token.objects.create(user=rm)
     response = session_client(admin).post(
         f"/network/users/{rm.pk}/",
-        {"action": "edit", "first_name": "R", "last_name": "M", "email": "rm@example.com",
-         "hq_role": "", "is_active": ""},
+        {
+            "action": "edit",
+            "first_name": "R",
+            "last_name": "M",
+            "email": "rm@example.com",
+            "hq_role": "",
+            "is_active": "",
+        },
     )
     assert response.status_code == 302
     rm.refresh_from_db()
     assert rm.hq_role == "" and not rm.is_active
     assert not Token.objects.filter(user=rm).exists()
     actions = set(AuditEntry.objects.filter(object_id=str(rm.pk)).values_list("action", flat=True))
-    assert {AuditAction.ROLE_CHANGE, AuditAction.USER_CHANGE,
-            AuditAction.PERMISSION_CHANGE} <= actions
+    assert {
+        AuditAction.ROLE_CHANGE,
+        AuditAction.USER_CHANGE,
+        AuditAction.PERMISSION_CHANGE,
+    } <= actions
     assert list(regions_for(rm)) == []
 
 
 def test_admin_cannot_remove_their_own_rights(admin: Any) -> None:
     response = session_client(admin).post(
         f"/network/users/{admin.pk}/",
-        {"action": "edit", "first_name": "", "last_name": "", "email": "", "hq_role": "",
-         "is_active": "on"},
+        {
+            "action": "edit",
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "hq_role": "",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 400
     assert "cannot change your own role" in response.content.decode()
@@ -226,10 +267,17 @@ def test_network_pages_are_for_hq_admins_only() -> None:
     after_people = (before[0], before[1], before[2] + len(people))
     for user in people:
         client = session_client(user)
-        for url in ("/network/regions/", "/network/regions/new/",
-                    f"/network/regions/{region.pk}/edit/", "/network/dealers/",
-                    "/network/dealers/new/", f"/network/dealers/{dealer.pk}/edit/",
-                    "/network/users/", "/network/users/new/", f"/network/users/{user.pk}/"):
+        for url in (
+            "/network/regions/",
+            "/network/regions/new/",
+            f"/network/regions/{region.pk}/edit/",
+            "/network/dealers/",
+            "/network/dealers/new/",
+            f"/network/dealers/{dealer.pk}/edit/",
+            "/network/users/",
+            "/network/users/new/",
+            f"/network/users/{user.pk}/",
+        ):
             assert client.get(url).status_code == 403, (user, url)
         assert client.post("/network/dealers/new/", dealer_form(region)).status_code == 403
         assert client.post("/network/regions/new/", {"code": "x", "name": "X"}).status_code == 403

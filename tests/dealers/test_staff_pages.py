@@ -31,8 +31,11 @@ def net() -> dict[str, Any]:
 
 
 def memberships() -> list[tuple[Any, ...]]:
-    return list(Membership.objects.order_by("pk").values_list("pk", "user_id", "dealer_id",
-                                                              "role", "is_active"))
+    return list(
+        Membership.objects.order_by("pk").values_list(
+            "pk", "user_id", "dealer_id", "role", "is_active"
+        )
+    )
 
 
 def test_staff_list_shows_own_dealer_and_filters_by_role(net: dict[str, Any]) -> None:
@@ -52,16 +55,24 @@ def test_dealer_admin_adds_a_colleague(net: dict[str, Any]) -> None:
     assert 'data-testid="staff-add"' in client.get("/network/staff/").content.decode()
     response = client.post(
         "/network/staff/new/",
-        {"username": "new.colleague", "first_name": "Nina", "last_name": "Neu",
-         "email": "nina@example.com", "password": "a-long-initial-passphrase-7",
-         "role": "consultant"},
+        {
+            "username": "new.colleague",
+            "first_name": "Nina",
+            "last_name": "Neu",
+            "email": "nina@example.com",
+            "password": "a-long-initial-passphrase-7",
+            "role": "consultant",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(username="new.colleague")
     assert user.must_change_password and user.check_password("a-long-initial-passphrase-7")
     membership = Membership.objects.get(user=user)
-    assert (membership.dealer, membership.role, membership.is_active) == (net["a"], "consultant",
-                                                                          True)
+    assert (membership.dealer, membership.role, membership.is_active) == (
+        net["a"],
+        "consultant",
+        True,
+    )
     entry = AuditEntry.objects.get(action=AuditAction.ROLE_CHANGE, object_id=str(membership.pk))
     assert entry.actor == net["admin"] and entry.dealer == net["a"]
     assert entry.detail["role"] == ["", "consultant"]
@@ -73,32 +84,53 @@ def test_adding_staff_with_bad_input_changes_nothing(net: dict[str, Any]) -> Non
     assert client.get("/network/staff/new/").status_code == 200
     taken = client.post(
         "/network/staff/new/",
-        {"username": net["bob"].username, "first_name": "X", "last_name": "Y",
-         "email": "x@example.com", "password": "a-long-initial-passphrase-7",
-         "role": "consultant"},
+        {
+            "username": net["bob"].username,
+            "first_name": "X",
+            "last_name": "Y",
+            "email": "x@example.com",
+            "password": "a-long-initial-passphrase-7",
+            "role": "consultant",
+        },
     )
     assert "This username is already taken." in taken.content.decode()
     weak = client.post(
         "/network/staff/new/",
-        {"username": "weakling", "first_name": "X", "last_name": "Y", "email": "x@example.com",
-         "password": "12345", "role": "consultant"},
+        {
+            "username": "weakling",
+            "first_name": "X",
+            "last_name": "Y",
+            "email": "x@example.com",
+            "password": "12345",
+            "role": "consultant",
+        },
     )
     assert "too short" in weak.content.decode()
     bad_role = client.post(
         "/network/staff/new/",
-        {"username": "someone", "first_name": "X", "last_name": "Y", "email": "x@example.com",
-         "password": "a-long-initial-passphrase-7", "role": "ceo"},
+        {
+            "username": "someone",
+            "first_name": "X",
+            "last_name": "Y",
+            "email": "x@example.com",
+            "password": "a-long-initial-passphrase-7",
+            "role": "ceo",
+        },
     )
     assert "Select a valid choice" in bad_role.content.decode()
-    assert (User.objects.count(), memberships(), AuditEntry.objects.count()) == (users, members,
-                                                                                  audit)
+    assert (User.objects.count(), memberships(), AuditEntry.objects.count()) == (
+        users,
+        members,
+        audit,
+    )
 
 
 def test_dealer_admin_changes_a_role_and_deactivates_audited(net: dict[str, Any]) -> None:
     client = session_client(net["admin"])
     anna = Membership.objects.get(user=net["anna"])
-    response = client.post(f"/network/staff/{anna.pk}/edit/",
-                           {"role": "sales_manager", "is_active": "on"})
+    response = client.post(
+        f"/network/staff/{anna.pk}/edit/", {"role": "sales_manager", "is_active": "on"}
+    )
     assert response.status_code == 302
     anna.refresh_from_db()
     assert anna.role == "sales_manager"
@@ -109,15 +141,18 @@ def test_dealer_admin_changes_a_role_and_deactivates_audited(net: dict[str, Any]
     client.post(f"/network/staff/{anna.pk}/edit/", {"role": "sales_manager"})  # unticked
     anna.refresh_from_db()
     assert not anna.is_active
-    assert AuditEntry.objects.filter(action=AuditAction.ROLE_CHANGE).latest("id").detail[
-        "change"] == "deactivated"
+    assert (
+        AuditEntry.objects.filter(action=AuditAction.ROLE_CHANGE).latest("id").detail["change"]
+        == "deactivated"
+    )
 
 
 def test_dealer_admin_cannot_demote_themselves(net: dict[str, Any]) -> None:
     own = Membership.objects.get(user=net["admin"])
     before = memberships()
-    response = session_client(net["admin"]).post(f"/network/staff/{own.pk}/edit/",
-                                                  {"role": "consultant", "is_active": "on"})
+    response = session_client(net["admin"]).post(
+        f"/network/staff/{own.pk}/edit/", {"role": "consultant", "is_active": "on"}
+    )
     assert response.status_code == 200
     assert "cannot change your own role" in response.content.decode()
     assert memberships() == before
@@ -128,19 +163,30 @@ def test_dealer_admin_cannot_manage_another_dealers_staff(net: dict[str, Any]) -
     client = session_client(net["admin"])
     before, audit = memberships(), AuditEntry.objects.count()
     assert client.get(f"/network/staff/{bob.pk}/edit/").status_code == 404
-    assert client.post(f"/network/staff/{bob.pk}/edit/",
-                       {"role": "dealer_admin", "is_active": "on"}).status_code == 404
+    assert (
+        client.post(
+            f"/network/staff/{bob.pk}/edit/", {"role": "dealer_admin", "is_active": "on"}
+        ).status_code
+        == 404
+    )
     assert memberships() == before and AuditEntry.objects.count() == audit
 
 
 def test_other_roles_may_not_manage_staff(net: dict[str, Any]) -> None:
     anna = Membership.objects.get(user=net["anna"])
-    people = (net["anna"], staff(net["a"], "dealer_manager"),
-              hq_user("hq_regional_manager", regions=[net["a"].region]))
+    people = (
+        net["anna"],
+        staff(net["a"], "dealer_manager"),
+        hq_user("hq_regional_manager", regions=[net["a"].region]),
+    )
     before = memberships()
     for user in people:
         client = session_client(user)
         assert client.get("/network/staff/new/").status_code == 403
-        assert client.post(f"/network/staff/{anna.pk}/edit/",
-                           {"role": "dealer_admin", "is_active": "on"}).status_code == 403
+        assert (
+            client.post(
+                f"/network/staff/{anna.pk}/edit/", {"role": "dealer_admin", "is_active": "on"}
+            ).status_code
+            == 403
+        )
     assert memberships() == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings: Any) -> None:
+    """A fresh in-memory cache per test: the per-IP login throttle lives in the cache, and the
+    shared one (var/cache or Redis) keeps counting across test runs on the same machine."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"e2e-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,11 @@ def ensure_reference_data() -> None:
     """The leads data migration loads HQ defaults; transactional tests elsewhere may have
     truncated them, so load them again when missing (idempotent)."""
     if not Grade.objects.exists():
+        from leads.forms.funnel import clear_choice_cache
         from leads.services.reference import load_reference_data
 
         load_reference_data(apps)
+        clear_choice_cache()
 
 
 @dataclass
@@ -78,3 +80,41 @@ def signed_in() -> Callable[..., Client]:
         return client
 
     return _login
+
+
+class _SqlCounter:
+    """Counts the SQL statements of a block, leaving out SAVEPOINT / RELEASE / ROLLBACK TO:
+    those are the test's transaction wrapping ATOMIC_REQUESTS (BEGIN/COMMIT in production,
+    which Django does not log either)."""
+
+    def __init__(self, limit: int) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.limit = limit
+        self.context = CaptureQueriesContext(connection)
+
+    def __enter__(self) -> _SqlCounter:
+        self.context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.context.__exit__(*exc)
+        if exc[0] is not None:
+            return
+        statements = [
+            q["sql"] for q in self.context.captured_queries
+            if not q["sql"].lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
+        ]
+        self.count = len(statements)
+        if self.count > self.limit:
+            pytest.fail(
+                f"{self.count} SQL statements, expected at most {self.limit}:\n\n"
+                + "\n\n".join(s[:300] for s in statements)
+            )
+
+
+@pytest.fixture
+def max_sql() -> Callable[[int], _SqlCounter]:
+    """`with max_sql(8): client.get(url)` — the whole request, middleware included."""
+    return _SqlCounter

@@ -13,7 +13,7 @@ from leads.models import Visit
 from leads.selectors.myday import my_day
 from leads.services import leads as svc
 from tests.factories import FollowUpFactory
-from tests.leads._funnel import Shop, other_shop, shop, signed_in  # noqa: F401
+from tests.leads._funnel import Shop, max_sql, other_shop, shop, signed_in  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,11 @@ def test_my_day_orders_overdue_first_and_shows_only_mine(shop: Shop):
     assert plan.pool == [rows["pooled"]]
 
 
-def test_my_day_page_is_live_and_cheap(shop: Shop, signed_in, django_assert_max_num_queries):
+def test_my_day_page_is_live_and_cheap(shop: Shop, signed_in, max_sql):
     rows = _plan(shop)
     client = signed_in(shop.alice)
     client.get(reverse("leads:my_day"))  # warm the session/device caches like a real day
-    with django_assert_max_num_queries(8):
+    with max_sql(8):
         page = client.get(reverse("leads:my_day"))
     html = page.content.decode()
     assert page.status_code == 200
@@ -63,7 +63,7 @@ def test_my_day_page_is_live_and_cheap(shop: Shop, signed_in, django_assert_max_
     assert 'data-testid="overdue"' not in html
 
 
-def test_my_day_query_count_does_not_grow_with_rows(shop: Shop, signed_in, django_assert_max_num_queries):
+def test_my_day_query_count_does_not_grow_with_rows(shop: Shop, signed_in, max_sql):
     now = timezone.now()
     with as_dealer(shop.dealer):
         for i in range(30):
@@ -72,7 +72,7 @@ def test_my_day_query_count_does_not_grow_with_rows(shop: Shop, signed_in, djang
         shop.lead(shop.bob, in_pool=True, pooled_at=now)
     client = signed_in(shop.alice)
     client.get(reverse("leads:my_day"))
-    with django_assert_max_num_queries(8):
+    with max_sql(8):
         assert client.get(reverse("leads:my_day")).status_code == 200
 
 
@@ -101,11 +101,13 @@ def test_activity_report_counts_per_consultant_and_dealer(shop: Shop, other_shop
     assert by_name[shop.alice.pk]["calls"] == 2 and by_name[shop.alice.pk]["visits"] == 1
     assert by_name[shop.bob.pk]["calls"] == 1
     assert report.total.figures["calls"] == 3
-    assert other_shop.alice.get_full_name() not in html
+    assert f'data-user="{other_shop.alice.pk}"' not in html
+    assert f'data-user="{shop.alice.pk}"' in html
     assert 'data-testid="activity-total"' in html
     # a consultant sees their own line only
     html = signed_in(shop.bob).get(reverse("leads:activity")).content.decode()
-    assert shop.alice.get_full_name() not in html and 'data-testid="activity-total"' not in html
+    assert f'data-user="{shop.alice.pk}"' not in html and f'data-user="{shop.bob.pk}"' in html
+    assert 'data-testid="activity-total"' not in html
 
 
 def test_activity_report_bad_day_falls_back_and_future_is_capped(shop: Shop, signed_in):

@@ -48,6 +48,11 @@ def test_idle_timeout_is_renewed_by_each_request_and_ends_an_idle_session(settin
     )
     response = client.get(PAGE)
     assert response.status_code == 302 and response["Location"].startswith("/account/login/")
+    # The expired session is forgotten at the next login; only live sessions are listed.
+    again = login("carl")
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [
+        again.session.session_key
+    ]
 
 
 def test_absolute_lifetime_logs_out_even_an_active_session(settings: Any) -> None:

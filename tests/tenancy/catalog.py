@@ -50,9 +50,7 @@ def _mentions(expr: str | None, setting: str, column: str) -> bool:
     ::bigint[])`. Anything added to it (`OR true`, another column, a function) fails."""
     if not expr:
         return False
-    wanted = (
-        f"{column} = ANY((string_to_array(current_setting('{setting}', true), ','))::bigint[])"
-    )
+    wanted = f"{column} = ANY((string_to_array(current_setting('{setting}', true), ','))::bigint[])"
     return _canon(expr) == _canon(wanted)
 
 
@@ -127,7 +125,9 @@ def unique_index_problems(fetch: Fetch, table: str, column: str = "dealer_id") -
     for name, _unique, _exclusion, natts, columns, definition in rows:
         columns = list(columns or [])
         if not columns or columns[0] != column:
-            problems.append(f"{table}: unique index {name} does not start with {column}: {definition}")
+            problems.append(
+                f"{table}: unique index {name} does not start with {column}: {definition}"
+            )
         if natts == 2 and columns == [column, "id"] and " WHERE " not in definition:
             has_dealer_id_key = True
     if not has_dealer_id_key:

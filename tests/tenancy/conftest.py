@@ -126,8 +126,13 @@ def committed_world(
     finally:
         with django_db_blocker.unblock():
             call_command(
-                "flush", verbosity=0, interactive=False, database="default",
-                reset_sequences=False, allow_cascade=False, inhibit_post_migrate=True,
+                "flush",
+                verbosity=0,
+                interactive=False,
+                database="default",
+                reset_sequences=False,
+                allow_cascade=False,
+                inhibit_post_migrate=True,
             )
             connection.creation.deserialize_db_from_string(before)
             ContentType.objects.clear_cache()

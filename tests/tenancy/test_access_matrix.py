@@ -309,8 +309,9 @@ def test_enumeration_finds_the_router_two_factor_and_admin_routes() -> None:
     names = {r.name for r in ROUTES}
     assert {"two_factor:login", "api-root", "admin:index"} <= names
     for prefix, _viewset, basename in router.registry:
-        assert any(r.display.startswith(f"api/{prefix}/") or r.display == f"api/{prefix}/"
-                   for r in ROUTES), f"router prefix {prefix} ({basename}) not enumerated"
+        assert any(
+            r.display.startswith(f"api/{prefix}/") or r.display == f"api/{prefix}/" for r in ROUTES
+        ), f"router prefix {prefix} ({basename}) not enumerated"
     assert len(ID_ROUTES) > 0 and len(SMOKE_ROUTES) > 0
 
 

@@ -70,6 +70,10 @@ def copy_row_sql(model: type[models.Model], *, new_dealer: int) -> str:
     )
 
 
+def refused() -> Any:
+    return pytest.raises(DatabaseError, match="row-level security")
+
+
 @pytest.fixture
 def owner(owner_db: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
     return owner_db
@@ -86,8 +90,10 @@ def test_the_world_has_a_and_b_rows_in_every_tenant_table(world: World, owner: A
     missing = [
         f"{label(m)}: {world.problems.get(label(m), 'no rows')}"
         for m in TENANT_MODELS
-        if not (owner_rows(owner, m._meta.db_table, world.a.pk)
-                and owner_rows(owner, m._meta.db_table, world.b.pk))
+        if not (
+            owner_rows(owner, m._meta.db_table, world.a.pk)
+            and owner_rows(owner, m._meta.db_table, world.b.pk)
+        )
     ]
     assert not missing, "\n".join(missing)
 
@@ -100,7 +106,9 @@ def test_select_in_a_scope_sees_no_row_of_b(world: World, model: type[models.Mod
     table = model._meta.db_table
     with as_dealer(world.a), transaction.atomic():
         assert set(dealer_counts(table)) == {world.a.pk}
-        assert fetch(f"SELECT count(*) FROM {q(table)} WHERE dealer_id = %s", [world.b.pk]) == [(0,)]  # noqa: S608
+        assert fetch(f"SELECT count(*) FROM {q(table)} WHERE dealer_id = %s", [world.b.pk]) == [
+            (0,)
+        ]  # noqa: S608
         assert fetch(f"SELECT count(*) FROM {q(table)} WHERE id = %s", [FOREIGN_ID]) == [(0,)]  # noqa: S608
 
 
@@ -110,9 +118,8 @@ def test_insert_of_a_b_row_in_a_scope_is_refused(
 ) -> None:
     table = model._meta.db_table
     before = owner_rows(owner, table, world.b.pk)
-    with pytest.raises(DatabaseError, match="row-level security"):
-        with as_dealer(world.a), transaction.atomic():
-            execute(copy_row_sql(model, new_dealer=world.b.pk))
+    with refused(), as_dealer(world.a), transaction.atomic():
+        execute(copy_row_sql(model, new_dealer=world.b.pk))
     assert owner_rows(owner, table, world.b.pk) == before
 
 
@@ -124,16 +131,18 @@ def test_update_and_delete_of_b_rows_in_a_scope_touch_nothing(
     before_b = owner_rows(owner, model._meta.db_table, world.b.pk)
     before_a = owner_rows(owner, model._meta.db_table, world.a.pk)
     with as_dealer(world.a), transaction.atomic():
-        assert execute(f"UPDATE {table} SET dealer_id = dealer_id WHERE dealer_id = %s", [world.b.pk]) == 0  # noqa: S608,E501
+        assert (
+            execute(f"UPDATE {table} SET dealer_id = dealer_id WHERE dealer_id = %s", [world.b.pk])
+            == 0
+        )  # noqa: S608,E501
         assert execute(f"UPDATE {table} SET id = id WHERE id = %s", [FOREIGN_ID]) == 0  # noqa: S608
         assert execute(f"DELETE FROM {table} WHERE dealer_id = %s", [world.b.pk]) == 0  # noqa: S608
         assert execute(f"DELETE FROM {table} WHERE id = %s", [FOREIGN_ID]) == 0  # noqa: S608
         # Positive control: the same statement on A's own row does touch it (policy not deny-all).
         assert execute(f"UPDATE {table} SET id = id WHERE id = %s", [LOCAL_ID]) == 1  # noqa: S608
     # Moving A's row over to B fails the WITH CHECK of the UPDATE policy.
-    with pytest.raises(DatabaseError, match="row-level security"):
-        with as_dealer(world.a), transaction.atomic():
-            execute(f"UPDATE {table} SET dealer_id = %s WHERE id = %s", [world.b.pk, LOCAL_ID])  # noqa: S608
+    with refused(), as_dealer(world.a), transaction.atomic():
+        execute(f"UPDATE {table} SET dealer_id = %s WHERE id = %s", [world.b.pk, LOCAL_ID])  # noqa: S608
     assert owner_rows(owner, model._meta.db_table, world.b.pk) == before_b
     assert owner_rows(owner, model._meta.db_table, world.a.pk) == before_a
 
@@ -161,9 +170,8 @@ def test_hq_read_scope_sees_both_dealers_and_changes_nothing(
         assert set(dealer_counts(model._meta.db_table)) == {world.a.pk, world.b.pk}
         assert execute(f"UPDATE {table} SET id = id") == 0  # noqa: S608
         assert execute(f"DELETE FROM {table}") == 0  # noqa: S608
-    with pytest.raises(DatabaseError, match="row-level security"):
-        with as_dealers([world.a, world.b]), transaction.atomic():
-            execute(copy_row_sql(model, new_dealer=world.a.pk))
+    with refused(), as_dealers([world.a, world.b]), transaction.atomic():
+        execute(copy_row_sql(model, new_dealer=world.a.pk))
     after = {d: owner_rows(owner, model._meta.db_table, d) for d in (world.a.pk, world.b.pk)}
     assert after == before
 
@@ -250,14 +258,12 @@ def test_error_in_a_savepoint_of_another_scope_surfaces_and_the_transaction_goes
     is aborted')."""
     for outer in (as_dealer(world.a), as_dealers([world.a])):
         with outer, transaction.atomic():
-            with pytest.raises(DatabaseError, match="row-level security"):
-                with transaction.atomic(), as_dealer(world.b):
-                    insert_absence(world.a.pk)
+            with refused(), transaction.atomic(), as_dealer(world.b):
+                insert_absence(world.a.pk)
             assert visible()[1] == [world.a.pk]
     with transaction.atomic():
-        with pytest.raises(DatabaseError, match="row-level security"):
-            with transaction.atomic(), as_dealer(world.b):
-                insert_absence(world.a.pk)
+        with refused(), transaction.atomic(), as_dealer(world.b):
+            insert_absence(world.a.pk)
         assert visible() == (None, [])
 
 
@@ -285,10 +291,12 @@ def test_runtime_role_is_not_superuser_not_bypassrls_not_owner(world: World) -> 
         [[m._meta.db_table for m in TENANT_MODELS]],
     )
     assert owned == []
-    with pytest.raises(DatabaseError):  # and may not switch RLS off for itself
-        with transaction.atomic():
-            execute("SET LOCAL row_security = off")
-            fetch(f"SELECT count(*) FROM {ABSENCES}")  # noqa: S608
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+    ):  # and may not switch RLS off for itself
+        execute("SET LOCAL row_security = off")
+        fetch(f"SELECT count(*) FROM {ABSENCES}")  # noqa: S608
 
 
 # --- Celery: TenantTask re-enters the dealer's scope ------------------------------------------------
@@ -322,8 +330,15 @@ def test_tenant_task_runs_inside_the_dealers_scope(world: World) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"dealer_id": str(FOREIGN_ID)}, {"dealer_id": None}, {"dealer_id": True},
-     {"dealer_id": 0}, {"dealer_id": -1}, {"dealer_id": float(FOREIGN_ID)}],
+    [
+        {},
+        {"dealer_id": str(FOREIGN_ID)},
+        {"dealer_id": None},
+        {"dealer_id": True},
+        {"dealer_id": 0},
+        {"dealer_id": -1},
+        {"dealer_id": float(FOREIGN_ID)},
+    ],
     ids=["missing", "string", "none", "bool", "zero", "negative", "float"],
 )
 def test_tenant_task_refuses_to_run_without_an_integer_dealer_id(

@@ -14,9 +14,13 @@ def test_runtime_role_is_restricted_and_rls_filters():
     a, b = DealerFactory(), DealerFactory()
     ma, mb = MembershipFactory(dealer=a), MembershipFactory(dealer=b)
     with as_dealer(a):
-        StaffAbsence.objects.create(dealer=a, membership=ma, starts_on="2026-01-01", ends_on="2026-01-02", reason="leave")
+        StaffAbsence.objects.create(
+            dealer=a, membership=ma, starts_on="2026-01-01", ends_on="2026-01-02", reason="leave"
+        )
     with as_dealer(b):
-        StaffAbsence.objects.create(dealer=b, membership=mb, starts_on="2026-01-01", ends_on="2026-01-02", reason="leave")
+        StaffAbsence.objects.create(
+            dealer=b, membership=mb, starts_on="2026-01-01", ends_on="2026-01-02", reason="leave"
+        )
         assert StaffAbsence.objects.count() == 1
         with connection.cursor() as cursor:
             cursor.execute("SELECT dealer_id FROM dealers_staffabsence")

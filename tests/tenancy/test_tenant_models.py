@@ -220,9 +220,7 @@ def test_checks_catch_loose_policies_and_subqueries(scratch: Any) -> None:
     scratch.execute(
         f"CREATE POLICY i ON loose FOR INSERT WITH CHECK (dealer_id = ANY({ids}))"  # read ids
     )
-    scratch.execute(
-        "CREATE POLICY u ON loose FOR UPDATE USING (dealer_id IN (SELECT 1))"
-    )
+    scratch.execute("CREATE POLICY u ON loose FOR UPDATE USING (dealer_id IN (SELECT 1))")
     scratch.execute("CREATE POLICY d ON loose FOR DELETE USING (true)")
     problems = "\n".join(catalog.table_problems(_owner_fetch(scratch), "loose"))
     assert "SELECT policy s (qual) does not limit dealer_id" in problems

@@ -118,9 +118,7 @@ def _value_for(fld: models.Field[Any, Any], ctx: Ctx) -> Any:
     )
 
 
-def _auto_values(
-    model: type[models.Model], ctx: Ctx, overrides: dict[str, Any]
-) -> dict[str, Any]:
+def _auto_values(model: type[models.Model], ctx: Ctx, overrides: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for fld in model._meta.concrete_fields:
         if fld.name in overrides:
@@ -313,10 +311,17 @@ def build_world() -> World:
         consultant = world.staff[(dealer.pk, DealerRole.CONSULTANT)]
         manager = world.staff[(dealer.pk, DealerRole.SALES_MANAGER)]
         AuditEntry.objects.create(
-            id=pk, actor=manager, actor_label=manager.username, dealer=dealer,
-            action=AuditAction.EXPORT, object_type="matrix", object_id=str(pk),
+            id=pk,
+            actor=manager,
+            actor_label=manager.username,
+            dealer=dealer,
+            action=AuditAction.EXPORT,
+            object_type="matrix",
+            object_id=str(pk),
         )
-        UnlockApproval.objects.create(id=pk, locked_user=consultant, approver=manager, dealer=dealer)
+        UnlockApproval.objects.create(
+            id=pk, locked_user=consultant, approver=manager, dealer=dealer
+        )
 
     for model in tenant_models():
         for dealer in (world.a, world.b):

@@ -1,0 +1,125 @@
+"""The manager's funnel: counts and conversion by consultant/source/model and period, stale
+leads, access, query counts (also the lead list's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dms.tenancy.context import as_dealer
+from inventory.models import VehicleModel
+from leads.models import Lead, StageChange
+from leads.selectors.funnel import funnel, stale_leads
+from tests.factories import hq_user
+from tests.leads._funnel import Shop, max_sql, other_shop, shop, signed_in  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk(shop: Shop, lead: Lead, stages: list[str], at: dt.datetime | None = None) -> None:
+    """Record stage changes directly (the funnel reads history, not rules)."""
+    with as_dealer(shop.dealer):
+        before = ""
+        for stage in stages:
+            change = StageChange.objects.create(
+                dealer=shop.dealer, lead=lead, from_stage=before, to_stage=stage
+            )
+            if at:
+                StageChange.objects.filter(pk=change.pk).update(changed_at=at)
+            before = stage
+        Lead.objects.filter(pk=lead.pk).update(stage=before)
+
+
+def _history(shop: Shop) -> None:
+    x4 = VehicleModel.objects.get(code="X4")
+    for _ in range(4):
+        _walk(shop, shop.lead(shop.alice, vehicle_model=x4), ["new", "contacted"])
+    _walk(shop, shop.lead(shop.alice), ["new", "contacted", "visited", "test_drive", "quote",
+                                        "order", "delivered"])
+    _walk(shop, shop.lead(shop.bob), ["new", "contacted", "visited", "lost"])
+    _walk(shop, shop.lead(shop.bob), ["new"], at=timezone.now() - dt.timedelta(days=90))
+
+
+def test_counts_and_conversion_by_consultant(shop: Shop):
+    _history(shop)
+    today = timezone.localdate()
+    with as_dealer(shop.dealer):
+        data = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today)
+    assert data.total.counts == [6, 6, 2, 1, 1, 1, 1]  # the 90-day-old lead is outside
+    assert data.total.conversions[0] == 100.0 and data.total.conversions[1] == pytest.approx(33.3)
+    assert data.total.lost == 1
+    rows = {r.label: r for r in data.rows}
+    assert rows["Alice Able"].counts[0] == 5 and rows["Alice Able"].won == 1
+    assert rows["Bob Baker"].counts[:3] == [1, 1, 1] and rows["Bob Baker"].lost == 1
+
+
+def test_by_source_and_model_and_longer_period(shop: Shop):
+    _history(shop)
+    today = timezone.localdate()
+    with as_dealer(shop.dealer):
+        by_model = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today,
+                          dimension="model")
+        by_source = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=364), end=today,
+                           dimension="source")
+    labels = {r.label: r.counts[0] for r in by_model.rows}
+    assert labels["Aurora X4"] == 4
+    assert [r.label for r in by_source.rows] == ["Inbound phone call"]
+    assert by_source.total.counts[0] == 7
+
+
+def test_stale_leads_bounded_list(shop: Shop):
+    old = timezone.now() - dt.timedelta(days=20)
+    for _ in range(3):
+        shop.lead(shop.alice, last_activity_at=old)
+    shop.lead(shop.alice, last_activity_at=timezone.now())
+    with as_dealer(shop.dealer):
+        rows, more = stale_leads(dealer=shop.dealer, days=14, limit=2)
+    assert len(rows) == 2 and more
+
+
+def test_funnel_page_access(shop: Shop, other_shop: Shop, signed_in):
+    assert signed_in(shop.alice).get(reverse("leads:funnel")).status_code == 403
+    manager = signed_in(shop.manager)
+    _history(shop)
+    _history(other_shop)
+    page = manager.get(reverse("leads:funnel"), {"by": "source", "period": "30"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="funnel-table"' in html and "Inbound phone call" in html
+    # another dealer's history is not counted
+    assert 'data-stage="new">6<' in html
+    # bad parameters fall back to defaults
+    assert manager.get(reverse("leads:funnel"), {"start": "x", "by": "zodiac"}).status_code == 200
+
+
+def test_hq_reads_the_funnel_of_the_dealer_it_drilled_into(shop: Shop, signed_in):
+    _history(shop)
+    hq = signed_in(hq_user("hq_admin"))
+    assert hq.get(reverse("leads:funnel")).status_code == 403  # no dealer chosen
+    session = hq.session
+    session["dms_dealer_id"] = shop.dealer.pk
+    session.save()
+    page = hq.get(reverse("leads:funnel"))
+    assert page.status_code == 200
+    assert 'href="/sales/leads/' not in page.content.decode()  # no links into lead pages
+
+
+def test_funnel_and_lead_list_query_counts_do_not_grow(shop: Shop, signed_in, max_sql):
+    manager = signed_in(shop.manager)
+    manager.get(reverse("leads:funnel"))
+    manager.get(reverse("leads:leads"))
+    for _ in range(3):
+        _history(shop)
+    with max_sql(8):
+        assert manager.get(reverse("leads:funnel"), {"by": "consultant"}).status_code == 200
+    with max_sql(8):
+        assert manager.get(reverse("leads:funnel"), {"by": "model"}).status_code == 200
+    with max_sql(8):
+        assert manager.get(reverse("leads:leads")).status_code == 200
+    alice = signed_in(shop.alice)
+    alice.get(reverse("leads:leads"))
+    with max_sql(8):
+        assert alice.get(reverse("leads:leads"), {"stage": "contacted"}).status_code == 200
