@@ -33,7 +33,7 @@ def style_form(form: forms.BaseForm) -> forms.BaseForm:
         existing = field.widget.attrs.get("class", "")
         if css not in existing.split():
             field.widget.attrs["class"] = f"{existing} {css}".strip()
-        errors = form._errors  # only once validated: never trigger validation from here
+        errors = getattr(form, "_errors", None)  # only once validated; never validate here
         if errors is not None and name in errors:
             classes = field.widget.attrs["class"].split()
             if "is-invalid" not in classes:

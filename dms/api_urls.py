@@ -8,6 +8,8 @@ from dms.api.views import MeView
 from dms.audit.api import AuditEntryViewSet
 from dms.security.api import IssueTokenView
 from leads.api.customers import CustomerViewSet
+from leads.api.followups import FollowUpViewSet
+from leads.api.leads import LeadViewSet
 from leads.api.visits import VisitViewSet
 from sales.api import DemoVehicleViewSet, OrderViewSet, QuoteViewSet, TestDriveViewSet
 
@@ -16,6 +18,8 @@ router.register("absences", AbsenceViewSet, basename="absence")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("demo-vehicles", DemoVehicleViewSet, basename="demo-vehicle")
 router.register("test-drives", TestDriveViewSet, basename="test-drive")
 router.register("quotes", QuoteViewSet, basename="quote")

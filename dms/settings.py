@@ -296,8 +296,9 @@ STORAGES = {
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: a bad token then answers 401 with a WWW-Authenticate header.
         "dms.accounts.api_auth.ActiveUserTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "dms.api.pagination.DefaultPagination",
@@ -307,13 +308,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
 }
-try:  # Swagger UI's files as a Python package (drf-spectacular-sidecar), when installed
-    import drf_spectacular_sidecar  # noqa: F401
-
-    _HAS_SIDECAR = True
-    INSTALLED_APPS.append("drf_spectacular_sidecar")
-except ImportError:
-    _HAS_SIDECAR = False
+# Swagger UI's files come from drf-spectacular-sidecar (a pinned dependency), never a CDN.
+INSTALLED_APPS.append("drf_spectacular_sidecar")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aurora DMS API",
     "DESCRIPTION": "Dealer Management System API. Every object is scoped to the caller's dealer(s).",
@@ -328,13 +324,10 @@ SPECTACULAR_SETTINGS = {
     },
     # The schema and docs are for logged-in users (session or token), not the open network.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    # Never a CDN (closed networks): Swagger UI from drf-spectacular-sidecar when installed,
-    # otherwise from static/vendor/swagger-ui-dist (npm package swagger-ui-dist).
-    "SWAGGER_UI_DIST": "SIDECAR" if _HAS_SIDECAR else STATIC_URL + "vendor/swagger-ui-dist",
-    "SWAGGER_UI_FAVICON_HREF": (
-        "SIDECAR" if _HAS_SIDECAR else STATIC_URL + "vendor/swagger-ui-dist/favicon-32x32.png"
-    ),
-    "REDOC_DIST": "SIDECAR" if _HAS_SIDECAR else STATIC_URL + "vendor/redoc",
+    # Never a CDN (closed networks): Swagger UI and Redoc from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- email --------------------------------------------------------------------------------------

@@ -37,16 +37,12 @@ def _fan_out(task: Any) -> int:
 # --- per dealer ----------------------------------------------------------------------------------
 
 
-@shared_task(
-    name="leads.send_follow_up_reminders", base=TenantTask, acks_late=True, max_retries=3
-)
+@shared_task(name="leads.send_follow_up_reminders", base=TenantTask, acks_late=True, max_retries=3)
 def send_follow_up_reminders(*, dealer_id: int) -> int:
     return followups.send_due_reminders(dealer_id=dealer_id)
 
 
-@shared_task(
-    name="leads.escalate_first_responses", base=TenantTask, acks_late=True, max_retries=3
-)
+@shared_task(name="leads.escalate_first_responses", base=TenantTask, acks_late=True, max_retries=3)
 def escalate_first_responses(*, dealer_id: int) -> int:
     return routing.escalate_overdue_first_responses(dealer_id=dealer_id)
 

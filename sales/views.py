@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import Any
 
@@ -122,9 +123,12 @@ def test_drive_list(request: HttpRequest, access: Access) -> HttpResponse:
 
 @require_GET
 @sales_view
-def test_drive_planner(request: HttpRequest, access: Access) -> HttpResponse:
-    """htmx: the day plan of the booking form for the chosen date."""
+def test_drive_planner(request: HttpRequest, access: Access) -> HttpResponseBase:
+    """htmx: the day plan of the booking form for the chosen date. Opened as a page (a link from
+    "my day"), it is the test-drive planner itself."""
     day = _parse_day(request.GET.get("day"), _today(access))
+    if not getattr(request, "htmx", False):
+        return redirect(f"{reverse('sales:test_drives')}?day={day.isoformat()}")
     plan = selectors.vehicle_day_plan(day=day, tz=timezone.get_current_timezone(), access=access)
     return render(request, "sales/_day_plan.html", {"day": day, "plan": plan})
 
@@ -680,7 +684,8 @@ def order_create(request: HttpRequest, access: Access, quote_id: int) -> HttpRes
                 _notes(request, outcome.notes)
                 return redirect("sales:order_detail", pk=outcome.obj.pk)
     else:
-        suggested = (amount_due * 10 / 100).quantize(services.CENT)
+        # A customary deposit: 10 % of the amount due, rounded to whole hundreds.
+        suggested = (amount_due / 1000).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * 100
         form = OrderForm(initial={"deposit_required": suggested})
     return render(
         request,

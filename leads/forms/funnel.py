@@ -128,8 +128,7 @@ class ReassignForm(FunnelForm):
 
     def __init__(self, *args: Any, dealer: Dealer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["consultant"]
-        assert isinstance(field, forms.ModelChoiceField)
+        field: Any = self.fields["consultant"]
         field.queryset = salespeople(dealer)
         field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[method-assign]
 
@@ -162,6 +161,8 @@ class RescheduleForm(FunnelForm):
 
 
 class LeadSettingsForm(FunnelForm):
+    effective: dict[str, int]  # the values in force (HQ defaults filled in), for the page
+
     routing = forms.ChoiceField(label=_("Lead routing"), choices=LeadSettings.Routing.choices)
     auto_reassign = forms.BooleanField(
         label=_("Reassign leads untouched past their first-response deadline"), required=False

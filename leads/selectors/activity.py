@@ -46,9 +46,7 @@ class ActivityReport:
 
 
 def _grouped(qs: QuerySet[Any], user_field: str) -> dict[int | None, int]:
-    return {
-        row[user_field]: row["n"] for row in qs.values(user_field).annotate(n=Count("id"))
-    }
+    return {row[user_field]: row["n"] for row in qs.values(user_field).annotate(n=Count("id"))}
 
 
 def activity_report(

@@ -16,7 +16,7 @@ INBOX_LIMIT = 50
 
 
 def pending_lost(*, dealer: Dealer | int) -> QuerySet[Lead]:
-    dealer_id = getattr(dealer, "pk", dealer)
+    dealer_id = dealer.pk if isinstance(dealer, Dealer) else int(dealer)
     return (
         Lead.objects.filter(dealer_id=dealer_id, is_open=True, lost_requested_at__isnull=False)
         .select_related("customer", "consultant", "lost_reason", "lost_requested_by")

@@ -95,7 +95,9 @@ def _label(dimension: str, row: dict[str, Any]) -> str:
 
 LABEL_FIELDS = {
     "consultant": (
-        "lead__consultant__first_name", "lead__consultant__last_name", "lead__consultant__username"
+        "lead__consultant__first_name",
+        "lead__consultant__last_name",
+        "lead__consultant__username",
     ),
     "source": ("lead__source__name",),
     "model": ("lead__vehicle_model__name",),
@@ -163,7 +165,11 @@ def funnel(
 
 
 def stale_leads(
-    *, dealer: Dealer, days: int, now: dt.datetime | None = None, limit: int = STALE_LIMIT,
+    *,
+    dealer: Dealer,
+    days: int,
+    now: dt.datetime | None = None,
+    limit: int = STALE_LIMIT,
     consultant_id: int | None = None,
 ) -> tuple[list[Lead], bool]:
     """Open leads without activity for `days` days, oldest activity first; (rows, more?)."""
@@ -175,7 +181,8 @@ def stale_leads(
     if consultant_id is not None:
         qs = qs.filter(consultant_id=consultant_id)
     found = list(
-        qs.select_related("customer", "consultant", "source")
-        .order_by("last_activity_at", "created_at")[: limit + 1]
+        qs.select_related("customer", "consultant", "source").order_by(
+            "last_activity_at", "created_at"
+        )[: limit + 1]
     )
     return found[:limit], len(found) > limit

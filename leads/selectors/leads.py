@@ -48,9 +48,7 @@ def visible_leads(access: Access) -> QuerySet[Lead]:
 
 
 def lead_list(access: Access) -> QuerySet[Lead]:
-    return visible_leads(access).select_related(
-        "customer", "consultant", "source", "vehicle_model"
-    )
+    return visible_leads(access).select_related("customer", "consultant", "source", "vehicle_model")
 
 
 def pool_leads(access: Access) -> QuerySet[Lead]:
@@ -117,20 +115,22 @@ def next_stage(lead: Lead) -> str | None:
 
 
 def follow_ups_of(lead: Lead) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(lead=lead).select_related("owner").order_by(
-        "done_at", "due_at"
-    )
+    return FollowUp.objects.filter(lead=lead).select_related("owner").order_by("done_at", "due_at")
 
 
 def grade_history(lead: Lead) -> QuerySet[GradeChange]:
-    return GradeChange.objects.filter(lead=lead).select_related("changed_by").order_by(
-        "changed_at", "id"
+    return (
+        GradeChange.objects.filter(lead=lead)
+        .select_related("changed_by")
+        .order_by("changed_at", "id")
     )
 
 
 def stage_history(lead: Lead) -> QuerySet[StageChange]:
-    return StageChange.objects.filter(lead=lead).select_related("changed_by").order_by(
-        "changed_at", "id"
+    return (
+        StageChange.objects.filter(lead=lead)
+        .select_related("changed_by")
+        .order_by("changed_at", "id")
     )
 
 

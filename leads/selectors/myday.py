@@ -40,13 +40,20 @@ class MyDay:
     @property
     def is_empty(self) -> bool:
         return not (
-            self.overdue or self.due_today or self.due_tomorrow or self.test_drives_today
-            or self.test_drives_tomorrow or self.deliveries_today or self.deliveries_tomorrow
+            self.overdue
+            or self.due_today
+            or self.due_tomorrow
+            or self.test_drives_today
+            or self.test_drives_tomorrow
+            or self.deliveries_today
+            or self.deliveries_tomorrow
             or self.pool
         )
 
 
-def day_bounds(dealer: Dealer, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime, dt.datetime]:
+def day_bounds(
+    dealer: Dealer, now: dt.datetime
+) -> tuple[dt.date, dt.datetime, dt.datetime, dt.datetime]:
     """(today, start of today, start of tomorrow, start of the day after) in the dealer's zone."""
     tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
     today = timezone.localtime(now, tz).date()
@@ -83,9 +90,18 @@ def agenda(
     from sales.models import Order, TestDrive
 
     columns = (
-        "kind_", "id", "lead_id", "customer__kind", "customer__first_name",
-        "customer__last_name", "customer__company_name", "customer__phone", "at_", "until_",
-        "day_", "what_",
+        "kind_",
+        "id",
+        "lead_id",
+        "customer__kind",
+        "customer__first_name",
+        "customer__last_name",
+        "customer__company_name",
+        "customer__phone",
+        "at_",
+        "until_",
+        "day_",
+        "what_",
     )
     drives = (
         TestDrive.objects.filter(
@@ -100,7 +116,9 @@ def agenda(
             until_=F("ends_at"),
             day_=Value(None, output_field=DateField()),
             what_=Concat(
-                F("vehicle__vehicle_model__name"), Value(" "), F("vehicle__plate"),
+                F("vehicle__vehicle_model__name"),
+                Value(" "),
+                F("vehicle__plate"),
                 output_field=CharField(),
             ),
         )
@@ -116,7 +134,9 @@ def agenda(
             until_=Value(None, output_field=DateTimeField()),
             day_=F("expected_delivery"),
             what_=Concat(
-                F("quote__trim__vehicle_model__name"), Value(" "), F("quote__trim__name"),
+                F("quote__trim__vehicle_model__name"),
+                Value(" "),
+                F("quote__trim__name"),
                 output_field=CharField(),
             ),
         )
@@ -124,15 +144,23 @@ def agenda(
     )
     items = [
         AgendaItem(
-            kind=kind, pk=pk, lead_id=lead_id,
+            kind=kind,
+            pk=pk,
+            lead_id=lead_id,
             customer_name=_customer_name(ckind, first, last, company, phone),
-            customer_phone=phone, at=at, until=until, day=day, what=what or "",
+            customer_phone=phone,
+            at=at,
+            until=until,
+            day=day,
+            what=what or "",
         )
         for kind, pk, lead_id, ckind, first, last, company, phone, at, until, day, what in (
             drives.union(deliveries, all=True)[: 2 * ROW_LIMIT]
         )
     ]
-    items.sort(key=lambda i: (i.at or dt.datetime.combine(i.day or dt.date.max, dt.time.min, tzinfo=dt.UTC)))
+    items.sort(
+        key=lambda i: i.at or dt.datetime.combine(i.day or dt.date.max, dt.time.min, tzinfo=dt.UTC)
+    )
     return items
 
 
@@ -162,7 +190,9 @@ def my_day(*, user: Any, dealer: Dealer, now: dt.datetime | None = None) -> MyDa
             local_day = timezone.localtime(item.at, _start.tzinfo).date()
             target = plan.test_drives_today if local_day == today else plan.test_drives_tomorrow
         else:
-            target = plan.deliveries_today if item.day <= today else plan.deliveries_tomorrow
+            target = (
+                plan.deliveries_today if (item.day or today) <= today else plan.deliveries_tomorrow
+            )
         target.append(item)
 
     # 1 query: the newest pool leads someone else held (the consultant's own come back by

@@ -71,7 +71,7 @@ def plan_cadence_follow_up(*, lead: Lead, now: dt.datetime | None = None) -> Fol
     if not days:
         return None
     existing = _open_of_kind(lead, FollowUp.Kind.CADENCE)
-    if existing is not None:
+    if existing is not None or lead.consultant_id is None:
         return existing
     FollowUp.objects.bulk_create(
         [
@@ -141,7 +141,9 @@ def plan_missing_cadence_follow_ups(*, dealer_id: int, chunk: int = 2000) -> int
         )
         .exclude(grade="O")
         .exclude(Exists(open_cadence))
-        .values_list("id", "customer_id", "consultant_id", "grade", "last_activity_at", "created_at")
+        .values_list(
+            "id", "customer_id", "consultant_id", "grade", "last_activity_at", "created_at"
+        )
     )
     planned = 0
     batch: list[FollowUp] = []
@@ -199,7 +201,11 @@ def schedule_after_delivery_calls(*, lead: Lead, delivered_at: dt.datetime) -> l
 
 
 def create_follow_up(
-    *, lead: Lead, actor: Any, due_at: dt.datetime | None, kind: str = FollowUp.Kind.CALLBACK,
+    *,
+    lead: Lead,
+    actor: Any,
+    due_at: dt.datetime | None,
+    kind: str = FollowUp.Kind.CALLBACK,
     note: str = "",
 ) -> FollowUp:
     """A call-back or other planned contact the consultant promised."""
@@ -215,7 +221,7 @@ def create_follow_up(
     owner_id = lead.consultant_id or getattr(actor, "pk", None)
     if owner_id is None:
         errors["lead"] = _("The lead has no consultant.")
-    if errors:
+    if errors or owner_id is None or due_at is None:
         raise ValidationError(errors)
     try:
         with transaction.atomic():
@@ -296,9 +302,8 @@ def reschedule_follow_up(
         errors["due_at"] = _("Give a time with its time zone.")
     elif due_at <= timezone.now():
         errors["due_at"] = _("The new time must be in the future.")
-    if errors:
+    if errors or due_at is None:
         raise ValidationError(errors)
-    assert due_at is not None
     with transaction.atomic():
         follow_up.refresh_from_db(from_queryset=FollowUp.objects.select_for_update())
         if follow_up.done_at is not None:

@@ -173,7 +173,10 @@ def open_lead(
         lead.first_response_due = first_response_due(lead, now)
         lead.save()
         StageChange.objects.create(
-            dealer_id=lead.dealer_id, lead=lead, from_stage="", to_stage=Stage.NEW,
+            dealer_id=lead.dealer_id,
+            lead=lead,
+            from_stage="",
+            to_stage=Stage.NEW,
             changed_by=_actor(actor),
         )
         add_timeline_event(
@@ -219,7 +222,12 @@ def record_activity(
     with transaction.atomic():
         _lock(lead)
         event = add_timeline_event(
-            customer=lead.customer, lead=lead, kind=kind, summary=summary, actor=actor, ref=ref,
+            customer=lead.customer,
+            lead=lead,
+            kind=kind,
+            summary=summary,
+            actor=actor,
+            ref=ref,
             at=at,
         )
         fields = ["last_activity_at"]
@@ -229,8 +237,11 @@ def record_activity(
             if lead.first_response_at is None:
                 lead.first_response_at = at
                 fields.append("first_response_at")
-            if lead.in_pool and lead.is_open and _actor(actor) is not None and (
-                actor.pk == lead.consultant_id
+            if (
+                lead.in_pool
+                and lead.is_open
+                and _actor(actor) is not None
+                and (actor.pk == lead.consultant_id)
             ):
                 lead.in_pool, lead.pooled_at = False, None
                 fields += ["in_pool", "pooled_at"]
@@ -291,7 +302,9 @@ def advance_stage(*, lead: Lead, to_stage: str, actor: Any) -> Lead:
             fields.append("grade")
         lead.save(update_fields=fields)
         if to_stage == Stage.ORDER:
-            _close_follow_ups(lead, at=timezone.now(), note=_("Ordered: follow-ups come from the delivery plan"))
+            _close_follow_ups(
+                lead, at=timezone.now(), note=_("Ordered: follow-ups come from the delivery plan")
+            )
     return lead
 
 
@@ -425,7 +438,12 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
             lead.in_pool, lead.pooled_at = False, None
             lead.save(
                 update_fields=[
-                    "stage", "is_open", "closed_at", "lost_requested_at", "in_pool", "pooled_at"
+                    "stage",
+                    "is_open",
+                    "closed_at",
+                    "lost_requested_at",
+                    "in_pool",
+                    "pooled_at",
                 ]
             )
             _close_follow_ups(lead, at=now, note=_("Lost"))
@@ -446,11 +464,20 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
             actor=actor,
             dealer=lead.dealer_id,
             obj=lead,
-            detail={"reason": reason.code if reason else "", "note": note, "requested_by": requester},
+            detail={
+                "reason": reason.code if reason else "",
+                "note": note,
+                "requested_by": requester,
+            },
         )
         if requester and requester != actor.pk:
-            notify(user_ids=[requester], dealer_id=lead.dealer_id, kind="decision", text=summary,
-                   lead=lead)
+            notify(
+                user_ids=[requester],
+                dealer_id=lead.dealer_id,
+                kind="decision",
+                text=summary,
+                lead=lead,
+            )
     return lead
 
 
@@ -472,7 +499,9 @@ def mark_dormant(*, lead: Lead, actor: Any, reason: str) -> Lead:
         lead.closed_at = now
         lead.lost_note = reason[:300]
         lead.in_pool, lead.pooled_at = False, None
-        lead.save(update_fields=["stage", "is_open", "closed_at", "lost_note", "in_pool", "pooled_at"])
+        lead.save(
+            update_fields=["stage", "is_open", "closed_at", "lost_note", "in_pool", "pooled_at"]
+        )
         _close_follow_ups(lead, at=now, note=_("Dormant"))
         add_timeline_event(
             customer=lead.customer,
@@ -497,7 +526,9 @@ def pool_stale_leads(*, dealer_id: int, now: dt.datetime | None = None) -> int:
         Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created_at__lt=cutoff)
     )
     closed_out = Q(
-        is_open=False, stage__in=[Stage.LOST, Stage.DORMANT], closed_at__lt=cutoff,
+        is_open=False,
+        stage__in=[Stage.LOST, Stage.DORMANT],
+        closed_at__lt=cutoff,
         pooled_at__isnull=True,
     )
     with transaction.atomic():
@@ -557,7 +588,12 @@ def claim_pool_lead(*, lead: Lead, actor: Any) -> Lead:
             lead.lost_reason, lead.lost_note = None, ""
             lead.lost_requested_at, lead.lost_requested_by = None, None
             fields += [
-                "stage", "is_open", "closed_at", "lost_reason", "lost_note", "lost_requested_at",
+                "stage",
+                "is_open",
+                "closed_at",
+                "lost_reason",
+                "lost_note",
+                "lost_requested_at",
                 "lost_requested_by",
             ]
         lead.save(update_fields=fields)
@@ -594,3 +630,80 @@ def reassign_lead(*, lead: Lead, to: Any, actor: Any, reason: str = "") -> Lead:
     from .routing import reassign_lead as _reassign
 
     return _reassign(lead=lead, to=to, actor=actor, reason=reason)
+
+
+# --- inbound leads (web form, HQ campaign, phone centre via the API) -------------------------------
+
+
+def receive_lead(
+    *,
+    dealer: Any,
+    actor: Any,
+    source: LeadSource | str,
+    customer: Customer | None = None,
+    contact: dict[str, Any] | None = None,
+    vehicle_model: VehicleModel | None = None,
+    consultant: Any = None,
+    note: str = "",
+) -> Lead:
+    """A lead arriving from outside the showroom: for a known customer (`customer`, already
+    checked visible to the caller) or from contact details (`contact`: first_name, last_name,
+    company_name, phone, email), matched against the dealer's customers or created. Without a
+    consultant it is routed. A match the caller may not open raises customers.DuplicateCustomer
+    (the API answers 409 with only who serves them)."""
+    from dealers.roles import Cap as _Cap
+
+    from .customers import DuplicateCustomer, clean_identity, create_customer
+    from .permissions import dealer_caps
+
+    caps = dealer_caps(actor, dealer.pk)
+    if _Cap.SALES_OWN not in caps:
+        raise PermissionDenied(_("Only the dealer's sales staff may record leads."))
+    if consultant is None and _Cap.SALES_ALL not in caps:
+        consultant = actor  # a consultant's own lead is theirs
+    if consultant is not None and consultant != actor and _Cap.SALES_ALL not in caps:
+        raise PermissionDenied(_("Only a sales manager may give a lead to someone else."))
+    if customer is None and not contact:
+        raise ValidationError({"customer": _("Give a customer or the contact details.")})
+    created = False
+    with transaction.atomic():
+        if customer is None:
+            contact = contact or {}
+            identity = clean_identity(
+                dealer=dealer, phone=contact.get("phone"), email=contact.get("email")
+            )
+            from leads.selectors.customers import find_matches
+
+            matches = find_matches(phone=identity.phone, email=identity.email)
+            if matches:
+                customer = matches[0]
+                sees = _Cap.SALES_ALL in caps or customer.owner_id in (None, actor.pk)
+                if not sees:
+                    from leads.selectors.customers import conflict_info
+
+                    raise DuplicateCustomer(
+                        conflict=conflict_info(customer=customer, actor=actor), customer=None
+                    )
+            else:
+                customer = create_customer(dealer=dealer, actor=actor, data=contact)
+                created = True
+        if consultant is None and customer.owner_id and not created:
+            owner = customer.owner
+            if owner is not None and can_hold_leads(owner, dealer.pk):
+                consultant = owner  # the customer's consultant keeps them
+        if created and consultant is None:
+            # The card was made for this lead: its first consultant is whoever the lead goes to.
+            Customer.objects.filter(pk=customer.pk).update(owner=None, owner_since=None)
+            customer.owner, customer.owner_since = None, None
+        lead = open_lead(
+            customer=customer,
+            source=source,
+            actor=actor,
+            consultant=consultant,
+            vehicle_model=vehicle_model,
+        )
+        if note.strip():
+            add_timeline_event(
+                customer=customer, lead=lead, kind="note", summary=note.strip()[:300], actor=actor
+            )
+    return lead

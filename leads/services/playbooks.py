@@ -95,9 +95,7 @@ def waive_step(*, lead: Lead, step_code: str, actor: Any, reason: str) -> LeadSt
     if not lead.is_open:
         raise ValidationError(_("This lead is closed."), code="closed")
     if LeadStep.objects.filter(lead=lead, step=step).exists():
-        raise ValidationError(
-            _("This step is already done or waived."), code="already_done"
-        )
+        raise ValidationError(_("This step is already done or waived."), code="already_done")
     with transaction.atomic():
         waived = LeadStep.objects.create(
             dealer_id=lead.dealer_id,

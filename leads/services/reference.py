@@ -134,7 +134,8 @@ def _load_catalogue(apps: Any) -> None:
 
     for m in cat["models"]:
         vm, _ = VehicleModel.objects.update_or_create(
-            code=m["code"], defaults={"name": m["name"], "body": m.get("body", ""), "is_active": True}
+            code=m["code"],
+            defaults={"name": m["name"], "body": m.get("body", ""), "is_active": True},
         )
         for t in m["trims"]:
             Trim.objects.update_or_create(

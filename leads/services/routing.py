@@ -27,7 +27,6 @@ from .permissions import actor_can, approver_ids, can_hold_leads
 from .reference import defaults
 from .timeline import add_timeline_event
 
-
 # --- settings ------------------------------------------------------------------------------------
 
 
@@ -56,12 +55,18 @@ def update_lead_settings(*, dealer_id: int, actor: Any, **values: Any) -> LeadSe
     if not actor_can(actor, dealer_id, Cap.SALES_APPROVE):
         raise PermissionDenied(_("Only a sales manager may change lead settings."))
     allowed = {
-        "routing", "auto_reassign", "pool_after_days", "max_open_leads", "stale_after_days",
+        "routing",
+        "auto_reassign",
+        "pool_after_days",
+        "max_open_leads",
+        "stale_after_days",
         "email_reminders",
     }
     unknown = set(values) - allowed
     if unknown:
-        raise ValidationError(_("Unknown settings: %(names)s"), params={"names": ", ".join(unknown)})
+        raise ValidationError(
+            _("Unknown settings: %(names)s"), params={"names": ", ".join(unknown)}
+        )
     with transaction.atomic():
         s = _locked_settings(dealer_id)
         for name, value in values.items():
@@ -139,7 +144,8 @@ def pick_consultant(
     transaction: the dealer's settings row is locked so concurrent routings take turns."""
     s = _locked_settings(dealer_id)
     candidates = [
-        u for u in eligible_consultants(dealer_id=dealer_id, on=dealer_today(dealer_id, now))
+        u
+        for u in eligible_consultants(dealer_id=dealer_id, on=dealer_today(dealer_id, now))
         if u.pk not in exclude
     ]
     if not candidates:
@@ -258,7 +264,12 @@ def lead_url(lead_id: int) -> str:
 
 
 def notify(
-    *, user_ids: list[int], dealer_id: int, kind: str, text: str, lead: Lead | None = None,
+    *,
+    user_ids: list[int],
+    dealer_id: int,
+    kind: str,
+    text: str,
+    lead: Lead | None = None,
     url: str = "",
 ) -> int:
     if not user_ids:
@@ -300,7 +311,9 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
             before = lead.consultant
             lead.escalated_at = now
             lead.save(update_fields=["escalated_at"])
-            text = _("No first response to %(lead)s (%(source)s) since %(due)s; consultant: %(who)s")
+            text = _(
+                "No first response to %(lead)s (%(source)s) since %(due)s; consultant: %(who)s"
+            )
             params = {
                 "lead": lead.customer,
                 "source": lead.source.name,
@@ -308,7 +321,10 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
                 "who": (before.get_full_name() or before.get_username()) if before else _("nobody"),
             }
             notify(
-                user_ids=managers, dealer_id=dealer_id, kind="escalation", text=text % params,
+                user_ids=managers,
+                dealer_id=dealer_id,
+                kind="escalation",
+                text=text % params,
                 lead=lead,
             )
             summary = _("Escalated to the sales manager: no first response in time")

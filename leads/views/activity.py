@@ -24,7 +24,7 @@ class ActivityReportView(SalesPageMixin, View):
         report = activity_report(
             dealer=self.dealer,
             day=day,
-            user_ids=None if sees_all else [request.user.pk],
+            user_ids=None if sees_all else [int(request.user.pk or 0)],
         )
         return TemplateResponse(
             request,

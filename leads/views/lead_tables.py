@@ -20,7 +20,11 @@ GRADE_CLASSES = {
     "C": "text-bg-secondary",
     "O": "text-bg-success",
 }
-STAGE_CLASSES = {"lost": "text-bg-dark", "dormant": "text-bg-secondary", "delivered": "text-bg-success"}
+STAGE_CLASSES = {
+    "lost": "text-bg-dark",
+    "dormant": "text-bg-secondary",
+    "delivered": "text-bg-success",
+}
 
 
 def grade_badge(grade: str) -> str:
@@ -58,8 +62,9 @@ class LeadTable(tables.Table):
     )
     stage = tables.Column(verbose_name=_("Stage"))
     grade = tables.Column(verbose_name=_("Grade"), empty_values=())
-    vehicle_model = tables.Column(verbose_name=_("Model"), accessor="vehicle_model__name",
-                                  default="—")
+    vehicle_model = tables.Column(
+        verbose_name=_("Model"), accessor="vehicle_model__name", default="—"
+    )
     source = tables.Column(verbose_name=_("Source"), accessor="source__name")
     consultant = tables.Column(
         verbose_name=_("Consultant"),
@@ -73,8 +78,14 @@ class LeadTable(tables.Table):
     class Meta:
         model = Lead
         fields = [
-            "customer", "stage", "grade", "vehicle_model", "source", "consultant",
-            "last_activity_at", "created_at",
+            "customer",
+            "stage",
+            "grade",
+            "vehicle_model",
+            "source",
+            "consultant",
+            "last_activity_at",
+            "created_at",
         ]
         template_name = "django_tables2/bootstrap5-responsive.html"
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "lead-table"}
@@ -119,17 +130,26 @@ class PoolTable(tables.Table):
     )
     stage = tables.Column(verbose_name=_("Stage"), orderable=False)
     grade = tables.Column(verbose_name=_("Grade"), orderable=False, empty_values=())
-    vehicle_model = tables.Column(verbose_name=_("Model"), accessor="vehicle_model__name",
-                                  default="—", orderable=False)
+    vehicle_model = tables.Column(
+        verbose_name=_("Model"), accessor="vehicle_model__name", default="—", orderable=False
+    )
     source = tables.Column(verbose_name=_("Source"), accessor="source__name", orderable=False)
-    consultant = tables.Column(verbose_name=_("Last consultant"), orderable=False,
-                               empty_values=())
-    pooled_at = tables.DateTimeColumn(verbose_name=_("In the pool since"), format="Y-m-d",
-                                      orderable=False)
+    consultant = tables.Column(verbose_name=_("Last consultant"), orderable=False, empty_values=())
+    pooled_at = tables.DateTimeColumn(
+        verbose_name=_("In the pool since"), format="Y-m-d", orderable=False
+    )
 
     class Meta:
         model = Lead
-        fields = ["customer", "stage", "grade", "vehicle_model", "source", "consultant", "pooled_at"]
+        fields = [
+            "customer",
+            "stage",
+            "grade",
+            "vehicle_model",
+            "source",
+            "consultant",
+            "pooled_at",
+        ]
         template_name = "django_tables2/bootstrap5-responsive.html"
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "pool-table"}
         empty_text = _("The lead pool is empty.")

@@ -142,9 +142,7 @@ class GradeTableView(SalesPageMixin, View):
         if selectors.sees_all_leads(self.access):
             raw = request.GET.get("consultant", "")
             consultant_id = int(raw) if raw.isdigit() else None
-        rows = list(
-            selectors.grade_progression(self.access, consultant_id=consultant_id)[:200]
-        )
+        rows = list(selectors.grade_progression(self.access, consultant_id=consultant_id)[:200])
         from leads.forms.funnel import salespeople
 
         return TemplateResponse(
@@ -172,7 +170,9 @@ def can_work(access: Access, lead: Lead) -> bool:
     return lead.consultant_id == access.user_id and not lead.in_pool
 
 
-def detail_context(request: HttpRequest, access: Access, lead: Lead, **forms: Any) -> dict[str, Any]:
+def detail_context(
+    request: HttpRequest, access: Access, lead: Lead, **forms: Any
+) -> dict[str, Any]:
     user = request.user
     playbook = selectors.playbook_of(lead)
     nxt = selectors.next_stage(lead)
@@ -214,8 +214,13 @@ class LeadDetailView(SalesPageMixin, View):
     def load_objects(self, **kwargs: Any) -> None:
         self.lead = get_object_or_404(
             selectors.visible_leads(self.access).select_related(
-                "customer", "consultant", "source", "vehicle_model", "lost_reason",
-                "lost_requested_by", "credited_to",
+                "customer",
+                "consultant",
+                "source",
+                "vehicle_model",
+                "lost_reason",
+                "lost_requested_by",
+                "credited_to",
             ),
             pk=kwargs["pk"],
         )
@@ -248,7 +253,9 @@ def _step(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
 
 def _waive(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
     services.waive_step(
-        lead=lead, step_code=form.cleaned_data["step"], actor=request.user,
+        lead=lead,
+        step_code=form.cleaned_data["step"],
+        actor=request.user,
         reason=form.cleaned_data["reason"],
     )
     return _("Step waived.")
@@ -256,7 +263,9 @@ def _waive(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
 
 def _activity(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
     services.record_activity(
-        lead=lead, actor=request.user, kind=form.cleaned_data["kind"],
+        lead=lead,
+        actor=request.user,
+        kind=form.cleaned_data["kind"],
         summary=form.cleaned_data["summary"],
     )
     return _("Activity logged.")
@@ -264,7 +273,9 @@ def _activity(request: HttpRequest, access: Access, lead: Lead, form: Any) -> st
 
 def _follow_up(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
     followup_services.create_follow_up(
-        lead=lead, actor=request.user, due_at=form.cleaned_data["due_at"],
+        lead=lead,
+        actor=request.user,
+        due_at=form.cleaned_data["due_at"],
         note=form.cleaned_data["note"],
     )
     return _("Follow-up planned.")
@@ -272,7 +283,9 @@ def _follow_up(request: HttpRequest, access: Access, lead: Lead, form: Any) -> s
 
 def _lost(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
     services.request_lost(
-        lead=lead, actor=request.user, reason=form.cleaned_data["reason"],
+        lead=lead,
+        actor=request.user,
+        reason=form.cleaned_data["reason"],
         note=form.cleaned_data["note"],
     )
     return _("Lost request sent to the sales manager.")
@@ -280,8 +293,12 @@ def _lost(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
 
 def _decide(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
     approve = form.cleaned_data["decision"] == "approve"
-    services.decide_lost(lead=lead, actor=request.user, approve=approve, note=form.cleaned_data["note"])
-    return _("Lead closed as lost.") if approve else _("Lost request rejected; the lead stays open.")
+    services.decide_lost(
+        lead=lead, actor=request.user, approve=approve, note=form.cleaned_data["note"]
+    )
+    return (
+        _("Lead closed as lost.") if approve else _("Lost request rejected; the lead stays open.")
+    )
 
 
 def _dormant(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
@@ -296,7 +313,9 @@ def _claim(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
 
 def _reassign(request: HttpRequest, access: Access, lead: Lead, form: Any) -> str:
     services.reassign_lead(
-        lead=lead, to=form.cleaned_data["consultant"], actor=request.user,
+        lead=lead,
+        to=form.cleaned_data["consultant"],
+        actor=request.user,
         reason=form.cleaned_data["reason"],
     )
     return _("Lead handed over.")
@@ -353,12 +372,12 @@ class LeadActionView(LeadDetailView):
                 return redirect(safe_next(request, reverse("leads:lead_detail", args=[pk])))
         # Bad input: nothing changed; show the page again with the errors.
         self.lead.refresh_from_db()
-        for error in form.non_field_errors():
-            messages.error(request, error)
-        for name, errors in form.errors.items():
+        for problem in form.non_field_errors():
+            messages.error(request, problem)
+        for name, problems in form.errors.items():
             if name != "__all__":
-                for error in errors:
-                    messages.error(request, f"{form.fields[name].label or name}: {error}")
+                for problem in problems:
+                    messages.error(request, f"{form.fields[name].label or name}: {problem}")
         context = detail_context(request, self.access, self.lead, **{form_name: form})
         context["failed_action"] = action
         return TemplateResponse(request, "leads/leads/detail.html", context, status=400)
@@ -371,6 +390,8 @@ class FollowUpActionView(SalesPageMixin, View):
     """Complete or reschedule a follow-up (own, or any of the dealer's for a manager)."""
 
     http_method_names = ["post"]
+
+    follow_up: FollowUp
 
     def load_objects(self, **kwargs: Any) -> None:
         qs = FollowUp.objects.select_related("lead", "customer")
@@ -395,14 +416,18 @@ class FollowUpActionView(SalesPageMixin, View):
             try:
                 if action == "done":
                     followup_services.complete_follow_up(
-                        follow_up=self.follow_up, actor=request.user,
-                        result=form.cleaned_data["result"], note=form.cleaned_data["note"],
+                        follow_up=self.follow_up,
+                        actor=request.user,
+                        result=form.cleaned_data["result"],
+                        note=form.cleaned_data["note"],
                     )
                     messages.success(request, _("Follow-up done."))
                 else:
                     followup_services.reschedule_follow_up(
-                        follow_up=self.follow_up, actor=request.user,
-                        due_at=form.cleaned_data["due_at"], reason=form.cleaned_data["reason"],
+                        follow_up=self.follow_up,
+                        actor=request.user,
+                        due_at=form.cleaned_data["due_at"],
+                        reason=form.cleaned_data["reason"],
                     )
                     messages.success(request, _("Follow-up moved."))
                 return redirect(safe_next(request, default))
@@ -449,7 +474,9 @@ class LeadSettingsView(SalesPageMixin, View):
         form = self.get_form(request.POST)
         if form.is_valid():
             try:
-                update_lead_settings(dealer_id=self.dealer.pk, actor=request.user, **form.cleaned_data)
+                update_lead_settings(
+                    dealer_id=self.dealer.pk, actor=request.user, **form.cleaned_data
+                )
             except ValidationError as error:
                 form.apply_errors(error)
             else:

@@ -76,9 +76,7 @@ class NotificationReadAllView(NotificationsMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if self.access.writable:
-            count = (
-                notifications_of(self.access, unread_only=True).update(read_at=timezone.now())
-            )
+            count = notifications_of(self.access, unread_only=True).update(read_at=timezone.now())
             from django.contrib import messages
 
             messages.success(request, _("%(count)s notifications marked read.") % {"count": count})

@@ -1,5 +1,6 @@
 """Shared fixtures of the funnel tests (leads, routing, follow-ups, my day, funnel, approvals).
-Import the fixtures you use into the test module: `from tests.leads._funnel import shop  # noqa`.
+Import the fixtures you use into the test module:
+`from tests.leads._funnel import shop_fixture  # noqa: F401` (pytest finds them by `name`).
 """
 
 from __future__ import annotations
@@ -56,18 +57,18 @@ def make_shop(**dealer_kwargs: Any) -> Shop:
     )
 
 
-@pytest.fixture
-def shop(db: Any) -> Shop:
+@pytest.fixture(name="shop")
+def shop_fixture(db: Any) -> Shop:
     return make_shop()
 
 
-@pytest.fixture
-def other_shop(db: Any) -> Shop:
+@pytest.fixture(name="other_shop")
+def other_shop_fixture(db: Any) -> Shop:
     return make_shop()
 
 
-@pytest.fixture
-def signed_in() -> Callable[..., Client]:
+@pytest.fixture(name="signed_in")
+def signed_in_fixture() -> Callable[..., Client]:
     """A client signed in as `user` with a verified second factor."""
 
     def _login(user: Any) -> Client:
@@ -103,7 +104,8 @@ class _SqlCounter:
         if exc[0] is not None:
             return
         statements = [
-            q["sql"] for q in self.context.captured_queries
+            q["sql"]
+            for q in self.context.captured_queries
             if not q["sql"].lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
         ]
         self.count = len(statements)
@@ -114,7 +116,7 @@ class _SqlCounter:
             )
 
 
-@pytest.fixture
-def max_sql() -> Callable[[int], _SqlCounter]:
+@pytest.fixture(name="max_sql")
+def max_sql_fixture() -> Callable[[int], _SqlCounter]:
     """`with max_sql(8): client.get(url)` — the whole request, middleware included."""
     return _SqlCounter

@@ -10,7 +10,13 @@ from dms.tenancy.context import as_dealer
 from leads.models import Notification
 from leads.selectors.approvals import approval_inbox
 from leads.services import leads as svc
-from tests.leads._funnel import Shop, max_sql, other_shop, shop, signed_in  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    max_sql_fixture,
+    other_shop_fixture,
+    shop_fixture,
+    signed_in_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +35,11 @@ def test_inbox_collects_lost_requests_claims_and_discounts(shop: Shop, other_sho
         from leads.models import OwnershipClaim
 
         claim = OwnershipClaim.objects.create(
-            dealer=shop.dealer, customer=lead.customer, claimant=shop.bob,
-            current_owner=shop.alice, reason="Knows me",
+            dealer=shop.dealer,
+            customer=lead.customer,
+            claimant=shop.bob,
+            current_owner=shop.alice,
+            reason="Knows me",
         )
         assert approval_inbox(dealer=shop.dealer).claims == [claim]
         assert approval_inbox(dealer=shop.dealer).total == 2
@@ -81,13 +90,18 @@ def test_notifications_list_open_and_badge(shop: Shop, other_shop: Shop, signed_
     lead = shop.lead(shop.alice)
     with as_dealer(shop.dealer):
         Notification.objects.create(
-            dealer=shop.dealer, user=shop.alice, kind="follow_up", text="Call Mrs Smith",
+            dealer=shop.dealer,
+            user=shop.alice,
+            kind="follow_up",
+            text="Call Mrs Smith",
             url=reverse("leads:lead_detail", args=[lead.pk]),
         )
         evil = Notification.objects.create(
             dealer=shop.dealer, user=shop.alice, kind="x", text="Evil", url="https://evil.example/"
         )
-        bobs = Notification.objects.create(dealer=shop.dealer, user=shop.bob, kind="x", text="Bob's")
+        bobs = Notification.objects.create(
+            dealer=shop.dealer, user=shop.bob, kind="x", text="Bob's"
+        )
     client = signed_in(shop.alice)
     html = client.get(reverse("leads:notifications")).content.decode()
     assert "Call Mrs Smith" in html and "Bob&#x27;s" not in html
@@ -108,9 +122,12 @@ def test_notifications_list_open_and_badge(shop: Shop, other_shop: Shop, signed_
         assert mine.objects.filter(user=shop.alice, read_at__isnull=True).count() == 0
         assert mine.objects.filter(user=shop.bob, read_at__isnull=True).count() == 1
     # another dealer's staff never see them
-    assert signed_in(other_shop.alice).post(
-        reverse("leads:notification_open", args=[first.pk])
-    ).status_code == 404
+    assert (
+        signed_in(other_shop.alice)
+        .post(reverse("leads:notification_open", args=[first.pk]))
+        .status_code
+        == 404
+    )
 
 
 def test_context_processor_is_lazy_and_bounded(shop: Shop, rf):

@@ -17,7 +17,11 @@ from leads.models import FollowUp, Lead, LeadSettings, Notification, TimelineEve
 from leads.services import followups
 from leads.services import leads as svc
 from tests.factories import DealerFactory, FollowUpFactory
-from tests.leads._funnel import Shop, other_shop, shop  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    other_shop_fixture,
+    shop_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +44,9 @@ def _due_follow_ups(shop: Shop, n: int, *, minutes_ago: int = 10) -> list[Follow
 def test_reminder_task_twice_creates_no_duplicate(shop: Shop):
     due = _due_follow_ups(shop, 5)
     with as_dealer(shop.dealer):
-        future = FollowUpFactory(lead=shop.lead(shop.alice), due_at=timezone.now() + dt.timedelta(hours=2))
+        future = FollowUpFactory(
+            lead=shop.lead(shop.alice), due_at=timezone.now() + dt.timedelta(hours=2)
+        )
     assert tasks.send_follow_up_reminders(dealer_id=shop.dealer.pk) == 5
     assert tasks.send_follow_up_reminders(dealer_id=shop.dealer.pk) == 0
     with as_dealer(shop.dealer):
@@ -188,7 +194,9 @@ def test_reschedule_needs_reason_and_future_time_and_rearms_reminder(shop: Shop)
         assert "reason" in err.value.message_dict
         with pytest.raises(ValidationError) as err:
             followups.reschedule_follow_up(
-                follow_up=fu, actor=fu.owner, due_at=timezone.now() - dt.timedelta(hours=1),
+                follow_up=fu,
+                actor=fu.owner,
+                due_at=timezone.now() - dt.timedelta(hours=1),
                 reason="x",
             )
         assert "due_at" in err.value.message_dict
@@ -239,6 +247,8 @@ def test_delivered_lead_gets_after_delivery_calls_owned_by_consultant(shop: Shop
     with as_dealer(shop.dealer):
         svc.mark_won(lead=lead, actor=shop.alice)
         assert set(
-            FollowUp.objects.filter(lead=lead, kind="after_delivery").values_list("owner", flat=True)
+            FollowUp.objects.filter(lead=lead, kind="after_delivery").values_list(
+                "owner", flat=True
+            )
         ) == {shop.alice.pk}
         assert Lead.objects.get(pk=lead.pk).credited_to == shop.alice

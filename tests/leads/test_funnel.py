@@ -14,7 +14,13 @@ from inventory.models import VehicleModel
 from leads.models import Lead, StageChange
 from leads.selectors.funnel import funnel, stale_leads
 from tests.factories import hq_user
-from tests.leads._funnel import Shop, max_sql, other_shop, shop, signed_in  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    max_sql_fixture,
+    other_shop_fixture,
+    shop_fixture,
+    signed_in_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +43,11 @@ def _history(shop: Shop) -> None:
     x4 = VehicleModel.objects.get(code="X4")
     for _ in range(4):
         _walk(shop, shop.lead(shop.alice, vehicle_model=x4), ["new", "contacted"])
-    _walk(shop, shop.lead(shop.alice), ["new", "contacted", "visited", "test_drive", "quote",
-                                        "order", "delivered"])
+    _walk(
+        shop,
+        shop.lead(shop.alice),
+        ["new", "contacted", "visited", "test_drive", "quote", "order", "delivered"],
+    )
     _walk(shop, shop.lead(shop.bob), ["new", "contacted", "visited", "lost"])
     _walk(shop, shop.lead(shop.bob), ["new"], at=timezone.now() - dt.timedelta(days=90))
 
@@ -60,10 +69,12 @@ def test_by_source_and_model_and_longer_period(shop: Shop):
     _history(shop)
     today = timezone.localdate()
     with as_dealer(shop.dealer):
-        by_model = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today,
-                          dimension="model")
-        by_source = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=364), end=today,
-                           dimension="source")
+        by_model = funnel(
+            dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today, dimension="model"
+        )
+        by_source = funnel(
+            dealer=shop.dealer, start=today - dt.timedelta(days=364), end=today, dimension="source"
+        )
     labels = {r.label: r.counts[0] for r in by_model.rows}
     assert labels["Aurora X4"] == 4
     assert [r.label for r in by_source.rows] == ["Inbound phone call"]

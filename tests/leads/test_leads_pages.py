@@ -12,7 +12,12 @@ from dms.tenancy.context import as_dealer
 from leads.models import FollowUp, Lead, LeadSettings, Stage
 from leads.services import leads as svc
 from tests.factories import hq_user
-from tests.leads._funnel import Shop, other_shop, shop, signed_in  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    other_shop_fixture,
+    shop_fixture,
+    signed_in_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +112,10 @@ def test_consultant_may_not_waive_or_decide_or_work_colleagues_pool_lead(shop: S
     lead = shop.lead(shop.alice)
     pooled = shop.lead(shop.bob, in_pool=True, pooled_at=timezone.now())
     client = signed_in(shop.alice)
-    assert client.post(action(lead, "waive"), {"step": "needs_analysis", "reason": "x"}).status_code == 403
+    assert (
+        client.post(action(lead, "waive"), {"step": "needs_analysis", "reason": "x"}).status_code
+        == 403
+    )
     assert client.post(action(lead, "lost-decision"), {"decision": "approve"}).status_code == 403
     assert client.post(action(lead, "reassign"), {"consultant": shop.bob.pk}).status_code == 403
     assert client.post(action(pooled, "grade"), {"grade": "H"}).status_code == 403
@@ -119,7 +127,9 @@ def test_lost_flow_through_pages(shop: Shop, signed_in):
     alice = signed_in(shop.alice)
     response = alice.post(action(lead, "lost"), {"reason": "", "note": "x"})
     assert response.status_code == 400 and "HQ list" in response.content.decode()
-    assert alice.post(action(lead, "lost"), {"reason": "price", "note": "too dear"}).status_code == 302
+    assert (
+        alice.post(action(lead, "lost"), {"reason": "price", "note": "too dear"}).status_code == 302
+    )
     manager = signed_in(shop.manager)
     inbox = manager.get(reverse("leads:approvals")).content.decode()
     assert lead.customer.last_name in inbox
@@ -159,8 +169,12 @@ def test_follow_up_done_and_reschedule_from_pages(shop: Shop, other_shop: Shop, 
     lead = shop.lead(shop.alice)
     with as_dealer(shop.dealer):
         fu = FollowUp.objects.create(
-            dealer=shop.dealer, lead=lead, customer=lead.customer, owner=shop.alice,
-            kind="callback", due_at=timezone.now(),
+            dealer=shop.dealer,
+            lead=lead,
+            customer=lead.customer,
+            owner=shop.alice,
+            kind="callback",
+            due_at=timezone.now(),
         )
     bob = signed_in(shop.bob)
     url = reverse("leads:follow_up_action", args=[fu.pk, "done"])
@@ -171,7 +185,9 @@ def test_follow_up_done_and_reschedule_from_pages(shop: Shop, other_shop: Shop, 
     tomorrow = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     assert alice.post(move, {"due_at": tomorrow, "reason": "Asked to"}).status_code == 302
     assert alice.post(url, {"result": "nonsense"}).status_code == 400
-    assert alice.post(url, {"result": "reached", "next": "https://evil.example/"}).status_code == 302
+    assert (
+        alice.post(url, {"result": "reached", "next": "https://evil.example/"}).status_code == 302
+    )
     with as_dealer(shop.dealer):
         fu.refresh_from_db()
         assert fu.result == "reached" and fu.reschedule_reason == "Asked to"

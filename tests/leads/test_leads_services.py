@@ -14,7 +14,11 @@ from leads.models import FollowUp, GradeChange, Lead, LeadSettings, Stage, Stage
 from leads.services import leads as svc
 from sales.models import LeadStep
 from tests.factories import CustomerFactory
-from tests.leads._funnel import Shop, other_shop, shop  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    other_shop_fixture,
+    shop_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +34,14 @@ def test_open_lead_with_consultant_sets_deadline_owner_and_first_response_follow
     with as_dealer(shop.dealer):
         customer = CustomerFactory(dealer=shop.dealer)
         before = timezone.now()
-        lead = svc.open_lead(customer=customer, source="web", actor=shop.alice, consultant=shop.alice)
+        lead = svc.open_lead(
+            customer=customer, source="web", actor=shop.alice, consultant=shop.alice
+        )
         assert lead.stage == Stage.NEW and lead.consultant == shop.alice
         # web leads: 30 minutes (grades.json first_response_deadline_minutes)
-        assert dt.timedelta(minutes=29) < lead.first_response_due - before < dt.timedelta(minutes=31)
+        assert (
+            dt.timedelta(minutes=29) < lead.first_response_due - before < dt.timedelta(minutes=31)
+        )
         customer.refresh_from_db()
         assert customer.owner == shop.alice
         fu = FollowUp.objects.get(lead=lead)
@@ -57,8 +65,12 @@ def test_first_activity_records_first_response_and_moves_new_to_contacted(shop: 
     lead = shop.lead(shop.alice)
     with as_dealer(shop.dealer):
         FollowUp.objects.create(
-            dealer=shop.dealer, lead=lead, customer=lead.customer, owner=shop.alice,
-            kind="first_response", due_at=timezone.now(),
+            dealer=shop.dealer,
+            lead=lead,
+            customer=lead.customer,
+            owner=shop.alice,
+            kind="first_response",
+            due_at=timezone.now(),
         )
         at = timezone.now()
         svc.record_activity(lead=lead, actor=shop.alice, kind="call", summary="Called", at=at)
@@ -147,7 +159,10 @@ def test_order_sets_grade_o_and_won_closes_with_credit_and_after_delivery_calls(
         lead.refresh_from_db()
         assert (lead.stage, lead.is_open, lead.credited_to) == ("delivered", False, shop.alice)
         calls = FollowUp.objects.filter(lead=lead, kind="after_delivery").order_by("due_at")
-        assert [c.due_at - delivered for c in calls] == [dt.timedelta(days=3), dt.timedelta(days=30)]
+        assert [c.due_at - delivered for c in calls] == [
+            dt.timedelta(days=3),
+            dt.timedelta(days=30),
+        ]
         svc.mark_won(lead=lead, actor=shop.alice, at=delivered)  # idempotent
         assert FollowUp.objects.filter(lead=lead, kind="after_delivery").count() == 2
 

@@ -13,7 +13,13 @@ from leads.models import Visit
 from leads.selectors.myday import my_day
 from leads.services import leads as svc
 from tests.factories import FollowUpFactory
-from tests.leads._funnel import Shop, max_sql, other_shop, shop, signed_in  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    max_sql_fixture,
+    other_shop_fixture,
+    shop_fixture,
+    signed_in_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +28,9 @@ def _plan(shop: Shop) -> dict:
     now = timezone.now()
     with as_dealer(shop.dealer):
         overdue = FollowUpFactory(lead=shop.lead(shop.alice), due_at=now - dt.timedelta(days=2))
-        later_today = FollowUpFactory(lead=shop.lead(shop.alice), due_at=now + dt.timedelta(minutes=1))
+        later_today = FollowUpFactory(
+            lead=shop.lead(shop.alice), due_at=now + dt.timedelta(minutes=1)
+        )
         tomorrow = FollowUpFactory(lead=shop.lead(shop.alice), due_at=now + dt.timedelta(days=1))
         next_week = FollowUpFactory(lead=shop.lead(shop.alice), due_at=now + dt.timedelta(days=7))
         bobs = FollowUpFactory(lead=shop.lead(shop.bob), due_at=now - dt.timedelta(hours=1))
@@ -83,8 +91,13 @@ def test_activity_report_counts_per_consultant_and_dealer(shop: Shop, other_shop
         svc.record_activity(lead=lead, actor=shop.alice, kind="call", summary="Call 2")
         svc.record_activity(lead=lead, actor=shop.bob, kind="call", summary="Bob's call")
         Visit.objects.create(
-            dealer=shop.dealer, kind="walk_in", customer=lead.customer, lead=lead,
-            served_by=shop.alice, source=lead.source, arrived_at=timezone.now(),
+            dealer=shop.dealer,
+            kind="walk_in",
+            customer=lead.customer,
+            lead=lead,
+            served_by=shop.alice,
+            source=lead.source,
+            arrived_at=timezone.now(),
         )
     foreign = other_shop.lead(other_shop.alice)
     with as_dealer(other_shop.dealer):

@@ -15,7 +15,11 @@ from leads.models import FollowUp, Lead, LeadSettings, Notification
 from leads.services import leads as svc
 from leads.services import routing
 from tests.factories import CustomerFactory, staff
-from tests.leads._funnel import Shop, other_shop, shop  # noqa: F401
+from tests.leads._funnel import (  # noqa: F401
+    Shop,
+    other_shop_fixture,
+    shop_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +45,11 @@ def test_routed_lead_gets_deadline_follow_up_owner_and_notification(shop: Shop):
             dt.timedelta(minutes=120), abs=dt.timedelta(seconds=5)
         )
         fu = FollowUp.objects.get(lead=lead)
-        assert (fu.kind, fu.owner, fu.due_at) == ("first_response", lead.consultant, lead.first_response_due)
+        assert (fu.kind, fu.owner, fu.due_at) == (
+            "first_response",
+            lead.consultant,
+            lead.first_response_due,
+        )
         lead.customer.refresh_from_db()
         assert lead.customer.owner == lead.consultant
         assert Notification.objects.filter(user=lead.consultant, kind="assigned").count() == 1

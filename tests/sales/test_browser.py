@@ -137,3 +137,45 @@ def test_consultant_books_quotes_orders_and_delivers(page: Any, live_server: Any
         assert Order.objects.get(quote__lead=lead).status == Order.Status.DELIVERED
     assert lead.stage == Stage.DELIVERED and not lead.is_open and lead.credited_to == room.alice
     assert Path(SCREENSHOTS / "sales-05-quote-pdf-1.png").exists()
+
+
+def test_manager_approves_a_discount_and_runs_the_fleet(page: Any, live_server: Any) -> None:  # noqa: F811
+    room = make_showroom(name="Autohaus Ost")
+    lead = room.lead(stage=Stage.TEST_DRIVE)
+    quote = room.quote(lead, colour="RED", option_codes=("PKG-TECH",), discount="2500")
+    log_in(page, room.manager.username)
+
+    page.goto("/showroom/quotes/?status=pending_discount")
+    expect(page.locator("[data-testid='quote-list']")).to_contain_text(str(quote.customer))
+    screenshot(page, "sales-08-quotes-pending-discount")
+    page.goto(f"/showroom/quotes/{quote.pk}/")
+    expect(page.locator("[data-testid='discount-pending']")).to_be_visible()
+    expect(page.locator("[data-testid='quote-send']")).to_be_disabled()
+    screenshot(page, "sales-09-quote-discount-pending")
+    page.fill("[data-testid='discount-decision'] [name='note']", "Loyal customer, second car")
+    page.locator("[data-testid='discount-decision'] button[value='approve']").click()
+    expect(page.locator("body")).to_contain_text("Discount approved by Maria Manager")
+
+    page.goto("/showroom/demo-vehicles/")
+    page.select_option(
+        "[data-testid='demo-vehicle-form'] [name='vehicle_model']", label="Aurora e1"
+    )
+    page.fill("[data-testid='demo-vehicle-form'] [name='vin']", "LAUE1DEM0NS000042")
+    page.fill("[data-testid='demo-vehicle-form'] [name='plate']", "b-au 42e")
+    page.locator("[data-testid='demo-vehicle-form'] button[type=submit]").click()
+    expect(page.locator("[data-testid='demo-vehicles']")).to_contain_text("B-AU 42E")
+    screenshot(page, "sales-10-demo-fleet")
+
+    with as_dealer(room.dealer):
+        from sales import services
+
+        services.book_test_drive(
+            lead=lead,
+            vehicle=room.car,
+            starts_at=room.at(room.tomorrow, 9, 30),
+            ends_at=room.at(room.tomorrow, 10, 30),
+            actor=room.alice,
+        )
+    page.goto(f"/showroom/test-drives/?day={room.tomorrow.isoformat()}")
+    expect(page.locator("[data-testid='day-plan']")).to_contain_text("09:30–10:30")
+    screenshot(page, "sales-11-test-drive-planner")
