@@ -3,6 +3,7 @@ against it, and a fast COPY writer that fills every column a model has."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -49,15 +50,35 @@ def timed(label: str, results: dict[str, float] | None = None) -> Iterator[None]
     print(f"  {label:<38} {elapsed:8.2f} s", flush=True)
 
 
-def copy_rows(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into the model's table. `columns` are attnames given by each row; every other
-    column gets the field's Python default (or '' / NULL), so schema additions don't break it."""
-    from django.db import connection
+def _text(value: Any) -> str:
+    """One value in COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return (
+                value.replace("\\", "\\\\")
+                .replace("\t", "\\t")
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+            )
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _defaults(model: Any, given: Sequence[str]) -> tuple[list[str], str]:
+    """Column names (given ones first) and the COPY text of every column not given: the field's
+    Python default (or '' / NULL), so schema additions don't break the generator."""
     from django.db.models import NOT_PROVIDED
     from django.utils import timezone
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in columns]
-    given = list(columns)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in given]
     extra: list[tuple[str, Any]] = []
     now = timezone.now()
     for f in fields:
@@ -77,18 +98,47 @@ def copy_rows(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]])
         else:
             extra.append((f.column, ""))
     col_names = [model._meta.get_field(c).column for c in given] + [c for c, _ in extra]
-    extra_values = tuple(v for _, v in extra)
+    suffix = "".join("\t" + _text(v) for _, v in extra) + "\n"
+    return col_names, suffix
+
+
+def copy_text(
+    model: Any, columns: Sequence[str], lines: Iterable[str], chunk_bytes: int = 1 << 20
+) -> int:
+    """COPY pre-rendered lines (COPY text format, the `columns` tab-separated, no newline) into
+    the model's table, written in ~1 MB chunks; the other columns get their defaults."""
+    from django.db import connection
+
+    col_names, suffix = _defaults(model, list(columns))
     table = model._meta.db_table
     count = 0
     raw = connection.connection
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
     assert raw is not None
     with raw.cursor() as cursor:
         cols = ", ".join(f'"{c}"' for c in col_names)
         with cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row((*row, *extra_values))
+            buffer: list[str] = []
+            size = 0
+            for line in lines:
+                buffer.append(line)
+                buffer.append(suffix)
+                size += len(line) + len(suffix)
                 count += 1
+                if size >= chunk_bytes:
+                    copy.write("".join(buffer))
+                    buffer, size = [], 0
+            if buffer:
+                copy.write("".join(buffer))
     return count
+
+
+def copy_rows(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY rows (tuples of Python values for `columns`) into the model's table."""
+    text = _text
+    return copy_text(model, columns, ("\t".join([text(v) for v in row]) for row in rows))
 
 
 def reset_sequence(model: Any) -> None:

@@ -28,6 +28,7 @@ from django.db.models import Max, Q, Sum
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bulletins.models import PriceList, PriceListItem
 from dealers.models import Dealer
@@ -35,6 +36,10 @@ from dealers.roles import Cap
 from dms.audit.services import record
 from inventory.models import Colour, Option, Trim, VehicleModel
 from leads.models import FUNNEL_STAGES, Lead, Stage
+from leads.services.followups import schedule_after_delivery_calls
+from leads.services.leads import advance_stage, complete_step, mark_won, record_activity
+from leads.services.permissions import actor_can, approver_ids
+from leads.services.routing import notify
 from leads.services.timeline import add_timeline_event
 
 from .models import DemoVehicle, LeadStep, Order, Payment, PlaybookStep, Quote, QuoteLine, TestDrive
@@ -52,9 +57,12 @@ MAX_ANNUAL_RATE = Decimal("30")
 
 # The pre-delivery checklist: HQ's steps before a car is handed over (Order.checklist keys).
 CHECKLIST_ITEMS: tuple[tuple[str, str], ...] = (
-    ("pdi_done", "Pre-delivery inspection done"),
-    ("documents", "Registration and documents ready"),
-    ("handover_prep", "Handover prepared: features, service plan, accessories fitted"),
+    ("pdi_done", gettext_noop("Pre-delivery inspection done")),
+    ("documents", gettext_noop("Registration and documents ready")),
+    (
+        "handover_prep",
+        gettext_noop("Handover prepared: features, service plan, accessories fitted"),
+    ),
 )
 
 
@@ -128,8 +136,6 @@ def _decimal(value: Any, field_name: str, label: str) -> Decimal:
 
 def _require_staff(actor: Any, dealer_id: int, capability: str) -> None:
     """Defence in depth (views check request.access first): the actor's role at the dealer."""
-    from leads.services.permissions import actor_can
-
     if not actor_can(actor, dealer_id, capability):
         raise PermissionDenied(_("Your role at this dealer may not do this."))
 
@@ -147,8 +153,6 @@ def _stage_index(stage: str) -> int:
 def complete_steps(*, lead: Lead, codes: Iterable[str], actor: Any) -> None:
     """Mark HQ playbook steps of the lead as done (steps already done or waived, and steps HQ
     does not define, are skipped)."""
-    from leads.services.leads import complete_step
-
     wanted = set(codes)
     if not wanted:
         return
@@ -167,8 +171,6 @@ def complete_steps(*, lead: Lead, codes: Iterable[str], actor: Any) -> None:
 def advance_lead(*, lead: Lead, to_stage: str, actor: Any) -> list[str]:
     """Move an open lead forward to `to_stage` (never backwards) through the funnel service.
     Returns notes for the user when the HQ playbook keeps the stage closed (nothing changes)."""
-    from leads.services.leads import advance_stage
-
     lead.refresh_from_db()
     if not lead.is_open or _stage_index(lead.stage) >= _stage_index(to_stage):
         return []
@@ -199,8 +201,6 @@ def _log(
     the funnel's record_activity: last activity, first response, the grade follow-up covered and
     re-planned. Back-office work (a draft, a manager's decision) is a plain timeline line."""
     if contact and lead.is_open:
-        from leads.services.leads import record_activity
-
         record_activity(lead=lead, actor=actor, kind=kind, summary=summary, ref=ref, at=at)
     else:
         add_timeline_event(
@@ -215,8 +215,6 @@ def _log(
 
 
 def _notify(*, user_ids: list[int], dealer_id: int, kind: str, text: str, url: str = "") -> None:
-    from leads.services.routing import notify
-
     notify(user_ids=user_ids, dealer_id=dealer_id, kind=kind, text=text, url=url)
 
 
@@ -824,8 +822,6 @@ def _after_pending(quote: Quote) -> None:
     """Tell the dealer's approvers that a discount waits for them."""
     if quote.discount_status != Quote.DiscountStatus.PENDING:
         return
-    from leads.services.permissions import approver_ids
-
     text = _(
         "Discount of %(discount)s on quote %(number)s (%(customer)s) awaits your approval."
     ) % {
@@ -1162,21 +1158,39 @@ def decide_discount(
 # --- orders, payments, delivery ------------------------------------------------------------------
 
 
-def order_paid(order: Order) -> Decimal:
-    sums = {
+def _payment_sums(order: Order) -> dict[str, Decimal]:
+    """Paid per kind: from prefetched payments when the list page/API prefetched them (no query
+    per order), else one grouped query."""
+    cache = getattr(order, "_prefetched_objects_cache", {})
+    if "payments" in cache:
+        sums: dict[str, Decimal] = {}
+        for payment in cache["payments"]:
+            sums[payment.kind] = sums.get(payment.kind, ZERO) + payment.amount
+        return sums
+    return {
         row["kind"]: row["total"]
         for row in Payment.objects.filter(order=order).values("kind").annotate(total=Sum("amount"))
     }
+
+
+def order_paid(order: Order) -> Decimal:
+    sums = _payment_sums(order)
     return (sums.get(Payment.Kind.DEPOSIT, ZERO) + sums.get(Payment.Kind.BALANCE, ZERO)) - sums.get(
         Payment.Kind.REFUND, ZERO
     )
 
 
 def order_trade_in(order: Order) -> Decimal:
+    if Order.quote.is_cached(order):  # type: ignore[attr-defined]
+        return order.quote.trade_in_value
     return (
         Quote.objects.filter(pk=order.quote_id).values_list("trade_in_value", flat=True).first()
         or ZERO
     )
+
+
+def _forget_payments(order: Order) -> None:
+    getattr(order, "_prefetched_objects_cache", {}).pop("payments", None)
 
 
 def order_balance(order: Order) -> Decimal:
@@ -1351,6 +1365,7 @@ def record_payment(
                 }
             )
         when = received_at or timezone.now()
+        _forget_payments(order)
         payment = Payment.objects.create(
             dealer_id=order.dealer_id,
             order=order,
@@ -1496,9 +1511,6 @@ def deliver_order(*, order: Order, actor: Any, at: dt.datetime | None = None) ->
     """Hand the car over: only with nothing left to pay, a VIN and the checklist done. The lead
     closes as won (credited to the consultant who closed it) and the after-delivery calls are
     scheduled: the customer journey continues."""
-    from leads.services.followups import schedule_after_delivery_calls
-    from leads.services.leads import mark_won
-
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         blockers = delivery_blockers(locked)

@@ -49,9 +49,10 @@ from .pdf import render_quote_pdf
 View = Callable[..., HttpResponseBase]
 
 
-def sales_view(view: View) -> View:
+def sales_view(view: View, *, form_page: bool = False) -> View:
     """Login; the role check (sales staff or HQ may read; only the dealer's own sales staff
-    write: 403 otherwise); then the view runs in the dealer's time zone."""
+    write, and open the pages that exist to write: 403 otherwise); then the view runs in the
+    dealer's time zone."""
 
     @login_required
     @wraps(view)
@@ -59,15 +60,19 @@ def sales_view(view: View) -> View:
         access = request_access(request)
         if not selectors.can_read_sales(access):
             raise PermissionDenied
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not selectors.can_write_sales(
-            access
-        ):
+        writing = form_page or request.method not in ("GET", "HEAD", "OPTIONS")
+        if writing and not selectors.can_write_sales(access):
             raise PermissionDenied
         tz = services.dealer_tz(access.dealer) if access.dealer is not None else dt.UTC
         with timezone.override(tz):
             return view(request, access, *args, **kwargs)
 
     return wrapper
+
+
+def sales_form_view(view: View) -> View:
+    """A page that exists to write (booking, quote builder, order form): HQ gets 403."""
+    return sales_view(view, form_page=True)
 
 
 def _notes(request: HttpRequest, notes: list[str]) -> None:
@@ -134,7 +139,7 @@ def test_drive_planner(request: HttpRequest, access: Access) -> HttpResponseBase
 
 
 @require_http_methods(["GET", "POST"])
-@sales_view
+@sales_form_view
 def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
     lead = get_object_or_404(selectors.leads_for(access), pk=lead_id)
     vehicles = selectors.demo_vehicles()
@@ -347,7 +352,6 @@ def quote_list(request: HttpRequest, access: Access) -> HttpResponse:
             "quotes": quotes.order_by("-created_at")[:200],
             "status": status,
             "statuses": Quote.Status.choices,
-            "orders": selectors.orders_visible(access).order_by("-ordered_at")[:50],
         },
     )
 
@@ -464,14 +468,14 @@ def _try_price(form: QuoteForm, today: dt.date) -> Any:
 
 
 @require_http_methods(["GET", "POST"])
-@sales_view
+@sales_form_view
 def quote_create(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
     lead = get_object_or_404(selectors.leads_for(access), pk=lead_id)
     return _quote_form_page(request, access, lead=lead, quote=None)
 
 
 @require_http_methods(["GET", "POST"])
-@sales_view
+@sales_form_view
 def quote_edit(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
     if quote.status not in (Quote.Status.DRAFT, Quote.Status.SENT):
@@ -659,7 +663,7 @@ def quote_pdf(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@sales_view
+@sales_form_view
 def order_create(request: HttpRequest, access: Access, quote_id: int) -> HttpResponse:
     quote = get_object_or_404(selectors.quotes_visible(access), pk=quote_id)
     existing = Order.objects.filter(quote=quote).first()

@@ -29,12 +29,16 @@ def ensure_runtime_role(using: str = "default") -> None:
             raise RuntimeError("no open database connection to grant through")
         statements: list[sql.Composable] = []
         if found is None:
-            create = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+            create: sql.Composable = sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+            ).format(ident)
             if settings.APP_DB_PASSWORD:
+                # (Formatting the role name after adding the password failed: a Composed has no
+                # .format(), so creating the role with a password raised AttributeError.)
                 create = sql.SQL("{} PASSWORD {}").format(
                     create, sql.Literal(settings.APP_DB_PASSWORD)
                 )
-            statements.append(create.format(ident))
+            statements.append(create)
         database = sql.Identifier(connection.settings_dict["NAME"])
         if found is not None and found[0]:
             # Only when needed: roles are cluster-wide, and concurrent ALTER ROLEs from parallel

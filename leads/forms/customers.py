@@ -200,17 +200,20 @@ class MergeForm(StyledFormMixin, forms.Form):
 
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Customer.Kind.choices, empty_label=_("All")
+    )
     owner = django_filters.ModelChoiceFilter(
-        label=_("Consultant"), queryset=get_user_model().objects.none()
+        label=_("Consultant"), queryset=get_user_model().objects.none(), empty_label=_("All")
     )
     vehicle_model = django_filters.ModelChoiceFilter(
         label=_("Model of interest"),
         queryset=VehicleModel.objects.none(),
         method="filter_model",
+        empty_label=_("All"),
     )
     payment = django_filters.ChoiceFilter(
-        label=_("Payment"), choices=[c for c in Customer.Payment.choices if c[0]]
+        label=_("Payment"), choices=[c for c in Customer.Payment.choices if c[0]], empty_label=_("All")
     )
 
     class Meta:
@@ -242,6 +245,10 @@ class CustomerFilterSet(django_filters.FilterSet):
         for field in self.form.fields.values():
             widget = type(field.widget).__name__.lower()
             field.widget.attrs["class"] = "form-select" if "select" in widget else "form-control"
+        if "owner" in self.form.fields:
+            self.form.fields["owner"].label_from_instance = (  # type: ignore[attr-defined]
+                lambda user: user.get_full_name() or user.get_username()
+            )
         self.form.fields["q"].widget.attrs["placeholder"] = _("Name, phone or e-mail")
         self.form.fields["q"].widget.attrs["type"] = "search"
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers.forms import StyledFormMixin
@@ -79,7 +81,14 @@ class RegisterContactForm(StyledFormMixin, forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     arrived_at = DateTimeLocalField(label=_("Arrived / called at"))
-    left_at = DateTimeLocalField(label=_("Left at"), required=False)
+    left_at = forms.TimeField(
+        label=_("Left at"),
+        required=False,
+        widget=forms.TimeInput(
+            attrs={"type": "time", "step": 60, "title": _("Same day as the arrival.")},
+            format="%H:%M",
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,8 +114,16 @@ class RegisterContactForm(StyledFormMixin, forms.Form):
             "vehicle_model": data["vehicle_model"],
             "party_size": data["party_size"],
             "arrived_at": data["arrived_at"],
-            "left_at": data["left_at"],
+            "left_at": self.left_at_datetime(),
         }
+
+    def left_at_datetime(self) -> dt.datetime | None:
+        """The leave time on the arrival's day, in the active (dealer's) time zone."""
+        arrived, left = self.cleaned_data.get("arrived_at"), self.cleaned_data.get("left_at")
+        if arrived is None or left is None:
+            return None
+        local_day = timezone.localtime(arrived).date()
+        return timezone.make_aware(dt.datetime.combine(local_day, left))
 
 
 class VisitUpdateForm(StyledFormMixin, forms.Form):

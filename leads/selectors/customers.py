@@ -16,6 +16,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from dealers.models import Dealer, Membership
 from dealers.roles import DEALER_ROLE_CAPS, Cap
@@ -177,3 +178,61 @@ def leads_of(customer: Customer) -> QuerySet[Lead]:
         .select_related("consultant", "source", "vehicle_model")
         .order_by("-is_open", "-created_at")
     )
+
+
+# --- timeline labels ---------------------------------------------------------------------------
+
+_TIMELINE_KINDS: list[tuple[str, Any, str]] = [
+    # (kind or kind prefix, label, Bootstrap Icons name)
+    ("visit", _lazy("Walk-in"), "door-open"),
+    ("call", _lazy("Call"), "telephone"),
+    ("email", _lazy("E-mail"), "envelope"),
+    ("note", _lazy("Note"), "sticky"),
+    ("lead_opened", _lazy("Lead"), "funnel"),
+    ("stage", _lazy("Stage"), "signpost-split"),
+    ("grade", _lazy("Grade"), "bar-chart-steps"),
+    ("step", _lazy("Playbook"), "list-check"),
+    ("test_drive", _lazy("Test drive"), "car-front"),
+    ("quote", _lazy("Quote"), "file-earmark-text"),
+    ("order", _lazy("Order"), "bag-check"),
+    ("payment", _lazy("Payment"), "cash-coin"),
+    ("deliver", _lazy("Delivery"), "truck"),
+    ("follow_up", _lazy("Follow-up"), "alarm"),
+    ("consent", _lazy("Consent"), "shield-check"),
+    ("ownership", _lazy("Ownership"), "person-check"),
+    ("assign", _lazy("Assignment"), "person-check"),
+    ("unassigned", _lazy("Assignment"), "person-dash"),
+    ("claim", _lazy("Claim"), "flag"),
+    ("merge", _lazy("Merge"), "intersect"),
+    ("created", _lazy("Card"), "person-vcard"),
+    ("contact_elsewhere", _lazy("Contact"), "person-exclamation"),
+    ("lost", _lazy("Lost"), "x-circle"),
+    ("dormant", _lazy("Dormant"), "moon"),
+    ("escalation", _lazy("Escalation"), "exclamation-triangle"),
+    ("approval", _lazy("Approval"), "check2-square"),
+    ("decision", _lazy("Decision"), "check2-square"),
+    ("service", _lazy("Service"), "wrench-adjustable"),
+]
+
+
+def timeline_label(kind: str) -> tuple[str, str]:
+    """Readable label and icon for a timeline line's kind (services may add new kinds freely)."""
+    for prefix, label, icon in _TIMELINE_KINDS:
+        if kind == prefix or kind.startswith(prefix):
+            return str(label), icon
+    return kind.replace("_", " ").capitalize(), "dot"
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    event: TimelineEvent
+    label: str
+    icon: str
+
+
+def timeline_rows(events: Any) -> list[TimelineRow]:
+    rows = []
+    for event in events:
+        label, icon = timeline_label(event.kind)
+        rows.append(TimelineRow(event=event, label=label, icon=icon))
+    return rows

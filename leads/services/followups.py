@@ -387,9 +387,12 @@ def _email_reminders(batch: Sequence[FollowUp], *, now: dt.datetime) -> None:
 def send_due_reminders(
     *, dealer_id: int, now: dt.datetime | None = None, batch_size: int = 200
 ) -> int:
-    """Turn the dealer's due and overdue follow-ups into reminders, batch by batch. Each batch
-    commits on its own: a crash mid-run keeps the batches done, and the rerun picks up the rest
-    (a unique index stops any duplicate). Returns the number of follow-ups reminded."""
+    """Turn the dealer's due and overdue follow-ups into reminders, batch by batch. Each batch is
+    its own (sub)transaction: notifications and `reminded_at` are written together or not at all,
+    so a crash mid-run loses nothing (the rerun picks up what is left, or everything when the
+    whole task's transaction rolled back) and a unique index (follow-up, user) refuses any
+    duplicate, even from two workers at once (rows are also claimed with SKIP LOCKED).
+    Returns the number of follow-ups reminded."""
     now = now or timezone.now()
     email = settings_for(dealer_id).email_reminders
     reminded = 0

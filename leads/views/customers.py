@@ -33,6 +33,7 @@ from leads.selectors.customers import (
     customers_visible_to,
     leads_of,
     timeline_of,
+    timeline_rows,
 )
 from leads.selectors.visits import dealer_tz
 from leads.services import customers as services
@@ -146,6 +147,7 @@ class CustomerDetailView(SalesAccessMixin, View):
             ),
             "leads": list(leads_of(customer)),
             "timeline": page,
+            "timeline_rows": timeline_rows(page.object_list),
             "can_write": self.access.writable,
             "can_merge": self.access.writable and self.sees_all,
             "log_contact_url": safe_reverse("leads:visitor-log"),

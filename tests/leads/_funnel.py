@@ -120,3 +120,153 @@ class _SqlCounter:
 def max_sql_fixture() -> Callable[[int], _SqlCounter]:
     """`with max_sql(8): client.get(url)` — the whole request, middleware included."""
     return _SqlCounter
+
+
+def funnel_day(shop: Shop) -> dict[str, Any]:
+    """A realistic sales day for `shop` (through the services): graded leads at every stage with
+    stage and grade history, overdue / today / tomorrow follow-ups for Alice, a test drive and a
+    delivery on her agenda, a lost request waiting, pool leads. Returns the main objects."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from bulletins.models import PriceList
+    from inventory.models import Trim, VehicleModel
+    from leads.models import FollowUp, LeadSource
+    from leads.services import leads as svc
+    from sales.models import DemoVehicle, Order, Quote, TestDrive
+
+    now = timezone.now()
+    names = [
+        ("Jonas", "Weber"),
+        ("Lea", "Fischer"),
+        ("Mehmet", "Yilmaz"),
+        ("Anna", "Schmidt"),
+        ("Lukas", "Wagner"),
+        ("Sofia", "Becker"),
+        ("Paul", "Hoffmann"),
+        ("Emma", "Schulz"),
+        ("Ben", "Koch"),
+        ("Mia", "Richter"),
+        ("Noah", "Klein"),
+        ("Lina", "Wolf"),
+    ]
+    models = {m.code: m for m in VehicleModel.objects.all()}
+    sources = {s.code: s for s in LeadSource.objects.all()}
+    plan = [
+        # consultant, model, source, grade, stage path
+        ("alice", "X4", "walk_in", "H", ["visited", "test_drive", "quote"]),
+        ("alice", "E1", "web", "A", ["visited", "test_drive"]),
+        ("alice", "A3", "phone", "B", ["visited"]),
+        ("alice", "X7", "hq_campaign", "C", []),
+        ("alice", "A5", "walk_in", "H", ["visited", "test_drive", "quote", "order"]),
+        ("bob", "X4", "web", "A", ["visited"]),
+        ("bob", "V2", "fleet", "B", ["visited", "test_drive", "quote"]),
+        ("bob", "E1", "event", "C", []),
+    ]
+    steps_for = {
+        "visited": ["needs_analysis"],
+        "test_drive": ["walk_around", "licence_checked"],
+        "quote": ["test_drive_offered", "trade_in_appraised"],
+        "order": ["deposit_received", "delivery_date_agreed"],
+    }
+    leads: list[Lead] = []
+    with as_dealer(shop.dealer):
+        for i, (who, model, source, grade, path) in enumerate(plan):
+            user = getattr(shop, who)
+            first, last = names[i]
+            customer = CustomerFactory(
+                dealer=shop.dealer, owner=user, first_name=first, last_name=last
+            )
+            lead = svc.open_lead(
+                customer=customer,
+                source=sources[source],
+                actor=user,
+                consultant=user,
+                vehicle_model=models[model],
+            )
+            svc.record_activity(lead=lead, actor=user, kind="call", summary="First call")
+            svc.set_grade(lead=lead, grade="C" if grade != "C" else "B", actor=user)
+            svc.set_grade(lead=lead, grade=grade, actor=user)
+            for stage in path:
+                for code in steps_for[stage]:
+                    svc.complete_step(lead=lead, step_code=code, actor=user)
+                svc.advance_stage(lead=lead, to_stage=stage, actor=user)
+            leads.append(lead)
+        # Alice's agenda: overdue, today, tomorrow
+        FollowUp.objects.filter(lead__in=leads[:4], done_at__isnull=True).delete()
+        for lead, due in (
+            (leads[0], now - dt.timedelta(days=1, hours=2)),
+            (leads[1], now + dt.timedelta(minutes=30)),
+            (leads[2], now + dt.timedelta(hours=26)),
+        ):
+            FollowUp.objects.create(
+                dealer=shop.dealer,
+                lead=lead,
+                customer=lead.customer,
+                owner=shop.alice,
+                kind="cadence",
+                due_at=due,
+            )
+        # a test drive today and a delivery tomorrow
+        x4 = models["X4"]
+        demo = DemoVehicle.objects.create(
+            dealer=shop.dealer,
+            vehicle_model=x4,
+            trim=Trim.objects.filter(vehicle_model=x4).first(),
+            vin="LAURX4DEMO0000001",
+            plate="B-AM 401",
+        )
+        start = now + dt.timedelta(hours=2)
+        TestDrive.objects.create(
+            dealer=shop.dealer,
+            lead=leads[1],
+            customer=leads[1].customer,
+            vehicle=demo,
+            consultant=shop.alice,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+        )
+        price_list = PriceList.objects.order_by("-valid_from").first()
+        trim = Trim.objects.get(code="A5-EXEC")
+        quote = Quote.objects.create(
+            dealer=shop.dealer,
+            lead=leads[4],
+            customer=leads[4].customer,
+            price_list=price_list,
+            trim=trim,
+            list_price=Decimal("36990.00"),
+            total=Decimal("36990.00"),
+            created_by=shop.alice,
+            status="accepted",
+        )
+        Order.objects.create(
+            dealer=shop.dealer,
+            quote=quote,
+            lead=leads[4],
+            customer=leads[4].customer,
+            consultant=shop.alice,
+            total=quote.total,
+            ordered_at=now - dt.timedelta(days=20),
+            expected_delivery=timezone.localdate() + dt.timedelta(days=1),
+        )
+        # a lost request waiting for the manager, and two pool leads
+        svc.request_lost(
+            lead=leads[7], actor=shop.bob, reason="competitor_brand", note="Chose a rival SUV"
+        )
+        for j, (first, last) in enumerate(names[8:10]):
+            customer = CustomerFactory(
+                dealer=shop.dealer, owner=shop.bob, first_name=first, last_name=last
+            )
+            pooled = svc.open_lead(
+                customer=customer,
+                source="web",
+                actor=shop.bob,
+                consultant=shop.bob,
+                vehicle_model=models["A3" if j else "X7"],
+            )
+            Lead.objects.filter(pk=pooled.pk).update(
+                in_pool=True, pooled_at=now - dt.timedelta(days=j)
+            )
+    return {"leads": leads, "demo": demo, "quote": quote}

@@ -19,7 +19,7 @@ from leads.models import Customer, OwnershipClaim, Visit
 from leads.services.customers import register_contact, update_customer
 from leads.services.timeline import add_timeline_event
 from tests.api.support import session_client
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.leads._funnel import Shop, make_shop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -54,13 +54,19 @@ def signed_in_page(browser: Any, live_server: Any, user: Any, width: int = 1280)
         ]
     )
     page = context.new_page()
-    page.add_init_script("""(() => { const d = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'style'); let n = 0; Object.defineProperty(HTMLElement.prototype, 'style', {get() { if (this.tagName === 'INPUT' && n++ < 3) console.error('STYLEGET ' + new Error().stack.replace(/\\n/g, ' | ')); return d.get.call(this); }, set(v) { d.set.call(this, v); }}); })();""")
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error('CSPV ' + e.violatedDirective + ' ' + e.sample + ' ' + (e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 150) : e.target)))")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(f"{m.text[:60]} @ {m.location}") if m.type == "error" else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.js_errors = errors  # type: ignore[attr-defined]
     return page
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Full-page screenshot. caret="initial": Playwright's default caret hiding leaves style=""
+    on every input, which htmx's attribute settling then re-applies (a CSP violation that only
+    the test harness causes)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 def demo_day(shop: Shop) -> Customer:
@@ -115,7 +121,7 @@ def test_visitor_log_register_conflict_and_card(browser: Any, live_server: Any) 
     # --- Alice registers a call in the quick form -----------------------------------------------
     page = signed_in_page(browser, live_server, shop.alice)
     page.goto("/sales/visits/")
-    expect(page.locator("[data-testid=visit-row]")).to_have_count(2)  # her own two
+    expect(page.locator("[data-testid=visit-row]")).to_have_count(2)
     screenshot(page, "leads-01-visitor-log-1280")
     page.locator("label[for=id_kind_1]").click()  # Phone call
     expect(page.locator("select[name=source]")).to_have_value("phone")
@@ -123,7 +129,6 @@ def test_visitor_log_register_conflict_and_card(browser: Any, live_server: Any) 
     page.fill("input[name=name]", "Clara Neumann")
     page.fill("input[name=phone]", "0151 2345 6789")
     page.select_option("select[name=vehicle_model]", index=1)
-    print("STYLED", page.evaluate("Array.from(document.querySelectorAll('[style]')).map(e=>e.outerHTML.slice(0,200))"))
     page.click("[data-testid=register-submit]")
     expect(page.locator("[data-testid=register-success]")).to_contain_text("Clara Neumann")
     expect(page.locator("[data-testid=visit-list]")).to_contain_text("Clara Neumann")
@@ -139,7 +144,7 @@ def test_visitor_log_register_conflict_and_card(browser: Any, live_server: Any) 
     expect(page.locator("[data-testid=visit-row]", has_text="Jonas Weber")).to_contain_text(
         "Quote given"
     )
-    print("JSERR", page.js_errors); assert page.js_errors == []  # type: ignore[attr-defined]
+    assert page.js_errors == []  # type: ignore[attr-defined]
 
     # --- the card, at desk and tablet width ----------------------------------------------------
     page.goto(f"/sales/customers/{weber.pk}/")

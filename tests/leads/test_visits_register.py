@@ -212,6 +212,22 @@ def test_htmx_registration_returns_the_panel_and_refreshes_the_list(shop: Shop) 
         assert Visit.objects.get().party_size == 2
 
 
+def test_leave_time_on_the_arrival_day(shop: Shop) -> None:
+    client = session_client(shop.alice)
+    data = form_data(arrived_at="2026-03-02T10:15", left_at="09:00")
+    response = client.post(reverse("leads:visit-register"), data, **HX)
+    assert "must be after the arrival" in text_of(response.content.decode())
+    with as_dealer(shop.dealer):
+        assert Visit.objects.count() == 0
+    response = client.post(reverse("leads:visit-register"), {**data, "left_at": "10:55"}, **HX)
+    assert 'data-testid="register-success"' in response.content.decode()
+    with as_dealer(shop.dealer):
+        visit = Visit.objects.get()
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    assert visit.arrived_at == dt.datetime(2026, 3, 2, 10, 15, tzinfo=berlin)
+    assert visit.left_at == dt.datetime(2026, 3, 2, 10, 55, tzinfo=berlin)
+
+
 def test_plain_post_registration_redirects(shop: Shop) -> None:
     client = session_client(shop.alice)
     response = client.post(reverse("leads:visit-register"), form_data())

@@ -50,8 +50,9 @@ class Snapshot:
         user_model = get_user_model()
         b_users = world.b_user_ids()
         audit_table = sql.Identifier(AuditEntry._meta.db_table)
-        row = conn.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(audit_table))
-        audit_max = row.fetchone()[0]  # type: ignore[index]
+        audit_ids = [
+            row[0] for row in conn.execute(sql.SQL("SELECT id FROM {}").format(audit_table))
+        ]
         parts: list[tuple[str, sql.Composable]] = []
 
         def watch(table: str, where: sql.Composable | None = None) -> None:
@@ -70,7 +71,8 @@ class Snapshot:
         for table in ("otp_totp_totpdevice", "otp_static_staticdevice", "authtoken_token"):
             watch(table, sql.SQL("user_id IN ({})").format(users))
         # New audit rows are fine (denials may be logged); existing ones must not change.
-        watch(AuditEntry._meta.db_table, sql.SQL("id <= {}").format(sql.Literal(audit_max)))
+        existing_audit = sql.SQL(", ").join(sql.Literal(pk) for pk in audit_ids or [0])
+        watch(AuditEntry._meta.db_table, sql.SQL("id IN ({})").format(existing_audit))
 
         existing = {
             row[0]

@@ -21,13 +21,13 @@ from django.urls.exceptions import Resolver404
 from django.utils.regex_helper import normalize
 
 
-def _admin_app_labels() -> list[str]:
+def _admin_app_labels(route: Route) -> list[str]:
     from django.contrib import admin
 
     return sorted({model._meta.app_label for model in admin.site._registry})
 
 
-def _first_tenant_content_type() -> list[Any]:
+def _first_tenant_content_type(route: Route) -> list[Any]:
     from django.contrib.contenttypes.models import ContentType
 
     from dealers.models import StaffAbsence
@@ -35,13 +35,20 @@ def _first_tenant_content_type() -> list[Any]:
     return [ContentType.objects.get_for_model(StaffAbsence).pk]
 
 
+def _action(route: Route) -> list[str]:
+    # leads:lead_action / leads:follow_up_action take a verb; use one that changes data.
+    return ["done"] if route.name == "leads:follow_up_action" else ["stage"]
+
+
 # Arguments that do not name an object: candidate values, tried in order until one resolves back
-# to the same route. A callable is evaluated when the URL is built (database access allowed).
-NON_OBJECT_KWARGS: dict[str, list[Any] | Callable[[], list[Any]]] = {
+# to the same route. A callable gets the route and runs when the URL is built (database access
+# allowed).
+NON_OBJECT_KWARGS: dict[str, list[Any] | Callable[[Route], list[Any]]] = {
     "format": ["json", ".json"],  # DRF format suffixes (api-root puts the dot in the group)
     "app_label": _admin_app_labels,  # admin app index
     # admin "view on site" redirect: which model the object id is of (a tenant model)
     "content_type_id": _first_tenant_content_type,
+    "action": _action,  # verb routes of the sales funnel
 }
 
 OBJECT_KWARG = re.compile(r"^(pk|id|object_id|.*_id|.*_pk)$")
@@ -71,6 +78,17 @@ class Route:
     def is_admin(self) -> bool:
         return (self.name or "").startswith("admin:") or self.display.startswith("admin/")
 
+    def implemented_methods(self) -> frozenset[str] | None:
+        """HTTP methods the view has a handler for, when the view says so (class-based views,
+        DRF views and viewsets); None for function views, which may take any method."""
+        actions = getattr(self.callback, "actions", None)
+        if actions:  # DRF viewset route: method -> action
+            return frozenset(m.upper() for m in actions)
+        cls = getattr(self.callback, "view_class", None) or getattr(self.callback, "cls", None)
+        if cls is None:
+            return None
+        return frozenset(m.upper() for m in cls.http_method_names if hasattr(cls, m))
+
     @property
     def view_name(self) -> str:
         cls = getattr(self.callback, "view_class", None) or getattr(self.callback, "cls", None)
@@ -84,7 +102,7 @@ class Route:
         for name in self.kwargs:
             if name in NON_OBJECT_KWARGS:
                 values = NON_OBJECT_KWARGS[name]
-                choices[name] = list(values() if callable(values) else values)
+                choices[name] = list(values(self) if callable(values) else values)
             else:
                 choices[name] = [object_value]
         fmt = normalize(self.regex)[0][0]

@@ -30,6 +30,7 @@ does a DECLARED entry for a route that no longer exists: nothing is skipped sile
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,8 +62,72 @@ class Declared:
     skip: bool = False  # cannot be exercised by this harness at all (reason says how it is tested)
 
 
-# Keyed by Route.display. Every entry needs a reason a reviewer can check.
-DECLARED: dict[str, Declared] = {}
+_ROLE_FIRST = (
+    "the role check runs before the object is looked up, so a role limit answers 403 alike for "
+    "every id (the harness verifies it against a never-existing id); ids outside the caller's "
+    "scope answer 404"
+)
+_HQ_ADMIN_DIRECTORY = (
+    "network directory object (region, dealer, user, membership, locked account) that the HQ "
+    "admin manages network-wide (Cap.NETWORK_ADMIN / UNLOCK_ALONE); empty submissions re-render "
+    "or redirect, and the snapshot proves nothing changed"
+)
+
+# Per route, keyed by Route.display. Every entry needs a reason a reviewer can check.
+DECLARED: dict[str, Declared] = {
+    "network/staff/<pk>/edit/": Declared(
+        _HQ_ADMIN_DIRECTORY, allow_403=True, hq_admin_manages=True
+    ),
+    "network/regions/<pk>/edit/": Declared(
+        _HQ_ADMIN_DIRECTORY, allow_403=True, hq_admin_manages=True
+    ),
+    "network/dealers/<pk>/edit/": Declared(
+        _HQ_ADMIN_DIRECTORY, allow_403=True, hq_admin_manages=True
+    ),
+    "network/users/<pk>/": Declared(_HQ_ADMIN_DIRECTORY, allow_403=True, hq_admin_manages=True),
+    "security/locked/<user_id>/unlock/": Declared(
+        "_require_unlock_rights() runs before locked_account_for(); " + _HQ_ADMIN_DIRECTORY,
+        allow_403=True,
+        hq_admin_manages=True,
+    ),
+    "security/locked/<user_id>/approve/": Declared(
+        "_require_unlock_rights() runs before locked_account_for(); " + _HQ_ADMIN_DIRECTORY,
+        allow_403=True,
+        hq_admin_manages=True,
+    ),
+}
+
+# Per view: a dotted class (matches subclasses too) or a module prefix ending in "." (function
+# views). Route entries above win.
+DECLARED_VIEWS: dict[str, Declared] = {
+    "dealers.views.AccessRequiredMixin": Declared(
+        "AccessRequiredMixin.dispatch() checks capabilities / writable scope / current dealer "
+        "before load_objects(): " + _ROLE_FIRST,
+        allow_403=True,
+    ),
+    "rest_framework.views.APIView": Declared(
+        "DRF runs authentication and permission classes in initial(), before the handler and "
+        "get_object(): " + _ROLE_FIRST,
+        allow_403=True,
+    ),
+    "sales.views.": Declared(
+        "every sales page is wrapped in sales_view(), whose role check (can_read_sales / "
+        "can_write_sales) and the capability checks at the top of the views come before "
+        "get_object_or_404(): " + _ROLE_FIRST,
+        allow_403=True,
+    ),
+}
+
+
+def declared_for(route: Route) -> Declared | None:
+    if route.display in DECLARED:
+        return DECLARED[route.display]
+    cls = getattr(route.callback, "view_class", None) or getattr(route.callback, "cls", None)
+    names = {f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__} if cls else set()
+    for key, declared in DECLARED_VIEWS.items():
+        if key in names or (key.endswith(".") and route.view_name.startswith(key)):
+            return declared
+    return None
 
 
 @dataclass(frozen=True)
@@ -88,18 +153,55 @@ ROUTES = enumerate_routes()
 ID_ROUTES = [r for r in ROUTES if r.object_kwargs]
 SMOKE_ROUTES = [r for r in ROUTES if not r.object_kwargs]
 
-ID_CASES = [
-    pytest.param(route, subject, method, id=f"{route.display}|{subject.name}|{method}")
-    for route in ID_ROUTES
-    for subject in SUBJECTS
-    for method in METHODS
-]
-SMOKE_CASES = [
-    pytest.param(route, subject, method, id=f"{route.display}|{subject.name}|{method}")
-    for route in SMOKE_ROUTES
-    for subject in SMOKE_SUBJECTS
-    for method in SMOKE_METHODS
-]
+# Keeping the run short (DMS_MATRIX_FULL=1 runs every combination instead):
+# - admin site routes: the admin gate (HqAdminSite.has_permission) looks only at is_staff, the HQ
+#   role and the second factor before any admin view runs; every dealer role is the same kind of
+#   user to it, so the consultant stands for them (anonymous, regional manager, HQ admin too);
+# - format-suffix variants (api/x/<pk>.<format>) run the same view code as the plain route with
+#   another renderer: anonymous, consultant and HQ admin;
+# - methods a class-based view / DRF viewset has no handler for answer 405 from dispatch; any
+#   object lookup in an overridden dispatch also runs for the implemented methods, which every
+#   subject calls; the unimplemented ones are probed by the consultant only.
+FULL = os.environ.get("DMS_MATRIX_FULL", "") == "1"
+PROBE_SUBJECT = "consultant"
+
+
+def _is_format_variant(route: Route) -> bool:
+    plain = set(route.kwargs) - {"format"}
+    return "format" in route.kwargs and any(
+        other is not route and other.callback is route.callback and set(other.kwargs) == plain
+        for other in ROUTES
+    )
+
+
+def _subjects_for(route: Route, pool: list[Subject]) -> list[Subject]:
+    if FULL:
+        return pool
+    if route.is_admin:
+        names = {"anonymous", PROBE_SUBJECT, "hq_regional_manager", "hq_admin"}
+    elif _is_format_variant(route):
+        names = {"anonymous", PROBE_SUBJECT, "hq_admin"}
+    else:
+        return pool
+    return [s for s in pool if s.name in names]
+
+
+def _cases(routes: list[Route], pool: list[Subject], methods: list[str]) -> list[Any]:
+    cases = []
+    for route in routes:
+        implemented = route.implemented_methods()
+        for subject in _subjects_for(route, pool):
+            for method in methods:
+                unimplemented = implemented is not None and method not in implemented
+                if unimplemented and not FULL and subject.name != PROBE_SUBJECT:
+                    continue
+                case_id = f"{route.display}|{subject.name}|{method}"
+                cases.append(pytest.param(route, subject, method, id=case_id))
+    return cases
+
+
+ID_CASES = _cases(ID_ROUTES, SUBJECTS, METHODS)
+SMOKE_CASES = _cases(SMOKE_ROUTES, SMOKE_SUBJECTS, SMOKE_METHODS)
 
 
 class Harness:
@@ -199,7 +301,7 @@ def judge(
     harness: Harness, subject: Subject, route: Route, method: str, response: Any
 ) -> str | None:
     status = response.status_code
-    declared = DECLARED.get(route.display)
+    declared = declared_for(route)
     if status >= 500:
         return _server_error(response)
     if status == 405:
@@ -247,7 +349,7 @@ def judge(
 def test_other_dealers_object(
     world_db: World, harness: Harness, route: Route, subject: Subject, method: str
 ) -> None:
-    declared = DECLARED.get(route.display)
+    declared = declared_for(route)
     if declared and declared.skip:
         pytest.skip(f"DECLARED: {declared.reason}")
     url, why = route.build(subject.target)
@@ -276,7 +378,7 @@ def test_other_dealers_object(
 def test_route_without_object_answers(
     world_db: World, harness: Harness, route: Route, subject: Subject, method: str
 ) -> None:
-    declared = DECLARED.get(route.display)
+    declared = declared_for(route)
     if declared and declared.skip:
         pytest.skip(f"DECLARED: {declared.reason}")
     url, why = route.build(None)
@@ -319,4 +421,10 @@ def test_declared_entries_name_existing_routes() -> None:
     displays = {r.display for r in ROUTES}
     stale = sorted(set(DECLARED) - displays)
     assert not stale, f"DECLARED entries for routes that no longer exist: {stale}"
-    assert all(d.reason.strip() for d in DECLARED.values())
+    unused = sorted(
+        key
+        for key in DECLARED_VIEWS
+        if not any(declared_for(r) is DECLARED_VIEWS[key] for r in ROUTES)
+    )
+    assert not unused, f"DECLARED_VIEWS entries that match no route: {unused}"
+    assert all(d.reason.strip() for d in [*DECLARED.values(), *DECLARED_VIEWS.values()])

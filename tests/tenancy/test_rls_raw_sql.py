@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - table and column names come from model metadata, quoted
 """Wall 2 on its own: raw SQL through the app's connection (role dms_app), no ORM filter.
 
 Runs on the committed two-dealer world (tests/tenancy/world.py: every tenant model has a row of
@@ -48,12 +49,12 @@ def execute(sql: str, params: list[Any] | None = None) -> int:
 
 
 def dealer_counts(table: str) -> dict[int, int]:
-    return dict(fetch(f"SELECT dealer_id, count(*) FROM {q(table)} GROUP BY dealer_id"))  # noqa: S608
+    return dict(fetch(f"SELECT dealer_id, count(*) FROM {q(table)} GROUP BY dealer_id"))
 
 
 def owner_rows(owner: psycopg.Connection[Any], table: str, dealer_id: int) -> list[str]:
     """Every row of `dealer_id` as text, read as the owner (RLS does not apply)."""
-    query = f"SELECT t::text FROM {q(table)} t WHERE dealer_id = %s ORDER BY t::text"  # noqa: S608
+    query = f"SELECT t::text FROM {q(table)} t WHERE dealer_id = %s ORDER BY t::text"
     return [row[0] for row in owner.execute(query, [dealer_id]).fetchall()]
 
 
@@ -65,7 +66,7 @@ def copy_row_sql(model: type[models.Model], *, new_dealer: int) -> str:
         for c in columns
     ]
     return (
-        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(c) for c in columns)}) "
         f"SELECT {', '.join(values)} FROM {q(model._meta.db_table)} WHERE id = {LOCAL_ID}"
     )
 
@@ -108,8 +109,8 @@ def test_select_in_a_scope_sees_no_row_of_b(world: World, model: type[models.Mod
         assert set(dealer_counts(table)) == {world.a.pk}
         assert fetch(f"SELECT count(*) FROM {q(table)} WHERE dealer_id = %s", [world.b.pk]) == [
             (0,)
-        ]  # noqa: S608
-        assert fetch(f"SELECT count(*) FROM {q(table)} WHERE id = %s", [FOREIGN_ID]) == [(0,)]  # noqa: S608
+        ]
+        assert fetch(f"SELECT count(*) FROM {q(table)} WHERE id = %s", [FOREIGN_ID]) == [(0,)]
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
@@ -134,15 +135,15 @@ def test_update_and_delete_of_b_rows_in_a_scope_touch_nothing(
         assert (
             execute(f"UPDATE {table} SET dealer_id = dealer_id WHERE dealer_id = %s", [world.b.pk])
             == 0
-        )  # noqa: S608,E501
-        assert execute(f"UPDATE {table} SET id = id WHERE id = %s", [FOREIGN_ID]) == 0  # noqa: S608
-        assert execute(f"DELETE FROM {table} WHERE dealer_id = %s", [world.b.pk]) == 0  # noqa: S608
-        assert execute(f"DELETE FROM {table} WHERE id = %s", [FOREIGN_ID]) == 0  # noqa: S608
+        )
+        assert execute(f"UPDATE {table} SET id = id WHERE id = %s", [FOREIGN_ID]) == 0
+        assert execute(f"DELETE FROM {table} WHERE dealer_id = %s", [world.b.pk]) == 0
+        assert execute(f"DELETE FROM {table} WHERE id = %s", [FOREIGN_ID]) == 0
         # Positive control: the same statement on A's own row does touch it (policy not deny-all).
-        assert execute(f"UPDATE {table} SET id = id WHERE id = %s", [LOCAL_ID]) == 1  # noqa: S608
+        assert execute(f"UPDATE {table} SET id = id WHERE id = %s", [LOCAL_ID]) == 1
     # Moving A's row over to B fails the WITH CHECK of the UPDATE policy.
     with refused(), as_dealer(world.a), transaction.atomic():
-        execute(f"UPDATE {table} SET dealer_id = %s WHERE id = %s", [world.b.pk, LOCAL_ID])  # noqa: S608
+        execute(f"UPDATE {table} SET dealer_id = %s WHERE id = %s", [world.b.pk, LOCAL_ID])
     assert owner_rows(owner, model._meta.db_table, world.b.pk) == before_b
     assert owner_rows(owner, model._meta.db_table, world.a.pk) == before_a
 
@@ -153,11 +154,11 @@ def test_update_and_delete_of_b_rows_in_a_scope_touch_nothing(
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
 def test_without_scope_raw_select_returns_nothing(world: World, model: type[models.Model]) -> None:
     table = q(model._meta.db_table)
-    assert fetch(f"SELECT count(*) FROM {table}") == [(0,)]  # autocommit  # noqa: S608
+    assert fetch(f"SELECT count(*) FROM {table}") == [(0,)]  # autocommit
     with transaction.atomic():
-        assert fetch(f"SELECT count(*) FROM {table}") == [(0,)]  # noqa: S608
+        assert fetch(f"SELECT count(*) FROM {table}") == [(0,)]
     with unscoped(), transaction.atomic():  # ORM wall off: the database wall stays
-        assert fetch(f"SELECT count(*) FROM {table}") == [(0,)]  # noqa: S608
+        assert fetch(f"SELECT count(*) FROM {table}") == [(0,)]
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
@@ -168,8 +169,8 @@ def test_hq_read_scope_sees_both_dealers_and_changes_nothing(
     before = {d: owner_rows(owner, model._meta.db_table, d) for d in (world.a.pk, world.b.pk)}
     with as_dealers([world.a, world.b]), transaction.atomic():
         assert set(dealer_counts(model._meta.db_table)) == {world.a.pk, world.b.pk}
-        assert execute(f"UPDATE {table} SET id = id") == 0  # noqa: S608
-        assert execute(f"DELETE FROM {table}") == 0  # noqa: S608
+        assert execute(f"UPDATE {table} SET id = id") == 0
+        assert execute(f"DELETE FROM {table}") == 0
     with refused(), as_dealers([world.a, world.b]), transaction.atomic():
         execute(copy_row_sql(model, new_dealer=world.a.pk))
     after = {d: owner_rows(owner, model._meta.db_table, d) for d in (world.a.pk, world.b.pk)}
@@ -183,7 +184,7 @@ ABSENCES = q(StaffAbsence._meta.db_table)
 
 def visible() -> tuple[str | None, list[int]]:
     rows = fetch(
-        f"SELECT current_setting('app.dealer_ids', true), array_agg(DISTINCT dealer_id) FROM {ABSENCES}"  # noqa: S608,E501
+        f"SELECT current_setting('app.dealer_ids', true), array_agg(DISTINCT dealer_id) FROM {ABSENCES}"
     )
     setting, ids = rows[0]
     return setting or None, sorted(ids or [])
@@ -244,7 +245,7 @@ def test_released_savepoint_leaves_no_ids_behind(world: World) -> None:
 
 def insert_absence(dealer_id: int) -> int:
     return execute(
-        f"INSERT INTO {ABSENCES} (dealer_id, membership_id, starts_on, ends_on, reason, note)"  # noqa: S608
+        f"INSERT INTO {ABSENCES} (dealer_id, membership_id, starts_on, ends_on, reason, note)"
         " VALUES (%s, %s, '2026-01-01', '2026-01-01', 'leave', '')",
         [dealer_id, LOCAL_ID],
     )
@@ -296,7 +297,7 @@ def test_runtime_role_is_not_superuser_not_bypassrls_not_owner(world: World) -> 
         transaction.atomic(),
     ):  # and may not switch RLS off for itself
         execute("SET LOCAL row_security = off")
-        fetch(f"SELECT count(*) FROM {ABSENCES}")  # noqa: S608
+        fetch(f"SELECT count(*) FROM {ABSENCES}")
 
 
 # --- Celery: TenantTask re-enters the dealer's scope ------------------------------------------------

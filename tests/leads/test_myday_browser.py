@@ -1,0 +1,95 @@
+"""In a real browser (headless Chromium): a consultant's day (my day), a lead with its stage bar,
+HQ playbook (guidance expanded for new staff) and grade history, and the manager's funnel and
+approvals inbox — at desk (1280 px) and tablet (820 px) width, with screenshots in
+artifacts/screenshots/. No JavaScript errors, no horizontal scrolling at tablet width."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.api.support import session_client
+from tests.e2e.conftest import browser, private_cache, screenshot  # noqa: F401 (fixtures)
+from tests.leads._funnel import funnel_day, make_shop
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def open_page(chromium: Any, live_server: Any, user: Any, path: str, width: int) -> Any:
+    client = session_client(user)
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}, locale="en-US"
+    )
+    context.set_default_timeout(15_000)
+    context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "domain": urlparse(live_server.url).hostname,
+                "path": "/",
+            }
+        ]
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.js_errors = errors  # type: ignore[attr-defined]
+    page.goto(path)
+    return page
+
+
+def fits(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+
+
+def test_my_day_lead_detail_funnel_in_the_browser(browser: Any, live_server: Any) -> None:  # noqa: F811
+    shop = make_shop()
+    shop.alice.onboarding = True
+    shop.alice.save()
+    day = funnel_day(shop)
+    hot = day["leads"][0]
+    for width in (1280, 820):
+        page = open_page(browser, live_server, shop.alice, "/sales/my-day/", width)
+        assert page.get_by_test_id("overdue").is_visible()
+        assert "Weber" in page.get_by_test_id("overdue").inner_text()
+        assert "B-AM 401" in page.get_by_test_id("test-drives").inner_text()
+        assert "Wagner" in page.get_by_test_id("deliveries").inner_text()
+        assert page.get_by_test_id("pool").locator("li").count() == 2
+        screenshot(page, f"funnel-01-my-day-{width}")
+        assert fits(page), f"my day scrolls sideways at {width}px"
+
+        page.goto(f"/sales/leads/{hot.pk}/")
+        assert page.get_by_test_id("stage-bar").is_visible()
+        assert page.get_by_test_id("onboarding-badge").is_visible()
+        guidance = page.locator("details.playbook-stage[open] details.step-guidance[open]").first
+        assert guidance.is_visible()
+        screenshot(page, f"funnel-02-lead-detail-{width}")
+        assert fits(page), f"lead detail scrolls sideways at {width}px"
+        assert not page.js_errors, page.js_errors
+        page.context.close()
+
+    # the playbook gate, through the page: the order stage needs its steps first
+    page = open_page(browser, live_server, shop.alice, f"/sales/leads/{hot.pk}/", 1280)
+    page.get_by_test_id("stage-form").locator("select").select_option("order")
+    page.get_by_test_id("advance-stage").click()
+    page.wait_for_load_state()
+    assert "Deposit received" in page.locator(".alert-danger").first.inner_text()
+    screenshot(page, "funnel-03-playbook-gate-1280")
+    page.context.close()
+
+    for width in (1280, 820):
+        page = open_page(browser, live_server, shop.manager, "/sales/funnel/", width)
+        assert page.get_by_test_id("funnel-table").is_visible()
+        screenshot(page, f"funnel-04-manager-funnel-{width}")
+        assert fits(page), f"funnel scrolls sideways at {width}px"
+        page.goto("/sales/approvals/")
+        assert "Chose a rival SUV" in page.get_by_test_id("inbox-lost").inner_text()
+        screenshot(page, f"funnel-05-approvals-{width}")
+        page.goto("/sales/activity/")
+        screenshot(page, f"funnel-06-activity-{width}")
+        assert not page.js_errors, page.js_errors
+        page.context.close()
