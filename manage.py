@@ -7,7 +7,9 @@ import sys
 
 # Commands that create tables, policies or bulk demo data run as the table owner; the web app,
 # workers and every other command run as the role that RLS applies to.
-OWNER_COMMANDS = {"migrate", "makemigrations", "flush", "seed_demo", "sqlflush", "setup_db"}
+OWNER_COMMANDS = {
+    "migrate", "makemigrations", "flush", "seed_demo", "seed_funnel", "sqlflush", "setup_db"
+}
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from dms.tenancy.models import TenantModel
+from dms.tenancy.rls import same_dealer
 
 from .roles import DealerRole
 
@@ -156,3 +157,178 @@ class StaffAbsence(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.membership.user} {self.starts_on}–{self.ends_on}"
+
+
+# --- departures, reassignment batches and temporary cover (issue 4: dealers/handover/) ---------
+
+
+class Departure(TenantModel):
+    """A staff member marked as leaving. On `leaving_on` (or at once when that is today or past)
+    the scheduled task deactivates the membership (and the account when it was the last one)."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="departures",
+        verbose_name=_("staff member"),
+    )
+    leaving_on = models.DateField(_("leaving on"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-leaving_on", "-id"]
+        verbose_name = _("departure")
+        verbose_name_plural = _("departures")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            # One pending departure per staff member: marking again edits it.
+            models.UniqueConstraint(
+                fields=["dealer", "membership"],
+                condition=models.Q(processed_at__isnull=True),
+                name="departure_one_pending",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["dealer", "leaving_on"],
+                condition=models.Q(processed_at__isnull=True),
+                name="departure_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} leaves {self.leaving_on}"
+
+
+class ReassignmentBatch(TenantModel):
+    """A planned move of one person's book (customers with their open leads, follow-ups, future
+    test drives and open orders) to colleagues of the same dealer. Draft = preview; applying is
+    one transaction and happens at most once."""
+
+    class Kind(models.TextChoices):
+        HANDOVER = "handover", _("Handover")
+        COVER = "cover", _("Temporary cover")
+        GIVE_BACK = "give_back", _("Cover ended: give back")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Preview")
+        APPLIED = "applied", _("Applied")
+        DISCARDED = "discarded", _("Discarded")
+
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        BALANCE = "balance", _("Balance open-lead load")
+        MANUAL = "manual", _("Manual")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.HANDOVER)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    strategy = models.CharField(
+        _("distribution"), max_length=12, choices=Strategy.choices, default=Strategy.ROUND_ROBIN
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("from"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+        blank=True,
+    )
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    counts = models.JSONField(_("rows moved"), default=dict, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reassignment batch")
+        verbose_name_plural = _("reassignment batches")
+        indexes = [models.Index(fields=["dealer", "status", "created_at"], name="batch_status")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
+
+
+class ReassignmentItem(TenantModel):
+    """One customer of a batch and the colleague who gets them (and everything open of them)."""
+
+    batch = models.ForeignKey(ReassignmentBatch, on_delete=models.CASCADE, related_name="items")
+    customer = models.ForeignKey("leads.Customer", on_delete=models.CASCADE, related_name="+")
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("new owner"),
+    )
+    # Snapshot at preview time: the best open-lead grade, how many open leads the person held,
+    # and whether they owned the card (applying refuses when that changed meanwhile).
+    grade = models.CharField(_("grade"), max_length=1, blank=True, default="")
+    open_leads = models.PositiveIntegerField(_("open leads"), default=0)
+    was_owner = models.BooleanField(default=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("reassignmentitem", "batch", "customer"),
+            models.UniqueConstraint(
+                fields=["dealer", "batch", "customer"], name="reassignment_item_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "customer"], name="reassignment_item_customer")]
+
+
+class CoverPeriod(TenantModel):
+    """A consultant on leave hands their book to a colleague for a period; at the end what is
+    still open and still held by the colleague goes back (won deals keep their credit)."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ACTIVE = "active", _("Covering")
+        ENDED = "ended", _("Given back")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    absent = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("on leave")
+    )
+    covering = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("covered by")
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
+    batch = models.ForeignKey(
+        ReassignmentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    return_batch = models.ForeignKey(
+        ReassignmentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("cover period")
+        verbose_name_plural = _("cover periods")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("coverperiod", "batch", "return_batch"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="cover_dates_ordered"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(absent=models.F("covering")), name="cover_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "status", "starts_on"], name="cover_status")]
+
+    def __str__(self) -> str:
+        return f"{self.absent.user} → {self.covering.user} {self.starts_on}–{self.ends_on}"

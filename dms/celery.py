@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dms.settings")
 app = Celery("dms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["dealers.handover"])  # issue 4: departures and cover
 
 # Beat schedule: one place, in code. Issues add their periodic tasks here.
 app.conf.beat_schedule = {
@@ -21,6 +22,15 @@ app.conf.beat_schedule = {
     "leads-first-response-escalations": {
         "task": "leads.dispatch_first_response_escalations",
         "schedule": 300.0,
+    },
+    # Departures and temporary cover (dealers/handover/tasks.py): idempotent, hourly.
+    "dealers-departures": {
+        "task": "dealers.dispatch_departures",
+        "schedule": crontab(minute=5),
+    },
+    "dealers-cover-periods": {
+        "task": "dealers.dispatch_cover_periods",
+        "schedule": crontab(minute=10),
     },
     "leads-day-planning": {
         "task": "leads.dispatch_day_planning",

@@ -15,7 +15,7 @@ from .models import Grade, LeadSource, LostReason
 
 
 class ReferenceAdmin(AuditedAdmin):
-    audit_action = "reference_change"
+    audit_action = "reference_change"  # type: ignore[assignment]  # not in AuditAction yet
 
 
 @admin.register(Grade)

@@ -213,7 +213,9 @@ class CustomerFilterSet(django_filters.FilterSet):
         empty_label=_("All"),
     )
     payment = django_filters.ChoiceFilter(
-        label=_("Payment"), choices=[c for c in Customer.Payment.choices if c[0]], empty_label=_("All")
+        label=_("Payment"),
+        choices=[c for c in Customer.Payment.choices if c[0]],
+        empty_label=_("All"),
     )
 
     class Meta:

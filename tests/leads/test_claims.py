@@ -140,12 +140,21 @@ def test_manager_approves_customer_leads_and_follow_ups_move(shop: Shop) -> None
     with as_dealer(shop.dealer):
         lead = Lead.objects.get(customer=customer)
         FollowUp.objects.create(
-            dealer=shop.dealer, lead=lead, customer=customer, owner=shop.alice,
-            kind="callback", due_at=lead.created_at,
+            dealer=shop.dealer,
+            lead=lead,
+            customer=customer,
+            owner=shop.alice,
+            kind="callback",
+            due_at=lead.created_at,
         )
         closed = Lead.objects.create(
-            dealer=shop.dealer, customer=customer, consultant=shop.alice,
-            source=lead.source, is_open=False, stage="lost", closed_at=lead.created_at,
+            dealer=shop.dealer,
+            customer=customer,
+            consultant=shop.alice,
+            source=lead.source,
+            is_open=False,
+            stage="lost",
+            closed_at=lead.created_at,
         )
     response = session_client(shop.manager).post(
         reverse("leads:claim-approve", args=[claim.pk]), {"note": "ok"}
@@ -192,9 +201,12 @@ def test_manager_rejects_nothing_moves(shop: Shop) -> None:
         assert set(Lead.objects.values_list("consultant_id", flat=True)) == {shop.alice.pk}
     entry = AuditEntry.objects.get(action=AuditAction.PERMISSION_CHANGE)
     assert entry.detail["decision"] == "rejected"
-    assert session_client(shop.bob).get(
-        reverse("leads:customer-detail", args=[customer.pk])
-    ).status_code == 404
+    assert (
+        session_client(shop.bob)
+        .get(reverse("leads:customer-detail", args=[customer.pk]))
+        .status_code
+        == 404
+    )
 
 
 def test_claims_are_decided_once(shop: Shop) -> None:

@@ -28,12 +28,18 @@ def shop() -> Shop:
     return make_shop()
 
 
-def registered(shop: Shop, actor: Any, name: str = "Anna Schmidt", phone: str = "030 1234567",
-               **kwargs: Any) -> Customer:
+def registered(
+    shop: Shop, actor: Any, name: str = "Anna Schmidt", phone: str = "030 1234567", **kwargs: Any
+) -> Customer:
     with as_dealer(shop.dealer):
         result = register_contact(
-            dealer=shop.dealer, actor=actor, kind="walk_in", source_code="walk_in",
-            name=name, phone=phone, **kwargs,
+            dealer=shop.dealer,
+            actor=actor,
+            kind="walk_in",
+            source_code="walk_in",
+            name=name,
+            phone=phone,
+            **kwargs,
         )
     assert result.customer is not None
     return result.customer
@@ -70,9 +76,12 @@ def test_colleague_and_other_dealer_ids_are_404(shop: Shop) -> None:
     for user in (shop.bob, other.alice, other.manager):
         client = token_client(user)
         assert client.get(f"{CUSTOMERS}{customer.pk}/").status_code == 404
-        assert client.patch(
-            f"{CUSTOMERS}{customer.pk}/", {"last_name": "Hacked"}, format="json"
-        ).status_code == 404
+        assert (
+            client.patch(
+                f"{CUSTOMERS}{customer.pk}/", {"last_name": "Hacked"}, format="json"
+            ).status_code
+            == 404
+        )
     with as_dealer(shop.dealer):
         assert Customer.objects.get().last_name == "Schmidt"
     assert token_client(shop.manager).get(f"{CUSTOMERS}{customer.pk}/").status_code == 200
@@ -81,8 +90,14 @@ def test_colleague_and_other_dealer_ids_are_404(shop: Shop) -> None:
 def test_create_normalises_and_records_consent(shop: Shop) -> None:
     response = token_client(shop.alice).post(
         CUSTOMERS,
-        {"first_name": "Jan", "last_name": "Novak", "phone": "0151 2345 6789",
-         "email": "Jan@Example.com", "consents": {"email": True}, "models_of_interest": []},
+        {
+            "first_name": "Jan",
+            "last_name": "Novak",
+            "phone": "0151 2345 6789",
+            "email": "Jan@Example.com",
+            "consents": {"email": True},
+            "models_of_interest": [],
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -151,9 +166,20 @@ def test_hq_is_read_only_and_has_no_customer_access(shop: Shop) -> None:
     rm = hq_user("hq_regional_manager", regions=[shop.dealer.region])
     client = session_client(rm)
     assert client.get(CUSTOMERS).status_code == 403
-    assert client.post(CUSTOMERS, {"last_name": "X", "phone": "030 7654321"}, format="json").status_code == 403
-    assert client.post(VISITS, {"kind": "walk_in", "name": "X", "source": "walk_in",
-                                "phone": "030 7654321"}, format="json").status_code == 403
+    assert (
+        client.post(
+            CUSTOMERS, {"last_name": "X", "phone": "030 7654321"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            VISITS,
+            {"kind": "walk_in", "name": "X", "source": "walk_in", "phone": "030 7654321"},
+            format="json",
+        ).status_code
+        == 403
+    )
     assert len(customer_rows(shop)) == 1
 
 

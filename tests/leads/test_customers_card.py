@@ -43,12 +43,18 @@ def shop() -> Shop:
     return make_shop()
 
 
-def registered(shop: Shop, actor: Any, name: str = "Anna Schmidt", phone: str = "030 1234567",
-               **kwargs: Any) -> Customer:
+def registered(
+    shop: Shop, actor: Any, name: str = "Anna Schmidt", phone: str = "030 1234567", **kwargs: Any
+) -> Customer:
     with as_dealer(shop.dealer):
         result = register_contact(
-            dealer=shop.dealer, actor=actor, kind="walk_in", source_code="walk_in",
-            name=name, phone=phone, **kwargs,
+            dealer=shop.dealer,
+            actor=actor,
+            kind="walk_in",
+            source_code="walk_in",
+            name=name,
+            phone=phone,
+            **kwargs,
         )
     assert result.customer is not None
     return result.customer
@@ -83,7 +89,13 @@ def snapshot(shop: Shop) -> list[tuple[Any, ...]]:
     with as_dealer(shop.dealer):
         return list(
             Customer.objects.order_by("pk").values_list(
-                "pk", "phone", "email", "owner_id", "last_name", "consent_email_at", "merged_into_id"
+                "pk",
+                "phone",
+                "email",
+                "owner_id",
+                "last_name",
+                "consent_email_at",
+                "merged_into_id",
             )
         )
 
@@ -110,7 +122,9 @@ def test_timeline_is_newest_first_and_paginated(shop: Shop) -> None:
     with as_dealer(shop.dealer):
         for i in range(40):
             add_timeline_event(
-                customer=customer, kind="note", summary=f"Event number {i:02d}",
+                customer=customer,
+                kind="note",
+                summary=f"Event number {i:02d}",
                 at=base + dt.timedelta(hours=i),
             )
     client = session_client(shop.alice)
@@ -143,7 +157,9 @@ def test_colleague_and_other_dealer_get_404_hq_403(shop: Shop) -> None:
 
 
 def test_guessing_ids_finds_nothing(shop: Shop) -> None:
-    ids = [registered(shop, shop.alice, name=f"Kunde {i}", phone=f"030 123456{i}").pk for i in range(3)]
+    ids = [
+        registered(shop, shop.alice, name=f"Kunde {i}", phone=f"030 123456{i}").pk for i in range(3)
+    ]
     client = session_client(shop.bob)
     for pk in [*ids, max(ids) + 1, 999999]:
         assert client.get(reverse("leads:customer-detail", args=[pk])).status_code == 404
@@ -158,9 +174,16 @@ def test_edit_normalises_and_records_consent(shop: Shop) -> None:
     client = session_client(shop.alice)
     url = reverse("leads:customer-edit", args=[customer.pk])
     data = card_form(
-        customer, phone="+49 (0)30 123-4567", email=" Anna@Example.COM ", city="Berlin",
-        budget="35000", payment="lease", trade_in="Golf 2015", consent_email="on",
-        consent_sms="on", models_of_interest=[m.pk for m in models],
+        customer,
+        phone="+49 (0)30 123-4567",
+        email=" Anna@Example.COM ",
+        city="Berlin",
+        budget="35000",
+        payment="lease",
+        trade_in="Golf 2015",
+        consent_email="on",
+        consent_sms="on",
+        models_of_interest=[m.pk for m in models],
     )
     response = client.post(url, data)
     assert response.status_code == 302, text_of(response.content.decode())
@@ -220,12 +243,20 @@ def test_edit_to_another_customers_phone_is_refused(shop: Shop) -> None:
 def test_company_card(shop: Shop) -> None:
     with as_dealer(shop.dealer):
         result = register_contact(
-            dealer=shop.dealer, actor=shop.alice, kind="phone", source_code="fleet",
-            name="Muster Logistik GmbH", customer_kind="company", email="fleet@muster.de",
+            dealer=shop.dealer,
+            actor=shop.alice,
+            kind="phone",
+            source_code="fleet",
+            name="Muster Logistik GmbH",
+            customer_kind="company",
+            email="fleet@muster.de",
         )
     customer = result.customer
     assert customer is not None
-    assert customer.company_name == "Muster Logistik GmbH" and customer.display_name == customer.company_name
+    assert (
+        customer.company_name == "Muster Logistik GmbH"
+        and customer.display_name == customer.company_name
+    )
 
 
 # --- create ---------------------------------------------------------------------------------------
@@ -235,8 +266,14 @@ def test_new_customer_page_creates_a_card(shop: Shop) -> None:
     client = session_client(shop.alice)
     response = client.post(
         reverse("leads:customer-add"),
-        {"kind": "person", "first_name": "Jan", "last_name": "Novak", "phone": "0151 23456789",
-         "consent_phone": "on", "country": "DE"},
+        {
+            "kind": "person",
+            "first_name": "Jan",
+            "last_name": "Novak",
+            "phone": "0151 23456789",
+            "consent_phone": "on",
+            "country": "DE",
+        },
     )
     assert response.status_code == 302
     with as_dealer(shop.dealer):
@@ -324,19 +361,37 @@ def _sales_history(shop: Shop, customer: Customer, lead: Lead) -> None:
             dealer=shop.dealer, vehicle_model=trim.vehicle_model, vin="WAUZZZ8V0KA000001"
         )
         sales_models.TestDrive.objects.create(
-            dealer=shop.dealer, lead=lead, customer=customer, vehicle=car, consultant=shop.bob,
-            starts_at=now, ends_at=now + dt.timedelta(minutes=30),
+            dealer=shop.dealer,
+            lead=lead,
+            customer=customer,
+            vehicle=car,
+            consultant=shop.bob,
+            starts_at=now,
+            ends_at=now + dt.timedelta(minutes=30),
         )
         quote = Quote.objects.create(
-            dealer=shop.dealer, lead=lead, customer=customer, price_list=PriceList.objects.first(),
-            trim=trim, created_by=shop.bob,
+            dealer=shop.dealer,
+            lead=lead,
+            customer=customer,
+            price_list=PriceList.objects.first(),
+            trim=trim,
+            created_by=shop.bob,
         )
         Order.objects.create(
-            dealer=shop.dealer, quote=quote, lead=lead, customer=customer, consultant=shop.bob,
-            total=Decimal("30000"), ordered_at=now,
+            dealer=shop.dealer,
+            quote=quote,
+            lead=lead,
+            customer=customer,
+            consultant=shop.bob,
+            total=Decimal("30000"),
+            ordered_at=now,
         )
         FollowUp.objects.create(
-            dealer=shop.dealer, lead=lead, customer=customer, owner=shop.bob, kind="callback",
+            dealer=shop.dealer,
+            lead=lead,
+            customer=customer,
+            owner=shop.bob,
+            kind="callback",
             due_at=now,
         )
 
@@ -350,7 +405,10 @@ def test_manager_merges_duplicates_keeping_all_history(shop: Shop) -> None:
         dup_lead = Lead.objects.get(customer=duplicate)
         _sales_history(shop, duplicate, dup_lead)
         OwnershipClaim.objects.create(
-            dealer=shop.dealer, customer=duplicate, claimant=shop.alice, current_owner=shop.bob,
+            dealer=shop.dealer,
+            customer=duplicate,
+            claimant=shop.alice,
+            current_owner=shop.bob,
             reason="same person",
         )
         counts = {
@@ -386,8 +444,12 @@ def test_manager_merges_duplicates_keeping_all_history(shop: Shop) -> None:
     assert old["Location"] == reverse("leads:customer-detail", args=[survivor.pk])
     with as_dealer(shop.dealer):
         again = register_contact(
-            dealer=shop.dealer, actor=shop.alice, kind="phone", source_code="phone",
-            name="Anna", phone="0151 23456789",
+            dealer=shop.dealer,
+            actor=shop.alice,
+            kind="phone",
+            source_code="phone",
+            name="Anna",
+            phone="0151 23456789",
         )
     assert again.customer is not None and again.customer.pk == survivor.pk
 
@@ -402,7 +464,9 @@ def test_merge_refuses_bad_targets_and_consultants(shop: Shop) -> None:
     for target in (foreign.pk, survivor.pk, 999999):
         response = client.post(url, {"duplicate": target, "confirm": "on"})
         assert response.status_code == 200
-        assert "No other customer of this dealer has this number" in text_of(response.content.decode())
+        assert "No other customer of this dealer has this number" in text_of(
+            response.content.decode()
+        )
     assert client.post(url, {"duplicate": foreign.pk}).status_code == 200  # confirm missing
     assert snapshot(shop) == before
     assert session_client(shop.alice).get(url).status_code == 403

@@ -108,9 +108,7 @@ def test_registration_with_a_bad_phone_creates_nothing(shop: Shop) -> None:
 
 def test_registration_needs_name_and_a_way_to_reach_them(shop: Shop) -> None:
     with as_dealer(shop.dealer), pytest.raises(ValidationError) as exc:
-        register_contact(
-            dealer=shop.dealer, actor=shop.alice, kind="walk_in", source_code="nope"
-        )
+        register_contact(dealer=shop.dealer, actor=shop.alice, kind="walk_in", source_code="nope")
     errors = exc.value.message_dict
     assert {"name", "phone", "source"} <= set(errors)
     assert _counts(shop) == (0, 0, 0, 0)
@@ -119,12 +117,20 @@ def test_registration_needs_name_and_a_way_to_reach_them(shop: Shop) -> None:
 def test_slightly_different_phone_format_finds_the_same_customer(shop: Shop) -> None:
     with as_dealer(shop.dealer):
         first = register_contact(
-            dealer=shop.dealer, actor=shop.alice, kind="walk_in", source_code="walk_in",
-            name="Anna Schmidt", phone="030 1234567",
+            dealer=shop.dealer,
+            actor=shop.alice,
+            kind="walk_in",
+            source_code="walk_in",
+            name="Anna Schmidt",
+            phone="030 1234567",
         )
         second = register_contact(
-            dealer=shop.dealer, actor=shop.alice, kind="phone", source_code="phone",
-            name="A. Schmidt", phone="+49 (0)30 123 45 67",
+            dealer=shop.dealer,
+            actor=shop.alice,
+            kind="phone",
+            source_code="phone",
+            name="A. Schmidt",
+            phone="+49 (0)30 123 45 67",
         )
         assert first.customer is not None and second.customer is not None
         assert second.customer.pk == first.customer.pk

@@ -209,3 +209,36 @@ def test_settings_page_for_managers_only(shop: Shop, signed_in):
     with as_dealer(shop.dealer):
         s = LeadSettings.objects.get()
         assert (s.routing, s.max_open_leads, s.auto_reassign) == ("load", 40, True)
+
+
+def test_guidance_expanded_in_the_first_weeks_of_a_membership(shop: Shop, signed_in):
+    from dealers.models import Membership
+
+    lead = shop.lead(shop.bob)
+    Membership.objects.filter(user=shop.bob).update(
+        started_on=timezone.localdate() - dt.timedelta(weeks=1)
+    )
+    html = signed_in(shop.bob).get(detail(lead)).content.decode()
+    assert 'data-testid="onboarding-badge"' in html
+    Membership.objects.filter(user=shop.bob).update(
+        started_on=timezone.localdate() - dt.timedelta(weeks=52)
+    )
+    html = signed_in(shop.bob).get(detail(lead)).content.decode()
+    assert 'data-testid="onboarding-badge"' not in html
+
+
+def test_lead_list_filters_by_source_and_model(shop: Shop, signed_in):
+    from inventory.models import VehicleModel
+    from leads.models import LeadSource
+
+    web = LeadSource.objects.get(code="web")
+    x4 = VehicleModel.objects.get(code="X4")
+    a = shop.lead(shop.alice, source=web, vehicle_model=x4)
+    b = shop.lead(shop.alice)
+    client = signed_in(shop.alice)
+    html = client.get(reverse("leads:leads"), {"source": web.pk}).content.decode()
+    assert a.customer.last_name in html and b.customer.last_name not in html
+    html = client.get(reverse("leads:leads"), {"vehicle_model": x4.pk}).content.decode()
+    assert a.customer.last_name in html and b.customer.last_name not in html
+    # a bad filter value is a form error, not a crash
+    assert client.get(reverse("leads:leads"), {"source": "abc"}).status_code == 200

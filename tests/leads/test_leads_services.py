@@ -276,3 +276,47 @@ def test_claim_respects_the_open_lead_cap(shop: Shop):
             svc.claim_pool_lead(lead=pooled, actor=shop.bob)
         pooled.refresh_from_db()
         assert pooled.in_pool and pooled.consultant == shop.alice
+
+
+def test_delivered_through_advance_stage_needs_the_handover_steps(shop: Shop):
+    lead = _contacted(shop)
+    with as_dealer(shop.dealer):
+        for code in ("deposit_received", "delivery_date_agreed"):
+            svc.complete_step(lead=lead, step_code=code, actor=shop.alice)
+        svc.advance_stage(lead=lead, to_stage=Stage.ORDER, actor=shop.alice)
+        with pytest.raises(ValidationError, match="Balance paid"):
+            svc.advance_stage(lead=lead, to_stage=Stage.DELIVERED, actor=shop.alice)
+        lead.refresh_from_db()
+        assert lead.is_open and lead.stage == Stage.ORDER
+        for code in ("pdi_done", "balance_paid", "handover"):
+            svc.complete_step(lead=lead, step_code=code, actor=shop.alice)
+        svc.advance_stage(lead=lead, to_stage=Stage.DELIVERED, actor=shop.alice)
+        lead.refresh_from_db()
+        assert (lead.stage, lead.is_open, lead.credited_to) == ("delivered", False, shop.alice)
+
+
+def test_reference_data_load_is_idempotent(shop: Shop):
+    from django.apps import apps
+
+    from bulletins.models import PriceListItem
+    from leads.models import Grade, LeadSource
+    from leads.services.reference import load_reference_data
+    from sales.models import PlaybookStep
+
+    before = (
+        Grade.objects.count(),
+        LeadSource.objects.count(),
+        PlaybookStep.objects.count(),
+        PriceListItem.objects.count(),
+    )
+    load_reference_data(apps)
+    after = (
+        Grade.objects.count(),
+        LeadSource.objects.count(),
+        PlaybookStep.objects.count(),
+        PriceListItem.objects.count(),
+    )
+    assert before == after == (5, 8, 13, 27)
+    assert LeadSource.objects.get(code="web").first_response_minutes == 30
+    assert LeadSource.objects.get(code="referral").first_response_minutes == 60
+    assert PlaybookStep.objects.exclude(guidance="").count() == 13

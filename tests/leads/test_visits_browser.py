@@ -6,6 +6,7 @@ Screenshots at desk (1280 px) and tablet (820 px) width go to artifacts/screensh
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -26,15 +27,25 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(django_db_setup: Any) -> Iterator[Any]:
+    """Chromium for this module (as tests/e2e/conftest.py does): Playwright's sync API keeps an
+    event loop running in this thread, so the ORM is allowed here only while it lives."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def signed_in_page(browser: Any, live_server: Any, user: Any, width: int = 1280) -> Any:
@@ -81,10 +92,16 @@ def demo_day(shop: Shop) -> Customer:
     with as_dealer(shop.dealer):
         for i, (name, phone, kind, party, minutes_ago, outcome) in enumerate(people):
             arrived = now - dt.timedelta(minutes=minutes_ago)
-            result = register_contact(
-                dealer=shop.dealer, actor=shop.alice if i != 2 else shop.bob, kind=kind,
-                source_code=kind, name=name, phone=phone, party_size=party,
-                vehicle_model=models[i % len(models)], arrived_at=arrived,
+            register_contact(
+                dealer=shop.dealer,
+                actor=shop.alice if i != 2 else shop.bob,
+                kind=kind,
+                source_code=kind,
+                name=name,
+                phone=phone,
+                party_size=party,
+                vehicle_model=models[i % len(models)],
+                arrived_at=arrived,
                 left_at=arrived + dt.timedelta(minutes=35) if outcome else None,
                 outcome=outcome,
             )
@@ -107,8 +124,13 @@ def demo_day(shop: Shop) -> Customer:
                 "models_of_interest": models[:2],
             },
         )
-        add_timeline_event(customer=customer, kind="call", summary="Called back about finance",
-                           actor=shop.alice, at=now - dt.timedelta(days=2))
+        add_timeline_event(
+            customer=customer,
+            kind="call",
+            summary="Called back about finance",
+            actor=shop.alice,
+            at=now - dt.timedelta(days=2),
+        )
         return customer
 
 

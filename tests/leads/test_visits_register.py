@@ -24,7 +24,7 @@ from leads.models import (
 )
 from leads.services.customers import register_contact
 from tests.api.support import session_client
-from tests.factories import RegionFactory, hq_user
+from tests.factories import hq_user
 from tests.leads._funnel import Shop, make_shop
 from tests.ui.helpers import text_of
 
@@ -246,7 +246,10 @@ def test_page_shows_errors_and_creates_nothing(shop: Shop) -> None:
 
 def test_colleague_page_shows_only_who_serves_the_customer(shop: Shop) -> None:
     register(
-        shop, shop.alice, email="anna.secret@example.com", name="Anna Secretname",
+        shop,
+        shop.alice,
+        email="anna.secret@example.com",
+        name="Anna Secretname",
     )
     with as_dealer(shop.dealer):
         customer = Customer.objects.get()
@@ -262,7 +265,14 @@ def test_colleague_page_shows_only_who_serves_the_customer(shop: Shop) -> None:
     text = text_of(html)
     assert "Already served by Alice Able since" in text
     assert 'data-testid="claim-form"' in html
-    for secret in ("Secretname", "anna.secret", "Geheimweg", "Potsdam", "Golf 2015", "+49301234567"):
+    for secret in (
+        "Secretname",
+        "anna.secret",
+        "Geheimweg",
+        "Potsdam",
+        "Golf 2015",
+        "+49301234567",
+    ):
         assert secret not in html
     assert reverse("leads:customer-detail", args=[customer.pk]) not in html
     with as_dealer(shop.dealer):
@@ -272,7 +282,9 @@ def test_colleague_page_shows_only_who_serves_the_customer(shop: Shop) -> None:
 def test_consultant_sees_own_visits_manager_sees_all(shop: Shop) -> None:
     register(shop, shop.alice, name="Anna Alicecustomer")
     register(shop, shop.bob, name="Bert Bobcustomer", phone="030 7654321")
-    alice_page = text_of(session_client(shop.alice).get(reverse("leads:visitor-log")).content.decode())
+    alice_page = text_of(
+        session_client(shop.alice).get(reverse("leads:visitor-log")).content.decode()
+    )
     assert "Alicecustomer" in alice_page and "Bobcustomer" not in alice_page
     manager_page = text_of(
         session_client(shop.manager).get(reverse("leads:visitor-log")).content.decode()
@@ -288,8 +300,12 @@ def test_day_list_uses_the_dealers_time_zone() -> None:
     arrived = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
     register(shop, shop.alice, arrived_at=arrived)
     client = session_client(shop.alice)
-    page_2nd = text_of(client.get(reverse("leads:visitor-log") + "?date=2026-03-02").content.decode())
-    page_1st = text_of(client.get(reverse("leads:visitor-log") + "?date=2026-03-01").content.decode())
+    page_2nd = text_of(
+        client.get(reverse("leads:visitor-log") + "?date=2026-03-02").content.decode()
+    )
+    page_1st = text_of(
+        client.get(reverse("leads:visitor-log") + "?date=2026-03-01").content.decode()
+    )
     assert "Anna Schmidt" in page_2nd and "08:30" in page_2nd
     assert "Anna Schmidt" not in page_1st
     assert arrived.astimezone(tokyo).date() == dt.date(2026, 3, 2)
@@ -315,10 +331,16 @@ def test_consultant_sets_leave_time_and_outcome_later(shop: Shop) -> None:
     result = register(shop, shop.alice, arrived_at=arrived)
     visit = result.visit
     client = session_client(shop.alice)
-    left_local = timezone.localtime(arrived + dt.timedelta(minutes=40), zoneinfo.ZoneInfo("Europe/Berlin"))
+    left_local = timezone.localtime(
+        arrived + dt.timedelta(minutes=40), zoneinfo.ZoneInfo("Europe/Berlin")
+    )
     response = client.post(
         reverse("leads:visit-edit", args=[visit.pk]),
-        {"left_at": left_local.strftime("%Y-%m-%dT%H:%M"), "outcome": "test_drive", "note": "Liked it"},
+        {
+            "left_at": left_local.strftime("%Y-%m-%dT%H:%M"),
+            "outcome": "test_drive",
+            "note": "Liked it",
+        },
         **HX,
     )
     assert response.status_code == 200
@@ -372,6 +394,9 @@ def test_colleagues_and_other_dealers_visits_are_not_found(shop: Shop, other_sho
     assert foreign.outcome == "" and foreign.left_at is None
     # The manager may correct a consultant's visit.
     manager = session_client(shop.manager)
-    assert manager.post(
-        reverse("leads:visit-edit", args=[visit.pk]), {"outcome": "info"}, **HX
-    ).status_code == 200
+    assert (
+        manager.post(
+            reverse("leads:visit-edit", args=[visit.pk]), {"outcome": "info"}, **HX
+        ).status_code
+        == 200
+    )

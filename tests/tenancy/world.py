@@ -152,6 +152,16 @@ def _hour(hours: int) -> Callable[[Ctx], datetime]:
 
 # One entry per tenant model. Keep it sorted; prefer auto().
 TENANT_FACTORIES: dict[str, Factory] = {
+    "dealers.CoverPeriod": auto(
+        covering=lambda c: Membership.objects.get(
+            user=c.world.staff[(c.dealer.pk, DealerRole.SALES_MANAGER)], dealer=c.dealer
+        ),
+        starts_on=lambda c: c.now.date() + timedelta(days=30),
+        ends_on=lambda c: c.now.date() + timedelta(days=35),
+    ),
+    "dealers.Departure": auto(leaving_on=lambda c: c.now.date() + timedelta(days=30)),
+    "dealers.ReassignmentBatch": auto(),
+    "dealers.ReassignmentItem": auto(),
     "dealers.StaffAbsence": auto(
         starts_on=lambda c: c.now.date(), ends_on=lambda c: c.now.date() + timedelta(days=2)
     ),
