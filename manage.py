@@ -8,7 +8,13 @@ import sys
 # Commands that create tables, policies or bulk demo data run as the table owner; the web app,
 # workers and every other command run as the role that RLS applies to.
 OWNER_COMMANDS = {
-    "migrate", "makemigrations", "flush", "seed_demo", "seed_funnel", "sqlflush", "setup_db"
+    "migrate",
+    "makemigrations",
+    "flush",
+    "seed_demo",
+    "seed_funnel",
+    "sqlflush",
+    "setup_db",
 }
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("absences/new/", views.AbsenceCreateView.as_view(), name="absence-add"),
     path("absences/<int:pk>/edit/", views.AbsenceUpdateView.as_view(), name="absence-edit"),
     path("absences/<int:pk>/delete/", views.AbsenceDeleteView.as_view(), name="absence-delete"),
+    # departures, reassignment wizard, temporary cover (issue 4)
+    path("handover/", include("dealers.handover.urls")),
     # HQ network administration
     path("regions/", views.RegionListView.as_view(), name="region-list"),
     path("regions/new/", views.RegionFormView.as_view(), name="region-add"),

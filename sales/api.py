@@ -193,7 +193,7 @@ class DemoVehicleViewSet(
         summary="Take a demo vehicle out of (or back into) the fleet",
     )
     @action(detail=True, methods=["post"], url_path="set-active")
-    def set_active(self, request: Request, pk: str | None = None) -> Response:
+    def set_active(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         vehicle = self.get_object()
         body = ActiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -294,7 +294,7 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesVi
         responses={201: TestDriveSerializer},
         summary="Book a demo vehicle for a lead (no double booking: 400 naming the slot taken)",
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = BookingSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         drive = _call(services.book_test_drive, actor=request.user, **body.validated_data)
@@ -306,7 +306,7 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesVi
         summary="The car goes out: licence checked and consent signed",
     )
     @action(detail=True, methods=["post"], url_path="check-out")
-    def check_out(self, request: Request, pk: str | None = None) -> Response:
+    def check_out(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         drive = self.get_object()
         body = CheckOutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -324,7 +324,7 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesVi
         summary="The car is back: km in, outcome, feedback",
     )
     @action(detail=True, methods=["post"], url_path="check-in")
-    def check_in(self, request: Request, pk: str | None = None) -> Response:
+    def check_in(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         drive = self.get_object()
         body = CheckInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -342,7 +342,7 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesVi
         summary="Cancel a booking or record a no-show",
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None) -> Response:
+    def cancel(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         drive = self.get_object()
         body = CancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -525,7 +525,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         responses={201: QuoteSerializer},
         summary="Make a quote for a lead, priced from the HQ price list valid today",
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = QuoteCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         quote = _call(
@@ -542,7 +542,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="Edit a quote: a draft in place, a sent one as version n+1 (the sent one is superseded)",
     )
     @action(detail=True, methods=["post"])
-    def revise(self, request: Request, pk: str | None = None) -> Response:
+    def revise(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         quote = self.get_object()
         body = QuoteInputSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
@@ -555,7 +555,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="Mark as sent (never with a discount pending or rejected)",
     )
     @action(detail=True, methods=["post"])
-    def send(self, request: Request, pk: str | None = None) -> Response:
+    def send(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         outcome = _call(services.send_quote, quote=self.get_object(), actor=request.user)
         return self.respond(outcome.obj, notes=outcome.notes)
 
@@ -565,7 +565,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="The customer accepts a sent quote",
     )
     @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str | None = None) -> Response:
+    def accept(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         outcome = _call(services.accept_quote, quote=self.get_object(), actor=request.user)
         return self.respond(outcome.obj, notes=outcome.notes)
 
@@ -575,7 +575,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="The customer declines a sent quote",
     )
     @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str | None = None) -> Response:
+    def decline(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self.respond(
             _call(services.decline_quote, quote=self.get_object(), actor=request.user)
         )
@@ -586,7 +586,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="A sales manager approves or rejects the discount (audited)",
     )
     @action(detail=True, methods=["post"], url_path="decide-discount")
-    def decide_discount(self, request: Request, pk: str | None = None) -> Response:
+    def decide_discount(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         if not access_of(request).can(Cap.SALES_APPROVE):
             raise PermissionDenied(_("Only a sales manager may decide discounts."))
         quote = self.get_object()
@@ -610,7 +610,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="The printable quote (PDF, audited as an export)",
     )
     @action(detail=True, methods=["get"])
-    def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def pdf(self, request: Request, pk: str | None = None, **kwargs: Any) -> HttpResponse:
         quote = self.get_object()
         content = render_quote_pdf(quote)
         record(
@@ -746,7 +746,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         responses={201: OrderSerializer},
         summary="Place the order of an accepted quote",
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = OrderCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         outcome = _call(services.create_order, actor=request.user, **body.validated_data)
@@ -758,7 +758,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="Record a deposit, balance payment or refund",
     )
     @action(detail=True, methods=["post"])
-    def payments(self, request: Request, pk: str | None = None) -> Response:
+    def payments(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         order = self.get_object()
         body = PaymentInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -773,7 +773,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="Set the expected delivery date and the VIN",
     )
     @action(detail=True, methods=["post"])
-    def details(self, request: Request, pk: str | None = None) -> Response:
+    def details(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         order = self.get_object()
         body = OrderDetailsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -788,7 +788,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="Tick the pre-delivery checklist",
     )
     @action(detail=True, methods=["post"])
-    def checklist(self, request: Request, pk: str | None = None) -> Response:
+    def checklist(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         order = self.get_object()
         body = ChecklistSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -807,6 +807,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
         summary="Deliver: blocked while a balance is open; closes the lead as won",
     )
     @action(detail=True, methods=["post"])
-    def deliver(self, request: Request, pk: str | None = None) -> Response:
+    def deliver(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         order = self.get_object()
         return self.respond(_call(services.deliver_order, order=order, actor=request.user))

@@ -259,7 +259,8 @@ class Order(TenantModel):
         DELIVERED = "delivered", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
 
-    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
+    # One order per quote: a unique key that starts with dealer_id (Citus), not a OneToOneField.
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="orders")
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="orders")
     consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -284,6 +285,7 @@ class Order(TenantModel):
         constraints = [
             *TenantModel.Meta.constraints,
             *same_dealer("order", "quote", "lead", "customer"),
+            models.UniqueConstraint(fields=["dealer", "quote"], name="order_one_per_quote"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
         ]
         indexes = [

@@ -35,13 +35,13 @@ def receiving_memberships(*, dealer: Dealer, exclude_user_id: int | None = None)
     current open-lead load). Two queries."""
     from leads.models import Lead
 
+    qs = Membership.objects.filter(
+        dealer=dealer, is_active=True, user__is_active=True, role__in=SALES_ROLES
+    )
+    if exclude_user_id is not None:
+        qs = qs.exclude(user_id=exclude_user_id)
     members = list(
-        Membership.objects.filter(
-            dealer=dealer, is_active=True, user__is_active=True, role__in=SALES_ROLES
-        )
-        .exclude(user_id=exclude_user_id)
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name", "user__username")
+        qs.select_related("user").order_by("user__last_name", "user__first_name", "user__username")
     )
     loads = dict(
         Lead.objects.filter(
@@ -116,9 +116,7 @@ def book_of(*, dealer: Dealer, user_id: int) -> Book:
         by_stage[stage] = by_stage.get(stage, 0) + n
         by_grade[grade] = by_grade.get(grade, 0) + n
         book.open_leads += n
-    book.leads_by_stage = [
-        (str(stage_labels.get(s, s)), n) for s, n in by_stage.items() if n
-    ]
+    book.leads_by_stage = [(str(stage_labels.get(s, s)), n) for s, n in by_stage.items() if n]
     book.leads_by_grade = [
         (g or "–", by_grade[g]) for g in sorted(by_grade, key=_grade_rank) if by_grade[g]
     ]
@@ -202,7 +200,9 @@ def batch_summary(*, batch: ReassignmentBatch) -> list[TargetSummary]:
     ]
 
 
-def batch_items(*, batch: ReassignmentBatch, grade: str | None = None) -> QuerySet[ReassignmentItem]:
+def batch_items(
+    *, batch: ReassignmentBatch, grade: str | None = None
+) -> QuerySet[ReassignmentItem]:
     qs = ReassignmentItem.objects.filter(batch=batch).select_related("customer", "to_user")
     if grade is not None:
         qs = qs.filter(grade=grade)

@@ -82,9 +82,8 @@ def mark_leaving(
         errors["membership"] = _("%(name)s has already left this dealer.") % {
             "name": _display(membership.user)
         }
-    if errors:
+    if errors or leaving_on is None:
         raise ValidationError(errors)
-    assert leaving_on is not None
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         departure = Departure.objects.filter(membership=locked, processed_at__isnull=True).first()
@@ -109,7 +108,9 @@ def mark_leaving(
     return departure
 
 
-def cancel_departure(*, departure: Departure, actor: Any, request: HttpRequest | None = None) -> None:
+def cancel_departure(
+    *, departure: Departure, actor: Any, request: HttpRequest | None = None
+) -> None:
     if departure.processed_at is not None:
         raise ValidationError(_("This departure has already been carried out."))
     with transaction.atomic():
@@ -142,8 +143,8 @@ def process_departure(
         row = Departure.objects.select_for_update().get(pk=departure.pk)
         if row.processed_at is not None:
             return False
-        membership = Membership.objects.select_for_update().select_related("user").get(
-            pk=row.membership_id
+        membership = (
+            Membership.objects.select_for_update().select_related("user").get(pk=row.membership_id)
         )
         membership.is_active = False
         membership.is_present = False
@@ -189,7 +190,9 @@ def _receivers(*, dealer: Dealer, user_ids: Iterable[int], from_user_id: int) ->
     (another dealer, even of the same group; inactive; not in sales) is refused by name."""
     wanted = set(user_ids)
     if not wanted:
-        raise ValidationError({"targets": _("Choose at least one consultant to receive customers.")})
+        raise ValidationError(
+            {"targets": _("Choose at least one consultant to receive customers.")}
+        )
     if from_user_id in wanted:
         raise ValidationError(
             {"targets": _("Customers cannot be handed to the person they are taken from.")}
@@ -197,7 +200,10 @@ def _receivers(*, dealer: Dealer, user_ids: Iterable[int], from_user_id: int) ->
     ok = {
         m.user_id: m.user
         for m in Membership.objects.filter(
-            dealer=dealer, user_id__in=wanted, is_active=True, user__is_active=True,
+            dealer=dealer,
+            user_id__in=wanted,
+            is_active=True,
+            user__is_active=True,
             role__in=SALES_ROLES,
         ).select_related("user")
     }
@@ -271,19 +277,24 @@ def plan_batch(
     target_ids = [getattr(t, "pk", t) for t in targets]
     rule_ids = [getattr(u, "pk", u) for u in grade_rules.values()]
     if not target_ids and not rule_ids:
-        raise ValidationError({"targets": _("Choose at least one consultant to receive customers.")})
+        raise ValidationError(
+            {"targets": _("Choose at least one consultant to receive customers.")}
+        )
     _receivers(dealer=dealer, user_ids=[*target_ids, *rule_ids], from_user_id=from_user.pk)
     if not Membership.objects.filter(dealer=dealer, user=from_user).exists():
-        raise ValidationError(_("%(name)s does not work at this dealer.") % {"name": _display(from_user)})
+        raise ValidationError(
+            _("%(name)s does not work at this dealer.") % {"name": _display(from_user)}
+        )
 
     ids_qs = book_customer_ids(dealer=dealer, user_id=from_user.pk)
     if customer_ids is not None:
         ids_qs = ids_qs.filter(pk__in=list(customer_ids))
     ids = list(ids_qs)
     if not ids:
-        raise ValidationError(_("%(name)s holds no customers here: nothing to hand over.") % {
-            "name": _display(from_user)
-        })
+        raise ValidationError(
+            _("%(name)s holds no customers here: nothing to hand over.")
+            % {"name": _display(from_user)}
+        )
     owners = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "owner_id"))
     open_leads: dict[int, list[str]] = defaultdict(list)
     for cid, grade in Lead.objects.filter(
@@ -307,7 +318,7 @@ def plan_batch(
         .annotate(n=Count("id"))
         .values_list("consultant", "n")
     )
-    for cid, g, n in rows:  # rule assignments count towards the receivers' load
+    for cid, _g, n in rows:  # rule assignments count towards the receivers' load
         if cid in by_rule:
             uid = getattr(by_rule[cid], "pk", by_rule[cid])
             loads[uid] = loads.get(uid, 0) + n
@@ -442,7 +453,12 @@ def apply_batch(
             )
 
         counts: dict[str, int] = defaultdict(int)
-        per_target: dict[int, int] = {}
+        per_target: dict[int, int] = dict(
+            items.values("to_user_id")
+            .annotate(n=Count("id"))
+            .values_list("to_user_id", "n")
+            .order_by()
+        )
         for uid in target_ids:
             mine = items.filter(to_user_id=uid).values("customer_id")
             n_customers = Customer.objects.filter(pk__in=mine, owner=from_user).update(
@@ -469,7 +485,6 @@ def apply_batch(
                 current_owner=from_user,
                 status=OwnershipClaim.Status.PENDING,
             ).update(current_owner_id=uid)
-            per_target[uid] = items.filter(to_user_id=uid).count()
 
         from_name = _display(from_user)
         names = {uid: _display(u) for uid, u in receivers.items()}
@@ -513,7 +528,7 @@ def apply_batch(
         locked.status = Batch.Status.APPLIED
         locked.applied_at = now
         locked.applied_by = actor if getattr(actor, "is_authenticated", False) else None
-        locked.counts = {"items": total, **counts}
+        locked.counts = {"total": total, **counts}
         locked.save(update_fields=["status", "applied_at", "applied_by", "counts"])
         record(
             action=AuditAction.BULK_CHANGE,
@@ -556,9 +571,8 @@ def create_cover(
         errors["covering"] = _("Someone else must cover: not the person on leave.")
     elif absent.dealer_id != covering.dealer_id:
         errors["covering"] = _("Cover stays within one dealer.")
-    if errors:
+    if errors or starts_on is None or ends_on is None:
         raise ValidationError(errors)
-    assert starts_on is not None and ends_on is not None
     today = dealer_today(absent.dealer, now)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The cover must end on or after its first day.")})
@@ -599,13 +613,18 @@ def create_cover(
 
 
 def start_cover(
-    *, cover: CoverPeriod, actor: Any = None, request: HttpRequest | None = None,
+    *,
+    cover: CoverPeriod,
+    actor: Any = None,
+    request: HttpRequest | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
     with transaction.atomic():
-        row = CoverPeriod.objects.select_for_update().select_related(
-            "absent__user", "covering__user", "dealer"
-        ).get(pk=cover.pk)
+        row = (
+            CoverPeriod.objects.select_for_update()
+            .select_related("absent__user", "covering__user", "dealer")
+            .get(pk=cover.pk)
+        )
         if row.status != CoverPeriod.Status.PLANNED:
             return False
         try:
@@ -629,7 +648,10 @@ def start_cover(
 
 
 def end_cover(
-    *, cover: CoverPeriod, actor: Any = None, request: HttpRequest | None = None,
+    *,
+    cover: CoverPeriod,
+    actor: Any = None,
+    request: HttpRequest | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
     """Give back what the cover batch moved and the colleague still holds open. Deals closed in
@@ -637,9 +659,11 @@ def end_cover(
     from leads.models import Customer
 
     with transaction.atomic():
-        row = CoverPeriod.objects.select_for_update().select_related(
-            "absent__user", "covering__user", "dealer"
-        ).get(pk=cover.pk)
+        row = (
+            CoverPeriod.objects.select_for_update()
+            .select_related("absent__user", "covering__user", "dealer")
+            .get(pk=cover.pk)
+        )
         if row.status == CoverPeriod.Status.PLANNED:
             row.status = CoverPeriod.Status.CANCELLED
             row.save(update_fields=["status"])

@@ -19,9 +19,7 @@ from dms.tenancy.tasks import TenantTask
 from . import services
 
 
-@shared_task(
-    name="dealers.process_departures", base=TenantTask, acks_late=True, max_retries=3
-)
+@shared_task(name="dealers.process_departures", base=TenantTask, acks_late=True, max_retries=3)
 def process_departures(*, dealer_id: int) -> int:
     return services.process_due_departures(dealer_id=dealer_id)
 

@@ -290,3 +290,155 @@ def locked_account_for(viewer: Any, user_id: int) -> LockedAccount:
     if not found:
         raise Http404("No such locked account")
     return found[0]
+
+
+# --- the user security page (admins) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecurityAdminScope:
+    """Whose security an admin may see and act on: an HQ admin everyone (`network`), a dealer
+    admin the accounts of their current dealer (never HQ or Django staff accounts)."""
+
+    network: bool = False
+    dealer_id: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.network or self.dealer_id is not None
+
+
+def security_admin_scope(user: Any, access: Any) -> SecurityAdminScope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return SecurityAdminScope()
+    if user.hq_role == "hq_admin" and access.can(Cap.NETWORK_ADMIN):
+        return SecurityAdminScope(network=True)
+    if (
+        not user.hq_role
+        and access.writable
+        and access.dealer is not None
+        and access.can(Cap.STAFF_MANAGE)
+        and access.can(Cap.UNLOCK_ALONE)
+    ):
+        return SecurityAdminScope(dealer_id=access.dealer.pk)
+    return SecurityAdminScope()
+
+
+def users_managed_in(scope: SecurityAdminScope) -> QuerySet[Any]:
+    if scope.network:
+        return User.objects.all()
+    if scope.dealer_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(dealer_id=scope.dealer_id).values("user_id"),
+        hq_role="",
+        is_staff=False,
+        is_superuser=False,
+    )
+
+
+def managed_user_for(scope: SecurityAdminScope, pk: int) -> Any:
+    """One account the admin may manage; 404 alike for unknown ids and other dealers' users."""
+    user = users_managed_in(scope).filter(pk=pk).first()
+    if user is None:
+        raise Http404("No such user")
+    return user
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    pk: int
+    session_key: str
+    created_at: datetime
+    ip: str | None
+    user_agent: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UserSecurityOverview:
+    user: Any
+    dealers: list[Dealer]
+    lock: Lock | None
+    failures: int
+    unlock_approvals: list[UnlockApproval]
+    two_factor_required: bool
+    totp_devices: list[TOTPDevice]
+    backup_codes_remaining: int
+    password_changed_at: datetime | None
+    password_expires_at: datetime | None
+    must_change_password: bool
+    password_change_reason: str
+    sessions: list[SessionInfo]
+    token_created_at: datetime | None
+
+    @property
+    def has_totp(self) -> bool:
+        return any(d.confirmed for d in self.totp_devices)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return bool(self.totp_devices) or self.backup_codes_remaining > 0
+
+
+def user_security_overview(user: Any) -> UserSecurityOverview:
+    """Everything the user security page shows about one account (a few small queries)."""
+    from rest_framework.authtoken.models import Token
+
+    username = user.get_username()
+    lock = locked_usernames([username]).get(username)
+    failures = (
+        AccessAttempt.objects.filter(username=username).aggregate(n=Sum("failures_since_start"))[
+            "n"
+        ]
+        or 0
+    )
+    approvals: list[UnlockApproval] = []
+    if lock is not None:
+        approvals = list(
+            UnlockApproval.objects.filter(
+                locked_user=user, used=False, created_at__gte=lock.since
+            )
+            .select_related("approver")
+            .order_by("created_at")
+        )
+    rows = list(live_sessions_of(user).order_by("-created_at"))
+    expiry = dict(
+        Session.objects.filter(session_key__in=[r.session_key for r in rows]).values_list(
+            "session_key", "expire_date"
+        )
+    )
+    sessions = [
+        SessionInfo(
+            pk=r.pk,
+            session_key=r.session_key,
+            created_at=r.created_at,
+            ip=r.ip,
+            user_agent=r.user_agent,
+            expires_at=expiry.get(r.session_key),
+        )
+        for r in rows
+    ]
+    token = Token.objects.filter(user=user).values_list("created", flat=True).first()
+    dealers = [
+        m.dealer
+        for m in Membership.objects.filter(user=user, is_active=True)
+        .select_related("dealer")
+        .order_by("dealer__code")
+    ]
+    return UserSecurityOverview(
+        user=user,
+        dealers=dealers,
+        lock=lock,
+        failures=int(failures),
+        unlock_approvals=approvals,
+        two_factor_required=two_factor_state(user).required,
+        totp_devices=list(TOTPDevice.objects.filter(user=user).order_by("id")),
+        backup_codes_remaining=unused_backup_code_count(user),
+        password_changed_at=user.password_changed_at,
+        password_expires_at=password_expires_at(user),
+        must_change_password=bool(user.must_change_password),
+        password_change_reason=password_change_reason(user),
+        sessions=sessions,
+        token_created_at=token,
+    )

@@ -444,3 +444,124 @@ def issue_api_token(*, user: Any, request: HttpRequest) -> Token:
             request=request,
         )
     return token
+
+
+# --- admin operations on another user's account (user security page) --------------------------------
+
+REVERIFY_FAILURE_LIMIT = 5
+REVERIFY_WINDOW_SECONDS = 15 * 60
+
+
+def _reverify_key(actor: Any) -> str:
+    return f"dms:security:reverify-failures:{actor.pk}"
+
+
+def _check_second_factor(actor: Any, code: str) -> bool:
+    """The actor's current TOTP code or one of their unused backup codes (used up on success)."""
+    token = "".join((code or "").split())
+    if not token:
+        return False
+    with transaction.atomic():
+        if token.isdigit():
+            devices = TOTPDevice.objects.filter(user=actor, confirmed=True).order_by("id")
+            return any(device.verify_token(token) for device in devices)
+        device = BackupCodeDevice.objects.filter(user=actor, confirmed=True).first()
+        return device is not None and bool(device.verify_token(backup_codes.normalise_code(token)))
+
+
+def reverify_admin(
+    *, actor: Any, password: str, code: str, request: HttpRequest | None, user: Any, operation: str
+) -> None:
+    """The acting admin proves again who they are before a sensitive change to `user`: their own
+    current password AND a current authenticator code (or one backup code). Raises
+    ValidationError (nothing changed) and audits the failed attempt; after
+    REVERIFY_FAILURE_LIMIT failures within REVERIFY_WINDOW_SECONDS further attempts are refused
+    until the window ends."""
+    key = _reverify_key(actor)
+    failures = int(cache.get(key, 0) or 0)
+    reason = ""
+    if failures >= REVERIFY_FAILURE_LIMIT:
+        reason = "throttled"
+    elif not password or not actor.check_password(password):
+        reason = "password"
+    elif not _check_second_factor(actor, code):
+        reason = "second_factor"
+    if not reason:
+        cache.delete(key)
+        return
+    if reason != "throttled":
+        cache.add(key, 0, timeout=REVERIFY_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=REVERIFY_WINDOW_SECONDS)
+    record(
+        action=AuditAction.ACCESS_DENIED,
+        actor=actor,
+        dealer=primary_dealer_id(user),
+        obj=user,
+        request=request,
+        detail={
+            "operation": operation,
+            "reason": f"reverification_failed:{reason}",
+            "username": user.get_username(),
+        },
+    )
+    if reason == "throttled":
+        raise ValidationError(
+            _(
+                "Too many failed confirmations. Wait %(minutes)d minutes and try again."
+            )
+            % {"minutes": REVERIFY_WINDOW_SECONDS // 60},
+            code="throttled",
+        )
+    raise ValidationError(
+        _(
+            "Confirmation failed: enter your own current password and the current code from "
+            "your authenticator app (or one of your unused backup codes). Nothing was changed."
+        ),
+        code="reverification_failed",
+    )
+
+
+def admin_reset_second_factor(
+    *, user: Any, actor: Any, password: str, code: str, request: HttpRequest | None
+) -> None:
+    """An admin resets another user's second factor (lost phone) after re-verifying themselves.
+    An admin's own second factor is managed on their account security page, not here."""
+    if actor.pk == user.pk:
+        raise PermissionDenied(
+            _("You cannot reset your own second factor here: use your account security page.")
+        )
+    reverify_admin(
+        actor=actor,
+        password=password,
+        code=code,
+        request=request,
+        user=user,
+        operation="otp_reset",
+    )
+    remove_second_factor(user=user, actor=actor, request=request)
+
+
+def end_session(
+    *, user: Any, actor: Any, session_id: int, request: HttpRequest | None
+) -> bool:
+    """End one login session of `user` (its id on the user security page). False when there
+    is no such live session of this user (already ended or someone else's)."""
+    row = UserSession.objects.filter(user=user, pk=session_id).first()
+    if row is None:
+        return False
+    if request is not None and row.session_key == request.session.session_key:
+        raise PermissionDenied(_("This is your current session: log out instead."))
+    _session_store()(session_key=row.session_key).delete()
+    row.delete()
+    record(
+        action=AuditAction.SESSION_END,
+        actor=actor,
+        dealer=primary_dealer_id(user),
+        obj=user,
+        request=request,
+        detail={"reason": "admin", "sessions": 1, "tokens": 0, "ip": row.ip or ""},
+    )
+    return True

@@ -11,4 +11,5 @@ urlpatterns = [
     path("locked/", views.locked_accounts, name="locked"),
     path("locked/<int:user_id>/unlock/", views.unlock, name="unlock"),
     path("locked/<int:user_id>/approve/", views.approve, name="approve"),
+    path("users/<int:pk>/", views.user_security, name="user"),
 ]

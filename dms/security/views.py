@@ -30,7 +30,14 @@ from two_factor.views import profile as tf_profile
 from two_factor.views.utils import IdempotentSessionWizardView
 
 from . import selectors, services
-from .forms import BackupCodeForm, ChangePasswordForm, LoginForm, TokenForm, VerifyForm
+from .forms import (
+    BackupCodeForm,
+    ChangePasswordForm,
+    LoginForm,
+    ReverifyForm,
+    TokenForm,
+    VerifyForm,
+)
 
 User = services.User
 
@@ -324,3 +331,132 @@ def approve(request: HttpRequest, user_id: int) -> HttpResponse:
 def _label(user: Any) -> str:
     name: str = user.get_full_name() or user.get_username()
     return name
+
+
+# --- user security page (admins) ---------------------------------------------------------------------
+
+USER_ACTIONS = ("unlock", "force_password", "reset_2fa", "end_session", "end_all")
+
+
+def _security_admin_scope(request: HttpRequest) -> selectors.SecurityAdminScope:
+    from dealers.selectors import request_access
+
+    scope = selectors.security_admin_scope(request.user, request_access(request))
+    if not scope.any:
+        raise PermissionDenied(_("Only admins manage other users' security."))
+    return scope
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("password", "otp_token")
+def user_security(request: HttpRequest, pk: int) -> HttpResponse:
+    """One account's security for an admin (dealer admin: their dealer's staff; HQ admin: all):
+    lock, second factor, password, sessions, API token; POST `action` acts on it, audited.
+    Resetting the second factor needs the admin's own password and second factor again."""
+    scope = _security_admin_scope(request)  # 403 before any lookup
+    subject = selectors.managed_user_for(scope, pk)  # 404 for others' and unknown ids
+    is_self = subject.pk == request.user.pk
+    reverify_form = ReverifyForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "reset_2fa" and is_self:
+            messages.error(
+                request,
+                _("You cannot reset your own second factor here: use your account security page."),
+            )
+            return redirect("security:user", pk=subject.pk)
+        if action == "reset_2fa":
+            reverify_form = ReverifyForm(data=request.POST)
+            reverify_form.is_valid()
+            try:
+                services.admin_reset_second_factor(
+                    user=subject,
+                    actor=request.user,
+                    password=request.POST.get("password", ""),
+                    code=request.POST.get("otp_token", ""),
+                    request=request,
+                )
+            except (ValidationError, PermissionDenied) as error:
+                text = " ".join(getattr(error, "messages", None) or [str(error)])
+                reverify_form.add_error(None, text)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The second factor of %(name)s is reset: they enrol again at their next "
+                        "login."
+                    )
+                    % {"name": _label(subject)},
+                )
+                return redirect("security:user", pk=subject.pk)
+        elif action in USER_ACTIONS:
+            _user_action(request, subject, action)
+            return redirect("security:user", pk=subject.pk)
+        else:
+            messages.error(request, _("Choose an action."))
+            return redirect("security:user", pk=subject.pk)
+    overview = selectors.user_security_overview(subject)
+    return render(
+        request,
+        "security/user_security.html",
+        {
+            "subject": subject,
+            "overview": overview,
+            "is_self": is_self,
+            "reverify_form": reverify_form,
+            "current_session_key": request.session.session_key,
+            "failure_limit": selectors.failure_limit(),
+            "max_age_days": int(settings.DMS_PASSWORD_MAX_AGE_DAYS),
+        },
+        status=status,
+    )
+
+
+def _user_action(request: HttpRequest, subject: Any, action: str) -> None:
+    name = _label(subject)
+    actor = request.user
+    try:
+        if action == "unlock":
+            if not selectors.is_locked(subject.get_username()):
+                messages.info(request, _("%(name)s is not locked.") % {"name": name})
+                return
+            services.unlock_account(user=subject, actor=actor, request=request)
+            messages.success(
+                request, _("%(name)s is unlocked and can log in again.") % {"name": name}
+            )
+        elif action == "force_password":
+            services.force_password_change(user=subject, actor=actor, request=request)
+            messages.success(
+                request,
+                _("%(name)s must choose a new password at their next request.") % {"name": name},
+            )
+        elif action == "end_session":
+            try:
+                session_id = int(request.POST.get("session", ""))
+            except ValueError:
+                session_id = 0
+            if services.end_session(
+                user=subject, actor=actor, session_id=session_id, request=request
+            ):
+                messages.success(request, _("The session has ended."))
+            else:
+                messages.error(request, _("That session has already ended."))
+        elif action == "end_all":
+            keep = request.session.session_key if subject.pk == actor.pk else None
+            ended = services.end_all_sessions(
+                user=subject,
+                actor=actor,
+                request=request,
+                reason="admin",
+                keep_session_key=keep,
+            )
+            messages.success(
+                request,
+                _("Ended %(count)d sessions and API tokens of %(name)s.")
+                % {"count": ended, "name": name},
+            )
+    except PermissionDenied as error:
+        messages.error(request, str(error))

@@ -119,8 +119,7 @@ def test_apply_moves_exactly_the_right_rows(book: Book) -> None:
         applied = _apply(book, batch)
     assert applied.status == "applied"
     dora = held_by(book.dealer, book.dora)
-    assert dora == {"customers": 0, "open_leads": 0, "follow_ups": 0, "test_drives": 0,
-                    "orders": 0}
+    assert dora == {"customers": 0, "open_leads": 0, "follow_ups": 0, "test_drives": 0, "orders": 0}
     eve, finn = held_by(book.dealer, book.eve), held_by(book.dealer, book.finn)
     assert eve["customers"] - eve_before["customers"] + finn["customers"] == 4
     assert eve["follow_ups"] + finn["follow_ups"] == 4

@@ -79,15 +79,16 @@ class Route:
         return (self.name or "").startswith("admin:") or self.display.startswith("admin/")
 
     def implemented_methods(self) -> frozenset[str] | None:
-        """HTTP methods the view has a handler for, when the view says so (class-based views,
-        DRF views and viewsets); None for function views, which may take any method."""
+        """HTTP methods the view has a handler for, when the view says so: class-based views,
+        DRF views and viewsets, function views under require_http_methods/require_GET/
+        require_POST (whose 405 comes before the view body). None: any method may reach it."""
         actions = getattr(self.callback, "actions", None)
         if actions:  # DRF viewset route: method -> action
             return frozenset(m.upper() for m in actions)
         cls = getattr(self.callback, "view_class", None) or getattr(self.callback, "cls", None)
-        if cls is None:
-            return None
-        return frozenset(m.upper() for m in cls.http_method_names if hasattr(cls, m))
+        if cls is not None:
+            return frozenset(m.upper() for m in cls.http_method_names if hasattr(cls, m))
+        return _required_methods(self.callback)
 
     @property
     def view_name(self) -> str:
@@ -130,6 +131,30 @@ class Route:
         return {k: str(v) for k, v in match.kwargs.items() if k in combo} == {
             k: str(v) for k, v in combo.items()
         }
+
+
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
+
+def _required_methods(func: Any) -> frozenset[str] | None:
+    """The method list a django.views.decorators.http.require_http_methods wrapper closes over,
+    anywhere in the __wrapped__ chain of a function view."""
+    seen: set[int] = set()
+    while callable(func) and id(func) not in seen:
+        seen.add(id(func))
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # empty cell
+                continue
+            if (
+                isinstance(value, list | tuple | set | frozenset)
+                and value
+                and all(isinstance(m, str) and m.upper() in _HTTP_METHODS for m in value)
+            ):
+                return frozenset(m.upper() for m in value)
+        func = getattr(func, "__wrapped__", None)
+    return None
 
 
 def _combinations(choices: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:

@@ -90,6 +90,13 @@ DECLARED: dict[str, Declared] = {
         allow_403=True,
         hq_admin_manages=True,
     ),
+    "security/users/<pk>/": Declared(
+        "user_security() checks the admin scope (security_admin_scope: dealer admin or HQ admin) "
+        "before managed_user_for(); a POST needs an `action` field, so the empty POST only "
+        "redirects with an error; " + _HQ_ADMIN_DIRECTORY,
+        allow_403=True,
+        hq_admin_manages=True,
+    ),
     "security/locked/<user_id>/approve/": Declared(
         "_require_unlock_rights() runs before locked_account_for(); " + _HQ_ADMIN_DIRECTORY,
         allow_403=True,
@@ -155,15 +162,17 @@ SMOKE_ROUTES = [r for r in ROUTES if not r.object_kwargs]
 
 # Keeping the run short (DMS_MATRIX_FULL=1 runs every combination instead):
 # - admin site routes: the admin gate (HqAdminSite.has_permission) looks only at is_staff, the HQ
-#   role and the second factor before any admin view runs; every dealer role is the same kind of
-#   user to it, so the consultant stands for them (anonymous, regional manager, HQ admin too);
+#   role and the second factor before any admin view runs; every non-staff user is the same kind
+#   of user to it, so the consultant (every method) stands for the dealer roles and the regional
+#   manager; anonymous users send GET and POST; the HQ admin every method;
 # - format-suffix variants (api/x/<pk>.<format>) run the same view code as the plain route with
 #   another renderer: anonymous, consultant and HQ admin;
-# - methods a class-based view / DRF viewset has no handler for answer 405 from dispatch; any
-#   object lookup in an overridden dispatch also runs for the implemented methods, which every
-#   subject calls; the unimplemented ones are probed by the consultant only.
+# - methods a view has no handler for (class-based views, DRF viewsets, require_http_methods)
+#   answer 405 before the view body; any lookup in an overridden dispatch also runs for the
+#   implemented methods, which every subject calls; the others are probed by the consultant.
 FULL = os.environ.get("DMS_MATRIX_FULL", "") == "1"
 PROBE_SUBJECT = "consultant"
+ADMIN_METHODS = {"anonymous": {"GET", "POST"}, PROBE_SUBJECT: None, "hq_admin": None}
 
 
 def _is_format_variant(route: Route) -> bool:
@@ -178,7 +187,7 @@ def _subjects_for(route: Route, pool: list[Subject]) -> list[Subject]:
     if FULL:
         return pool
     if route.is_admin:
-        names = {"anonymous", PROBE_SUBJECT, "hq_regional_manager", "hq_admin"}
+        names = set(ADMIN_METHODS)
     elif _is_format_variant(route):
         names = {"anonymous", PROBE_SUBJECT, "hq_admin"}
     else:
@@ -194,6 +203,9 @@ def _cases(routes: list[Route], pool: list[Subject], methods: list[str]) -> list
             for method in methods:
                 unimplemented = implemented is not None and method not in implemented
                 if unimplemented and not FULL and subject.name != PROBE_SUBJECT:
+                    continue
+                only = ADMIN_METHODS.get(subject.name) if route.is_admin and not FULL else None
+                if only is not None and method not in only:
                     continue
                 case_id = f"{route.display}|{subject.name}|{method}"
                 cases.append(pytest.param(route, subject, method, id=case_id))

@@ -64,6 +64,12 @@ class Ctx:
     def membership(self) -> Membership:
         return Membership.objects.get(user=self.user, dealer=self.dealer)
 
+    def member(self, role: str) -> Membership:
+        """The membership of the dealer's staff member holding `role`."""
+        return Membership.objects.get(
+            user=self.world.staff[(self.dealer.pk, role)], dealer=self.dealer
+        )
+
     @property
     def now(self) -> datetime:
         return self.world.now

@@ -1,0 +1,121 @@
+"""Forms of the handover pages: they parse input; the rules live in dealers.handover.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from dealers.forms import DateInput, StyledFormMixin
+from dealers.models import Membership, ReassignmentBatch
+
+
+class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        load = getattr(obj, "open_leads_label", "")
+        return f"{obj.get_full_name() or obj.get_username()}{load}"
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        load = getattr(obj, "open_leads_label", "")
+        return f"{obj.get_full_name() or obj.get_username()}{load}"
+
+
+def _users(receivers: list[Any]) -> Any:
+    """A queryset over the receiving users (labels carry their open-lead load)."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=[m.user_id for m in receivers])
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class _ReceiverLabels:
+    def _label(self, receivers: list[Any], *field_names: str) -> None:
+        loads = {m.user_id: m.open_leads for m in receivers}
+        fields: Any = self.fields  # type: ignore[attr-defined]
+        for name in field_names:
+            qs = fields[name].queryset
+            fields[name].queryset = qs
+            fields[name].label_from_instance = lambda u, _l=loads: "{} ({})".format(
+                u.get_full_name() or u.get_username(),
+                _("%(n)d open leads") % {"n": _l.get(u.pk, 0)},
+            )
+
+
+class DepartureForm(StyledFormMixin, forms.Form):
+    leaving_on = forms.DateField(label=_("Last working day"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
+
+
+class DistributionForm(_ReceiverLabels, StyledFormMixin, forms.Form):
+    strategy = forms.ChoiceField(
+        label=_("Distribute"),
+        choices=ReassignmentBatch.Strategy.choices,
+        initial=ReassignmentBatch.Strategy.ROUND_ROBIN,
+        widget=forms.RadioSelect,
+        help_text=_("Manual: everything to the first chosen colleague; adjust in the preview."),
+    )
+    targets = forms.ModelMultipleChoiceField(
+        label=_("Among these colleagues"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    grade_H = forms.ModelChoiceField(  # noqa: N815
+        label=_("All grade H customers to"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+    )
+    grade_A = forms.ModelChoiceField(  # noqa: N815
+        label=_("All grade A customers to"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, receivers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = _users(receivers)
+        for name in ("targets", "grade_H", "grade_A"):
+            self.fields[name].queryset = users  # type: ignore[attr-defined]
+        self._label(receivers, "targets", "grade_H", "grade_A")
+
+    def grade_rules(self) -> dict[str, Any]:
+        return {
+            g: self.cleaned_data.get(f"grade_{g}")
+            for g in ("H", "A")
+            if self.cleaned_data.get(f"grade_{g}")
+        }
+
+
+class ReassignForm(StyledFormMixin, forms.Form):
+    """Manual choice in the preview: one item (item) or a whole grade (grade) to one colleague."""
+
+    to_user = forms.ModelChoiceField(label=_("Give to"), queryset=get_user_model().objects.none())
+    item = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    grade = forms.ChoiceField(
+        label=_("Customers of grade"),
+        required=False,
+        choices=[("", "—"), ("H", "H"), ("A", "A"), ("B", "B"), ("C", "C")],
+    )
+
+    def __init__(self, *args: Any, receivers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = _users(receivers)  # type: ignore[attr-defined]
+
+
+class CoverForm(StyledFormMixin, forms.Form):
+    absent = forms.ModelChoiceField(label=_("On leave"), queryset=Membership.objects.none())
+    covering = forms.ModelChoiceField(label=_("Covered by"), queryset=Membership.objects.none())
+    starts_on = forms.DateField(label=_("From"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Until"), widget=DateInput())
+
+    def __init__(self, *args: Any, memberships: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("absent", "covering"):
+            field: Any = self.fields[name]
+            field.queryset = memberships
+            field.label_from_instance = lambda m: m.user.get_full_name() or m.user.get_username()
