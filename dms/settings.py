@@ -219,7 +219,7 @@ AXES_LOCKOUT_CALLABLE = "dms.security.views.lockout_response"
 # signal carries); the login form's POST field is "auth-username" (two-factor's wizard prefix).
 AXES_USERNAME_FORM_FIELD = "username"
 # axes keeps the POST data of failed attempts: mask the password and the one-time codes.
-AXES_PASSWORD_FORM_FIELD = "auth-password"
+AXES_PASSWORD_FORM_FIELD = "auth-password"  # noqa: S105 - a form field name
 AXES_SENSITIVE_PARAMETERS = [
     "username", "ip_address", "password", "otp_token", "token-otp_token", "backup-otp_token"
 ]

@@ -24,7 +24,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -471,42 +471,54 @@ def apply_batch(
             counts["follow_ups"] += FollowUp.objects.filter(
                 customer_id__in=mine, owner=from_user, done_at__isnull=True
             ).update(owner_id=uid)
-            counts["test_drives"] += TestDrive.objects.filter(
-                customer_id__in=mine,
-                consultant=from_user,
-                status=TestDrive.Status.BOOKED,
-                starts_at__gte=now,
-            ).update(consultant_id=uid)
-            counts["orders"] += Order.objects.filter(
-                customer_id__in=mine, consultant=from_user, status=Order.Status.OPEN
-            ).update(consultant_id=uid)
-            counts["claims"] += OwnershipClaim.objects.filter(
-                customer_id__in=mine,
-                current_owner=from_user,
-                status=OwnershipClaim.Status.PENDING,
-            ).update(current_owner_id=uid)
+        # Small tables (a few rows per book): one UPDATE each for all receivers, the new owner
+        # read from the batch item of the row's customer.
+        new_owner = Subquery(
+            items.filter(customer_id=OuterRef("customer_id")).values("to_user_id")[:1]
+        )
+        batch_customers = items.values("customer_id")
+        counts["test_drives"] = TestDrive.objects.filter(
+            customer_id__in=batch_customers,
+            consultant=from_user,
+            status=TestDrive.Status.BOOKED,
+            starts_at__gte=now,
+        ).update(consultant_id=new_owner)
+        counts["orders"] = Order.objects.filter(
+            customer_id__in=batch_customers, consultant=from_user, status=Order.Status.OPEN
+        ).update(consultant_id=new_owner)
+        counts["claims"] = OwnershipClaim.objects.filter(
+            customer_id__in=batch_customers,
+            current_owner=from_user,
+            status=OwnershipClaim.Status.PENDING,
+        ).update(current_owner_id=new_owner)
 
         from_name = _display(from_user)
         names = {uid: _display(u) for uid, u in receivers.items()}
         label = str(Batch.Kind(locked.kind).label)
+        summaries = {
+            uid: (
+                _("%(kind)s: from %(old)s to %(new)s")
+                % {"kind": label, "old": from_name, "new": names[uid]}
+            )[:300]
+            for uid in target_ids
+        }
+        actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        batch_label = ReassignmentBatch._meta.label
         TimelineEvent.objects.bulk_create(
             [
                 TimelineEvent(
-                    dealer=dealer,
+                    dealer_id=dealer.pk,
                     customer_id=cid,
                     kind="handover",
-                    summary=(
-                        _("%(kind)s: from %(old)s to %(new)s")
-                        % {"kind": label, "old": from_name, "new": names[uid]}
-                    )[:300],
+                    summary=summaries[uid],
                     at=now,
-                    actor=actor if getattr(actor, "is_authenticated", False) else None,
-                    ref_type=ReassignmentBatch._meta.label,
+                    actor_id=actor_id,
+                    ref_type=batch_label,
                     ref_id=locked.pk,
                 )
                 for cid, uid in items.values_list("customer_id", "to_user_id").order_by("pk")
             ],
-            batch_size=2000,
+            batch_size=5000,
         )
         my_day = reverse("leads:my_day")
         Notification.objects.bulk_create(

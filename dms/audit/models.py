@@ -30,6 +30,18 @@ class AuditAction(models.TextChoices):
     BULK_CHANGE = "bulk_change", _("Bulk change")
     PERMISSION_CHANGE = "permission_change", _("Permission changed")
     ACCESS_DENIED = "access_denied", _("Access denied")
+    # Sales funnel decisions and changes (issue 3)
+    STEP_WAIVED = "step_waived", _("Playbook step waived")
+    LOST_APPROVED = "lost_approved", _("Lost lead approved")
+    LOST_REJECTED = "lost_rejected", _("Lost lead rejected")
+    LEAD_REASSIGNED = "lead_reassigned", _("Lead reassigned")
+    LEAD_CLAIMED = "lead_claimed", _("Pool lead claimed")
+    DISCOUNT_APPROVED = "discount_approved", _("Discount approved")
+    DISCOUNT_REJECTED = "discount_rejected", _("Discount rejected")
+    CLAIM_DECIDED = "claim_decided", _("Ownership claim decided")
+    CUSTOMERS_MERGED = "customers_merged", _("Customers merged")
+    SETTINGS_CHANGE = "settings_change", _("Settings changed")
+    REFERENCE_CHANGE = "reference_change", _("HQ reference data changed")
 
 
 class AuditEntry(models.Model):

@@ -396,9 +396,7 @@ def user_security_overview(user: Any) -> UserSecurityOverview:
     approvals: list[UnlockApproval] = []
     if lock is not None:
         approvals = list(
-            UnlockApproval.objects.filter(
-                locked_user=user, used=False, created_at__gte=lock.since
-            )
+            UnlockApproval.objects.filter(locked_user=user, used=False, created_at__gte=lock.since)
             .select_related("approver")
             .order_by("created_at")
         )

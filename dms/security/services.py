@@ -509,9 +509,7 @@ def reverify_admin(
     )
     if reason == "throttled":
         raise ValidationError(
-            _(
-                "Too many failed confirmations. Wait %(minutes)d minutes and try again."
-            )
+            _("Too many failed confirmations. Wait %(minutes)d minutes and try again.")
             % {"minutes": REVERIFY_WINDOW_SECONDS // 60},
             code="throttled",
         )
@@ -544,9 +542,7 @@ def admin_reset_second_factor(
     remove_second_factor(user=user, actor=actor, request=request)
 
 
-def end_session(
-    *, user: Any, actor: Any, session_id: int, request: HttpRequest | None
-) -> bool:
+def end_session(*, user: Any, actor: Any, session_id: int, request: HttpRequest | None) -> bool:
     """End one login session of `user` (its id on the user security page). False when there
     is no such live session of this user (already ended or someone else's)."""
     row = UserSession.objects.filter(user=user, pk=session_id).first()

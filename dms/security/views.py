@@ -381,6 +381,9 @@ def user_security(request: HttpRequest, pk: int) -> HttpResponse:
             except (ValidationError, PermissionDenied) as error:
                 text = " ".join(getattr(error, "messages", None) or [str(error)])
                 reverify_form.add_error(None, text)
+                # A one-time code is not shown again (the password never is).
+                reverify_form.data = reverify_form.data.copy()
+                reverify_form.data["otp_token"] = ""
                 status = 400
             else:
                 messages.success(
@@ -410,6 +413,11 @@ def user_security(request: HttpRequest, pk: int) -> HttpResponse:
             "current_session_key": request.session.session_key,
             "failure_limit": selectors.failure_limit(),
             "max_age_days": int(settings.DMS_PASSWORD_MAX_AGE_DAYS),
+            "back_url": (
+                reverse("dealers:user-detail", args=[subject.pk])
+                if scope.network
+                else reverse("dealers:staff-list")
+            ),
         },
         status=status,
     )

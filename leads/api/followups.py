@@ -118,7 +118,7 @@ class FollowUpViewSet(  # type: ignore[misc]
         responses=FollowUpSerializer,
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request: Request, pk: str) -> Response:
+    def complete(self, request: Request, pk: str, **kwargs: object) -> Response:
         follow_up = self._follow_up()
         data = CompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,7 +138,7 @@ class FollowUpViewSet(  # type: ignore[misc]
         responses=FollowUpSerializer,
     )
     @action(detail=True, methods=["post"])
-    def reschedule(self, request: Request, pk: str) -> Response:
+    def reschedule(self, request: Request, pk: str, **kwargs: object) -> Response:
         follow_up = self._follow_up()
         data = RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -284,7 +284,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def stage(self, request: Request, pk: str) -> Response:
+    def stage(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("work")
         data = self._input(StageSerializer)
         call_service(services.advance_stage, lead=lead, to_stage=data["stage"], actor=request.user)
@@ -294,7 +294,7 @@ class LeadViewSet(  # type: ignore[misc]
         summary="Grade the lead H/A/B/C", request=GradeSerializer, responses=LeadSerializer
     )
     @action(detail=True, methods=["post"])
-    def grade(self, request: Request, pk: str) -> Response:
+    def grade(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("work")
         data = self._input(GradeSerializer)
         call_service(services.set_grade, lead=lead, grade=data["grade"], actor=request.user)
@@ -306,7 +306,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def step(self, request: Request, pk: str) -> Response:
+    def step(self, request: Request, pk: str, **kwargs: object) -> Response:
         data = self._input(StepSerializer)
         if data["waive"]:
             lead = self._lead_for("approve")
@@ -328,7 +328,7 @@ class LeadViewSet(  # type: ignore[misc]
         summary="Log a contact or note", request=ActivitySerializer, responses=LeadSerializer
     )
     @action(detail=True, methods=["post"])
-    def activity(self, request: Request, pk: str) -> Response:
+    def activity(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("work")
         data = self._input(ActivitySerializer)
         call_service(
@@ -346,7 +346,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def lost(self, request: Request, pk: str) -> Response:
+    def lost(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("work")
         data = self._input(LostSerializer)
         call_service(
@@ -364,7 +364,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"], url_path="lost-decision")
-    def lost_decision(self, request: Request, pk: str) -> Response:
+    def lost_decision(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("approve")
         data = self._input(DecisionSerializer)
         call_service(
@@ -382,7 +382,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def dormant(self, request: Request, pk: str) -> Response:
+    def dormant(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("work")
         data = self._input(DormantSerializer)
         call_service(services.mark_dormant, lead=lead, actor=request.user, reason=data["reason"])
@@ -394,7 +394,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def claim(self, request: Request, pk: str) -> Response:
+    def claim(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("claim")
         call_service(services.claim_pool_lead, lead=lead, actor=request.user)
         return self._done(lead)
@@ -405,7 +405,7 @@ class LeadViewSet(  # type: ignore[misc]
         responses=LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def reassign(self, request: Request, pk: str) -> Response:
+    def reassign(self, request: Request, pk: str, **kwargs: object) -> Response:
         lead = self._lead_for("reassign")
         data = self._input(ReassignSerializer)
         to = self._user(data["consultant"], "consultant")

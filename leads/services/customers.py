@@ -22,7 +22,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,7 +181,7 @@ def notify_user(*, dealer_id: int, user: Any, kind: str, text: str, url: str = "
 def customer_url(customer: Customer) -> str:
     try:
         return reverse("leads:customer-detail", args=[customer.pk])
-    except Exception:  # noqa: BLE001 - URLs not wired yet (early in development)
+    except NoReverseMatch:
         return ""
 
 
@@ -374,15 +374,7 @@ def register_contact(
         if not created:
             _fill_blanks(customer=customer, identity=identity, values=values)
             if customer.owner_id is None:
-                now = timezone.now()
-                Customer.objects.filter(pk=customer.pk).update(owner=actor, owner_since=now)
-                customer.owner, customer.owner_since = actor, now
-                add_timeline_event(
-                    customer=customer,
-                    kind="ownership",
-                    summary=_("Now served by %(name)s.") % {"name": person_name(actor)},
-                    actor=actor,
-                )
+                _take_unowned(customer=customer, actor=actor)
         consultant = customer.owner or actor
         lead = _continue_or_open_lead(
             customer=customer,
@@ -578,6 +570,7 @@ def create_customer(*, dealer: Dealer, actor: Any, data: Mapping[str, Any]) -> C
     if errors:
         raise ValidationError(errors)
     values.setdefault("country", dealer_region(dealer))
+    duplicate: DuplicateCustomer | None = None
     with transaction.atomic():
         existing = _lock_match(identity)
         if existing is None:
@@ -599,21 +592,41 @@ def create_customer(*, dealer: Dealer, actor: Any, data: Mapping[str, Any]) -> C
                 if existing is None:
                     raise
         if existing is not None:
-            raise _duplicate(existing, actor=actor, caps=caps)
-        changed = _apply_consents(
-            customer=customer, consents=data.get("consents") or {}, actor=actor, now=now
-        )
-        if changed:
-            customer.save(update_fields=changed)
-        set_models_of_interest(customer=customer, models=vehicle_models)
-        add_timeline_event(
-            customer=customer,
-            kind="created",
-            summary=_("Customer card created by %(name)s.") % {"name": person_name(actor)},
-            actor=actor,
-            at=now,
-        )
+            if existing.owner_id is None:
+                _take_unowned(customer=existing, actor=actor)
+            duplicate = _duplicate(existing, actor=actor, caps=caps)
+        else:
+            changed = _apply_consents(
+                customer=customer, consents=data.get("consents") or {}, actor=actor, now=now
+            )
+            if changed:
+                customer.save(update_fields=changed)
+            set_models_of_interest(customer=customer, models=vehicle_models)
+            add_timeline_event(
+                customer=customer,
+                kind="created",
+                summary=_("Customer card created by %(name)s.") % {"name": person_name(actor)},
+                actor=actor,
+                at=now,
+            )
+    if duplicate is not None:
+        raise duplicate
     return customer
+
+
+def _take_unowned(*, customer: Customer, actor: Any) -> None:
+    """Nobody serves this customer: whoever meets them does from now on (nothing moves from a
+    colleague, so no claim is needed)."""
+    now = timezone.now()
+    Customer.objects.filter(pk=customer.pk, owner__isnull=True).update(owner=actor, owner_since=now)
+    customer.owner, customer.owner_since = actor, now
+    add_timeline_event(
+        customer=customer,
+        kind="ownership",
+        summary=_("Now served by %(name)s.") % {"name": person_name(actor)},
+        actor=actor,
+        at=now,
+    )
 
 
 def _duplicate(existing: Customer, *, actor: Any, caps: frozenset[str]) -> DuplicateCustomer:

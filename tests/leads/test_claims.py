@@ -276,3 +276,13 @@ def test_pending_claims_selector_and_pages(shop: Shop) -> None:
     assert "Anna Schmidt" not in bob_html
     assert 'data-testid="pending-claim"' not in bob_html
     assert reverse("leads:customer-detail", args=[customer.pk]) not in bob_html
+
+
+def test_pages_render_claims_without_an_owner(shop: Shop) -> None:
+    with as_dealer(shop.dealer):
+        customer = Customer.objects.create(
+            dealer=shop.dealer, last_name="Ownerless", phone="+4930999"
+        )
+        OwnershipClaimFactory(customer=customer, claimant=shop.bob, current_owner=None)
+    assert session_client(shop.manager).get(reverse("leads:claims")).status_code == 200
+    assert session_client(shop.bob).get(reverse("leads:claims")).status_code == 200

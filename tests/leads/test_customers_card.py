@@ -474,3 +474,15 @@ def test_merge_refuses_bad_targets_and_consultants(shop: Shop) -> None:
     assert not AuditEntry.objects.filter(action=AuditAction.BULK_CHANGE).exists()
     with as_dealer(other.dealer):
         assert Customer.objects.get().merged_into_id is None
+
+
+def test_pool_customers_are_visible_to_every_consultant(shop: Shop) -> None:
+    customer = registered(shop, shop.alice)
+    url = reverse("leads:customer-detail", args=[customer.pk])
+    assert session_client(shop.bob).get(url).status_code == 404
+    with as_dealer(shop.dealer):
+        Lead.objects.filter(customer=customer).update(in_pool=True, consultant=None)
+        Customer.objects.filter(pk=customer.pk).update(owner=None, owner_since=None)
+    response = session_client(shop.bob).get(url)
+    assert response.status_code == 200
+    assert "Not assigned to a consultant" in text_of(response.content.decode())
