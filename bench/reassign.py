@@ -102,7 +102,7 @@ def main() -> None:
 
             timings: list[tuple[float, str]] = []
 
-            def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            def observe(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
                 statements.append(sql)
                 start = time.perf_counter()
                 try:
@@ -110,7 +110,7 @@ def main() -> None:
                 finally:
                     timings.append((time.perf_counter() - start, sql))
 
-            with connection.execute_wrapper(count):
+            with connection.execute_wrapper(observe):
                 t0 = time.perf_counter()
                 if os.environ.get("BENCH_PROFILE"):
                     import cProfile

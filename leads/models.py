@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from dms.tenancy.models import TenantModel
@@ -273,6 +273,29 @@ class Lead(TenantModel):
                 fields=["dealer", "first_response_due"],
                 condition=Q(first_response_at__isnull=True, is_open=True),
                 name="lead_awaiting_response",
+            ),
+            # The lead list's default view (open, not pooled, newest activity first, NULLS LAST
+            # as LeadTable orders it): a consultant's own and the manager's whole dealer.
+            models.Index(
+                F("dealer"),
+                F("consultant"),
+                F("last_activity_at").desc(nulls_last=True),
+                F("id").desc(),
+                condition=Q(is_open=True, in_pool=False),
+                name="lead_open_list_consultant",
+            ),
+            models.Index(
+                F("dealer"),
+                F("last_activity_at").desc(nulls_last=True),
+                F("id").desc(),
+                condition=Q(is_open=True, in_pool=False),
+                name="lead_open_list_dealer",
+            ),
+            # The approvals inbox: lost requests waiting for the manager, oldest first.
+            models.Index(
+                fields=["dealer", "lost_requested_at", "id"],
+                condition=Q(is_open=True, lost_requested_at__isnull=False),
+                name="lead_lost_pending",
             ),
         ]
 

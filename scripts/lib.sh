@@ -47,7 +47,7 @@ dms_setup_venv() {
     uv_bin="$(dms_find_uv)"
     if [[ ! -x .venv/bin/python ]]; then
         dms_log "creating .venv with $DMS_PY"
-        "$DMS_PY" -m venv .venv
+        "$DMS_PY" -m venv --without-pip .venv  # uv installs into it; pip is not needed
     fi
     dms_log "installing locked dependencies (uv sync --frozen)"
     UV_PYTHON_DOWNLOADS=never UV_LINK_MODE="${UV_LINK_MODE:-copy}" \
@@ -59,7 +59,12 @@ dms_setup_venv() {
 
 # Compile translation catalogues when gettext is available (compiled .mo files are not committed).
 dms_compile_messages() {
-    if compgen -G "$DMS_ROOT/locale/*/LC_MESSAGES/*.po" >/dev/null; then
+    local po stale=0
+    for po in "$DMS_ROOT"/locale/*/LC_MESSAGES/*.po; do
+        [[ -e "$po" ]] || continue
+        [[ "${po%.po}.mo" -nt "$po" ]] || stale=1
+    done
+    if ((stale)); then
         if command -v msgfmt >/dev/null 2>&1; then
             (cd "$DMS_ROOT" && python manage.py compilemessages --verbosity 0 \
                 --ignore '.venv' --ignore 'var' --ignore 'node_modules')

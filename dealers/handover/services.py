@@ -23,7 +23,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
@@ -459,12 +459,13 @@ def apply_batch(
             .values_list("to_user_id", "n")
             .order_by()
         )
+        # Per receiver ONE set-based UPDATE per big table, filtered by the batch's customers
+        # (a sub-select of its items), never per-row saves.
         for uid in target_ids:
             mine = items.filter(to_user_id=uid).values("customer_id")
-            n_customers = Customer.objects.filter(pk__in=mine, owner=from_user).update(
+            counts["customers"] += Customer.objects.filter(pk__in=mine, owner=from_user).update(
                 owner_id=uid, owner_since=now, updated_at=now
             )
-            counts["customers"] += n_customers
             counts["leads"] += Lead.objects.filter(
                 customer_id__in=mine, consultant=from_user, is_open=True
             ).update(consultant_id=uid, assigned_at=now)
@@ -503,23 +504,31 @@ def apply_batch(
             for uid in target_ids
         }
         actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-        batch_label = ReassignmentBatch._meta.label
-        TimelineEvent.objects.bulk_create(
-            [
-                TimelineEvent(
-                    dealer_id=dealer.pk,
-                    customer_id=cid,
-                    kind="handover",
-                    summary=summaries[uid],
-                    at=now,
-                    actor_id=actor_id,
-                    ref_type=batch_label,
-                    ref_id=locked.pk,
+        # One timeline line per customer, written set-based: per receiver one
+        # INSERT ... SELECT over the batch's items (no Python object per row; RLS checks every
+        # row's dealer as for any insert).
+        timeline = TimelineEvent._meta.db_table
+        item_table = ReassignmentItem._meta.db_table
+        with connection.cursor() as cursor:
+            for uid in target_ids:
+                cursor.execute(
+                    f'INSERT INTO "{timeline}" (dealer_id, customer_id, kind, summary, at,'  # noqa: S608
+                    " actor_id, ref_type, ref_id)"
+                    " SELECT i.dealer_id, i.customer_id, %s, %s, %s, %s, %s, i.batch_id"
+                    f' FROM "{item_table}" i'
+                    " WHERE i.dealer_id = %s AND i.batch_id = %s AND i.to_user_id = %s"
+                    " ORDER BY i.id",
+                    [
+                        "handover",
+                        summaries[uid],
+                        now,
+                        actor_id,
+                        ReassignmentBatch._meta.label,
+                        dealer.pk,
+                        locked.pk,
+                        uid,
+                    ],
                 )
-                for cid, uid in items.values_list("customer_id", "to_user_id").order_by("pk")
-            ],
-            batch_size=5000,
-        )
         my_day = reverse("leads:my_day")
         Notification.objects.bulk_create(
             [

@@ -382,8 +382,9 @@ def user_security(request: HttpRequest, pk: int) -> HttpResponse:
                 text = " ".join(getattr(error, "messages", None) or [str(error)])
                 reverify_form.add_error(None, text)
                 # A one-time code is not shown again (the password never is).
-                reverify_form.data = reverify_form.data.copy()
-                reverify_form.data["otp_token"] = ""
+                shown = request.POST.copy()
+                shown["otp_token"] = ""
+                reverify_form.data = shown
                 status = 400
             else:
                 messages.success(

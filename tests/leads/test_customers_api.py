@@ -235,3 +235,18 @@ def test_visit_list_by_day_and_visibility(shop: Shop) -> None:
     assert results(alice.get(VISITS, {"date": "2026-03-03"})) == []
     assert len(results(token_client(shop.manager).get(VISITS, {"date": "2026-03-02"}))) == 2
     assert alice.get(VISITS, {"date": "yesterday"}).status_code == 400
+
+
+def test_duplicate_of_unowned_customer_is_taken_over_and_returned(shop: Shop) -> None:
+    with as_dealer(shop.dealer):
+        customer = Customer.objects.create(
+            dealer=shop.dealer, last_name="Nobody", phone="+49301234567"
+        )
+    response = token_client(shop.bob).post(
+        CUSTOMERS, {"last_name": "Nobody", "phone": "030 1234567"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["customer_id"] == customer.pk
+    with as_dealer(shop.dealer):
+        assert Customer.objects.get().owner == shop.bob
+    assert token_client(shop.bob).get(f"{CUSTOMERS}{customer.pk}/").status_code == 200

@@ -400,3 +400,21 @@ def test_colleagues_and_other_dealers_visits_are_not_found(shop: Shop, other_sho
         ).status_code
         == 200
     )
+
+
+def test_visitor_log_query_count_does_not_grow(shop: Shop) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = session_client(shop.manager)
+    url = reverse("leads:visitor-log")
+    register(shop, shop.alice)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(8):
+        register(shop, shop.bob if i % 2 else shop.alice, name=f"Kunde {i}", phone=f"030 765432{i}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert response.content.decode().count('data-testid="visit-row"') == 9
+    assert len(many) == len(few)

@@ -50,6 +50,7 @@ def test_dealer_admin_manages_a_users_security(page: Any) -> None:  # noqa: F811
     page.fill("[name='otp_token']", "000000")
     page.locator("[data-testid=action-reset-2fa]").click()
     expect(page.locator("[data-testid=form-errors]")).to_contain_text("Confirmation failed")
+    expect(page.locator("[name='otp_token']")).to_have_value("")  # a one-time code is not echoed
     screenshot(page, "security-ops-02-reverify-failed")
     assert HashedBackupCode.objects.filter(user=carl).count() == 10
 

@@ -440,3 +440,71 @@ def test_declared_entries_name_existing_routes() -> None:
     )
     assert not unused, f"DECLARED_VIEWS entries that match no route: {unused}"
     assert all(d.reason.strip() for d in [*DECLARED.values(), *DECLARED_VIEWS.values()])
+
+
+# --- the judge must be able to say no ------------------------------------------------------------
+
+
+class _FakeHarness:
+    """Answers the never-existing-id request of the differential check."""
+
+    def __init__(self, missing: Any) -> None:
+        self.missing = missing
+
+    def call(self, *args: Any) -> Any:
+        return self.missing
+
+
+def _response(status: int, location: str = "") -> Any:
+    from django.http import HttpResponse
+
+    response = HttpResponse(status=status)
+    if location:
+        response["Location"] = location
+    return response
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "status", "location", "missing_status", "ok"),
+    [
+        ("outsider", "GET", 404, "", 404, True),
+        ("outsider", "GET", 200, "", 404, False),  # B's object shown
+        ("outsider", "POST", 302, "/sales/", 404, False),  # acted on B's object
+        ("outsider", "POST", 302, "/sales/", 302, True),  # same redirect for any id
+        ("outsider", "GET", 403, "", 403, False),  # undeclared role limit
+        ("outsider", "GET", 400, "", 400, False),
+        ("outsider", "DELETE", 405, "", 405, True),
+        ("outsider", "GET", 500, "", 404, False),
+        ("anonymous", "GET", 302, "/account/login/", 302, True),
+        ("anonymous", "GET", 200, "", 404, False),
+        ("readonly", "GET", 200, "", 404, True),
+        ("readonly", "POST", 403, "", 403, True),
+        ("readonly", "POST", 200, "", 404, False),  # HQ may only read
+        ("readonly", "PATCH", 302, "/sales/", 302, False),
+    ],
+)
+def test_judge_rejects_what_it_must(
+    kind: str, method: str, status: int, location: str, missing_status: int, ok: bool
+) -> None:
+    route = next(r for r in ID_ROUTES if not r.is_admin and declared_for(r) is None)
+    subject = Subject(
+        "probe", "consultant" if kind != "anonymous" else "anonymous", kind, FOREIGN_ID
+    )
+    missing = _response(missing_status, location)
+    verdict = judge(
+        _FakeHarness(missing),  # type: ignore[arg-type]
+        subject,
+        route,
+        method,
+        _response(status, location),
+    )
+    assert (verdict is None) is ok, verdict
+
+
+def test_declared_403_must_be_alike_for_a_missing_id() -> None:
+    route = next(r for r in ID_ROUTES if (d := declared_for(r)) and d.allow_403 and not r.is_admin)
+    subject = Subject("probe", "consultant", "outsider", FOREIGN_ID)
+    alike = judge(_FakeHarness(_response(403)), subject, route, "GET", _response(403))  # type: ignore[arg-type]
+    oracle = judge(_FakeHarness(_response(404)), subject, route, "GET", _response(403))  # type: ignore[arg-type]
+    assert alike is None
+    assert oracle and "reveals" in oracle
