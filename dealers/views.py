@@ -513,6 +513,11 @@ class UserDetailView(NetworkAdminMixin, View):
                     messages.success(request, _("Dealer role added."))
                     return redirect("dealers:user-detail", pk=user.pk)
             return self._page(request, user, membership_form=membership_form, status=400)
+        if request.POST.get("action") != "edit":
+            # Only the edit form's explicit submit edits: an empty POST must change nothing
+            # (unticked checkboxes would otherwise read as "deactivate").
+            messages.error(request, _("Choose an action."))
+            return self._page(request, user, status=400)
         edit_form = HqUserEditForm(request.POST)
         if edit_form.is_valid():
             try:

@@ -12,18 +12,6 @@ from dealers.forms import DateInput, StyledFormMixin
 from dealers.models import Membership, ReassignmentBatch
 
 
-class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        load = getattr(obj, "open_leads_label", "")
-        return f"{obj.get_full_name() or obj.get_username()}{load}"
-
-
-class UserMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        load = getattr(obj, "open_leads_label", "")
-        return f"{obj.get_full_name() or obj.get_username()}{load}"
-
-
 def _users(receivers: list[Any]) -> Any:
     """A queryset over the receiving users (labels carry their open-lead load)."""
     return (
@@ -38,8 +26,6 @@ class _ReceiverLabels:
         loads = {m.user_id: m.open_leads for m in receivers}
         fields: Any = self.fields  # type: ignore[attr-defined]
         for name in field_names:
-            qs = fields[name].queryset
-            fields[name].queryset = qs
             fields[name].label_from_instance = lambda u, _l=loads: "{} ({})".format(
                 u.get_full_name() or u.get_username(),
                 _("%(n)d open leads") % {"n": _l.get(u.pk, 0)},

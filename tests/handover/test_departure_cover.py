@@ -195,3 +195,32 @@ def test_planned_cover_starts_with_the_task(book: Book) -> None:
         soon = timezone.now() + dt.timedelta(days=2)
         assert services.process_covers(dealer_id=book.dealer.pk, now=soon)["started"] == 1
     assert held_by(book.dealer, book.finn)["customers"] == 4
+
+
+def test_beat_dispatcher_runs_the_departure_per_dealer(
+    book: Book, settings: object, django_capture_on_commit_callbacks: object
+) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # type: ignore[attr-defined]
+    from dms.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with as_dealer(book.dealer):
+            services.mark_leaving(
+                membership=book.dora_membership,
+                leaving_on=timezone.now().date() + dt.timedelta(days=1),
+                actor=book.manager,
+            )
+        # due tomorrow: today's run enqueues nothing for this dealer... unless its date is ahead
+        Membership.objects.filter(pk=book.dora_membership.pk).update(
+            leaving_on=timezone.now().date() - dt.timedelta(days=1)
+        )
+        with as_dealer(book.dealer):
+            Departure.objects.update(leaving_on=timezone.now().date() - dt.timedelta(days=1))
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            assert tasks.dispatch_departures() >= 1
+        assert not book.dora_membership.is_active
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            tasks.dispatch_departures()  # rerun: nothing left for this dealer, no error
+    finally:
+        app.conf.task_always_eager = False
