@@ -40,3 +40,6 @@ class PriceListItem(models.Model):
             models.UniqueConstraint(fields=["price_list", "kind", "code"], name="pricelist_item_unique"),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="pricelist_price_non_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.code}: {self.price}"

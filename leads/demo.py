@@ -353,6 +353,13 @@ def seed_funnel(
         if dealers is not None
         else list(Dealer.objects.filter(is_active=True).order_by("code"))
     )
+    if not (LeadSource.objects.exists() and PlaybookStep.objects.exists()):
+        # HQ defaults come with the leads data migration; a flushed database lost them.
+        from django.apps import apps
+
+        from leads.services.reference import load_reference_data
+
+        load_reference_data(apps)
     result = FunnelSeedResult()
     for index, dealer in enumerate(chosen):
         with as_dealer(dealer):

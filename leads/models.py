@@ -119,7 +119,7 @@ class Customer(TenantModel):
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     # Needs and preferences (the customer card)
-    models_of_interest = models.ManyToManyField(
+    models_of_interest = models.ManyToManyField(  # type: ignore[var-annotated]
         "inventory.VehicleModel",
         through="CustomerModelInterest",
         blank=True,

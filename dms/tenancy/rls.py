@@ -50,7 +50,8 @@ def rls_drop_statements(table: str) -> list[str]:
 def _defer(schema_editor: BaseDatabaseSchemaEditor | None, statement: str) -> None:
     """Queue DDL for the end of the migration (after every table and key in it exists).
     create_sql() then returns None, so schema_editor.add_constraint() executes nothing itself."""
-    assert schema_editor is not None
+    if schema_editor is None:
+        raise ValueError("RLS and same-dealer keys are created by migrations only")
     schema_editor.deferred_sql.append(statement)
 
 

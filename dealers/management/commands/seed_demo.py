@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dms.ops.demo import DEFAULT_SEED, DEMO_PASSWORD, build_demo_network, demo_logins
@@ -23,6 +24,9 @@ class Command(BaseCommand):
             help="Replace an existing network (all dealers, regions and the demo users).",
         )
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
+        parser.add_argument(
+            "--no-funnel", action="store_true", help="Skip the sales-funnel history (seed_funnel)."
+        )
         parser.add_argument(
             "--show-logins", action="store_true", help="Only print the demo logins."
         )
@@ -43,6 +47,8 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Dealers already exist: demo network not seeded (use --force).")
+            if not options["no_funnel"]:  # months of leads, visits, test drives, orders
+                call_command("seed_funnel", seed=options["seed"], stdout=self.stdout)
         if not options["quiet"]:
             self.print_logins()
 

@@ -15,19 +15,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.tenant_wrapper = TenantSettingWrapper()
         self.execute_wrappers.append(self.tenant_wrapper)
 
-    # Every way a transaction can end: SET LOCAL values end with it.
+    # Every way a transaction can end: SET LOCAL values end with it. (These private hooks are
+    # not in django-stubs, hence the ignores.)
     def _commit(self) -> None:
         self.tenant_wrapper.forget()
-        super()._commit()
+        super()._commit()  # type: ignore[misc]
 
     def _rollback(self) -> None:
         self.tenant_wrapper.forget()
-        super()._rollback()
+        super()._rollback()  # type: ignore[misc]
 
     def _set_autocommit(self, autocommit: bool) -> None:
         self.tenant_wrapper.forget()
-        super()._set_autocommit(autocommit)
+        super()._set_autocommit(autocommit)  # type: ignore[misc]
 
     def _close(self) -> None:
         self.tenant_wrapper.forget()
-        super()._close()
+        super()._close()  # type: ignore[misc]
