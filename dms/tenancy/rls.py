@@ -80,7 +80,7 @@ class RowLevelSecurity(BaseConstraint):
         path, args, kwargs = super().deconstruct()
         if self.column != "dealer_id":
             kwargs["column"] = self.column
-        return path, args, kwargs
+        return path, tuple(args), kwargs
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, RowLevelSecurity):
@@ -129,7 +129,7 @@ class SameDealerForeignKey(BaseConstraint):
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         path, args, kwargs = super().deconstruct()
         kwargs["field"] = self.field
-        return path, args, kwargs
+        return path, tuple(args), kwargs
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SameDealerForeignKey):

@@ -307,6 +307,7 @@ class LeadViewSet(  # type: ignore[misc]
     )
     @action(detail=True, methods=["post"])
     def step(self, request: Request, pk: str, **kwargs: object) -> Response:
+        self.get_object()  # 404 for a lead the caller may not see, before reading the body
         data = self._input(StepSerializer)
         if data["waive"]:
             lead = self._lead_for("approve")
