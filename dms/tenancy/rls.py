@@ -67,7 +67,9 @@ class RowLevelSecurity(BaseConstraint):
         self.create_sql(model, schema_editor)
         return ""
 
-    def create_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> None:
+    def create_sql(  # type: ignore[override]  # None: deferred, see _defer
+        self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None
+    ) -> None:
         _defer(schema_editor, "; ".join(rls_statements(model._meta.db_table, self.column)))
 
     def remove_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
@@ -109,7 +111,9 @@ class SameDealerForeignKey(BaseConstraint):
         self.create_sql(model, schema_editor)
         return ""
 
-    def create_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> None:
+    def create_sql(  # type: ignore[override]  # None: deferred, see _defer
+        self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None
+    ) -> None:
         # Deferred to the end of the migration: the target's (dealer_id, id) key must exist.
         table, column, target = self._sql_parts(model)
         _defer(
