@@ -143,8 +143,10 @@ def measure_page(client: Any, page: PageResult, *, n: int, warmup: int) -> None:
     for _ in range(warmup):
         response = client.get(page.url)
         if response.status_code != 200:
-            raise SystemExit(f"{page.name}: HTTP {response.status_code} for {page.url} "
-                             f"({response.get('Location', '')})")
+            raise SystemExit(
+                f"{page.name}: HTTP {response.status_code} for {page.url} "
+                f"({response.get('Location', '')})"
+            )
     for _ in range(n):
         start = time.perf_counter()
         response = client.get(page.url)
@@ -153,7 +155,8 @@ def measure_page(client: Any, page: PageResult, *, n: int, warmup: int) -> None:
     with CaptureQueriesContext(connection) as captured:
         client.get(page.url)
     page.statements = [
-        q["sql"] for q in captured.captured_queries
+        q["sql"]
+        for q in captured.captured_queries
         if not q["sql"].lstrip().upper().startswith(CONTROL)
     ]
 
@@ -163,8 +166,13 @@ def raw_connection() -> Any:
     from django.db import connection
 
     cfg = connection.settings_dict
-    kwargs = {"host": cfg["HOST"] or None, "port": cfg["PORT"] or None, "user": cfg["USER"],
-              "password": cfg["PASSWORD"] or None, "dbname": cfg["NAME"]}
+    kwargs = {
+        "host": cfg["HOST"] or None,
+        "port": cfg["PORT"] or None,
+        "user": cfg["USER"],
+        "password": cfg["PASSWORD"] or None,
+        "dbname": cfg["NAME"],
+    }
     return psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None})
 
 
@@ -177,7 +185,9 @@ def replay(conn: Any, page: PageResult, dealer_id: int, *, n: int) -> None:
         with conn.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('app.dealer_ids', %s, true), "
-                "set_config('app.write_dealer_ids', %s, true)", [ids, ids])
+                "set_config('app.write_dealer_ids', %s, true)",
+                [ids, ids],
+            )
             total = 0.0
             for i, sql in enumerate(page.statements):
                 start = time.perf_counter()
@@ -197,7 +207,9 @@ def explain(conn: Any, sql: str, dealer_id: int) -> list[str]:
     with conn.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('app.dealer_ids', %s, true), "
-            "set_config('app.write_dealer_ids', %s, true)", [str(dealer_id), str(dealer_id)])
+            "set_config('app.write_dealer_ids', %s, true)",
+            [str(dealer_id), str(dealer_id)],
+        )
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace("%", "%%"))
         lines = [row[0] for row in cursor.fetchall()]
     conn.rollback()
@@ -233,15 +245,20 @@ def main() -> None:
     with as_dealer(dealer):
         leads = Lead.objects.filter(dealer=dealer).count()
         mine = Lead.objects.filter(consultant=consultant, is_open=True).count()
-    print(f"dealer {dealer.code} ({leads:,} leads); consultant {consultant.username} "
-          f"({mine:,} open leads); manager {manager.username}")
+    print(
+        f"dealer {dealer.code} ({leads:,} leads); consultant {consultant.username} "
+        f"({mine:,} open leads); manager {manager.username}"
+    )
 
     pages = [
         PageResult("lead list", "consultant", reverse("leads:leads")),
         PageResult("my day", "consultant", reverse("leads:my_day")),
         PageResult("funnel (30 days)", "manager", reverse("leads:funnel")),
-        PageResult("funnel (365 days, by source)", "manager",
-                   reverse("leads:funnel") + "?period=365&by=source"),
+        PageResult(
+            "funnel (365 days, by source)",
+            "manager",
+            reverse("leads:funnel") + "?period=365&by=source",
+        ),
         PageResult("approvals inbox", "manager", reverse("leads:approvals")),
         PageResult("lead list (all)", "manager", reverse("leads:leads")),
     ]
@@ -253,8 +270,10 @@ def main() -> None:
         replay(conn, page, dealer.pk, n=args.n)
 
     print()
-    header = (f"{'page':<30} {'who':<10} {'p50 ms':>7} {'p95 ms':>7} {'':>4} {'queries':>7} "
-              f"{'':>4} {'raw ms':>7} {'ratio':>6} {'':>4}")
+    header = (
+        f"{'page':<30} {'who':<10} {'p50 ms':>7} {'p95 ms':>7} {'':>4} {'queries':>7} "
+        f"{'':>4} {'raw ms':>7} {'ratio':>6} {'':>4}"
+    )
     print(header)
     print("-" * len(header))
     all_ok = True
@@ -263,11 +282,15 @@ def main() -> None:
         ok_queries = len(page.statements) <= TARGET_QUERIES
         ok_ratio = page.ratio <= TARGET_RATIO
         all_ok &= ok_time and ok_queries and ok_ratio
-        print(f"{page.name:<30} {page.who:<10} {page.p50:7.1f} {page.p95:7.1f} "
-              f"{verdict(ok_time):>4} {len(page.statements):7d} {verdict(ok_queries):>4} "
-              f"{page.raw_p50:7.2f} {page.ratio:6.1f} {verdict(ok_ratio):>4}")
-    print(f"targets: p95 <= {TARGET_P95_MS:.0f} ms, <= {TARGET_QUERIES} queries, "
-          f"page p50 <= {TARGET_RATIO:.0f}x raw SQL p50; n={args.n} after {args.warmup} warm-up")
+        print(
+            f"{page.name:<30} {page.who:<10} {page.p50:7.1f} {page.p95:7.1f} "
+            f"{verdict(ok_time):>4} {len(page.statements):7d} {verdict(ok_queries):>4} "
+            f"{page.raw_p50:7.2f} {page.ratio:6.1f} {verdict(ok_ratio):>4}"
+        )
+    print(
+        f"targets: p95 <= {TARGET_P95_MS:.0f} ms, <= {TARGET_QUERIES} queries, "
+        f"page p50 <= {TARGET_RATIO:.0f}x raw SQL p50; n={args.n} after {args.warmup} warm-up"
+    )
 
     print("\nslowest statement per page (raw p50):")
     for page in pages:
@@ -281,7 +304,9 @@ def main() -> None:
     worst_ms, worst_sql, worst_page = max(
         ((*p.slowest(), p.name) for p in pages), key=lambda item: item[0]
     )
-    print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the slowest statement ({worst_page}, {worst_ms:.2f} ms):")
+    print(
+        f"\nEXPLAIN (ANALYZE, BUFFERS) of the slowest statement ({worst_page}, {worst_ms:.2f} ms):"
+    )
     print(f"  {worst_sql}")
     plan = explain(conn, worst_sql, dealer.pk)
     top = plan[0]

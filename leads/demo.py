@@ -80,7 +80,7 @@ from sales.models import (
 
 DEFAULT_SEED = 42
 DEFAULT_MONTHS = 6
-DEFAULT_LEADS_PER_MONTH = 45
+DEFAULT_LEADS_PER_MONTH = 35
 
 # Faker locale per dealer country (the demo network's markets first).
 LOCALES = {
@@ -226,6 +226,39 @@ def _(message: str) -> str:
 # --- helpers -------------------------------------------------------------------------------------
 
 
+class _Row:
+    """A row to insert, lighter than a model instance (the history has tens of thousands):
+    field name -> value, where a value may be a model object or another _Row (its pk is used).
+    `pk` is set when the row is inserted."""
+
+    __slots__ = ("model", "pk", "values")
+
+    def __init__(self, model: type[models.Model], **values: Any) -> None:
+        self.model = model
+        self.values = values
+        self.pk: int | None = None
+
+
+_MISSING = object()
+
+
+def _row_getter(f: Any) -> Callable[[_Row], Any]:
+    if f.primary_key:
+        return operator.attrgetter("pk")
+    name, attname = f.name, f.attname
+    default = f.get_default()
+
+    def get(row: _Row) -> Any:
+        values = row.values
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
+            value = values.get(attname, default)
+        pk = getattr(value, "pk", _MISSING)
+        return value if pk is _MISSING else pk
+
+    return get
+
+
 def _column_getter(f: Any) -> Callable[[models.Model], Any]:
     if f.is_relation:
         attname = f.attname
@@ -250,10 +283,13 @@ def insert_rows(objs: list[Any], *, chunk: int = 400) -> None:
     seeding time. Goes through Django's cursor, so the tenant settings (RLS) apply as usual."""
     if not objs:
         return
-    meta = type(objs[0])._meta
+    light = isinstance(objs[0], _Row)
+    meta = objs[0].model._meta if light else type(objs[0])._meta
     qn = connection.ops.quote_name
     fields = list(meta.concrete_fields)
-    getters = [_column_getter(f) for f in fields]
+    getters: list[Callable[[Any], Any]] = [
+        _row_getter(f) if light else _column_getter(f) for f in fields
+    ]
     columns = ", ".join(qn(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
@@ -263,8 +299,9 @@ def insert_rows(objs: list[Any], *, chunk: int = 400) -> None:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = connection.alias
+            if not light:
+                obj._state.adding = False
+                obj._state.db = connection.alias
         for start in range(0, len(objs), chunk):
             part = objs[start : start + chunk]
             cursor.execute(
@@ -343,9 +380,11 @@ def seed_funnel(
     dealers: Iterable[Dealer] | None = None,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> FunnelSeedResult:
     """Seed the funnel history of `dealers` (default: every active dealer). A dealer that
-    already has customers is skipped unless `force` (its funnel data is replaced)."""
+    already has customers is skipped unless `force` (its funnel data is replaced). The history
+    ends at the full hour before `now` (default: the current time)."""
     if months < 1 or leads_per_month < 1:
         raise ValueError("months and leads per month must be at least 1")
     chosen = (
@@ -374,6 +413,7 @@ def seed_funnel(
                 index=index,
                 months=months,
                 leads_per_month=leads_per_month,
+                now=now,
             )
             if not seeder.consultants:
                 result.skipped.append(dealer.code)
@@ -412,14 +452,21 @@ class _Sim:
 
 @dataclass
 class _Event:
-    event: TimelineEvent
-    ref: models.Model | None
+    event: _Row
+    ref: models.Model | _Row | None
     summary: str | Callable[[], str]
 
 
 class DealerSeeder:
     def __init__(
-        self, dealer: Dealer, *, seed: int, index: int, months: int, leads_per_month: int
+        self,
+        dealer: Dealer,
+        *,
+        seed: int,
+        index: int,
+        months: int,
+        leads_per_month: int,
+        now: dt.datetime | None = None,
     ) -> None:
         self.dealer = dealer
         self.index = index
@@ -432,7 +479,7 @@ class DealerSeeder:
         self.fake.seed_instance(key)
         self.region = (dealer.country or "DE").upper()
         self.tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
-        self.now = timezone.now()
+        self.now = now or timezone.now()
         # The history ends at the last full hour: two runs a few seconds apart agree.
         self.horizon = self.now.replace(minute=0, second=0, microsecond=0)
         self.today = self.local(self.now).date()
@@ -478,16 +525,16 @@ class DealerSeeder:
         self.customers: list[Customer] = []
         self.interests: list[CustomerModelInterest] = []
         self.leads: list[Lead] = []
-        self.stage_changes: list[StageChange] = []
-        self.grade_changes: list[GradeChange] = []
-        self.lead_steps: list[LeadStep] = []
+        self.stage_changes: list[_Row] = []
+        self.grade_changes: list[_Row] = []
+        self.lead_steps: list[_Row] = []
         self.visits: list[Visit] = []
         self.drives: list[TestDrive] = []
         self.quotes: list[Quote] = []
         self.quote_lines: list[QuoteLine] = []
         self.orders: list[Order] = []
         self.payments: list[Payment] = []
-        self.follow_ups: list[FollowUp] = []
+        self.follow_ups: list[_Row] = []
         self.events: list[_Event] = []
         self.phones: set[str] = set()
         self.emails: set[str] = set()
@@ -609,7 +656,7 @@ class DealerSeeder:
         wanted = {sim.model.pk}
         if rng.random() < 0.3:
             wanted.add(rng.choice(self.vehicle_models).pk)
-        have = getattr(customer, "_demo_interests", set())
+        have: set[int] = getattr(customer, "_demo_interests", set())
         for model_id in sorted(wanted - have):
             self.interests.append(
                 CustomerModelInterest(
@@ -628,10 +675,11 @@ class DealerSeeder:
         summary: str | Callable[[], str],
         at: dt.datetime,
         actor: Any,
-        ref: models.Model | None = None,
+        ref: models.Model | _Row | None = None,
         lead: bool = True,
     ) -> None:
-        row = TimelineEvent(
+        row = _Row(
+            TimelineEvent,
             dealer=self.dealer,
             customer=sim.customer,
             lead=sim.lead if lead else None,
@@ -650,7 +698,7 @@ class DealerSeeder:
         summary: str | Callable[[], str],
         at: dt.datetime,
         actor: Any,
-        ref: models.Model | None = None,
+        ref: models.Model | _Row | None = None,
     ) -> None:
         """record_activity: timeline, last activity, first response; New → Contacted."""
         self.event(sim, kind=kind, summary=summary, at=at, actor=actor, ref=ref)
@@ -669,7 +717,8 @@ class DealerSeeder:
     ) -> None:
         before = sim.stage
         self.stage_changes.append(
-            StageChange(
+            _Row(
+                StageChange,
                 dealer=self.dealer,
                 lead=sim.lead,
                 from_stage=before,
@@ -695,7 +744,8 @@ class DealerSeeder:
         if grade == sim.grade:
             return
         self.grade_changes.append(
-            GradeChange(
+            _Row(
+                GradeChange,
                 dealer=self.dealer,
                 lead=sim.lead,
                 from_grade=sim.grade,
@@ -718,7 +768,9 @@ class DealerSeeder:
         if step is None or code in sim.steps:
             return
         sim.steps.add(code)
-        done = LeadStep(dealer=self.dealer, lead=sim.lead, step=step, done_at=at, done_by=actor)
+        done = _Row(
+            LeadStep, dealer=self.dealer, lead=sim.lead, step=step, done_at=at, done_by=actor
+        )
         self.lead_steps.append(done)
         self.event(
             sim,
@@ -768,7 +820,8 @@ class DealerSeeder:
     def follow_up_done(
         self, sim: _Sim, *, kind: str, due: dt.datetime, done: dt.datetime, result: str
     ) -> None:
-        row = FollowUp(
+        row = _Row(
+            FollowUp,
             dealer=self.dealer,
             lead=sim.lead,
             customer=sim.customer,
@@ -1236,7 +1289,7 @@ class DealerSeeder:
         )
         amount_due = quote.total - quote.trade_in_value
         deposit = min(_round_to(float(amount_due) * 0.1, 100), amount_due)
-        expected = (self.local(at) + self.days(14, 45)).date()
+        expected = (self.local(at) + self.days(12, 35)).date()
         while expected.weekday() == 6:
             expected += dt.timedelta(days=1)
         order = Order(
@@ -1278,6 +1331,16 @@ class DealerSeeder:
         self.set_grade(sim, "O", at + dt.timedelta(minutes=6), consultant)
 
         delivered_at = self.at(expected, 15, 0)
+        # While the car is on its way the consultant keeps the customer posted.
+        update = self.working(at + (delivered_at - at) * self.rng.uniform(0.4, 0.6))
+        if update < min(delivered_at, self.horizon):
+            self.contact(
+                sim,
+                kind="call",
+                summary=_("Delivery date confirmed for %(day)s") % {"day": expected.isoformat()},
+                at=update,
+                actor=consultant,
+            )
         balance = amount_due - deposit
         if delivered_at < self.horizon:
             self.deliver(sim, order, delivered_at, balance)
@@ -1387,7 +1450,8 @@ class DealerSeeder:
                 )
             else:
                 self.follow_ups.append(
-                    FollowUp(
+                    _Row(
+                        FollowUp,
                         dealer=self.dealer,
                         lead=lead,
                         customer=sim.customer,
@@ -1532,7 +1596,8 @@ class DealerSeeder:
             answered = self.working(t0 + dt.timedelta(minutes=rng.randint(8, 200)))
             if answered >= self.horizon:  # still New: the first-response follow-up is open
                 self.follow_ups.append(
-                    FollowUp(
+                    _Row(
+                        FollowUp,
                         dealer=self.dealer,
                         lead=lead,
                         customer=customer,
@@ -1694,10 +1759,12 @@ class DealerSeeder:
         for item in self.events:
             row = item.event
             summary = item.summary() if callable(item.summary) else item.summary
-            row.summary = summary[:300]
-            if item.ref is not None:
-                row.ref_type = item.ref._meta.label
-                row.ref_id = item.ref.pk
+            row.values["summary"] = summary[:300]
+            ref = item.ref
+            if ref is not None:
+                label = ref.model._meta.label if isinstance(ref, _Row) else ref._meta.label
+                row.values["ref_type"] = label
+                row.values["ref_id"] = ref.pk
             events.append(row)
         insert_rows(events)
 
@@ -1928,12 +1995,20 @@ class DealerSeeder:
                 self.counts["live claims"] += 1
 
     def fill_my_day(self) -> None:
-        """Every consultant's "my day" shows something overdue, due today and due tomorrow."""
+        """Every consultant's "my day" is a working day: a few calls overdue (missed
+        yesterday), some due today and some tomorrow. Call-backs go through the follow-up
+        service; an overdue call is a planned grade follow-up whose time has passed."""
         from leads.services.followups import create_follow_up
 
         now = timezone.now()
-        start, tomorrow_start = self.local_window()
+        _start, tomorrow_start = self.local_window()
         day_after = tomorrow_start + dt.timedelta(days=1)
+        callback_notes = [
+            "Customer asked for a call back about the offer.",
+            "Call back: financing questions.",
+            "Call back: trade-in valuation.",
+            "Confirm the test-drive appointment.",
+        ]
         for consultant in self.consultants:
             open_rows = FollowUp.objects.filter(
                 dealer=self.dealer, owner=consultant, done_at__isnull=True
@@ -1948,37 +2023,34 @@ class DealerSeeder:
                 )
                 if lead.pk not in with_callback
             ]
-            if not open_rows.filter(due_at__lt=now).exists():
-                missed = (
+            overdue = open_rows.filter(due_at__lt=now).count()
+            if overdue < 2:  # yesterday's calls slipped through
+                missed = list(
                     open_rows.filter(kind=FollowUp.Kind.CADENCE, due_at__gte=now)
-                    .order_by("due_at", "id")
-                    .first()
+                    .order_by("-due_at", "-id")
+                    .values_list("pk", flat=True)[: 2 - overdue]
                 )
-                if missed is not None:  # yesterday's call slipped through
-                    FollowUp.objects.filter(pk=missed.pk).update(
-                        due_at=now - dt.timedelta(hours=20)
+                for n, pk in enumerate(missed):
+                    FollowUp.objects.filter(pk=pk).update(
+                        due_at=now - dt.timedelta(hours=18 + 2 * n)
                     )
-            if (
-                not open_rows.filter(due_at__gte=now, due_at__lt=tomorrow_start).exists()
-                and now + dt.timedelta(minutes=20) < tomorrow_start
-                and leads
-            ):
-                due = min(now + dt.timedelta(hours=2), tomorrow_start - dt.timedelta(minutes=10))
-                create_follow_up(
-                    lead=leads.pop(0),
-                    actor=consultant,
-                    due_at=due,
-                    note="Customer asked for a call back today about the offer.",
-                )
-                self.counts["live call-backs"] += 1
-            if (
-                not open_rows.filter(due_at__gte=tomorrow_start, due_at__lt=day_after).exists()
-                and leads
-            ):
-                create_follow_up(
-                    lead=leads.pop(0),
-                    actor=consultant,
-                    due_at=tomorrow_start + dt.timedelta(hours=10, minutes=30),
-                    note="Call back: financing questions.",
-                )
-                self.counts["live call-backs"] += 1
+            wanted = [
+                (tomorrow_start, day_after, 2, tomorrow_start + dt.timedelta(hours=10)),
+            ]
+            if now + dt.timedelta(minutes=30) < tomorrow_start:
+                wanted.insert(0, (now, tomorrow_start, 3, now + dt.timedelta(minutes=20)))
+            for since, until, target, first_due in wanted:
+                have = open_rows.filter(due_at__gte=since, due_at__lt=until).count()
+                for n in range(max(0, target - have)):
+                    if not leads:
+                        break
+                    due = min(
+                        first_due + dt.timedelta(minutes=70 * n), until - dt.timedelta(minutes=5)
+                    )
+                    create_follow_up(
+                        lead=leads.pop(0),
+                        actor=consultant,
+                        due_at=due,
+                        note=callback_notes[n % len(callback_notes)],
+                    )
+                    self.counts["live call-backs"] += 1

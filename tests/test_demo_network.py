@@ -155,6 +155,20 @@ def test_second_run_skips_and_changes_nothing() -> None:
 
 
 @pytest.mark.django_db
+def test_force_refuses_when_audited_activity_refers_to_the_network() -> None:
+    from dms.audit.models import AuditAction
+    from dms.audit.services import record
+
+    seed()
+    before = snapshot()
+    dealer = Dealer.objects.get(code="DE001")
+    record(action=AuditAction.BULK_CHANGE, dealer=dealer, object_type="test", count=1)
+    with pytest.raises(CommandError, match="append-only audit log"):
+        seed("--force", "--seed", "5")
+    assert snapshot() == before  # nothing removed, nothing added
+
+
+@pytest.mark.django_db
 def test_show_logins_on_an_empty_database() -> None:
     out = StringIO()
     call_command("seed_demo", "--show-logins", stdout=out)

@@ -164,8 +164,10 @@ def build_demo_network(*, seed: int = DEFAULT_SEED, force: bool = False) -> Demo
             remove_demo_network()
         except ProtectedError as exc:
             raise ValueError(
-                "Other data still refers to the dealers or demo users; start from an empty "
-                "database (manage.py flush) instead of --force."
+                "Other data (sales funnel, append-only audit log) still refers to the dealers or "
+                "demo users, so --force cannot replace them. Start from an empty database "
+                "instead: `manage.py flush`, or for the embedded one "
+                "`.venv/bin/python -m dms.devdb stop && rm -rf var/pg`."
             ) from exc
 
     User = get_user_model()
