@@ -37,8 +37,12 @@ class PriceListItem(models.Model):
     class Meta:
         verbose_name = _("price list item")
         constraints = [
-            models.UniqueConstraint(fields=["price_list", "kind", "code"], name="pricelist_item_unique"),
-            models.CheckConstraint(condition=models.Q(price__gte=0), name="pricelist_price_non_negative"),
+            models.UniqueConstraint(
+                fields=["price_list", "kind", "code"], name="pricelist_item_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="pricelist_price_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:

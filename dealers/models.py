@@ -133,7 +133,10 @@ class StaffAbsence(TenantModel):
         OTHER = "other", _("Other")
 
     membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="absences", verbose_name=_("staff member")
+        Membership,
+        on_delete=models.CASCADE,
+        related_name="absences",
+        verbose_name=_("staff member"),
     )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"))
@@ -153,7 +156,9 @@ class StaffAbsence(TenantModel):
                 condition=models.Q(ends_on__gte=models.F("starts_on")), name="absence_dates_ordered"
             ),
         ]
-        indexes = [models.Index(fields=["dealer", "membership", "starts_on"], name="absence_member")]
+        indexes = [
+            models.Index(fields=["dealer", "membership", "starts_on"], name="absence_member")
+        ]
 
     def __str__(self) -> str:
         return f"{self.membership.user} {self.starts_on}–{self.ends_on}"
@@ -167,7 +172,9 @@ class Departure(TenantModel):
     the scheduled task deactivates the membership (and the account when it was the last one)."""
 
     membership = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, related_name="departures",
+        Membership,
+        on_delete=models.PROTECT,
+        related_name="departures",
         verbose_name=_("staff member"),
     )
     leaving_on = models.DateField(_("leaving on"))
@@ -231,7 +238,9 @@ class ReassignmentBatch(TenantModel):
         _("distribution"), max_length=12, choices=Strategy.choices, default=Strategy.ROUND_ROBIN
     )
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("from"),
     )
     created_by = models.ForeignKey(
@@ -239,7 +248,10 @@ class ReassignmentBatch(TenantModel):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
         blank=True,
     )
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
@@ -261,7 +273,9 @@ class ReassignmentItem(TenantModel):
     batch = models.ForeignKey(ReassignmentBatch, on_delete=models.CASCADE, related_name="items")
     customer = models.ForeignKey("leads.Customer", on_delete=models.CASCADE, related_name="+")
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("new owner"),
     )
     # Snapshot at preview time: the best open-lead grade, how many open leads the person held,

@@ -43,27 +43,57 @@ class Cap:
 DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
     DealerRole.CONSULTANT: frozenset({Cap.SALES_OWN}),
     DealerRole.SALES_MANAGER: frozenset(
-        {Cap.SALES_OWN, Cap.SALES_ALL, Cap.SALES_APPROVE, Cap.SALES_REASSIGN, Cap.PLAN_SPLIT,
-         Cap.KPI_DEALER, Cap.UNLOCK}
+        {
+            Cap.SALES_OWN,
+            Cap.SALES_ALL,
+            Cap.SALES_APPROVE,
+            Cap.SALES_REASSIGN,
+            Cap.PLAN_SPLIT,
+            Cap.KPI_DEALER,
+            Cap.UNLOCK,
+        }
     ),
     DealerRole.DEALER_MANAGER: frozenset(
-        {Cap.SALES_OWN, Cap.SALES_ALL, Cap.SALES_APPROVE, Cap.SALES_REASSIGN, Cap.PLAN_SPLIT,
-         Cap.KPI_DEALER, Cap.STAFF_DEPARTURE, Cap.UNLOCK}
+        {
+            Cap.SALES_OWN,
+            Cap.SALES_ALL,
+            Cap.SALES_APPROVE,
+            Cap.SALES_REASSIGN,
+            Cap.PLAN_SPLIT,
+            Cap.KPI_DEALER,
+            Cap.STAFF_DEPARTURE,
+            Cap.UNLOCK,
+        }
     ),
     DealerRole.SERVICE_ADVISOR: frozenset({Cap.SERVICE, Cap.UNLOCK}),
     DealerRole.TECHNICIAN: frozenset({Cap.SERVICE}),
     DealerRole.PARTS_CLERK: frozenset({Cap.PARTS}),
     DealerRole.DEALER_ADMIN: frozenset(
-        {Cap.STAFF_MANAGE, Cap.STAFF_DEPARTURE, Cap.SALES_REASSIGN, Cap.UNLOCK, Cap.UNLOCK_ALONE,
-         Cap.AUDIT_VIEW}
+        {
+            Cap.STAFF_MANAGE,
+            Cap.STAFF_DEPARTURE,
+            Cap.SALES_REASSIGN,
+            Cap.UNLOCK,
+            Cap.UNLOCK_ALONE,
+            Cap.AUDIT_VIEW,
+        }
     ),
 }
 
 HQ_ROLE_CAPS: dict[str, frozenset[str]] = {
     "hq_regional_manager": frozenset({Cap.KPI_NETWORK, Cap.KPI_DEALER}),
     "hq_admin": frozenset(
-        {Cap.KPI_NETWORK, Cap.KPI_DEALER, Cap.NETWORK_ADMIN, Cap.STAFF_MANAGE, Cap.UNLOCK,
-         Cap.UNLOCK_ALONE, Cap.AUDIT_VIEW, Cap.STAFF_DEPARTURE, Cap.SALES_REASSIGN}
+        {
+            Cap.KPI_NETWORK,
+            Cap.KPI_DEALER,
+            Cap.NETWORK_ADMIN,
+            Cap.STAFF_MANAGE,
+            Cap.UNLOCK,
+            Cap.UNLOCK_ALONE,
+            Cap.AUDIT_VIEW,
+            Cap.STAFF_DEPARTURE,
+            Cap.SALES_REASSIGN,
+        }
     ),
 }
 

@@ -153,7 +153,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache, celery -------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
@@ -203,7 +205,10 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: S303
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "dms.security.validators.PasswordHistoryValidator", "OPTIONS": {"history": 5}},
@@ -226,7 +231,12 @@ AXES_USERNAME_FORM_FIELD = "username"
 # axes keeps the POST data of failed attempts: mask the password and the one-time codes.
 AXES_PASSWORD_FORM_FIELD = "auth-password"  # noqa: S105 - a form field name
 AXES_SENSITIVE_PARAMETERS = [
-    "username", "ip_address", "password", "otp_token", "token-otp_token", "backup-otp_token"
+    "username",
+    "ip_address",
+    "password",
+    "otp_token",
+    "token-otp_token",
+    "backup-otp_token",
 ]
 # A locked account stays locked (attempts during the lockout are not counted again).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

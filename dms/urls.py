@@ -22,7 +22,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path(
         "health/",
-        HealthCheckView.as_view(checks=["health_check.checks.Database", "health_check.checks.Cache"]),
+        HealthCheckView.as_view(
+            checks=["health_check.checks.Database", "health_check.checks.Cache"]
+        ),
         name="health",
     ),
 ]

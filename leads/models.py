@@ -134,7 +134,9 @@ class Customer(TenantModel):
     )
     trade_in = models.CharField(_("trade-in vehicle"), max_length=200, blank=True)
     driving_preferences = models.TextField(_("driving preferences"), blank=True)
-    competitor_models = models.CharField(_("competitor models considered"), max_length=200, blank=True)
+    competitor_models = models.CharField(
+        _("competitor models considered"), max_length=200, blank=True
+    )
     interests = models.CharField(_("interests"), max_length=200, blank=True)
     # Contact consent per channel, with the date it was given (null = no consent)
     consent_phone_at = models.DateTimeField(_("phone consent"), null=True, blank=True)
@@ -142,7 +144,11 @@ class Customer(TenantModel):
     consent_sms_at = models.DateTimeField(_("SMS consent"), null=True, blank=True)
     consent_post_at = models.DateTimeField(_("post consent"), null=True, blank=True)
     owner = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("consultant"),
     )
     owner_since = models.DateTimeField(_("served since"), null=True, blank=True)
@@ -194,7 +200,9 @@ class CustomerModelInterest(TenantModel):
     """Through table of Customer.models_of_interest: a tenant table like its owner."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    vehicle_model = models.ForeignKey("inventory.VehicleModel", on_delete=models.PROTECT, related_name="+")
+    vehicle_model = models.ForeignKey(
+        "inventory.VehicleModel", on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta(TenantModel.Meta):
         constraints = [
@@ -211,17 +219,29 @@ class Lead(TenantModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
     consultant = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("consultant"),
     )
     # Sales credit for won deals stays with whoever closed it, even after reassignment.
     credited_to = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("credited to"),
     )
     source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, related_name="+")
     vehicle_model = models.ForeignKey(
-        "inventory.VehicleModel", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "inventory.VehicleModel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("model of interest"),
     )
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.NEW)
@@ -351,8 +371,12 @@ class Visit(TenantModel):
 
     kind = models.CharField(_("visit or call"), max_length=10, choices=Kind.choices)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="visits")
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="visits")
-    served_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("served by"))
+    lead = models.ForeignKey(
+        Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="visits"
+    )
+    served_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("served by")
+    )
     source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, related_name="+")
     vehicle_model = models.ForeignKey(
         "inventory.VehicleModel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -372,7 +396,9 @@ class Visit(TenantModel):
                 condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("arrived_at")),
                 name="visit_left_after_arrival",
             ),
-            models.CheckConstraint(condition=Q(party_size__gte=1), name="visit_party_size_positive"),
+            models.CheckConstraint(
+                condition=Q(party_size__gte=1), name="visit_party_size_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["dealer", "arrived_at"], name="visit_day"),
@@ -385,17 +411,24 @@ class TimelineEvent(TenantModel):
     handovers, later service. Written by the services that do the work."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(_("kind"), max_length=30)
     summary = models.CharField(_("summary"), max_length=300)
     at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     ref_type = models.CharField(max_length=50, blank=True)
     ref_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["-at", "-id"]
-        constraints = [*TenantModel.Meta.constraints, *same_dealer("timelineevent", "customer", "lead")]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            *same_dealer("timelineevent", "customer", "lead"),
+        ]
         indexes = [models.Index(fields=["dealer", "customer", "-at"], name="timeline_customer")]
 
 
@@ -417,7 +450,9 @@ class FollowUp(TenantModel):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="follow_ups")
-    owner = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     due_at = models.DateTimeField(_("due"))
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
@@ -462,7 +497,9 @@ class Notification(TenantModel):
     kind = models.CharField(max_length=30)
     text = models.CharField(max_length=300)
     url = models.CharField(max_length=300, blank=True)
-    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -502,7 +539,9 @@ class OwnershipClaim(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decision_note = models.CharField(max_length=300, blank=True)
 
     class Meta(TenantModel.Meta):
@@ -536,11 +575,15 @@ class LeadSettings(TenantModel):
         _("reassign leads untouched past their first-response deadline"), default=False
     )
     pool_after_days = models.PositiveIntegerField(
-        _("pool leads after (days without activity)"), null=True, blank=True,
+        _("pool leads after (days without activity)"),
+        null=True,
+        blank=True,
         help_text=_("Empty: the HQ default."),
     )
     max_open_leads = models.PositiveIntegerField(
-        _("open leads per consultant (cap)"), null=True, blank=True,
+        _("open leads per consultant (cap)"),
+        null=True,
+        blank=True,
         help_text=_("Empty: the HQ default."),
     )
     stale_after_days = models.PositiveIntegerField(

@@ -33,10 +33,16 @@ urlpatterns: list = [
     path("visits/<int:pk>/left/", visit_views.VisitLeftView.as_view(), name="visit-left"),
     path("customers/", customer_views.CustomerListView.as_view(), name="customers"),
     path("customers/new/", customer_views.CustomerCreateView.as_view(), name="customer-add"),
-    path("customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer-detail"),
-    path("customers/<int:pk>/edit/", customer_views.CustomerEditView.as_view(), name="customer-edit"),
     path(
-        "customers/<int:pk>/merge/", customer_views.CustomerMergeView.as_view(), name="customer-merge"
+        "customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer-detail"
+    ),
+    path(
+        "customers/<int:pk>/edit/", customer_views.CustomerEditView.as_view(), name="customer-edit"
+    ),
+    path(
+        "customers/<int:pk>/merge/",
+        customer_views.CustomerMergeView.as_view(),
+        name="customer-merge",
     ),
     path("claims/", claim_views.ClaimListView.as_view(), name="claims"),
     path("claims/file/", claim_views.ClaimFileView.as_view(), name="claim-file"),
@@ -59,7 +65,9 @@ urlpatterns: list = [
     path("activity/", ActivityReportView.as_view(), name="activity"),
     path("notifications/", NotificationListView.as_view(), name="notifications"),
     path("notifications/count/", NotificationCountView.as_view(), name="notifications_count"),
-    path("notifications/read-all/", NotificationReadAllView.as_view(), name="notifications_read_all"),
+    path(
+        "notifications/read-all/", NotificationReadAllView.as_view(), name="notifications_read_all"
+    ),
     path("notifications/<int:pk>/open/", NotificationOpenView.as_view(), name="notification_open"),
     # --- end H7 ---
 ]

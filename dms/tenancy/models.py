@@ -26,6 +26,8 @@ class TenantModel(models.Model):
         base_manager_name = "objects"
         constraints = [
             # Citus distribution column first in every unique key; lets FKs become composite.
-            models.UniqueConstraint(fields=["dealer", "id"], name="%(app_label)s_%(class)s_dealer_id"),
+            models.UniqueConstraint(
+                fields=["dealer", "id"], name="%(app_label)s_%(class)s_dealer_id"
+            ),
             RowLevelSecurity(name="%(app_label)s_%(class)s_rls"),
         ]

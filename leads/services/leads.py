@@ -522,8 +522,11 @@ def pool_stale_leads(*, dealer_id: int, now: dt.datetime | None = None) -> int:
     change. Running it twice pools nothing more."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=pool_after_days(settings_for(dealer_id)))
-    stale_open = Q(is_open=True, lost_requested_at__isnull=True) & (
-        Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created_at__lt=cutoff)
+    # An ordered lead is waiting for its car, not stale: it never goes to the pool.
+    stale_open = (
+        Q(is_open=True, lost_requested_at__isnull=True)
+        & ~Q(stage=Stage.ORDER)
+        & (Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created_at__lt=cutoff))
     )
     closed_out = Q(
         is_open=False,
