@@ -25,7 +25,10 @@ def _switch_user(user: str, password: str) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    request: pytest.FixtureRequest, django_test_environment: Any, django_db_blocker: Any
+    request: pytest.FixtureRequest,
+    django_test_environment: Any,
+    django_db_blocker: Any,
+    django_db_modify_db_settings: Any,  # pytest-xdist: one test database per worker (_gw0, ...)
 ) -> Iterator[None]:
     from django.test.utils import setup_databases, teardown_databases
 
