@@ -15,6 +15,7 @@ urlpatterns = [
     path("network/", include("dealers.urls")),
     path("sales/", include("leads.urls")),
     path("showroom/", include("sales.urls")),
+    path("reports/", include("reports.urls")),
     path("api/", include("dms.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

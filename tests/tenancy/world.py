@@ -188,6 +188,10 @@ TENANT_FACTORIES: dict[str, Factory] = {
     "sales.Payment": auto(),
     "sales.Quote": auto(),
     "sales.QuoteLine": auto(),
+    "reports.ConsultantTarget": auto(),
+    "reports.KpiDay": auto(),
+    "reports.KpiMonth": auto(),
+    "reports.PlanTarget": auto(),
     "sales.TestDrive": auto(starts_at=_hour(1), ends_at=_hour(2)),
 }
 
