@@ -14,6 +14,7 @@ from dms.accounts.models import HqRole
 
 from .models import Dealer, DealerGroup, Membership, Region, StaffAbsence
 from .roles import DealerRole
+from .services import DEALER_FIELDS
 
 _INPUT_CLASS = {
     "checkboxinput": "form-check-input",
@@ -176,20 +177,7 @@ class DealerForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Dealer
-        fields = [
-            "code",
-            "name",
-            "legal_name",
-            "region",
-            "group",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "timezone",
-            "is_active",
-            "require_2fa",
-        ]
+        fields = list(DEALER_FIELDS)  # exactly what the service accepts
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -258,6 +258,13 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _only_dealer_fields(fields: dict[str, Any]) -> None:
+    """A programming error, not bad input: callers pass only DEALER_FIELDS."""
+    unknown = set(fields) - set(DEALER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown dealer fields: {sorted(unknown)}")
+
+
 def _dealer_values(dealer: Dealer) -> dict[str, Any]:
     return {
         key: (getattr(dealer, f"{key}_id") if key in ("region", "group") else getattr(dealer, key))
@@ -267,9 +274,7 @@ def _dealer_values(dealer: Dealer) -> dict[str, Any]:
 
 @transaction.atomic
 def create_dealer(*, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Dealer:
-    unknown = set(fields) - set(DEALER_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown dealer fields: {sorted(unknown)}")
+    _only_dealer_fields(fields)
     dealer = Dealer(**fields)
     _full_clean(dealer)
     dealer.save()
@@ -289,9 +294,7 @@ def update_dealer(
     *, dealer: Dealer, actor: Any, request: HttpRequest | None = None, **fields: Any
 ) -> Dealer:
     """Edit a dealer; `is_active=False` deactivates it (its staff can no longer work in it)."""
-    unknown = set(fields) - set(DEALER_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown dealer fields: {sorted(unknown)}")
+    _only_dealer_fields(fields)
     dealer = Dealer.objects.select_for_update().get(pk=dealer.pk)
     before = _dealer_values(dealer)
     for key, value in fields.items():
@@ -328,7 +331,12 @@ def _new_user(
     password: str,
     hq_role: str = "",
     preferred_language: str = "",
+    actor: Any,
+    request: HttpRequest | None,
+    dealer: Dealer | None = None,
 ) -> Any:
+    """A new account, audited as created (under `dealer` when a dealer admin made it). Its first
+    login asks for a password of its own."""
     user_model = get_user_model()
     username = username.strip()
     if user_model.objects.filter(username__iexact=username).exists():
@@ -354,6 +362,14 @@ def _new_user(
             user.save()
     except IntegrityError as exc:  # a concurrent request took the name
         raise ValidationError({"username": _("This username is already taken.")}) from exc
+    record(
+        action=AuditAction.USER_CHANGE,
+        actor=actor,
+        dealer=dealer,
+        obj=user,
+        request=request,
+        detail={"change": "user_created", "username": user.username},
+    )
     return user
 
 
@@ -381,13 +397,8 @@ def create_hq_user(
         password=password,
         hq_role=hq_role,
         preferred_language=preferred_language,
-    )
-    record(
-        action=AuditAction.USER_CHANGE,
         actor=actor,
-        obj=user,
         request=request,
-        detail={"change": "user_created", "username": user.username},
     )
     if hq_role:
         record(
@@ -542,14 +553,9 @@ def add_staff(
         last_name=last_name,
         email=email,
         password=password,
-    )
-    record(
-        action=AuditAction.USER_CHANGE,
         actor=actor,
-        dealer=dealer,
-        obj=user,
         request=request,
-        detail={"change": "user_created", "username": user.username},
+        dealer=dealer,
     )
     return add_membership(dealer=dealer, user=user, role=role, actor=actor, request=request)
 

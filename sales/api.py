@@ -33,15 +33,13 @@ from rest_framework.response import Response
 
 from dealers.roles import Cap
 from dms.api.permissions import access_of
-from dms.audit.models import AuditAction
-from dms.audit.services import record
 from dms.tenancy.context import current_scope
 from inventory.models import Colour, Option, Trim, VehicleModel
 from leads.models import Lead
 
 from . import selectors, services
 from .models import DemoVehicle, Order, Payment, Quote, QuoteLine, TestDrive
-from .pdf import render_quote_pdf
+from .pdf import quote_pdf_response
 
 # --- permissions and plumbing --------------------------------------------------------------------
 
@@ -611,26 +609,9 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSe
     )
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str | None = None, **kwargs: Any) -> HttpResponse:
-        quote = self.get_object()
-        content = render_quote_pdf(quote)
-        record(
-            action=AuditAction.EXPORT,
-            actor=request.user,
-            dealer=quote.dealer_id,
-            obj=quote,
-            request=request._request,
-            detail={
-                "format": "pdf",
-                "document": "quote",
-                "quote": services.quote_number(quote),
-                "via": "api",
-            },
+        return quote_pdf_response(
+            self.get_object(), actor=request.user, request=request._request, via="api"
         )
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="quote-{services.quote_number(quote)}.pdf"'
-        )
-        return response
 
 
 # --- orders --------------------------------------------------------------------------------------

@@ -13,8 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from dms.audit.models import AuditAction
+from dms.audit.services import record
 
 from .models import Quote
 from .services import dealer_tz, quote_number
@@ -62,3 +66,25 @@ def render_quote_pdf(quote: Quote) -> bytes:
     fetcher = URLFetcher(allowed_protocols={"data"})
     document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher)
     return document.write_pdf()  # type: ignore[no-any-return]
+
+
+def quote_pdf_response(
+    quote: Quote, *, actor: Any, request: Any, inline: bool = False, **detail: str
+) -> HttpResponse:
+    """The quote's PDF as a response, recorded in the audit trail as an export: the quote page
+    (inline or as a download) and the API serve it the same way. ``detail`` adds to the audit
+    entry (the API says ``via="api"``)."""
+    content = render_quote_pdf(quote)
+    number = quote_number(quote)
+    record(
+        action=AuditAction.EXPORT,
+        actor=actor,
+        dealer=quote.dealer_id,
+        obj=quote,
+        request=request,
+        detail={"format": "pdf", "document": "quote", "quote": number, **detail},
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="quote-{number}.pdf"'
+    return response

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, Generic, TypeVar
@@ -290,6 +291,13 @@ def vehicle_label(vehicle: DemoVehicle) -> str:
 # --- test drives ---------------------------------------------------------------------------------
 
 
+def _require_status(obj: Any, allowed: str | tuple[str, ...], message: str) -> None:
+    """Refuse to act on a test drive, quote or order that is not in the `allowed` status (or one
+    of them): `message` names the status it is in through ``%(status)s``."""
+    if obj.status not in ((allowed,) if isinstance(allowed, str) else allowed):
+        raise ValidationError(message % {"status": obj.get_status_display()})
+
+
 def _integrity_constraint(exc: IntegrityError) -> str:
     diag = getattr(exc.__cause__, "diag", None)
     return getattr(diag, "constraint_name", "") or ""
@@ -399,11 +407,11 @@ def check_out_test_drive(
 ) -> Outcome[TestDrive]:
     """The car goes out: only with the driving licence checked and the customer's consent
     signed. Completes the playbook steps and moves the lead to the test-drive stage."""
-    if test_drive.status != TestDrive.Status.BOOKED:
-        raise ValidationError(
-            _("Only a booked test drive can go out (this one is “%(status)s”).")
-            % {"status": test_drive.get_status_display()}
-        )
+    _require_status(
+        test_drive,
+        TestDrive.Status.BOOKED,
+        _("Only a booked test drive can go out (this one is “%(status)s”)."),
+    )
     errors: dict[str, str] = {}
     licence_number = (licence_number or "").strip().upper()
     if not licence_number:
@@ -466,11 +474,11 @@ def check_in_test_drive(
     *, test_drive: TestDrive, actor: Any, km_in: int | None, outcome: str, feedback: str = ""
 ) -> TestDrive:
     """The car is back: km in (never below km out), outcome and the customer's feedback."""
-    if test_drive.status != TestDrive.Status.OUT:
-        raise ValidationError(
-            _("Only a test drive on the road can come back (this one is “%(status)s”).")
-            % {"status": test_drive.get_status_display()}
-        )
+    _require_status(
+        test_drive,
+        TestDrive.Status.OUT,
+        _("Only a test drive on the road can come back (this one is “%(status)s”)."),
+    )
     if km_in is None:
         raise ValidationError({"km_in": _("Enter the odometer reading (km in).")})
     if test_drive.km_out is not None and km_in < test_drive.km_out:
@@ -509,11 +517,11 @@ def check_in_test_drive(
 
 def cancel_test_drive(*, test_drive: TestDrive, actor: Any, no_show: bool = False) -> TestDrive:
     """Cancel a booking (or record that the customer did not come): the slot becomes free."""
-    if test_drive.status != TestDrive.Status.BOOKED:
-        raise ValidationError(
-            _("Only a booked test drive can be cancelled (this one is “%(status)s”).")
-            % {"status": test_drive.get_status_display()}
-        )
+    _require_status(
+        test_drive,
+        TestDrive.Status.BOOKED,
+        _("Only a booked test drive can be cancelled (this one is “%(status)s”)."),
+    )
     with transaction.atomic():
         test_drive.status = TestDrive.Status.NO_SHOW if no_show else TestDrive.Status.CANCELLED
         test_drive.save(update_fields=["status"])
@@ -883,11 +891,11 @@ def update_quote(*, quote: Quote, actor: Any, spec: QuoteSpec, on: dt.date | Non
     """Edit a quote. A draft changes in place; a sent quote is never rewritten: the edit becomes
     version n+1 (a new draft) and the sent one is marked superseded. An approved discount carries
     over to the new version as long as the discount does not grow."""
-    if quote.status not in (Quote.Status.DRAFT, Quote.Status.SENT):
-        raise ValidationError(
-            _("A quote that is “%(status)s” cannot be edited.")
-            % {"status": quote.get_status_display()}
-        )
+    _require_status(
+        quote,
+        (Quote.Status.DRAFT, Quote.Status.SENT),
+        _("A quote that is “%(status)s” cannot be edited."),
+    )
     lead = quote.lead
     if not lead.is_open:
         raise ValidationError(_("This lead is closed: the quote cannot change."))
@@ -986,6 +994,37 @@ def _check_valid(quote: Quote) -> None:
         )
 
 
+@contextmanager
+def _quote_transition(
+    quote: Quote,
+    *,
+    from_status: str,
+    to_status: str,
+    stamp_field: str,
+    wrong_status: str,
+    doing: str,
+) -> Iterator[dt.datetime]:
+    """Move a quote one step on towards the customer (draft → sent, sent → accepted).
+
+    Both steps refuse the same things: the wrong status (``wrong_status`` is the message, with a
+    ``%(status)s`` placeholder), a discount still waiting or rejected, an expired quote. The status
+    then switches, stamped with the time yielded, through a conditional UPDATE so that of two
+    clicks at once only one goes through. The ``with`` body runs in the same transaction."""
+    _require_status(quote, from_status, wrong_status)
+    _discount_blocks(quote, doing)
+    _check_valid(quote)
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Quote.objects.filter(pk=quote.pk, status=from_status).update(
+            **{"status": to_status, stamp_field: now}
+        )
+        if not updated:
+            raise ValidationError(_("This quote changed meanwhile: reload the page."))
+        quote.status = to_status
+        setattr(quote, stamp_field, now)
+        yield now
+
+
 def _quote_steps(quote: Quote) -> list[str]:
     codes = ["trade_in_appraised"]  # the trade-in section of a quote: a value or none
     if quote.payment in (Quote.Payment.FINANCE, Quote.Payment.LEASE):
@@ -996,21 +1035,14 @@ def _quote_steps(quote: Quote) -> list[str]:
 def send_quote(*, quote: Quote, actor: Any) -> Outcome[Quote]:
     """The quote goes to the customer (handed over, mailed or printed): never with a discount
     still waiting for approval or rejected. The lead moves to the quote stage."""
-    if quote.status != Quote.Status.DRAFT:
-        raise ValidationError(
-            _("Only a draft quote can be sent (this one is “%(status)s”).")
-            % {"status": quote.get_status_display()}
-        )
-    _discount_blocks(quote, _("sent"))
-    _check_valid(quote)
-    now = timezone.now()
-    with transaction.atomic():
-        updated = Quote.objects.filter(pk=quote.pk, status=Quote.Status.DRAFT).update(
-            status=Quote.Status.SENT, sent_at=now
-        )
-        if not updated:
-            raise ValidationError(_("This quote changed meanwhile: reload the page."))
-        quote.status, quote.sent_at = Quote.Status.SENT, now
+    with _quote_transition(
+        quote,
+        from_status=Quote.Status.DRAFT,
+        to_status=Quote.Status.SENT,
+        stamp_field="sent_at",
+        wrong_status=_("Only a draft quote can be sent (this one is “%(status)s”)."),
+        doing=_("sent"),
+    ) as now:
         lead = quote.lead
         complete_steps(lead=lead, codes=_quote_steps(quote), actor=actor)
         _log(
@@ -1028,21 +1060,14 @@ def send_quote(*, quote: Quote, actor: Any) -> Outcome[Quote]:
 
 def accept_quote(*, quote: Quote, actor: Any) -> Outcome[Quote]:
     """The customer accepts a sent quote; the lead's other open quotes are superseded."""
-    if quote.status != Quote.Status.SENT:
-        raise ValidationError(
-            _("Only a sent quote can be accepted (this one is “%(status)s”).")
-            % {"status": quote.get_status_display()}
-        )
-    _discount_blocks(quote, _("accepted"))
-    _check_valid(quote)
-    now = timezone.now()
-    with transaction.atomic():
-        updated = Quote.objects.filter(pk=quote.pk, status=Quote.Status.SENT).update(
-            status=Quote.Status.ACCEPTED, accepted_at=now
-        )
-        if not updated:
-            raise ValidationError(_("This quote changed meanwhile: reload the page."))
-        quote.status, quote.accepted_at = Quote.Status.ACCEPTED, now
+    with _quote_transition(
+        quote,
+        from_status=Quote.Status.SENT,
+        to_status=Quote.Status.ACCEPTED,
+        stamp_field="accepted_at",
+        wrong_status=_("Only a sent quote can be accepted (this one is “%(status)s”)."),
+        doing=_("accepted"),
+    ) as now:
         Quote.objects.filter(
             lead_id=quote.lead_id, status__in=[Quote.Status.DRAFT, Quote.Status.SENT]
         ).exclude(pk=quote.pk).update(status=Quote.Status.SUPERSEDED)
@@ -1060,11 +1085,9 @@ def accept_quote(*, quote: Quote, actor: Any) -> Outcome[Quote]:
 
 
 def decline_quote(*, quote: Quote, actor: Any) -> Quote:
-    if quote.status != Quote.Status.SENT:
-        raise ValidationError(
-            _("Only a sent quote can be declined (this one is “%(status)s”).")
-            % {"status": quote.get_status_display()}
-        )
+    _require_status(
+        quote, Quote.Status.SENT, _("Only a sent quote can be declined (this one is “%(status)s”).")
+    )
     with transaction.atomic():
         Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.DECLINED)
         quote.status = Quote.Status.DECLINED
@@ -1238,11 +1261,11 @@ def create_order(
 ) -> Outcome[Order]:
     """An order, only from an accepted quote (one order per quote). The lead moves to the order
     stage (grade O) once HQ's steps are met (deposit received, delivery date agreed)."""
-    if quote.status != Quote.Status.ACCEPTED:
-        raise ValidationError(
-            _("An order can only be placed from an accepted quote (this one is “%(status)s”).")
-            % {"status": quote.get_status_display()}
-        )
+    _require_status(
+        quote,
+        Quote.Status.ACCEPTED,
+        _("An order can only be placed from an accepted quote (this one is “%(status)s”)."),
+    )
     existing = Order.objects.filter(quote=quote).first()
     if existing is not None:
         raise ValidationError(
@@ -1328,11 +1351,7 @@ def order_number(order: Order) -> str:
 
 
 def _open_order(order: Order) -> None:
-    if order.status != Order.Status.OPEN:
-        raise ValidationError(
-            _("This order is “%(status)s”: it cannot change.")
-            % {"status": order.get_status_display()}
-        )
+    _require_status(order, Order.Status.OPEN, _("This order is “%(status)s”: it cannot change."))
 
 
 def record_payment(

@@ -26,8 +26,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dealers.roles import Cap
 from dealers.selectors import Access, request_access
-from dms.audit.models import AuditAction
-from dms.audit.services import record
 
 from . import selectors, services
 from .forms import (
@@ -42,9 +40,10 @@ from .forms import (
     OrderForm,
     PaymentForm,
     QuoteForm,
+    SalesForm,
 )
 from .models import DemoVehicle, Order, Quote, TestDrive
-from .pdf import render_quote_pdf
+from .pdf import quote_pdf_response
 
 View = Callable[..., HttpResponseBase]
 
@@ -83,6 +82,27 @@ def _notes(request: HttpRequest, notes: list[str]) -> None:
 def _errors(request: HttpRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
+
+
+def _submit(
+    request: HttpRequest, form: SalesForm, call: Callable[[dict[str, Any]], Any], done: str
+) -> bool:
+    """The small forms on the detail pages (check-out, check-in, payment, order details,
+    checklist): validate ``form``, run ``call(form.cleaned_data)`` in a transaction, flash
+    ``done`` and any notes. False when the form or the service refused (the service's errors go
+    on the form): the caller then shows the page again with status 400."""
+    if not form.is_valid():
+        return False
+    try:
+        with transaction.atomic():
+            outcome = call(form.cleaned_data)
+    except ValidationError as exc:
+        form.apply_errors(exc)
+        return False
+    messages.success(request, done)
+    if isinstance(outcome, services.Outcome):
+        _notes(request, outcome.notes)
+    return True
 
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:
@@ -218,18 +238,13 @@ def _render_drive(
 def test_drive_checkout(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
     form = CheckOutForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                outcome = services.check_out_test_drive(
-                    test_drive=drive, actor=request.user, **form.cleaned_data
-                )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, _("The car is out. Drive safely!"))
-            _notes(request, outcome.notes)
-            return redirect("sales:testdrive_detail", pk=drive.pk)
+    if _submit(
+        request,
+        form,
+        lambda data: services.check_out_test_drive(test_drive=drive, actor=request.user, **data),
+        _("The car is out. Drive safely!"),
+    ):
+        return redirect("sales:testdrive_detail", pk=drive.pk)
     drive.refresh_from_db()
     return _render_drive(request, access, drive, checkout=form, status=400)
 
@@ -239,17 +254,13 @@ def test_drive_checkout(request: HttpRequest, access: Access, pk: int) -> HttpRe
 def test_drive_checkin(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
     form = CheckInForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.check_in_test_drive(
-                    test_drive=drive, actor=request.user, **form.cleaned_data
-                )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, _("Test drive recorded."))
-            return redirect("sales:testdrive_detail", pk=drive.pk)
+    if _submit(
+        request,
+        form,
+        lambda data: services.check_in_test_drive(test_drive=drive, actor=request.user, **data),
+        _("Test drive recorded."),
+    ):
+        return redirect("sales:testdrive_detail", pk=drive.pk)
     drive.refresh_from_db()
     return _render_drive(request, access, drive, checkin=form, status=400)
 
@@ -558,12 +569,14 @@ def _render_quote(
 
 
 def _quote_action(
-    request: HttpRequest, access: Access, pk: int, action: Callable[[Quote], Any], done: str
+    request: HttpRequest, access: Access, pk: int, service: Callable[..., Any], done: str
 ) -> HttpResponse:
+    """The quote buttons (send, accept, decline): run ``service(quote=…, actor=…)`` in a
+    transaction, flash ``done`` (and any notes) or the errors, and go back to the quote."""
     quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
     try:
         with transaction.atomic():
-            outcome = action(quote)
+            outcome = service(quote=quote, actor=request.user)
     except ValidationError as exc:
         _errors(request, exc)
     else:
@@ -576,24 +589,14 @@ def _quote_action(
 @require_POST
 @sales_view
 def quote_send(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
-    return _quote_action(
-        request,
-        access,
-        pk,
-        lambda q: services.send_quote(quote=q, actor=request.user),
-        _("Quote marked as sent."),
-    )
+    return _quote_action(request, access, pk, services.send_quote, _("Quote marked as sent."))
 
 
 @require_POST
 @sales_view
 def quote_accept(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     return _quote_action(
-        request,
-        access,
-        pk,
-        lambda q: services.accept_quote(quote=q, actor=request.user),
-        _("Quote accepted: place the order."),
+        request, access, pk, services.accept_quote, _("Quote accepted: place the order.")
     )
 
 
@@ -601,11 +604,7 @@ def quote_accept(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
 @sales_view
 def quote_decline(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     return _quote_action(
-        request,
-        access,
-        pk,
-        lambda q: services.decline_quote(quote=q, actor=request.user),
-        _("Quote marked as declined."),
+        request, access, pk, services.decline_quote, _("Quote marked as declined.")
     )
 
 
@@ -642,21 +641,9 @@ def quote_discount(request: HttpRequest, access: Access, pk: int) -> HttpRespons
 @sales_view
 def quote_pdf(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
-    content = render_quote_pdf(quote)
-    record(
-        action=AuditAction.EXPORT,
-        actor=request.user,
-        dealer=quote.dealer_id,
-        obj=quote,
-        request=request,
-        detail={"format": "pdf", "document": "quote", "quote": services.quote_number(quote)},
+    return quote_pdf_response(
+        quote, actor=request.user, request=request, inline=not request.GET.get("download")
     )
-    response = HttpResponse(content, content_type="application/pdf")
-    disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = (
-        f'{disposition}; filename="quote-{services.quote_number(quote)}.pdf"'
-    )
-    return response
 
 
 # --- orders --------------------------------------------------------------------------------------
@@ -774,18 +761,13 @@ def _render_order(
 def order_payment(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.orders_visible(access), pk=pk)
     form = PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                outcome = services.record_payment(
-                    order=order, actor=request.user, **form.cleaned_data
-                )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, _("Payment recorded."))
-            _notes(request, outcome.notes)
-            return redirect("sales:order_detail", pk=order.pk)
+    if _submit(
+        request,
+        form,
+        lambda data: services.record_payment(order=order, actor=request.user, **data),
+        _("Payment recorded."),
+    ):
+        return redirect("sales:order_detail", pk=order.pk)
     return _render_order(request, access, order, status=400, payment_form=form)
 
 
@@ -794,19 +776,14 @@ def order_payment(request: HttpRequest, access: Access, pk: int) -> HttpResponse
 def order_details(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.orders_visible(access), pk=pk)
     form = OrderDetailsForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                outcome = services.update_order(
-                    order=order, actor=request.user, **form.cleaned_data
-                )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-            order.refresh_from_db()
-        else:
-            messages.success(request, _("Order updated."))
-            _notes(request, outcome.notes)
-            return redirect("sales:order_detail", pk=order.pk)
+    if _submit(
+        request,
+        form,
+        lambda data: services.update_order(order=order, actor=request.user, **data),
+        _("Order updated."),
+    ):
+        return redirect("sales:order_detail", pk=order.pk)
+    order.refresh_from_db()  # the service may have changed it before it refused
     return _render_order(request, access, order, status=400, details_form=form)
 
 
@@ -815,18 +792,14 @@ def order_details(request: HttpRequest, access: Access, pk: int) -> HttpResponse
 def order_checklist(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.orders_visible(access), pk=pk)
     form = ChecklistForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.set_checklist(
-                    order=order, actor=request.user, done=form.cleaned_data["done"]
-                )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-            order.refresh_from_db()
-        else:
-            messages.success(request, _("Checklist saved."))
-            return redirect("sales:order_detail", pk=order.pk)
+    if _submit(
+        request,
+        form,
+        lambda data: services.set_checklist(order=order, actor=request.user, done=data["done"]),
+        _("Checklist saved."),
+    ):
+        return redirect("sales:order_detail", pk=order.pk)
+    order.refresh_from_db()  # the service may have changed it before it refused
     return _render_order(request, access, order, status=400, checklist_form=form)
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -57,11 +58,9 @@ def django_db_setup(
         teardown_databases(db_cfg, verbosity=0)
 
 
-@pytest.fixture
-def owner_connection(django_db_blocker: Any) -> Iterator[Any]:
-    """A raw psycopg connection as the owner, for checks the runtime role must not be able to do."""
-    import psycopg
-
+def owner_connect() -> psycopg.Connection[Any]:
+    """A raw autocommit psycopg connection to the test database as the owner (RLS hides nothing
+    from it), for checks the runtime role must not be able to do."""
     db = connections["default"].settings_dict
     owner = settings.OWNER_DATABASE
     kwargs = {
@@ -72,5 +71,11 @@ def owner_connection(django_db_blocker: Any) -> Iterator[Any]:
         "password": owner.get("PASSWORD") or None,
         "autocommit": True,
     }
-    with psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None}) as conn:
+    return psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+@pytest.fixture
+def owner_connection(django_db_blocker: Any) -> Iterator[Any]:
+    """A raw psycopg connection as the owner, for checks the runtime role must not be able to do."""
+    with owner_connect() as conn:
         yield conn

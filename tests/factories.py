@@ -6,7 +6,10 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dealers.models import Dealer, DealerGroup, Membership, Region
 
@@ -73,6 +76,20 @@ def staff(dealer: Dealer, role: str, **user_kwargs: Any) -> Any:
     user = UserFactory(**user_kwargs)
     MembershipFactory(user=user, dealer=dealer, role=role)
     return user
+
+
+def signed_in_client(user: Any, *, verified: bool = True, client: Client | None = None) -> Client:
+    """A test client (a new one unless given) logged in as `user`. `verified`: the session has
+    passed a second factor on a new TOTP device, as the security middleware demands of HQ roles
+    and admins."""
+    client = client or Client()
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
 
 
 def hq_user(role: str, regions: list[Region] | tuple[Region, ...] = (), **user_kwargs: Any) -> Any:

@@ -633,6 +633,16 @@ def create_cover(
     return cover
 
 
+def _lock_cover(cover: CoverPeriod) -> CoverPeriod:
+    """The cover's row, locked until the transaction ends (starting and ending a cover must not
+    run twice at once), with the two people and the dealer."""
+    return (
+        CoverPeriod.objects.select_for_update()
+        .select_related("absent__user", "covering__user", "dealer")
+        .get(pk=cover.pk)
+    )
+
+
 def start_cover(
     *,
     cover: CoverPeriod,
@@ -641,11 +651,7 @@ def start_cover(
     now: dt.datetime | None = None,
 ) -> bool:
     with transaction.atomic():
-        row = (
-            CoverPeriod.objects.select_for_update()
-            .select_related("absent__user", "covering__user", "dealer")
-            .get(pk=cover.pk)
-        )
+        row = _lock_cover(cover)
         if row.status != CoverPeriod.Status.PLANNED:
             return False
         try:
@@ -680,11 +686,7 @@ def end_cover(
     from leads.models import Customer
 
     with transaction.atomic():
-        row = (
-            CoverPeriod.objects.select_for_update()
-            .select_related("absent__user", "covering__user", "dealer")
-            .get(pk=cover.pk)
-        )
+        row = _lock_cover(cover)
         if row.status == CoverPeriod.Status.PLANNED:
             row.status = CoverPeriod.Status.CANCELLED
             row.save(update_fields=["status"])

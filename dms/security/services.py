@@ -85,29 +85,35 @@ def _user_by_username(username: str | None) -> Any:
     return User.objects.filter(username=username).first()
 
 
+def _audit_login_name(
+    action: str, *, request: HttpRequest | None, username: str | None, **detail: Any
+) -> None:
+    """Audit what happened to the name typed at login: under its account and that account's
+    dealer when there is one; the name itself (at most a username's 150 characters) either way."""
+    user = _user_by_username(username)
+    record(
+        action=action,
+        dealer=primary_dealer_id(user),
+        obj=user,
+        request=request,
+        detail={"username": (username or "")[:150], **detail},
+    )
+
+
 def note_failed_login(*, request: HttpRequest | None, username: str | None, reason: str) -> None:
     """A refused password login: count it against the client's IP and audit it."""
     ip = client_ip(request)
     if reason != "ip_throttled":
         count_ip_failure(ip)
-    user = _user_by_username(username)
-    record(
-        action=AuditAction.LOGIN_FAILED,
-        dealer=primary_dealer_id(user),
-        obj=user,
-        request=request,
-        detail={"username": (username or "")[:150], "reason": reason},
-    )
+    _audit_login_name(AuditAction.LOGIN_FAILED, request=request, username=username, reason=reason)
 
 
 def note_lockout(*, request: HttpRequest | None, username: str | None) -> None:
-    user = _user_by_username(username)
-    record(
-        action=AuditAction.LOCKOUT,
-        dealer=primary_dealer_id(user),
-        obj=user,
+    _audit_login_name(
+        AuditAction.LOCKOUT,
         request=request,
-        detail={"username": (username or "")[:150], "failures": int(settings.AXES_FAILURE_LIMIT)},
+        username=username,
+        failures=int(settings.AXES_FAILURE_LIMIT),
     )
 
 
@@ -216,9 +222,27 @@ class UnlockOutcome(enum.Enum):
     UNLOCKED = "unlocked"
 
 
-def _clear_lock(user: Any) -> None:
+def _unlock(
+    user: Any,
+    *,
+    actor: Any,
+    dealer_id: int | None,
+    request: HttpRequest | None,
+    mode: str,
+    **detail: Any,
+) -> None:
+    """Lift the lock (the failed attempts, the approvals still open) and audit who unlocked it
+    and how (``mode``): an admin alone and dual control both end here."""
     axes_reset(username=user.get_username())
     UnlockApproval.objects.filter(locked_user=user, used=False).update(used=True)
+    record(
+        action=AuditAction.UNLOCK,
+        actor=actor,
+        dealer=dealer_id,
+        obj=user,
+        request=request,
+        detail={"mode": mode, "username": user.get_username(), **detail},
+    )
 
 
 def unlock_account(*, user: Any, actor: Any, request: HttpRequest | None) -> None:
@@ -236,15 +260,7 @@ def unlock_account(*, user: Any, actor: Any, request: HttpRequest | None) -> Non
         rights = unlock_rights(actor)
         shared = sorted(rights.alone_dealers & account.dealer_ids)
         dealer_id = shared[0] if shared else primary_dealer_id(user)
-        _clear_lock(user)
-        record(
-            action=AuditAction.UNLOCK,
-            actor=actor,
-            dealer=dealer_id,
-            obj=user,
-            request=request,
-            detail={"mode": "admin", "username": user.get_username()},
-        )
+        _unlock(user, actor=actor, dealer_id=dealer_id, request=request, mode="admin")
 
 
 def approve_unlock(*, user: Any, approver: Any, request: HttpRequest | None) -> UnlockOutcome:
@@ -285,18 +301,13 @@ def approve_unlock(*, user: Any, approver: Any, request: HttpRequest | None) -> 
         )
         approvers.discard(user.pk)
         if len(approvers) >= 2:
-            _clear_lock(user)
-            record(
-                action=AuditAction.UNLOCK,
+            _unlock(
+                user,
                 actor=approver,
-                dealer=dealer_id,
-                obj=user,
+                dealer_id=dealer_id,
                 request=request,
-                detail={
-                    "mode": "dual_control",
-                    "username": user.get_username(),
-                    "approvers": sorted(approvers),
-                },
+                mode="dual_control",
+                approvers=sorted(approvers),
             )
             return UnlockOutcome.UNLOCKED
         record(

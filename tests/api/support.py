@@ -48,3 +48,16 @@ def table_html(response: Any) -> str:
     if start == -1:
         return ""
     return html[start : html.find("</table>", start)]
+
+
+def absence_form(
+    membership: Any, starts_on: str, ends_on: str, reason: str = "sick", **extra: str
+) -> dict[str, Any]:
+    """The fields of an absence, as the absence form and POST /api/absences/ take them."""
+    return {
+        "membership": membership.pk,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "reason": reason,
+        **extra,
+    }

@@ -11,7 +11,7 @@ import pytest
 from dealers import services
 from dealers.models import Membership, StaffAbsence
 from dms.tenancy.context import as_dealer
-from tests.api.support import results, session_client, token_client
+from tests.api.support import absence_form, results, session_client, token_client
 from tests.factories import DealerFactory, RegionFactory, hq_user, staff
 
 pytestmark = pytest.mark.django_db
@@ -65,13 +65,7 @@ def test_dealer_manager_creates_reads_updates_and_deletes(network: dict[str, Any
     client = session_client(manager)
     created = client.post(
         "/api/absences/",
-        {
-            "membership": member.pk,
-            "starts_on": "2026-03-02",
-            "ends_on": "2026-03-06",
-            "reason": "leave",
-            "note": "Holiday",
-        },
+        absence_form(member, "2026-03-02", "2026-03-06", "leave", note="Holiday"),
         format="json",
     )
     assert created.status_code == 201, created.content
@@ -109,13 +103,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     absence(a, consultant, D(2026, 3, 1), D(2026, 3, 5))
     before = snapshot()
     member = Membership.objects.get(user=consultant)
-    data = {
-        "membership": member.pk,
-        "starts_on": "2026-04-01",
-        "ends_on": "2026-04-02",
-        "reason": "sick",
-        **payload,
-    }
+    data = {**absence_form(member, "2026-04-01", "2026-04-02"), **payload}
     response = session_client(network["a_manager"]).post("/api/absences/", data, format="json")
     assert response.status_code == 400
     assert message in " ".join(response.json()[field])
@@ -127,12 +115,7 @@ def test_another_dealers_staff_member_reads_as_not_existing(network: dict[str, A
     before = snapshot()
     response = session_client(network["a_manager"]).post(
         "/api/absences/",
-        {
-            "membership": foreign.pk,
-            "starts_on": "2026-04-01",
-            "ends_on": "2026-04-02",
-            "reason": "sick",
-        },
+        absence_form(foreign, "2026-04-01", "2026-04-02"),
         format="json",
     )
     assert response.status_code == 400
@@ -146,12 +129,7 @@ def test_another_dealers_absence_id_is_404_and_unchanged(network: dict[str, Any]
     client = token_client(network["a_manager"])
     url = f"/api/absences/{theirs.pk}/"
     member = Membership.objects.get(user=network["a_consultant"])
-    full = {
-        "membership": member.pk,
-        "starts_on": "2026-05-01",
-        "ends_on": "2026-05-09",
-        "reason": "sick",
-    }
+    full = absence_form(member, "2026-05-01", "2026-05-09")
     assert client.get(url).status_code == 404
     assert client.put(url, full, format="json").status_code == 404
     assert client.patch(url, {"note": "x"}, format="json").status_code == 404
@@ -178,12 +156,7 @@ def test_regional_manager_reads_their_region_and_writes_nothing(network: dict[st
         assert client.get(f"/api/absences/{other_region.pk}/").status_code == 404
 
         member = Membership.objects.get(user=network["a_colleague"])
-        payload = {
-            "membership": member.pk,
-            "starts_on": "2026-07-01",
-            "ends_on": "2026-07-02",
-            "reason": "leave",
-        }
+        payload = absence_form(member, "2026-07-01", "2026-07-02", "leave")
         assert client.post("/api/absences/", payload, format="json").status_code in (403, 404)
         url = f"/api/absences/{in_a.pk}/"
         assert client.patch(url, {"note": "hq"}, format="json").status_code in (403, 404)

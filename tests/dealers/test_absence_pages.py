@@ -10,7 +10,7 @@ import pytest
 from dealers import services
 from dealers.models import Membership, StaffAbsence
 from dms.tenancy.context import as_dealer
-from tests.api.support import session_client, table_html
+from tests.api.support import absence_form, session_client, table_html
 from tests.factories import DealerFactory, RegionFactory, hq_user, staff
 
 pytestmark = pytest.mark.django_db
@@ -101,34 +101,19 @@ def test_create_with_bad_input_shows_the_error_and_changes_nothing(net: dict[str
     anna = Membership.objects.get(user=net["anna"])
     response = client.post(
         "/network/absences/new/",
-        {
-            "membership": anna.pk,
-            "starts_on": "2026-03-04",
-            "ends_on": "2026-03-08",
-            "reason": "sick",
-        },
+        absence_form(anna, "2026-03-04", "2026-03-08"),
     )
     assert response.status_code == 200
     assert "already absent from 2026-03-02 to 2026-03-04" in response.content.decode()
     response = client.post(
         "/network/absences/new/",
-        {
-            "membership": anna.pk,
-            "starts_on": "2026-05-04",
-            "ends_on": "2026-05-01",
-            "reason": "sick",
-        },
+        absence_form(anna, "2026-05-04", "2026-05-01"),
     )
     assert "must end on or after its first day" in response.content.decode()
     bob = Membership.objects.get(user=net["bob"])
     response = client.post(
         "/network/absences/new/",
-        {
-            "membership": bob.pk,
-            "starts_on": "2026-05-01",
-            "ends_on": "2026-05-02",
-            "reason": "sick",
-        },
+        absence_form(bob, "2026-05-01", "2026-05-02"),
     )
     assert "Select a valid choice" in response.content.decode()
     assert rows(net["a"]) == before
@@ -140,13 +125,7 @@ def test_create_edit_delete(net: dict[str, Any]) -> None:
     carl = Membership.objects.get(user=net["carl"])
     response = client.post(
         "/network/absences/new/",
-        {
-            "membership": carl.pk,
-            "starts_on": "2026-06-01",
-            "ends_on": "2026-06-05",
-            "reason": "leave",
-            "note": "Summer",
-        },
+        absence_form(carl, "2026-06-01", "2026-06-05", "leave", note="Summer"),
     )
     assert response.status_code == 302
     [(pk, member, start, end, reason, note)] = rows(net["a"])
@@ -161,13 +140,7 @@ def test_create_edit_delete(net: dict[str, Any]) -> None:
     assert 'value="2026-06-01"' in edit.content.decode()
     response = client.post(
         f"/network/absences/{pk}/edit/",
-        {
-            "membership": carl.pk,
-            "starts_on": "2026-06-02",
-            "ends_on": "2026-06-05",
-            "reason": "sick",
-            "note": "",
-        },
+        absence_form(carl, "2026-06-02", "2026-06-05", note=""),
     )
     assert response.status_code == 302
     assert rows(net["a"])[0][2:5] == (D(2026, 6, 2), D(2026, 6, 5), "sick")
@@ -181,12 +154,7 @@ def test_another_dealers_absence_is_404_and_unchanged(net: dict[str, Any]) -> No
     before = rows(net["b"])
     client = session_client(net["manager"])
     carl = Membership.objects.get(user=net["carl"])
-    payload = {
-        "membership": carl.pk,
-        "starts_on": "2026-03-02",
-        "ends_on": "2026-03-04",
-        "reason": "sick",
-    }
+    payload = absence_form(carl, "2026-03-02", "2026-03-04")
     assert client.get(f"/network/absences/{theirs.pk}/edit/").status_code == 404
     assert client.post(f"/network/absences/{theirs.pk}/edit/", payload).status_code == 404
     assert client.get(f"/network/absences/{theirs.pk}/delete/").status_code == 404
@@ -215,12 +183,7 @@ def test_regional_manager_reads_but_cannot_write(net: dict[str, Any]) -> None:
     assert "Bob Other" not in page  # b is in another region
     assert 'data-testid="absence-add"' not in page
     anna = Membership.objects.get(user=net["anna"])
-    payload = {
-        "membership": anna.pk,
-        "starts_on": "2026-07-01",
-        "ends_on": "2026-07-02",
-        "reason": "sick",
-    }
+    payload = absence_form(anna, "2026-07-01", "2026-07-02")
     assert client.post("/network/absences/new/", payload).status_code == 403
     assert client.post(f"/network/absences/{mine.pk}/edit/", payload).status_code == 403
     assert client.post(f"/network/absences/{mine.pk}/delete/").status_code == 403

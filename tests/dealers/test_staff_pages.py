@@ -78,45 +78,32 @@ def test_dealer_admin_adds_a_colleague(net: dict[str, Any]) -> None:
     assert entry.detail["role"] == ["", "consultant"]
 
 
+INITIAL_PASSPHRASE = "a-long-initial-passphrase-7"
+
+
+def colleague_form(
+    username: str, *, password: str = INITIAL_PASSPHRASE, role: str = "consultant"
+) -> dict[str, str]:
+    """The new-colleague form filled in, but for what a test varies."""
+    return {
+        "username": username,
+        "first_name": "X",
+        "last_name": "Y",
+        "email": "x@example.com",
+        "password": password,
+        "role": role,
+    }
+
+
 def test_adding_staff_with_bad_input_changes_nothing(net: dict[str, Any]) -> None:
     client = session_client(net["admin"])
     users, members, audit = User.objects.count(), memberships(), AuditEntry.objects.count()
     assert client.get("/network/staff/new/").status_code == 200
-    taken = client.post(
-        "/network/staff/new/",
-        {
-            "username": net["bob"].username,
-            "first_name": "X",
-            "last_name": "Y",
-            "email": "x@example.com",
-            "password": "a-long-initial-passphrase-7",
-            "role": "consultant",
-        },
-    )
+    taken = client.post("/network/staff/new/", colleague_form(net["bob"].username))
     assert "This username is already taken." in taken.content.decode()
-    weak = client.post(
-        "/network/staff/new/",
-        {
-            "username": "weakling",
-            "first_name": "X",
-            "last_name": "Y",
-            "email": "x@example.com",
-            "password": "12345",
-            "role": "consultant",
-        },
-    )
+    weak = client.post("/network/staff/new/", colleague_form("weakling", password="12345"))
     assert "too short" in weak.content.decode()
-    bad_role = client.post(
-        "/network/staff/new/",
-        {
-            "username": "someone",
-            "first_name": "X",
-            "last_name": "Y",
-            "email": "x@example.com",
-            "password": "a-long-initial-passphrase-7",
-            "role": "ceo",
-        },
-    )
+    bad_role = client.post("/network/staff/new/", colleague_form("someone", role="ceo"))
     assert "Select a valid choice" in bad_role.content.decode()
     assert (User.objects.count(), memberships(), AuditEntry.objects.count()) == (
         users,

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dealers.models import Membership, ReassignmentBatch, ReassignmentItem
 from dms.tenancy.context import as_dealer
 from leads.models import Customer
+from tests.factories import signed_in_client
 
 from ._world import Book, held_by, make_book
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture
@@ -36,14 +22,14 @@ def book() -> Book:
 
 
 def test_consultant_may_not_open_the_wizard(book: Book) -> None:
-    client = signed_in(book.eve)
+    client = signed_in_client(book.eve)
     member = book.dora_membership
     assert client.get(reverse("dealers:handover:home")).status_code == 403
     assert client.get(reverse("dealers:handover:wizard", args=[member.pk])).status_code == 403
 
 
 def test_full_wizard_flow(book: Book) -> None:
-    client = signed_in(book.manager)
+    client = signed_in_client(book.manager)
     member = book.dora_membership
     home = client.get(reverse("dealers:handover:home"))
     assert home.status_code == 200 and "Dora Departing" in home.content.decode()
@@ -109,7 +95,7 @@ def test_other_dealers_objects_are_404(book: Book) -> None:
         batch = services.plan_batch(
             dealer=other.dealer, from_user=other.dora, actor=other.manager, targets=[other.eve]
         )
-    client = signed_in(book.manager)
+    client = signed_in_client(book.manager)
     foreign_member = Membership.objects.get(user=other.dora)
     assert (
         client.get(reverse("dealers:handover:wizard", args=[foreign_member.pk])).status_code == 404
@@ -129,7 +115,7 @@ def test_sales_manager_reassigns_but_cannot_mark_leaving(book: Book) -> None:
     from tests.factories import staff
 
     sm = staff(book.dealer, "sales_manager")
-    client = signed_in(sm)
+    client = signed_in_client(sm)
     member = book.dora_membership
     assert client.get(reverse("dealers:handover:wizard", args=[member.pk])).status_code == 200
     assert client.get(reverse("dealers:handover:leave", args=[member.pk])).status_code == 403

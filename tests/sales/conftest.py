@@ -13,16 +13,21 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bulletins.models import PriceList
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
 from leads.models import Grade, Lead
 from sales import services
-from sales.models import DemoVehicle, PlaybookStep, Quote
-from tests.factories import CustomerFactory, DealerFactory, DemoVehicleFactory, LeadFactory, staff
+from sales.models import DemoVehicle, PlaybookStep, Quote, TestDrive
+from tests.factories import (
+    CustomerFactory,
+    DealerFactory,
+    DemoVehicleFactory,
+    LeadFactory,
+    signed_in_client,
+    staff,
+)
 
 
 def ensure_reference_data() -> None:
@@ -74,6 +79,26 @@ class Showroom:
         with as_dealer(self.dealer):
             return services.create_quote(
                 lead=lead, actor=actor or lead.consultant, spec=quote_spec(**spec)
+            )
+
+    def drive(
+        self,
+        lead: Lead,
+        start: dt.datetime,
+        *,
+        minutes: int = 60,
+        vehicle: DemoVehicle | None = None,
+        actor: Any = None,
+    ) -> TestDrive:
+        """A test drive booked for `lead` (by its consultant unless `actor` is given) in
+        `vehicle`, the showroom's demo car unless given."""
+        with as_dealer(self.dealer):
+            return services.book_test_drive(
+                lead=lead,
+                vehicle=vehicle or self.car,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=minutes),
+                actor=actor or lead.consultant,
             )
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -130,14 +155,4 @@ def other_room(db: Any) -> Showroom:
 @pytest.fixture
 def signed_in() -> Callable[..., Client]:
     """A client signed in as `user` with a verified second factor."""
-
-    def _login(user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
-    return _login
+    return signed_in_client

@@ -37,13 +37,7 @@ def make_objects(room: Showroom) -> Objects:
     lead = room.lead(stage=Stage.QUOTE)
     tomorrow = room.tomorrow
     with as_dealer(room.dealer):
-        drive = services.book_test_drive(
-            lead=lead,
-            vehicle=room.car,
-            starts_at=room.at(tomorrow, 10),
-            ends_at=room.at(tomorrow, 11),
-            actor=room.alice,
-        )
+        drive = room.drive(lead, room.at(tomorrow, 10), actor=room.alice)
         accepted = services.create_quote(lead=lead, actor=room.alice, spec=_spec())
         services.send_quote(quote=accepted, actor=room.alice)
         services.accept_quote(quote=accepted, actor=room.alice)
@@ -311,14 +305,7 @@ def test_managers_run_the_demo_fleet(room: Showroom, signed_in: Any) -> None:
         assert DemoVehicle.objects.filter(vin=VIN, plate="B-AU 7").count() == 1
     # A car with a booking ahead cannot leave the fleet.
     lead = room.lead()
-    with as_dealer(room.dealer):
-        services.book_test_drive(
-            lead=lead,
-            vehicle=room.car,
-            starts_at=room.at(room.tomorrow, 10),
-            ends_at=room.at(room.tomorrow, 11),
-            actor=room.alice,
-        )
+    room.drive(lead, room.at(room.tomorrow, 10), actor=room.alice)
     refused = manager.post(
         reverse("sales:demo_vehicle_active", args=[room.car.pk]), {"active": "0"}, follow=True
     )

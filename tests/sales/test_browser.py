@@ -166,16 +166,7 @@ def test_manager_approves_a_discount_and_runs_the_fleet(page: Any, live_server: 
     expect(page.locator("[data-testid='demo-vehicles']")).to_contain_text("B-AU 42E")
     screenshot(page, "sales-10-demo-fleet")
 
-    with as_dealer(room.dealer):
-        from sales import services
-
-        services.book_test_drive(
-            lead=lead,
-            vehicle=room.car,
-            starts_at=room.at(room.tomorrow, 9, 30),
-            ends_at=room.at(room.tomorrow, 10, 30),
-            actor=room.alice,
-        )
+    room.drive(lead, room.at(room.tomorrow, 9, 30), actor=room.alice)
     page.goto(f"/showroom/test-drives/?day={room.tomorrow.isoformat()}")
     expect(page.locator("[data-testid='day-plan']")).to_contain_text("09:30–10:30")
     screenshot(page, "sales-11-test-drive-planner")

@@ -24,13 +24,8 @@ def add_sales(room: Showroom, count: int, hour: int) -> None:
     for i in range(count):
         lead = room.lead(stage=Stage.QUOTE)
         with as_dealer(room.dealer):
-            start = room.at(room.tomorrow, hour) + dt.timedelta(minutes=70 * i)
-            services.book_test_drive(
-                lead=lead,
-                vehicle=room.car,
-                starts_at=start,
-                ends_at=start + dt.timedelta(hours=1),
-                actor=room.alice,
+            room.drive(
+                lead, room.at(room.tomorrow, hour) + dt.timedelta(minutes=70 * i), actor=room.alice
             )
             quote = room.quote(lead, colour="BLK", option_codes=("TOW",))
             services.send_quote(quote=quote, actor=room.alice)

@@ -273,14 +273,7 @@ def test_api_order_flow(room: Showroom, signed_in: Any) -> None:
 def test_my_day_selectors_and_pending_discounts(room: Showroom) -> None:
     lead = room.lead()
     tomorrow = room.tomorrow
-    with as_dealer(room.dealer):
-        drive = services.book_test_drive(
-            lead=lead,
-            vehicle=room.car,
-            starts_at=room.at(tomorrow, 9),
-            ends_at=room.at(tomorrow, 10),
-            actor=room.alice,
-        )
+    drive = room.drive(lead, room.at(tomorrow, 9), actor=room.alice)
     quote = accepted_quote(room, room.lead(stage=Stage.QUOTE))
     order = place(room, quote, expected_delivery=tomorrow)
     pending = room.quote(room.lead(), discount="4000")

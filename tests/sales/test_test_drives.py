@@ -22,22 +22,22 @@ from tests.sales.conftest import Showroom, make_showroom
 pytestmark = pytest.mark.django_db
 
 
-def book(
-    room: Showroom, lead: Lead, start: dt.datetime, minutes: int = 60, vehicle: Any = None
-) -> Drive:
-    with as_dealer(room.dealer):
-        return services.book_test_drive(
-            lead=lead,
-            vehicle=vehicle or room.car,
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=minutes),
-            actor=lead.consultant,
-        )
+def check_out(room: Showroom, drive: Drive, **changes: Any) -> Any:
+    """Alice checks `drive` out with everything in order (licence seen, consent, km); `changes`
+    set what a test varies. Call it inside `as_dealer(room.dealer)`."""
+    data = {
+        "licence_number": "B072RRE2I55",
+        "licence_checked": True,
+        "consent": True,
+        "km_out": 1250,
+        **changes,
+    }
+    return services.check_out_test_drive(test_drive=drive, actor=room.alice, **data)
 
 
 def test_booking_writes_the_timeline_and_the_offered_step(room: Showroom) -> None:
     lead = room.lead(stage=Stage.VISITED)
-    drive = book(room, lead, room.at(room.tomorrow, 10))
+    drive = room.drive(lead, room.at(room.tomorrow, 10))
     with as_dealer(room.dealer):
         assert drive.status == Drive.Status.BOOKED
         assert drive.consultant == room.alice
@@ -50,13 +50,13 @@ def test_booking_writes_the_timeline_and_the_offered_step(room: Showroom) -> Non
 def test_double_booking_is_refused_with_the_clashing_slot_and_nothing_changes(
     room: Showroom,
 ) -> None:
-    first = book(room, room.lead(), room.at(room.tomorrow, 10), minutes=60)
+    first = room.drive(room.lead(), room.at(room.tomorrow, 10), minutes=60)
     other_lead = room.lead(consultant=room.bob)
     with as_dealer(room.dealer):
         before = Drive.objects.count()
         events = TimelineEvent.objects.filter(lead=other_lead).count()
     with pytest.raises(ValidationError) as exc:
-        book(room, other_lead, room.at(room.tomorrow, 10, 30), minutes=60)
+        room.drive(other_lead, room.at(room.tomorrow, 10, 30), minutes=60)
     message = " ".join(exc.value.messages)
     assert "Aurora X4 B-AU 100 is already booked from" in message
     assert "10:00 to 11:00" in message
@@ -72,7 +72,7 @@ def test_database_constraint_refuses_even_without_the_pre_check(
 ) -> None:
     """The exclusion constraint is the judge: with the friendly pre-check switched off (as in a
     race), PostgreSQL refuses and the error still names the slot."""
-    book(room, room.lead(), room.at(room.tomorrow, 14), minutes=90)
+    room.drive(room.lead(), room.at(room.tomorrow, 14), minutes=90)
     real = services.clashing_bookings
     calls = {"n": 0}
 
@@ -83,26 +83,26 @@ def test_database_constraint_refuses_even_without_the_pre_check(
 
     monkeypatch.setattr(services, "clashing_bookings", first_call_sees_nothing)
     with pytest.raises(ValidationError, match=r"already booked from .*14:00 to 15:30"):
-        book(room, room.lead(consultant=room.bob), room.at(room.tomorrow, 15), minutes=60)
+        room.drive(room.lead(consultant=room.bob), room.at(room.tomorrow, 15), minutes=60)
     with as_dealer(room.dealer):
         assert Drive.objects.count() == 1
 
 
 def test_back_to_back_slots_and_a_cancelled_slot_are_free(room: Showroom) -> None:
     lead = room.lead()
-    first = book(room, lead, room.at(room.tomorrow, 9), minutes=60)
-    book(room, lead, room.at(room.tomorrow, 10), minutes=60)  # starts when the first ends
+    first = room.drive(lead, room.at(room.tomorrow, 9), minutes=60)
+    room.drive(lead, room.at(room.tomorrow, 10), minutes=60)  # starts when the first ends
     with as_dealer(room.dealer):
         services.cancel_test_drive(test_drive=first, actor=room.alice)
-    again = book(room, room.lead(consultant=room.bob), room.at(room.tomorrow, 9), minutes=60)
+    again = room.drive(room.lead(consultant=room.bob), room.at(room.tomorrow, 9), minutes=60)
     assert again.status == Drive.Status.BOOKED
 
 
 def test_another_car_at_the_same_time_is_fine(room: Showroom) -> None:
     with as_dealer(room.dealer):
         second_car = DemoVehicleFactory(dealer=room.dealer, plate="B-AU 200")
-    book(room, room.lead(), room.at(room.tomorrow, 11))
-    book(room, room.lead(), room.at(room.tomorrow, 11), vehicle=second_car)
+    room.drive(room.lead(), room.at(room.tomorrow, 11))
+    room.drive(room.lead(), room.at(room.tomorrow, 11), vehicle=second_car)
 
 
 @pytest.mark.parametrize(
@@ -122,16 +122,9 @@ def test_another_car_at_the_same_time_is_fine(room: Showroom) -> None:
 def test_check_out_needs_licence_consent_and_km(
     room: Showroom, kwargs: dict[str, Any], field: str, text: str
 ) -> None:
-    drive = book(room, room.lead(), room.at(room.tomorrow, 10))
-    data = {
-        "licence_number": "B072RRE2I55",
-        "licence_checked": True,
-        "consent": True,
-        "km_out": 1250,
-        **kwargs,
-    }
+    drive = room.drive(room.lead(), room.at(room.tomorrow, 10))
     with as_dealer(room.dealer), pytest.raises(ValidationError) as exc:
-        services.check_out_test_drive(test_drive=drive, actor=room.alice, **data)
+        check_out(room, drive, **kwargs)
     assert text in " ".join(exc.value.message_dict[field])
     with as_dealer(room.dealer):
         drive.refresh_from_db()
@@ -143,17 +136,9 @@ def test_check_out_needs_licence_consent_and_km(
 
 def test_check_out_records_licence_and_consent_and_moves_the_lead(room: Showroom) -> None:
     lead = room.lead(stage=Stage.VISITED)
-    drive = book(room, lead, room.at(room.tomorrow, 10))
+    drive = room.drive(lead, room.at(room.tomorrow, 10))
     with as_dealer(room.dealer):
-        outcome = services.check_out_test_drive(
-            test_drive=drive,
-            actor=room.alice,
-            licence_number="b072rre2i55",
-            licence_checked=True,
-            consent=True,
-            km_out=1250,
-            walk_around=True,
-        )
+        outcome = check_out(room, drive, licence_number="b072rre2i55", walk_around=True)
         drive.refresh_from_db()
         assert outcome.notes == []
         assert drive.status == Drive.Status.OUT
@@ -170,16 +155,9 @@ def test_check_out_records_licence_and_consent_and_moves_the_lead(room: Showroom
 
 def test_check_out_without_walk_around_keeps_the_stage_and_says_why(room: Showroom) -> None:
     lead = room.lead(stage=Stage.VISITED)
-    drive = book(room, lead, room.at(room.tomorrow, 10))
+    drive = room.drive(lead, room.at(room.tomorrow, 10))
     with as_dealer(room.dealer):
-        outcome = services.check_out_test_drive(
-            test_drive=drive,
-            actor=room.alice,
-            licence_number="X1",
-            licence_checked=True,
-            consent=True,
-            km_out=1200,
-        )
+        outcome = check_out(room, drive, licence_number="X1", km_out=1200)
         lead.refresh_from_db()
     assert lead.stage == Stage.VISITED
     assert len(outcome.notes) == 1 and "walk-around" in outcome.notes[0]
@@ -187,16 +165,9 @@ def test_check_out_without_walk_around_keeps_the_stage_and_says_why(room: Showro
 
 
 def test_km_in_below_km_out_is_refused_and_nothing_changes(room: Showroom) -> None:
-    drive = book(room, room.lead(), room.at(room.tomorrow, 10))
+    drive = room.drive(room.lead(), room.at(room.tomorrow, 10))
     with as_dealer(room.dealer):
-        services.check_out_test_drive(
-            test_drive=drive,
-            actor=room.alice,
-            licence_number="X1",
-            licence_checked=True,
-            consent=True,
-            km_out=1300,
-        )
+        check_out(room, drive, licence_number="X1", km_out=1300)
         with pytest.raises(ValidationError) as exc:
             services.check_in_test_drive(
                 test_drive=drive, actor=room.alice, km_in=1299, outcome="Liked it"
@@ -216,7 +187,7 @@ def test_km_in_below_km_out_is_refused_and_nothing_changes(room: Showroom) -> No
 
 
 def test_booking_page_shows_the_clash_on_the_form(room: Showroom, signed_in: Any) -> None:
-    book(room, room.lead(consultant=room.bob), room.at(room.tomorrow, 10))
+    room.drive(room.lead(consultant=room.bob), room.at(room.tomorrow, 10))
     lead = room.lead()
     client = signed_in(room.alice)
     url = reverse("sales:testdrive_create", args=[lead.pk])
@@ -252,7 +223,7 @@ def test_booking_page_shows_the_clash_on_the_form(room: Showroom, signed_in: Any
 
 
 def test_check_in_page_refuses_km_in_below_km_out(room: Showroom, signed_in: Any) -> None:
-    drive = book(room, room.lead(), room.at(room.tomorrow, 10))
+    drive = room.drive(room.lead(), room.at(room.tomorrow, 10))
     client = signed_in(room.alice)
     out = client.post(
         reverse("sales:testdrive_checkout", args=[drive.pk]),
@@ -275,7 +246,7 @@ def test_check_in_page_refuses_km_in_below_km_out(room: Showroom, signed_in: Any
 
 
 def test_api_double_booking_is_a_400_naming_the_slot(room: Showroom, signed_in: Any) -> None:
-    book(room, room.lead(consultant=room.bob), room.at(room.tomorrow, 10))
+    room.drive(room.lead(consultant=room.bob), room.at(room.tomorrow, 10))
     lead = room.lead()
     client = signed_in(room.alice)
     payload = {

@@ -14,25 +14,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connections
 from psycopg import sql
 
+from tests.conftest import owner_connect
+
 from .world import World, build_world, tenant_models
-
-
-def owner_connect() -> psycopg.Connection[Any]:
-    db = connections["default"].settings_dict
-    owner = settings.OWNER_DATABASE
-    kwargs = {
-        "host": db["HOST"] or None,
-        "port": db["PORT"] or None,
-        "dbname": db["NAME"],
-        "user": owner["USER"],
-        "password": owner.get("PASSWORD") or None,
-        "autocommit": True,
-    }
-    return psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None})
 
 
 class Snapshot:

@@ -17,6 +17,18 @@ from tests.factories import DealerFactory, MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
+def new_day_off(dealer: Dealer, member: Membership) -> StaffAbsence:
+    """A one-day absence created in whatever scope the caller is in (the tests that expect the
+    database to refuse it)."""
+    return StaffAbsence.objects.create(
+        dealer=dealer,
+        membership=member,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 1, 1),
+        reason="leave",
+    )
+
+
 def absence(dealer: Dealer, member: Membership, **kwargs: Any) -> StaffAbsence:
     with as_dealer(dealer):
         return StaffAbsence.objects.create(
@@ -78,13 +90,7 @@ def test_as_dealers_filters_with_in_and_is_read_only(two_dealers: Any) -> None:
         # Read only: the database refuses changes even though the ORM filter lets them through.
         assert StaffAbsence.objects.filter(pk=row_a.pk).update(note="hq") == 0
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            StaffAbsence.objects.create(
-                dealer=a,
-                membership=row_a.membership,
-                starts_on=date(2026, 1, 1),
-                ends_on=date(2026, 1, 1),
-                reason="leave",
-            )
+            new_day_off(a, row_a.membership)
     with as_dealers([a, b], write=True) as scope:
         assert scope.write_ids == scope.read_ids
         assert StaffAbsence.objects.filter(pk=row_a.pk).update(note="ok") == 1
@@ -98,13 +104,7 @@ def test_unscoped_allows_the_orm_but_the_database_still_hides_rows(two_dealers: 
         assert list(StaffAbsence.objects.filter(pk=row_a.pk)) == []
         assert StaffAbsence.objects.filter(pk=row_a.pk).update(note="x") == 0
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            StaffAbsence.objects.create(
-                dealer=a,
-                membership=row_a.membership,
-                starts_on=date(2026, 1, 1),
-                ends_on=date(2026, 1, 1),
-                reason="leave",
-            )
+            new_day_off(a, row_a.membership)
     with as_dealer(a):
         with unscoped():  # inside a dealer scope too: unscoped means no ids at all
             assert StaffAbsence.objects.count() == 0
@@ -116,13 +116,7 @@ def test_create_for_another_dealer_is_refused_by_the_database(two_dealers: Any) 
     a, b, _row_a, row_b = two_dealers
     refused = pytest.raises(DatabaseError, match="row-level security")
     with refused, transaction.atomic(), as_dealer(a):
-        StaffAbsence.objects.create(
-            dealer=b,
-            membership=row_b.membership,
-            starts_on=date(2026, 1, 1),
-            ends_on=date(2026, 1, 1),
-            reason="leave",
-        )
+        new_day_off(b, row_b.membership)
     with as_dealer(b):
         assert StaffAbsence.objects.count() == 1
 
