@@ -49,6 +49,9 @@ class Command(BaseCommand):
                 self.stdout.write("Dealers already exist: demo network not seeded (use --force).")
             if not options["no_funnel"]:  # months of leads, visits, test drives, orders
                 call_command("seed_funnel", seed=options["seed"], stdout=self.stdout)
+                from reports.plans.demo import seed_plans  # sales plan v1 + v2, one split
+
+                self.stdout.write(str(seed_plans(seed=options["seed"])))
         if not options["quiet"]:
             self.print_logins()
 

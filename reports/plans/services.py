@@ -1,0 +1,776 @@
+"""Sales plans: HQ's yearly plan upload (strict validation, dry-run preview, versioned import)
+and the dealer manager's split of the dealer's plan across consultants.
+
+Upload flow: `parse_plan_file()` reads and checks every row (nothing written); `stage_upload()`
+keeps the file and its check result in the cache under an unguessable token for the preview;
+`import_plan()` re-validates the very bytes that were previewed (same SHA-256) and writes a new
+PlanVersion with all its PlanTargets in one transaction, or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import secrets
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from dealers.models import Dealer, Membership
+from dealers.roles import DealerRole
+from dms.audit.models import AuditAction
+from dms.audit.services import record
+from dms.tenancy.context import as_dealer, as_dealers
+from inventory.models import VehicleModel
+from reports.models import ConsultantTarget, Metric, PlanTarget, PlanVersion
+
+# --- limits and file layout ------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a full network plan (170 dealers) is about 1.5 MB of CSV
+MAX_ROWS = 120_000  # 170 dealers x 12 months x 10 models x 4 metrics = 81,600
+MAX_TARGET = 1_000_000  # a monthly count above this is a typo, not a plan
+MAX_ERRORS = 5_000  # stop collecting (the file is rejected anyway)
+STAGE_TTL = 2 * 60 * 60  # seconds an upload waits for its confirmation
+ALLOWED_EXTENSIONS = (".csv", ".xlsx")
+
+# Canonical column names, in template order, and the header spellings accepted for each.
+COLUMNS = ("dealer_code", "month", "model", "metric", "target")
+_HEADER_ALIASES = {
+    "dealer_code": {"dealer_code", "dealer", "dealercode", "code"},
+    "month": {"month"},
+    "model": {"model", "vehicle_model", "model_code"},
+    "metric": {"metric"},
+    "target": {"target", "plan", "count"},
+}
+
+_INT_TEXT = re.compile(r"^\+?\d+$")
+_NEGATIVE_INT_TEXT = re.compile(r"^-\d+$")
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+[.,]\d*|[.,]\d+|\d+([.,]\d+)?[eE][+-]?\d+)$")
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: spreadsheet row number (header = row 1), column, the bad value, why."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    row: int
+    dealer_id: int
+    month: int
+    model_id: int
+    metric: str
+    target: int
+
+
+@dataclass
+class PlanSummary:
+    """What the preview shows: totals per metric per month, per region and dealer counts."""
+
+    rows: int = 0
+    dealers: int = 0
+    models: int = 0
+    # metric -> [month 1..12 totals]
+    by_metric_month: dict[str, list[int]] = field(default_factory=dict)
+    # region name -> {"dealers": n, metric: total, ...}
+    by_region: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def metric_totals(self) -> dict[str, int]:
+        return {m: sum(v) for m, v in self.by_metric_month.items()}
+
+
+@dataclass
+class ParsedPlan:
+    year: int
+    rows: list[PlanRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    truncated: bool = False  # more errors than MAX_ERRORS
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[RowError] = []
+        self.truncated = False
+
+    def add(self, row: int, column: str, value: Any, message: str) -> None:
+        if len(self.items) >= MAX_ERRORS:
+            self.truncated = True
+            return
+        self.items.append(RowError(row, column, _display(value), message))
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _norm_header(value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = text.strip().lstrip("\ufeff").lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+# --- reading the file ------------------------------------------------------------------------
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read (type, size, encoding, empty)."""
+
+
+def _extension(filename: str) -> str:
+    name = filename.lower()
+    return next((ext for ext in ALLOWED_EXTENSIONS if name.endswith(ext)), "")
+
+
+def _csv_rows(content: bytes) -> Iterator[list[Any]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(_("The CSV file is not UTF-8 text.")) from exc
+    if "\x00" in text:
+        raise FileRejected(_("The file is not a CSV text file."))
+    first_line = text.split("\n", 1)[0]
+    # Spreadsheets in many European locales export with semicolons.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise FileRejected(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileRejected(_("The file is not a valid XLSX workbook.")) from exc
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            return
+        for values in sheet.iter_rows(values_only=True):
+            yield list(values)
+    finally:
+        workbook.close()
+
+
+def _raw_rows(content: bytes, filename: str) -> Iterator[list[Any]]:
+    ext = _extension(filename)
+    if not ext:
+        raise FileRejected(_("Upload a .csv or .xlsx file."))
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise FileRejected(
+            _("The file is too large (%(size)s bytes; at most %(max)s).")
+            % {"size": len(content), "max": MAX_UPLOAD_BYTES}
+        )
+    if not content:
+        raise FileRejected(_("The file is empty."))
+    if ext == ".xlsx":
+        if not content.startswith(b"PK"):
+            raise FileRejected(_("The file is not a valid XLSX workbook."))
+        return _xlsx_rows(content)
+    if content.startswith(b"PK"):
+        raise FileRejected(_("The file is a workbook, not CSV text: name it .xlsx."))
+    return _csv_rows(content)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- checking cells ----------------------------------------------------------------------------
+
+
+def _count(value: Any) -> tuple[int | None, str]:
+    """A non-negative whole number, or (None, why). Decimals are errors, never rounded."""
+    if _blank(value):
+        return None, _("is required")
+    if isinstance(value, bool):
+        return None, _("must be a whole number")
+    if isinstance(value, int):
+        return (value, "") if value >= 0 else (None, _("must not be negative"))
+    if isinstance(value, float):
+        # A numeric spreadsheet cell: 12 is stored as 12.0 by some tools; 256.76 is an error.
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, _("must be a whole number")
+        if not value.is_integer():
+            return None, _("must be a whole number (no decimals)")
+        return (int(value), "") if value >= 0 else (None, _("must not be negative"))
+    text = str(value).strip()
+    if _INT_TEXT.match(text):
+        return int(text), ""
+    if _NEGATIVE_INT_TEXT.match(text):
+        return None, _("must not be negative")
+    if _NUMBER_TEXT.match(text):
+        return None, _("must be a whole number (no decimals)")
+    return None, _("must be a whole number")
+
+
+def _month(value: Any, year: int) -> tuple[int | None, str]:
+    if _blank(value):
+        return None, _("is required")
+    if isinstance(value, dt.datetime | dt.date):
+        if value.year != year:
+            return None, _("is not in the plan year %(year)s") % {"year": year}
+        return value.month, ""
+    if isinstance(value, bool):
+        return None, _("must be 1-12 or YYYY-MM")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        match = _YEAR_MONTH.match(text)
+        if match:
+            if int(match.group(1)) != year:
+                return None, _("is not in the plan year %(year)s") % {"year": year}
+            number = int(match.group(2))
+        elif re.fullmatch(r"\d{1,2}", text):
+            number = int(text)
+        else:
+            return None, _("must be 1-12 or YYYY-MM")
+    if not 1 <= number <= 12:
+        return None, _("must be between 1 and 12")
+    return number, ""
+
+
+def _metric_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for value, label in Metric.choices:
+        lookup[value] = value
+        lookup[_norm_header(value)] = value
+        lookup[_norm_header(str(label))] = value
+    return lookup
+
+
+def parse_plan_file(*, content: bytes, filename: str, year: int) -> ParsedPlan:
+    """Check every row of an uploaded plan. Writes nothing. A file-level problem (type, size,
+    empty, headers) is reported as an error of row 1 or 0 (the file)."""
+    result = ParsedPlan(year=year)
+    errors = _Errors()
+    file_col = _("file")
+    try:
+        rows = _raw_rows(content, filename)
+        header = next(rows, None)
+        while header is not None and all(_blank(v) for v in header):
+            header = next(rows, None)
+    except FileRejected as exc:
+        result.errors = [RowError(0, file_col, filename, str(exc))]
+        return result
+    if header is None:
+        result.errors = [RowError(0, file_col, filename, _("The file is empty."))]
+        return result
+
+    # Header: each expected column exactly once; nothing unknown.
+    positions: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = _norm_header(raw)
+        if not name:
+            continue
+        canonical = next((c for c, names in _HEADER_ALIASES.items() if name in names), None)
+        if canonical is None:
+            errors.add(1, _display(raw), raw, _("unknown column"))
+        elif canonical in positions:
+            errors.add(1, canonical, raw, _("column appears twice"))
+        else:
+            positions[canonical] = index
+    for column in COLUMNS:
+        if column not in positions:
+            errors.add(1, column, "", _("column is missing from the header row"))
+    if errors.items:
+        result.errors = errors.items
+        return result
+
+    dealers = {d.code.upper(): d for d in Dealer.objects.all().only("id", "code", "is_active")}
+    models_by_key: dict[str, VehicleModel] = {}
+    for vm in VehicleModel.objects.all().only("id", "code", "name", "is_active"):
+        models_by_key.setdefault(vm.code.strip().lower(), vm)
+        models_by_key.setdefault(vm.name.strip().lower(), vm)
+    metrics = _metric_lookup()
+    seen: dict[tuple[int, int, int, str], int] = {}
+    width = max(positions.values()) + 1
+
+    try:
+        for row_number, values in enumerate(rows, start=2):
+            if all(_blank(v) for v in values):
+                continue  # blank lines (often at the end of exports)
+            if len(result.rows) + len(errors.items) >= MAX_ROWS:
+                errors.add(
+                    row_number, file_col, "", _("too many rows (at most %(n)s)") % {"n": MAX_ROWS}
+                )
+                break
+            cells = list(values) + [None] * (width - len(values))
+            if any(not _blank(v) for i, v in enumerate(cells) if i not in positions.values()):
+                errors.add(row_number, file_col, "", _("value in a column without a header"))
+
+            raw_dealer = cells[positions["dealer_code"]]
+            dealer = None
+            if _blank(raw_dealer):
+                errors.add(row_number, "dealer_code", raw_dealer, _("is required"))
+            else:
+                dealer = dealers.get(str(raw_dealer).strip().upper())
+                if dealer is None:
+                    errors.add(row_number, "dealer_code", raw_dealer, _("unknown dealer code"))
+                elif not dealer.is_active:
+                    errors.add(row_number, "dealer_code", raw_dealer, _("dealer is not active"))
+                    dealer = None
+
+            raw_month = cells[positions["month"]]
+            month, why = _month(raw_month, year)
+            if month is None:
+                errors.add(row_number, "month", raw_month, why)
+
+            raw_model = cells[positions["model"]]
+            vehicle_model = None
+            if _blank(raw_model):
+                errors.add(row_number, "model", raw_model, _("is required"))
+            else:
+                vehicle_model = models_by_key.get(str(raw_model).strip().lower())
+                if vehicle_model is None:
+                    errors.add(row_number, "model", raw_model, _("unknown model"))
+                elif not vehicle_model.is_active:
+                    errors.add(row_number, "model", raw_model, _("model is not active"))
+                    vehicle_model = None
+
+            raw_metric = cells[positions["metric"]]
+            metric = None
+            if _blank(raw_metric):
+                errors.add(row_number, "metric", raw_metric, _("is required"))
+            else:
+                metric = metrics.get(_norm_header(raw_metric))
+                if metric is None:
+                    errors.add(
+                        row_number,
+                        "metric",
+                        raw_metric,
+                        _("unknown metric (use one of: %(choices)s)")
+                        % {"choices": ", ".join(Metric.values)},
+                    )
+
+            raw_target = cells[positions["target"]]
+            target, why = _count(raw_target)
+            if target is None:
+                errors.add(row_number, "target", raw_target, why)
+            elif target > MAX_TARGET:
+                errors.add(
+                    row_number,
+                    "target",
+                    raw_target,
+                    _("is too large (at most %(max)s)") % {"max": MAX_TARGET},
+                )
+                target = None
+
+            if dealer is None or month is None or vehicle_model is None or metric is None:
+                continue
+            key = (dealer.pk, month, vehicle_model.pk, metric)
+            if key in seen:
+                errors.add(
+                    row_number,
+                    "dealer_code+month+model+metric",
+                    f"{dealer.code} / {month} / {vehicle_model.code} / {metric}",
+                    _("duplicate of row %(row)s (same dealer, month, model and metric)")
+                    % {"row": seen[key]},
+                )
+                continue
+            seen[key] = row_number
+            if target is not None:
+                result.rows.append(
+                    PlanRow(row_number, dealer.pk, month, vehicle_model.pk, metric, target)
+                )
+    except FileRejected as exc:
+        errors.add(0, file_col, filename, str(exc))
+
+    if not errors.items and not result.rows:
+        errors.add(0, file_col, filename, _("The file has a header but no plan rows."))
+    result.errors = errors.items
+    result.truncated = errors.truncated
+    if result.errors:
+        result.rows = []
+    return result
+
+
+def summarize(rows: Iterable[PlanRow]) -> PlanSummary:
+    rows = list(rows)
+    summary = PlanSummary(rows=len(rows))
+    dealer_ids = {r.dealer_id for r in rows}
+    summary.dealers = len(dealer_ids)
+    summary.models = len({r.model_id for r in rows})
+    summary.by_metric_month = {m: [0] * 12 for m in Metric.values}
+    regions = dict(Dealer.objects.filter(pk__in=dealer_ids).values_list("pk", "region__name"))
+    by_region: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Metric.values, 0))
+    region_dealers: dict[str, set[int]] = defaultdict(set)
+    for r in rows:
+        summary.by_metric_month[r.metric][r.month - 1] += r.target
+        region = regions.get(r.dealer_id) or "-"
+        by_region[region][r.metric] += r.target
+        region_dealers[region].add(r.dealer_id)
+    summary.by_region = {
+        name: {"dealers": len(region_dealers[name]), **by_region[name]}
+        for name in sorted(by_region)
+    }
+    return summary
+
+
+def errors_csv(errors: Iterable[RowError]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "column", "value", "error"])
+    for e in errors:
+        writer.writerow([e.row, e.column, e.value, e.message])
+    return out.getvalue()
+
+
+# --- staging between preview and confirmation -------------------------------------------------
+
+
+@dataclass
+class StagedUpload:
+    token: str
+    user_id: int
+    year: int
+    note: str
+    filename: str
+    sha256: str
+    content: bytes  # empty when the file was rejected (nothing to import)
+    errors: list[RowError]
+    truncated: bool
+    summary: PlanSummary | None
+    next_number: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.summary is not None
+
+
+def _cache_key(token: str) -> str:
+    return f"reports:plan-upload:{token}"
+
+
+def next_version_number(year: int) -> int:
+    current = PlanVersion.objects.filter(year=year).aggregate(n=Max("number"))["n"]
+    return (current or 0) + 1
+
+
+def stage_upload(*, content: bytes, filename: str, year: int, note: str, user: Any) -> StagedUpload:
+    """Check the file and keep it (with the result) for the preview, under a random token
+    bound to the uploading user. Nothing is written to the database."""
+    parsed = parse_plan_file(content=content, filename=filename, year=year)
+    staged = StagedUpload(
+        token=secrets.token_urlsafe(24),
+        user_id=user.pk,
+        year=year,
+        note=note,
+        filename=filename[:200],
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content if parsed.ok else b"",
+        errors=parsed.errors,
+        truncated=parsed.truncated,
+        summary=summarize(parsed.rows) if parsed.ok else None,
+        next_number=next_version_number(year),
+    )
+    data = asdict(staged)
+    data["summary"] = asdict(staged.summary) if staged.summary else None
+    data["errors"] = [asdict(e) for e in staged.errors]
+    cache.set(_cache_key(staged.token), data, STAGE_TTL)
+    return staged
+
+
+def staged_upload(*, token: str, user: Any) -> StagedUpload | None:
+    """The staged upload of this user, or None (unknown, expired, or someone else's)."""
+    if not re.fullmatch(r"[A-Za-z0-9_\-]{16,64}", token or ""):
+        return None
+    data = cache.get(_cache_key(token))
+    if not data or data.get("user_id") != user.pk:
+        return None
+    data = dict(data)
+    data["errors"] = [RowError(**e) for e in data["errors"]]
+    data["summary"] = PlanSummary(**data["summary"]) if data["summary"] else None
+    return StagedUpload(**data)
+
+
+def discard_upload(token: str) -> None:
+    cache.delete(_cache_key(token))
+
+
+def import_plan(
+    *, staged: StagedUpload, sha256: str, expected_number: int, actor: Any, request: Any = None
+) -> PlanVersion:
+    """Import the previewed file as a new version of its year, all rows or none.
+
+    The file is checked again (dealers or models may have changed since the preview); the
+    confirmation must name the previewed file's SHA-256 and the version number it was shown,
+    so a different file or a version imported meanwhile by someone else is refused."""
+    if not staged.ok or not staged.content:
+        raise ValidationError(_("This upload has errors and cannot be imported."))
+    if not secrets.compare_digest(sha256, staged.sha256) or (
+        hashlib.sha256(staged.content).hexdigest() != staged.sha256
+    ):
+        raise ValidationError(_("The file does not match the preview. Upload it again."))
+    parsed = parse_plan_file(content=staged.content, filename=staged.filename, year=staged.year)
+    if not parsed.ok:
+        raise ValidationError(
+            _("The file no longer passes the checks (%(n)s errors). Upload it again.")
+            % {"n": len(parsed.errors)}
+        )
+    version = write_version(
+        year=staged.year,
+        rows=parsed.rows,
+        note=staged.note,
+        filename=staged.filename,
+        sha256=staged.sha256,
+        expected_number=expected_number,
+        actor=actor,
+        request=request,
+    )
+    discard_upload(staged.token)
+    return version
+
+
+def write_version(
+    *,
+    year: int,
+    rows: list[PlanRow],
+    note: str,
+    filename: str,
+    actor: Any,
+    sha256: str = "",
+    expected_number: int | None = None,
+    request: Any = None,
+) -> PlanVersion:
+    """Write checked rows as the next version of `year` in one transaction (audited). With
+    `expected_number`, refuse when another version was imported since the preview."""
+    if not rows:
+        raise ValidationError(_("A plan needs at least one row."))
+    dealer_ids = sorted({r.dealer_id for r in rows})
+    with transaction.atomic():
+        # One importer per year at a time: the version number is decided under this lock.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [5001, year])
+        number = next_version_number(year)
+        if expected_number is not None and number != expected_number:
+            raise ValidationError(
+                _(
+                    "Version %(n)s of %(year)s was imported meanwhile. Check the versions and "
+                    "upload again."
+                )
+                % {"n": number - 1, "year": year}
+            )
+        version = PlanVersion.objects.create(
+            year=year,
+            number=number,
+            note=note,
+            filename=filename,
+            uploaded_by=actor,
+            row_count=len(rows),
+        )
+        with as_dealers(dealer_ids, write=True):
+            PlanTarget.objects.bulk_create(
+                [
+                    PlanTarget(
+                        dealer_id=r.dealer_id,
+                        version=version,
+                        month=r.month,
+                        vehicle_model_id=r.model_id,
+                        metric=r.metric,
+                        target=r.target,
+                    )
+                    for r in rows
+                ],
+                batch_size=2000,
+            )
+        summary = summarize(rows)
+        record(
+            action=AuditAction.BULK_CHANGE,
+            actor=actor,
+            obj=version,
+            count=len(rows),
+            request=request,
+            detail={
+                "kind": "plan_import",
+                "year": year,
+                "version": number,
+                "file": filename,
+                "sha256": sha256,
+                "dealers": len(dealer_ids),
+                "totals": summary.metric_totals(),
+            },
+        )
+    return version
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+
+def template_rows(year: int) -> list[list[Any]]:
+    """Header plus a few example rows (one dealer, one model, every metric, January)."""
+    dealer = Dealer.objects.filter(is_active=True).order_by("code").first()
+    vm = VehicleModel.objects.filter(is_active=True).order_by("code").first()
+    rows: list[list[Any]] = [list(COLUMNS)]
+    if dealer and vm:
+        for metric, example in zip(Metric.values, (40, 12, 6, 5), strict=True):
+            rows.append([dealer.code, f"{year}-01", vm.code, metric, example])
+    return rows
+
+
+def template_csv(year: int) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(template_rows(year))
+    return out.getvalue()
+
+
+def template_xlsx(year: int) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    if sheet is None:  # a new workbook always has one sheet
+        raise RuntimeError("openpyxl created a workbook without a sheet")
+    sheet.title = f"Plan {year}"
+    for row in template_rows(year):
+        sheet.append(row)
+    for column in ("A", "B", "C", "D", "E"):
+        sheet.column_dimensions[column].width = 16
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- consultant split -----------------------------------------------------------------------------
+
+
+def split_consultants(dealer: Dealer) -> list[Any]:
+    """The dealer's active consultants (the people a plan is split across), by name."""
+    memberships = (
+        Membership.objects.filter(
+            dealer=dealer, role=DealerRole.CONSULTANT, is_active=True, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    return [m.user for m in memberships]
+
+
+def even_split(total: int, people: int) -> list[int]:
+    """`total` over `people` whole shares differing by at most one (the first get the rest)."""
+    if people <= 0:
+        return []
+    base, rest = divmod(total, people)
+    return [base + (1 if i < rest else 0) for i in range(people)]
+
+
+def save_split(
+    *,
+    dealer: Dealer,
+    version: PlanVersion,
+    metric: str,
+    cells: dict[tuple[int, int], int],
+    plan: dict[int, int],
+    actor: Any,
+    request: Any = None,
+) -> int:
+    """Replace the dealer's consultant split of one metric in one plan version.
+
+    `cells` maps (consultant user id, month) to a whole number; `plan` is the dealer's plan per
+    month (all models). Every month must sum exactly to the plan and every consultant must be an
+    active consultant of the dealer, else ValidationError listing each month and nothing is
+    saved. Returns the number of rows written."""
+    if metric not in Metric.values:
+        raise ValidationError(_("Unknown metric."))
+    allowed = {u.pk for u in split_consultants(dealer)}
+    problems: list[str] = []
+    strangers = {uid for uid, _m in cells} - allowed
+    if strangers:
+        problems.append(_("Only the dealer's active consultants can get a target."))
+    if any(v < 0 or v > MAX_TARGET for v in cells.values()):
+        problems.append(_("Targets must be whole numbers from 0 to %(max)s.") % {"max": MAX_TARGET})
+    metric_label = str(Metric(metric).label)
+    for month in range(1, 13):
+        total = sum(v for (_uid, m), v in cells.items() if m == month)
+        expected = plan.get(month, 0)
+        if total != expected:
+            problems.append(
+                _(
+                    "%(month)s, %(metric)s: the consultants' targets sum to %(total)s but the "
+                    "dealer's plan is %(plan)s (%(diff)s)."
+                )
+                % {
+                    "month": _month_name(month),
+                    "metric": metric_label,
+                    "total": total,
+                    "plan": expected,
+                    "diff": (
+                        _("%(n)s missing") % {"n": expected - total}
+                        if total < expected
+                        else _("%(n)s too many") % {"n": total - expected}
+                    ),
+                }
+            )
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic(), as_dealer(dealer):
+        removed, _detail = ConsultantTarget.objects.filter(
+            dealer=dealer, version=version, metric=metric
+        ).delete()
+        rows = [
+            ConsultantTarget(
+                dealer=dealer,
+                version=version,
+                month=month,
+                metric=metric,
+                consultant_id=uid,
+                target=value,
+                updated_by=actor,
+            )
+            for (uid, month), value in sorted(cells.items())
+        ]
+        ConsultantTarget.objects.bulk_create(rows)
+        record(
+            action=AuditAction.BULK_CHANGE,
+            actor=actor,
+            dealer=dealer,
+            obj=version,
+            count=len(rows),
+            request=request,
+            detail={
+                "kind": "plan_split",
+                "year": version.year,
+                "version": version.number,
+                "metric": metric,
+                "replaced": removed,
+                "consultants": len({uid for uid, _m in cells}),
+                "total": sum(cells.values()),
+            },
+        )
+    return len(rows)
+
+
+def _month_name(month: int) -> str:
+    from django.utils.dates import MONTHS
+
+    return str(MONTHS[month])
