@@ -17,6 +17,7 @@ statements, p50) and the ratio page p50 / raw p50. Targets: p95 <= 50 ms, <= 8 q
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -39,6 +40,7 @@ class PageResult:
     who: str
     url: str
     times_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # CPU time of this process per request
     statements: list[str] = field(default_factory=list)
     raw_ms: list[float] = field(default_factory=list)
     per_statement_ms: list[list[float]] = field(default_factory=list)
@@ -52,6 +54,10 @@ class PageResult:
     def p95(self) -> float:
         ordered = sorted(self.times_ms)
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+    @property
+    def cpu_p50(self) -> float:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else 0.0
 
     @property
     def raw_p50(self) -> float:
@@ -148,9 +154,10 @@ def measure_page(client: Any, page: PageResult, *, n: int, warmup: int) -> None:
                 f"({response.get('Location', '')})"
             )
     for _ in range(n):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         response = client.get(page.url)
         page.times_ms.append((time.perf_counter() - start) * 1000)
+        page.cpu_ms.append((time.process_time() - cpu) * 1000)
         page.status = response.status_code
     with CaptureQueriesContext(connection) as captured:
         client.get(page.url)
@@ -159,6 +166,29 @@ def measure_page(client: Any, page: PageResult, *, n: int, warmup: int) -> None:
         for q in captured.captured_queries
         if not q["sql"].lstrip().upper().startswith(CONTROL)
     ]
+
+
+def profile(client: Any, page: PageResult, *, n: int, warmup: int) -> None:
+    """cProfile of N requests of one page: the functions with the most own and total time."""
+    import cProfile
+    import io
+    import pstats
+
+    for _ in range(warmup):
+        client.get(page.url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        response = client.get(page.url)
+    profiler.disable()
+    print(
+        f"{page.name} ({page.who}) {page.url}: HTTP {response.status_code}, "
+        f"{len(response.content):,} bytes; {n} requests"
+    )
+    for key in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(30)
+        print(out.getvalue())
 
 
 def raw_connection() -> Any:
@@ -226,6 +256,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--dealer", help="dealer code (default: the one with the most leads)")
     parser.add_argument("--show-sql", action="store_true", help="print every page's statements")
+    parser.add_argument(
+        "--profile",
+        metavar="PAGE",
+        help="cProfile N requests of the page whose name starts with PAGE (e.g. 'my day'), "
+        "print the top functions and stop",
+    )
+    parser.add_argument("--only", metavar="PAGE", help="measure only pages starting with PAGE")
     args = parser.parse_args()
 
     setup_django(owner=False)
@@ -263,6 +300,12 @@ def main() -> None:
         PageResult("lead list (all)", "manager", reverse("leads:leads")),
     ]
     clients = {"consultant": client_for(consultant), "manager": client_for(manager)}
+    if args.profile:
+        page = next(p for p in pages if p.name.startswith(args.profile))
+        profile(clients[page.who], page, n=args.n, warmup=args.warmup)
+        return
+    if args.only:
+        pages = [p for p in pages if p.name.startswith(args.only)]
     for page in pages:
         measure_page(clients[page.who], page, n=args.n, warmup=args.warmup)
     conn = raw_connection()
@@ -272,7 +315,7 @@ def main() -> None:
     print()
     header = (
         f"{'page':<30} {'who':<10} {'p50 ms':>7} {'p95 ms':>7} {'':>4} {'queries':>7} "
-        f"{'':>4} {'raw ms':>7} {'ratio':>6} {'':>4}"
+        f"{'':>4} {'raw ms':>7} {'ratio':>6} {'':>4} {'cpu ms':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -285,12 +328,17 @@ def main() -> None:
         print(
             f"{page.name:<30} {page.who:<10} {page.p50:7.1f} {page.p95:7.1f} "
             f"{verdict(ok_time):>4} {len(page.statements):7d} {verdict(ok_queries):>4} "
-            f"{page.raw_p50:7.2f} {page.ratio:6.1f} {verdict(ok_ratio):>4}"
+            f"{page.raw_p50:7.2f} {page.ratio:6.1f} {verdict(ok_ratio):>4} {page.cpu_p50:7.1f}"
         )
     print(
         f"targets: p95 <= {TARGET_P95_MS:.0f} ms, <= {TARGET_QUERIES} queries, "
         f"page p50 <= {TARGET_RATIO:.0f}x raw SQL p50; n={args.n} after {args.warmup} warm-up"
     )
+    print(
+        "cpu ms: p50 CPU time of the Django process per request (no database server time, no "
+        "waiting: less sensitive to a loaded machine than the wall-clock figures)"
+    )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     print("\nslowest statement per page (raw p50):")
     for page in pages:

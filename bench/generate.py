@@ -281,6 +281,10 @@ def main() -> None:
         OwnershipClaim,
     ):
         reset_sequence(model)
+    with connection.cursor() as cursor:
+        # The KPI dirty-day triggers marked every generated day: that is history, not late
+        # changes (bench/rollup.py times the full rollup over it).
+        cursor.execute("TRUNCATE reports_kpidirtyday")
     with timed("ANALYZE", results), connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print()
@@ -642,15 +646,17 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
             lead_rows.append(lead_id)
             n_leads_total += 1
             # stage history
-            changes.append(f"{ds}\t{lead_id}\t\tnew\t{_iso(created)}\t{owner}")
+            # (changed_by, then consultant: the KPI credit snapshot, the lead's owner)
+            changes.append(f"{ds}\t{lead_id}\t\tnew\t{_iso(created)}\t{owner}\t{owner}")
             for step, when in enumerate(step_times, start=1):
                 changes.append(
-                    f"{ds}\t{lead_id}\t{FUNNEL[step - 1]}\t{FUNNEL[step]}\t{_iso(when)}\t{owner}"
+                    f"{ds}\t{lead_id}\t{FUNNEL[step - 1]}\t{FUNNEL[step]}\t{_iso(when)}\t"
+                    f"{owner}\t{owner}"
                 )
             if stage in ("lost", "dormant"):
                 by = manager if stage == "lost" else owner
                 changes.append(
-                    f"{ds}\t{lead_id}\t{FUNNEL[reached]}\t{stage}\t{_iso(closed_at)}\t{by}"
+                    f"{ds}\t{lead_id}\t{FUNNEL[reached]}\t{stage}\t{_iso(closed_at)}\t{by}\t{owner}"
                 )
             # open follow-ups: first response for untouched leads, the grade cadence otherwise
             if not closed and not in_pool and stage != "order" and not lost_req:
@@ -810,7 +816,15 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
     )
     copy_text(
         StageChange,
-        ["dealer_id", "lead_id", "from_stage", "to_stage", "changed_at", "changed_by_id"],
+        [
+            "dealer_id",
+            "lead_id",
+            "from_stage",
+            "to_stage",
+            "changed_at",
+            "changed_by_id",
+            "consultant_id",
+        ],
         changes,
     )
     fu_open = [f for f in follow_ups if f.count("\t") == 5]

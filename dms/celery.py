@@ -36,4 +36,9 @@ app.conf.beat_schedule = {
         "task": "leads.dispatch_day_planning",
         "schedule": crontab(hour=2, minute=30),
     },
+    # KPI facts (reports/rollup/tasks.py): yesterday plus late/backdated days; idempotent.
+    "reports-kpi-rollup": {
+        "task": "reports.rollup.nightly",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }

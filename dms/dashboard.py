@@ -198,3 +198,46 @@ def built_modules(access: Any) -> list[VisibleItem]:
 def coming_modules(access: Any) -> list[NavItem]:
     """The modules this user will get that are not built yet (from the one navigation list)."""
     return [item for item in items_for(access) if item.coming_soon]
+
+
+@dataclass(frozen=True)
+class KpiTile:
+    """This month's plan attainment for the home dashboard: the dealer's own (dealer and sales
+    managers) or the total of the caller's dealers (HQ), with a link to the full dashboard."""
+
+    as_of: dt.date | None
+    period_start: dt.date
+    metrics: list[Any]  # reports.dashboards.selectors.MetricKpi
+    dealers: int
+    status_counts: dict[str, int]
+    url_name: str
+
+
+def kpi_tile(access: Any) -> KpiTile | None:
+    """None for users without KPI rights (or without any dealer in scope). Runs inside the
+    request's tenant scope (a handful of grouped queries, whatever the number of dealers)."""
+    from dealers.roles import Cap
+    from reports.dashboards.selectors import METRICS, as_of_date, network_kpis
+
+    if access.is_hq:
+        if not access.can(Cap.KPI_NETWORK):
+            return None
+        url_name = "reports:kpi_network"
+    elif access.can(Cap.KPI_DEALER) and access.dealer is not None:
+        url_name = "reports:kpi_dashboard"
+    else:
+        return None
+    ids = list(access.dealer_ids)
+    if not ids:
+        return None
+    as_of = as_of_date(ids)
+    day = as_of or local_today(access.dealer)
+    data = network_kpis(ids, year=day.year, month=day.month, as_of=as_of)
+    return KpiTile(
+        as_of=as_of,
+        period_start=day.replace(day=1),
+        metrics=[data.total.metrics[m] for m in METRICS],
+        dealers=data.total.dealers,
+        status_counts=data.total.status_counts,
+        url_name=url_name,
+    )

@@ -60,6 +60,7 @@ SECTIONS: tuple[NavSection, ...] = (
     NavSection("home", _("Home")),
     NavSection("sales", _("Sales")),
     NavSection("management", _("Management")),
+    NavSection("reports", _("Reports")),
     NavSection("service", _("Service")),
     NavSection("parts", _("Parts")),
     NavSection("network", _("Network")),
@@ -176,6 +177,43 @@ ITEMS: tuple[NavItem, ...] = (
         Audience.DEALER,
         icon="calendar-x",
     ),
+    # --- reports: KPI dashboards, sales plans, exports ------------------------------------------
+    NavItem(
+        "kpi_dashboard",
+        _("Sales performance"),
+        "reports",
+        "reports:kpi_dashboard",
+        (Cap.KPI_DEALER,),
+        Audience.DEALER,
+        icon="graph-up-arrow",
+    ),
+    NavItem(
+        "network_kpis",
+        _("Network performance"),
+        "reports",
+        "reports:kpi_network",
+        (Cap.KPI_NETWORK,),
+        Audience.HQ,
+        icon="globe2",
+    ),
+    NavItem(
+        "plans",
+        _("Sales plans"),
+        "reports",
+        "reports:plan_list",
+        # as reports.plans.views.READ_CAPS: HQ, and the managers who split the dealer's plan
+        (Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, Cap.PLAN_SPLIT),
+        icon="bullseye",
+    ),
+    NavItem(
+        "exports",
+        _("Exports"),
+        "reports",
+        "reports:export_list",
+        # as reports.exports.selectors.can_export_dealer_kpis
+        (Cap.KPI_DEALER, Cap.KPI_NETWORK),
+        icon="download",
+    ),
     # --- service and parts --------------------------------------------------------------------
     NavItem(
         "appointments",
@@ -211,20 +249,6 @@ ITEMS: tuple[NavItem, ...] = (
         coming_text=_("Parts catalogue, the dealer's stock and its movements."),
     ),
     # --- HQ -------------------------------------------------------------------------------------
-    NavItem(
-        "network_kpis",
-        _("Network"),
-        "network",
-        "reports:network",
-        (Cap.KPI_NETWORK,),
-        Audience.HQ,
-        icon="globe2",
-        coming_soon=True,
-        coming_text=_(
-            "KPIs and plan versus actual for the dealers in your scope, with drill-down to one "
-            "dealer."
-        ),
-    ),
     NavItem(
         "dealers",
         _("Dealers"),

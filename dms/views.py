@@ -38,6 +38,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     if kind == dash.Kind.NONE:
         return _no_access(request)
+    context["kpi_tile"] = dash.kpi_tile(access)
     if access.is_hq:
         context["regions"] = dash.regions_overview(request.user)
         if kind == dash.Kind.HQ_ADMIN:

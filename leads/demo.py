@@ -427,7 +427,41 @@ def seed_funnel(
                 f"{counts['visits']} visits, {counts['test drives']} test drives, "
                 f"{counts['orders']} orders ({timings})"
             )
+    if result.seeded:
+        roll_up_history(
+            [d for d in chosen if d.code in result.seeded],
+            network=dealers is None,
+            progress=progress,
+        )
     return result
+
+
+def roll_up_history(
+    dealers: list[Dealer], *, network: bool, progress: Callable[[str], None] | None = None
+) -> None:
+    """KPI facts for the seeded history, so dashboards and the funnel read facts at once (the
+    nightly beat keeps them current). The seeding marked every day dirty: that is history, not
+    late changes, so those marks are dropped."""
+    from django.utils import timezone
+
+    from reports.models import KpiDirtyDay
+    from reports.rollup.services import earliest_day, local_today, rollup
+
+    ids = [d.pk for d in dealers]
+    first = earliest_day(ids)
+    if first is None:
+        return
+    started = timezone.now()
+    yesterday = min(local_today(d.timezone or "UTC") for d in dealers) - dt.timedelta(days=1)
+    if yesterday < first:
+        return
+    run = rollup(None if network else ids, first, yesterday)
+    from dms.tenancy.context import as_dealers
+
+    with as_dealers(ids, write=True):
+        KpiDirtyDay.objects.filter(dealer_id__in=ids, marked_at__lte=started).delete()
+    if progress is not None:
+        progress(f"KPI facts {first}..{yesterday}: {run.rows} day rows, {run.month_rows} months")
 
 
 # --- one dealer ----------------------------------------------------------------------------------
@@ -725,6 +759,7 @@ class DealerSeeder:
                 to_stage=to_stage,
                 changed_at=at,
                 changed_by=actor,
+                consultant=sim.consultant,  # who holds the lead now: the KPI credit snapshot
             )
         )
         if not timeline:  # opening a lead writes "lead opened", not a stage line

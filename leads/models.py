@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -311,6 +313,12 @@ class Lead(TenantModel):
                 condition=Q(is_open=True, in_pool=False),
                 name="lead_open_list_dealer",
             ),
+            # The KPI rollup: leads first answered on a day.
+            models.Index(
+                fields=["dealer", "first_response_at"],
+                condition=Q(first_response_at__isnull=False),
+                name="lead_first_response_day",
+            ),
             # The approvals inbox: lost requests waiting for the manager, oldest first.
             models.Index(
                 fields=["dealer", "lost_requested_at", "id"],
@@ -339,11 +347,23 @@ class GradeChange(TenantModel):
 
 
 class StageChange(TenantModel):
+    """One move of a lead between stages. `consultant` is who held the lead at that moment (a
+    snapshot, never updated by reassignment): the KPI facts credit stage entries to them."""
+
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.CharField(max_length=16, blank=True)
     to_stage = models.CharField(max_length=16)
     changed_at = models.DateTimeField(auto_now_add=True)
     changed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
+    consultant = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,  # read by dealer and day, never looked up by consultant alone
+        related_name="+",
+        verbose_name=_("consultant"),
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["changed_at"]
@@ -351,7 +371,15 @@ class StageChange(TenantModel):
         indexes = [
             models.Index(fields=["dealer", "lead", "changed_at"], name="stage_change_lead"),
             models.Index(fields=["dealer", "to_stage", "changed_at"], name="stage_change_stage"),
+            # The KPI rollup reads one day's changes of every stage.
+            models.Index(fields=["dealer", "changed_at"], name="stage_change_day"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The snapshot defaults to the lead's consultant when the row is first written.
+        if self._state.adding and self.consultant_id is None and self.lead_id is not None:
+            self.consultant_id = self.lead.consultant_id
+        super().save(*args, **kwargs)
 
 
 class Visit(TenantModel):
@@ -476,16 +504,19 @@ class FollowUp(TenantModel):
             ),
         ]
         indexes = [
+            # My day's sections: an index-only walk of the first rows of each, in due order.
             models.Index(
-                fields=["dealer", "owner", "due_at"],
+                fields=["dealer", "owner", "due_at", "id"],
                 condition=Q(done_at__isnull=True),
-                name="followup_open_owner_due",
+                name="followup_open_owner_due_id",
             ),
             models.Index(
                 fields=["dealer", "due_at"],
                 condition=Q(done_at__isnull=True, reminded_at__isnull=True),
                 name="followup_to_remind",
             ),
+            # The KPI rollup: follow-ups due on a day (done or not).
+            models.Index(fields=["dealer", "due_at"], name="followup_due_day"),
         ]
 
 

@@ -7,6 +7,7 @@ reports.selectors and never aggregate the raw funnel tables over long periods.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -179,15 +180,41 @@ class KpiDay(KpiMeasures, TenantModel):
     consultant = who owned the lead when the event happened (orders and deliveries: the order's
     consultant), so a later reassignment does not move credit. NULL dimensions mean "none"."""
 
+    # Derived rows written millions at a time: no per-row key check (the sources have it).
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("dealer"),
+        db_index=False,
+        db_constraint=False,
+    )
     day = models.DateField()
     consultant = models.ForeignKey(
-        USER, on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False
+        USER,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
+    # Facts are derived rows written millions at a time: no per-row foreign-key checks on the
+    # dimensions (the source tables guarantee them).
     source = models.ForeignKey(
-        "leads.LeadSource", on_delete=models.DO_NOTHING, null=True, related_name="+"
+        "leads.LeadSource",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # every index starts with dealer_id (the fact key)
     )
     vehicle_model = models.ForeignKey(
-        "inventory.VehicleModel", on_delete=models.DO_NOTHING, null=True, related_name="+"
+        "inventory.VehicleModel",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # every index starts with dealer_id (the fact key)
     )
 
     class Meta(TenantModel.Meta):
@@ -209,9 +236,22 @@ class KpiMonth(KpiMeasures, TenantModel):
     """KpiDay summed per dealer × month (first day) × model: what network views and plan
     attainment read, so a year across 170 dealers is a few thousand rows."""
 
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("dealer"),
+        db_index=False,
+        db_constraint=False,
+    )
     month = models.DateField()
     vehicle_model = models.ForeignKey(
-        "inventory.VehicleModel", on_delete=models.DO_NOTHING, null=True, related_name="+"
+        "inventory.VehicleModel",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # every index starts with dealer_id (the fact key)
     )
 
     class Meta(TenantModel.Meta):
@@ -227,3 +267,109 @@ class KpiMonth(KpiMeasures, TenantModel):
 
     def __str__(self) -> str:
         return f"{self.dealer_id} {self.month:%Y-%m}"
+
+
+# --- exports (KPI pack PDFs, CSV, background pack jobs) ------------------------------------------
+
+
+class ExportJob(models.Model):
+    """A background KPI pack for several dealers (a region or the network), requested by an HQ
+    user. Not a tenant row: one job spans many dealers, so it carries their ids and every read
+    goes through reports.exports.selectors (the requester only, and only while the dealers are
+    still in the requester's scope) — like the audit log. The file lives outside static/media
+    (settings.DMS_EXPORT_ROOT) and is served by a view that checks exactly that."""
+
+    class Kind(models.TextChoices):
+        PACK_ZIP = "pack_zip", _("One PDF per dealer (ZIP)")
+        PACK_COMBINED = "pack_combined", _("One combined PDF")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    dealer_ids = ArrayField(models.BigIntegerField(), verbose_name=_("dealers"))
+    label = models.CharField(_("scope"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    done = models.PositiveIntegerField(_("dealers done"), default=0)
+    total = models.PositiveIntegerField(_("dealers"), default=0)
+    file = models.CharField(_("file"), max_length=200, blank=True)  # relative to the export root
+    filename = models.CharField(_("download name"), max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("KPI export job")
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_job_user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="export_job_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}-{self.month:02d} ({self.total})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.done / self.total))
+
+
+class KpiDirtyDay(TenantModel):
+    """A dealer day whose facts are out of date: written by database triggers on the source
+    tables (reports migration `rollup_dirty_triggers`) whenever a row with a date of that day is
+    inserted, changed or deleted — late and backdated changes included. The nightly rollup takes
+    (deletes) these rows and recomputes the days in the same transaction."""
+
+    day = models.DateField()
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("KPI day to recompute")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["dealer", "day"], name="kpi_dirty_day_key"),
+        ]
+
+
+class KpiRun(models.Model):
+    """Bookkeeping of one rollup run (nightly or a ranged rerun). Network-level: no dealer
+    column; `dealer_ids` NULL means every dealer. `through` is the last day the facts of the run's
+    dealers are complete up to (contiguous with the previous runs), see reports.rollup."""
+
+    class Kind(models.TextChoices):
+        NIGHTLY = "nightly", _("Nightly")
+        RANGE = "range", _("Range")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    dealer_ids = ArrayField(models.BigIntegerField(), null=True, blank=True)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    through = models.DateField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dealer_days = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    month_rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("KPI rollup run")
+        indexes = [models.Index(fields=["-finished_at"], name="kpi_run_finished")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start}..{self.end}"

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import F, Func, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from dms.tenancy.models import TenantModel
@@ -150,7 +151,13 @@ class TestDrive(TenantModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["dealer", "consultant", "starts_at"], name="test_drive_consultant")
+            models.Index(
+                fields=["dealer", "consultant", "starts_at"], name="test_drive_consultant"
+            ),
+            # The KPI rollup: test drives done on a day (returned, else planned end).
+            models.Index(
+                F("dealer"), Coalesce("returned_at", "ends_at"), name="test_drive_done_day"
+            ),
         ]
 
 
@@ -239,7 +246,15 @@ class Quote(TenantModel):
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="quote_total_non_negative"),
         ]
-        indexes = [models.Index(fields=["dealer", "discount_status"], name="quote_discount_status")]
+        indexes = [
+            models.Index(fields=["dealer", "discount_status"], name="quote_discount_status"),
+            # The KPI rollup: quotes sent on a day.
+            models.Index(
+                fields=["dealer", "sent_at"],
+                condition=Q(sent_at__isnull=False),
+                name="quote_sent_day",
+            ),
+        ]
 
 
 class QuoteLine(TenantModel):
@@ -291,6 +306,13 @@ class Order(TenantModel):
         indexes = [
             models.Index(fields=["dealer", "status", "expected_delivery"], name="order_status"),
             models.Index(fields=["dealer", "consultant", "ordered_at"], name="order_consultant"),
+            # The KPI rollup: orders placed and delivered on a day.
+            models.Index(fields=["dealer", "ordered_at"], name="order_day"),
+            models.Index(
+                fields=["dealer", "delivered_at"],
+                condition=Q(delivered_at__isnull=False),
+                name="order_delivered_day",
+            ),
         ]
 
 

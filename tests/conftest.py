@@ -79,3 +79,20 @@ def owner_connection(django_db_blocker: Any) -> Iterator[Any]:
     """A raw psycopg connection as the owner, for checks the runtime role must not be able to do."""
     with owner_connect() as conn:
         yield conn
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (live server, real Celery worker) end with a flush that also empties
+    the HQ reference tables the data migrations filled (models, sources, grades...). Reload them
+    (create-or-update, idempotent) so such a test never depends on which ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if not transactional and "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from leads.services.reference import load_reference_data
+
+    load_reference_data(apps)

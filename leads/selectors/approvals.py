@@ -14,6 +14,57 @@ from leads.models import Lead
 
 INBOX_LIMIT = 50
 
+# What the inbox shows of each row: fewer columns to read, parse and instantiate (a customer or
+# a user row is wide; ~150 of them made the selector cost more than the page's rendering).
+CUSTOMER_NAME = ("kind", "first_name", "last_name", "company_name", "phone", "email")
+USER_NAME = ("first_name", "last_name", "username")
+
+
+def _fields(prefix: str, names: tuple[str, ...]) -> list[str]:
+    return [f"{prefix}__{name}" for name in names]
+
+
+LOST_FIELDS = (
+    "dealer_id",
+    "customer_id",
+    "consultant_id",
+    "lost_reason_id",
+    "lost_requested_by_id",
+    "stage",
+    "is_open",
+    "lost_note",
+    "lost_requested_at",
+    *_fields("customer", CUSTOMER_NAME),
+    *_fields("consultant", USER_NAME),
+    *_fields("lost_reason", ("name",)),
+    *_fields("lost_requested_by", USER_NAME),
+)
+CLAIM_FIELDS = (
+    "dealer_id",
+    "customer_id",
+    "claimant_id",
+    "current_owner_id",
+    "reason",
+    "status",
+    "created_at",
+    *_fields("customer", CUSTOMER_NAME),
+    *_fields("claimant", USER_NAME),
+    *_fields("current_owner", USER_NAME),
+)
+DISCOUNT_FIELDS = (
+    "dealer_id",
+    "customer_id",
+    "trim_id",
+    "created_by_id",
+    "discount",
+    "currency",
+    "created_at",
+    *_fields("customer", CUSTOMER_NAME),
+    *_fields("trim", ("name", "vehicle_model_id")),
+    *_fields("trim__vehicle_model", ("name",)),
+    *_fields("created_by", USER_NAME),
+)
+
 
 def pending_lost(*, dealer: Dealer | int) -> QuerySet[Lead]:
     dealer_id = dealer.pk if isinstance(dealer, Dealer) else int(dealer)
@@ -39,17 +90,29 @@ class Inbox:
 
 def approval_inbox(*, dealer: Dealer) -> Inbox:
     """Everything waiting for the sales manager: three queries, each bounded."""
-    inbox = Inbox(lost=list(pending_lost(dealer=dealer)[:INBOX_LIMIT]))
+    inbox = Inbox(lost=list(pending_lost(dealer=dealer).only(*LOST_FIELDS)[:INBOX_LIMIT]))
     try:
         from leads.selectors.claims import pending_claims
     except ImportError:  # pragma: no cover - claims ship with the customers module
         inbox.claims_available = False
     else:
-        inbox.claims = list(pending_claims(dealer=dealer)[:INBOX_LIMIT])
+        claims = (
+            pending_claims(dealer=dealer)
+            .select_related(None)
+            .select_related("customer", "claimant", "current_owner")
+            .only(*CLAIM_FIELDS)
+        )
+        inbox.claims = list(claims[:INBOX_LIMIT])
     try:
         from sales.selectors import pending_discounts
     except ImportError:  # pragma: no cover - discounts ship with the sales module
         inbox.discounts_available = False
     else:
-        inbox.discounts = list(pending_discounts(dealer=dealer)[:INBOX_LIMIT])
+        discounts = (
+            pending_discounts(dealer=dealer)
+            .select_related(None)
+            .select_related("customer", "trim__vehicle_model", "created_by")
+            .only(*DISCOUNT_FIELDS)
+        )
+        inbox.discounts = list(discounts[:INBOX_LIMIT])
     return inbox

@@ -16,7 +16,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from dealers.models import Dealer, Membership
 from dealers.roles import DEALER_ROLE_CAPS, Cap
@@ -184,34 +184,34 @@ def leads_of(customer: Customer) -> QuerySet[Lead]:
 
 _TIMELINE_KINDS: list[tuple[str, Any, str]] = [
     # (kind or kind prefix, label, Bootstrap Icons name)
-    ("visit", _lazy("Walk-in"), "door-open"),
-    ("call", _lazy("Call"), "telephone"),
-    ("email", _lazy("E-mail"), "envelope"),
-    ("note", _lazy("Note"), "sticky"),
-    ("lead_opened", _lazy("Lead"), "funnel"),
-    ("stage", _lazy("Stage"), "signpost-split"),
-    ("grade", _lazy("Grade"), "bar-chart-steps"),
-    ("step", _lazy("Playbook"), "list-check"),
-    ("test_drive", _lazy("Test drive"), "car-front"),
-    ("quote", _lazy("Quote"), "file-earmark-text"),
-    ("order", _lazy("Order"), "bag-check"),
-    ("payment", _lazy("Payment"), "cash-coin"),
-    ("deliver", _lazy("Delivery"), "truck"),
-    ("follow_up", _lazy("Follow-up"), "alarm"),
-    ("consent", _lazy("Consent"), "shield-check"),
-    ("ownership", _lazy("Ownership"), "person-check"),
-    ("assign", _lazy("Assignment"), "person-check"),
-    ("unassigned", _lazy("Assignment"), "person-dash"),
-    ("claim", _lazy("Claim"), "flag"),
-    ("merge", _lazy("Merge"), "intersect"),
-    ("created", _lazy("Card"), "person-vcard"),
-    ("contact_elsewhere", _lazy("Contact"), "person-exclamation"),
-    ("lost", _lazy("Lost"), "x-circle"),
-    ("dormant", _lazy("Dormant"), "moon"),
-    ("escalation", _lazy("Escalation"), "exclamation-triangle"),
-    ("approval", _lazy("Approval"), "check2-square"),
-    ("decision", _lazy("Decision"), "check2-square"),
-    ("service", _lazy("Service"), "wrench-adjustable"),
+    ("visit", gettext_lazy("Walk-in"), "door-open"),
+    ("call", gettext_lazy("Call"), "telephone"),
+    ("email", gettext_lazy("E-mail"), "envelope"),
+    ("note", gettext_lazy("Note"), "sticky"),
+    ("lead_opened", gettext_lazy("Lead"), "funnel"),
+    ("stage", gettext_lazy("Stage"), "signpost-split"),
+    ("grade", gettext_lazy("Grade"), "bar-chart-steps"),
+    ("step", gettext_lazy("Playbook"), "list-check"),
+    ("test_drive", gettext_lazy("Test drive"), "car-front"),
+    ("quote", gettext_lazy("Quote"), "file-earmark-text"),
+    ("order", gettext_lazy("Order"), "bag-check"),
+    ("payment", gettext_lazy("Payment"), "cash-coin"),
+    ("deliver", gettext_lazy("Delivery"), "truck"),
+    ("follow_up", gettext_lazy("Follow-up"), "alarm"),
+    ("consent", gettext_lazy("Consent"), "shield-check"),
+    ("ownership", gettext_lazy("Ownership"), "person-check"),
+    ("assign", gettext_lazy("Assignment"), "person-check"),
+    ("unassigned", gettext_lazy("Assignment"), "person-dash"),
+    ("claim", gettext_lazy("Claim"), "flag"),
+    ("merge", gettext_lazy("Merge"), "intersect"),
+    ("created", gettext_lazy("Card"), "person-vcard"),
+    ("contact_elsewhere", gettext_lazy("Contact"), "person-exclamation"),
+    ("lost", gettext_lazy("Lost"), "x-circle"),
+    ("dormant", gettext_lazy("Dormant"), "moon"),
+    ("escalation", gettext_lazy("Escalation"), "exclamation-triangle"),
+    ("approval", gettext_lazy("Approval"), "check2-square"),
+    ("decision", gettext_lazy("Decision"), "check2-square"),
+    ("service", gettext_lazy("Service"), "wrench-adjustable"),
 ]
 
 

@@ -1,8 +1,14 @@
 """The manager's funnel: how many leads reached each stage in a period and how many went on to
 the next, by consultant, source or model; stale leads.
 
-Counts come from StageChange rows in the period (index dealer, to_stage, changed_at), grouped in
-one query; stale leads are a bounded list (LIMIT n+1), never an exact COUNT over the lead table.
+Counts are "leads entering the stage", distinct per day (a lead entering a stage on two days
+counts twice), credited to the consultant who held the lead at that moment (the StageChange
+snapshot) — the same semantics as the KPI facts:
+- days up to `reports.rollup.selectors.rolled_through(dealer_id=...)` are summed from KpiDay (a
+  few hundred rows per month, index dealer/day);
+- later days (today, or every day when no rollup has run yet) are counted live from StageChange
+  rows (index dealer, to_stage, changed_at) in one grouped query.
+Stale leads are a bounded list (LIMIT n+1), never an exact COUNT over the lead table.
 """
 
 from __future__ import annotations
@@ -12,17 +18,19 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
 from leads.models import FUNNEL_STAGES, Lead, Stage, StageChange
 
+# dimension -> (KpiDay field, StageChange field, label)
 DIMENSIONS = {
-    "consultant": ("lead__consultant_id", _("Consultant")),
-    "source": ("lead__source_id", _("Source")),
-    "model": ("lead__vehicle_model_id", _("Model")),
+    "consultant": ("consultant_id", "consultant_id", _("Consultant")),
+    "source": ("source_id", "lead__source_id", _("Source")),
+    "model": ("vehicle_model_id", "lead__vehicle_model_id", _("Model")),
 }
 CLOSING_STAGES = [Stage.LOST, Stage.DORMANT]
 STALE_LIMIT = 25
@@ -67,6 +75,7 @@ class Funnel:
     stages: list[Any]
     total: FunnelRow
     rows: list[FunnelRow]
+    through: dt.date | None = None  # facts up to this day, live counts after it
 
 
 def _conversions(counts: list[int]) -> list[float | None]:
@@ -84,24 +93,74 @@ def period_bounds(dealer: Dealer, start: dt.date, end: dt.date) -> tuple[dt.date
     )
 
 
-def _label(dimension: str, row: dict[str, Any]) -> str:
-    if dimension == "consultant":
-        name = f"{row['lead__consultant__first_name'] or ''} {row['lead__consultant__last_name'] or ''}"
-        return name.strip() or row["lead__consultant__username"] or ""
-    if dimension == "source":
-        return row["lead__source__name"] or ""
-    return row["lead__vehicle_model__name"] or ""
-
-
+# dimension -> label columns (KpiDay, StageChange)
 LABEL_FIELDS = {
     "consultant": (
-        "lead__consultant__first_name",
-        "lead__consultant__last_name",
-        "lead__consultant__username",
+        ("consultant__first_name", "consultant__last_name", "consultant__username"),
+        ("consultant__first_name", "consultant__last_name", "consultant__username"),
     ),
-    "source": ("lead__source__name",),
-    "model": ("lead__vehicle_model__name",),
+    "source": (("source__name",), ("lead__source__name",)),
+    "model": (("vehicle_model__name",), ("lead__vehicle_model__name",)),
 }
+STAGE_FIELDS = {stage: f"stage_{stage}" for stage in [*FUNNEL_STAGES, *CLOSING_STAGES]}
+
+
+def _label(dimension: str, values: list[Any]) -> str:
+    if dimension == "consultant":
+        first, last, username = values
+        return f"{first or ''} {last or ''}".strip() or username or ""
+    return values[0] or ""
+
+
+def _fact_counts(
+    dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
+) -> list[tuple[Any, list[Any], dict[str, int]]]:
+    """(key, label values, {stage: count}) per dimension value, summed from KpiDay."""
+    from reports.models import KpiDay
+
+    group = DIMENSIONS[dimension][0]
+    labels = LABEL_FIELDS[dimension][0]
+    qs = KpiDay.objects.filter(dealer_id=dealer.pk, day__gte=start, day__lte=end)
+    if consultant_id is not None:
+        qs = qs.filter(consultant_id=consultant_id)
+    rows = qs.values(group, *labels).annotate(
+        **{f"n_{stage}": Sum(column) for stage, column in STAGE_FIELDS.items()}
+    )
+    return [
+        (
+            row[group],
+            [row[f] for f in labels],
+            {stage: row[f"n_{stage}"] or 0 for stage in STAGE_FIELDS},
+        )
+        for row in rows
+    ]
+
+
+def _live_counts(
+    dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
+) -> list[tuple[Any, list[Any], dict[str, int]]]:
+    """The same from StageChange: distinct leads per local day and stage."""
+    group = DIMENSIONS[dimension][1]
+    labels = LABEL_FIELDS[dimension][1]
+    since, until = period_bounds(dealer, start, end)
+    tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+    qs = StageChange.objects.filter(
+        dealer_id=dealer.pk,
+        changed_at__gte=since,
+        changed_at__lt=until,
+        to_stage__in=[*FUNNEL_STAGES, *CLOSING_STAGES],
+    )
+    if consultant_id is not None:
+        qs = qs.filter(consultant_id=consultant_id)
+    rows = (
+        qs.annotate(day=TruncDate("changed_at", tzinfo=tz))
+        .values("to_stage", "day", group, *labels)
+        .annotate(n=Count("lead_id", distinct=True))
+    )
+    out = []
+    for row in rows:
+        out.append((row[group], [row[f] for f in labels], {row["to_stage"]: row["n"]}))
+    return out
 
 
 def funnel(
@@ -113,47 +172,49 @@ def funnel(
     consultant_id: int | None = None,
 ) -> Funnel:
     """Leads entering each stage between start and end (dealer dates, inclusive), with the
-    conversion to the next stage. One grouped query (labels joined in)."""
+    conversion to the next stage: KpiDay up to the rolled-through day, StageChange after it.
+    At most three queries (rolled-through day, facts, live)."""
+    from reports.rollup.selectors import rolled_through_cached
+
     if dimension not in DIMENSIONS:
         dimension = "consultant"
-    group_field = DIMENSIONS[dimension][0]
-    since, until = period_bounds(dealer, start, end)
-    qs = StageChange.objects.filter(
-        dealer_id=dealer.pk,
-        changed_at__gte=since,
-        changed_at__lt=until,
-        to_stage__in=[*FUNNEL_STAGES, *CLOSING_STAGES],
-    )
-    if consultant_id is not None:
-        qs = qs.filter(lead__consultant_id=consultant_id)
-    rows = qs.values("to_stage", group_field, *LABEL_FIELDS[dimension]).annotate(
-        n=Count("lead_id", distinct=True)
-    )
+    through = rolled_through_cached(dealer_id=dealer.pk)
+    parts: list[tuple[Any, list[Any], dict[str, int]]] = []
+    live_from = start
+    if through is not None and through >= start:
+        parts += _fact_counts(dealer, start, min(end, through), dimension, consultant_id)
+        live_from = through + dt.timedelta(days=1)
+    if live_from <= end:
+        parts += _live_counts(dealer, live_from, end, dimension, consultant_id)
     index = {stage.value: i for i, stage in enumerate(FUNNEL_STAGES)}
     by_key: dict[Any, FunnelRow] = {}
     total = FunnelRow(key=None, label=str(_("All")), counts=[0] * len(FUNNEL_STAGES))
-    for row in rows:
-        key = row[group_field]
+    for key, label_values, counts in parts:
         target = by_key.setdefault(
             key,
             FunnelRow(
                 key=key,
-                label=_label(dimension, row) if key is not None else str(_("— none —")),
+                label=_label(dimension, label_values) if key is not None else str(_("— none —")),
                 counts=[0] * len(FUNNEL_STAGES),
             ),
         )
-        stage, n = row["to_stage"], row["n"]
-        for bucket in (target, total):
-            if stage in index:
-                bucket.counts[index[stage]] += n
-            elif stage == Stage.LOST:
-                bucket.lost += n
-            elif stage == Stage.DORMANT:
-                bucket.dormant += n
+        for stage, n in counts.items():
+            if not n:
+                continue
+            for bucket in (target, total):
+                if stage in index:
+                    bucket.counts[index[stage]] += n
+                elif stage == Stage.LOST:
+                    bucket.lost += n
+                elif stage == Stage.DORMANT:
+                    bucket.dormant += n
     for row_ in by_key.values():
         row_.conversions = _conversions(row_.counts)
     total.conversions = _conversions(total.counts)
-    ordered = sorted(by_key.values(), key=lambda r: (-sum(r.counts), r.label))
+    ordered = sorted(
+        (r for r in by_key.values() if sum(r.counts) or r.lost or r.dormant),
+        key=lambda r: (-sum(r.counts), r.label),
+    )
     return Funnel(
         start=start,
         end=end,
@@ -161,6 +222,7 @@ def funnel(
         stages=list(FUNNEL_STAGES),
         total=total,
         rows=ordered,
+        through=through,
     )
 
 

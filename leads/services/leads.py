@@ -98,6 +98,7 @@ def _stage_change(lead: Lead, *, to_stage: str, actor: Any, at: dt.datetime | No
         from_stage=before,
         to_stage=to_stage,
         changed_by=_actor(actor),
+        consultant_id=lead.consultant_id,  # who holds the lead now: the KPI credit snapshot
     )
     if at is not None:  # back-dated moves (imports, won at delivery time)
         StageChange.objects.filter(pk=change.pk).update(changed_at=at)
@@ -172,12 +173,13 @@ def open_lead(
         )
         lead.first_response_due = first_response_due(lead, now)
         lead.save()
-        StageChange.objects.create(
+        opening = StageChange.objects.create(
             dealer_id=lead.dealer_id,
             lead=lead,
             from_stage="",
             to_stage=Stage.NEW,
             changed_by=_actor(actor),
+            consultant_id=lead.consultant_id,
         )
         add_timeline_event(
             customer=customer,
@@ -190,6 +192,9 @@ def open_lead(
         )
         if consultant is None:
             consultant = route_lead(lead=lead, now=now)
+            if consultant is not None:
+                # The routed consultant is who holds the new lead: the opening's snapshot.
+                StageChange.objects.filter(pk=opening.pk).update(consultant=consultant)
         if consultant is not None:
             followups.plan_first_response(lead=lead)
             if customer.owner_id is None:

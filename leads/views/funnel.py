@@ -45,9 +45,9 @@ class FunnelView(SalesPageMixin, View):
         stale, more_stale = stale_leads(dealer=self.dealer, days=stale_days)
         context: dict[str, Any] = {
             "funnel": data,
-            "dimensions": [(k, v[1]) for k, v in DIMENSIONS.items()],
+            "dimensions": [(k, v[2]) for k, v in DIMENSIONS.items()],
             "dimension": dimension,
-            "dimension_label": DIMENSIONS[dimension][1],
+            "dimension_label": DIMENSIONS[dimension][2],
             "periods": list(PERIODS),
             "start": start,
             "end": end,

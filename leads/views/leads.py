@@ -100,7 +100,9 @@ class LeadListView(SalesPageMixin, SingleTableMixin, FilterView):
     table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
 
     def get_queryset(self) -> QuerySet[Lead]:
-        return selectors.lead_list(self.access)
+        # LeadFilterSet's status defaults to "open" (its choices validate the value).
+        status = self.request.GET.get("status", "open")
+        return selectors.lead_list(self.access, status=status)
 
     def get_filterset_kwargs(self, filterset_class: Any) -> dict[str, Any]:
         kwargs = super().get_filterset_kwargs(filterset_class)

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from dealers.selectors import request_access
@@ -19,12 +19,12 @@ from leads.selectors.notifications import UNREAD_CAP, notifications_of, unread_c
 
 PAGE = 50
 KIND_LABELS = {
-    "follow_up": _l("Follow-up"),
-    "escalation": _l("Escalation"),
-    "assigned": _l("New lead"),
-    "unassigned": _l("Unassigned lead"),
-    "approval": _l("Approval"),
-    "decision": _l("Decision"),
+    "follow_up": gettext_lazy("Follow-up"),
+    "escalation": gettext_lazy("Escalation"),
+    "assigned": gettext_lazy("New lead"),
+    "unassigned": gettext_lazy("Unassigned lead"),
+    "approval": gettext_lazy("Approval"),
+    "decision": gettext_lazy("Decision"),
 }
 
 

@@ -134,3 +134,34 @@ def test_funnel_and_lead_list_query_counts_do_not_grow(shop: Shop, signed_in, ma
     alice.get(reverse("leads:leads"))
     with max_sql(8):
         assert alice.get(reverse("leads:leads"), {"stage": "contacted"}).status_code == 200
+
+
+def test_funnel_reads_kpi_facts_up_to_the_rolled_through_day(shop: Shop, other_shop: Shop):
+    """Days up to the last rollup come from KpiDay, later days live: the same numbers either
+    way, credited to who held the lead at the time (not who holds it now)."""
+    from reports.rollup.services import rollup
+
+    three_days_ago = timezone.now() - dt.timedelta(days=3)
+    for _ in range(2):
+        _walk(shop, shop.lead(shop.alice), ["new", "contacted", "visited"], at=three_days_ago)
+    moved = shop.lead(shop.alice)
+    _walk(shop, moved, ["new", "contacted", "lost"], at=three_days_ago)
+    _walk(shop, shop.lead(shop.bob), ["new", "contacted"])  # today: live
+    _walk(other_shop, other_shop.lead(other_shop.alice), ["new"], at=three_days_ago)
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=29)
+    with as_dealer(shop.dealer):
+        Lead.objects.filter(pk=moved.pk).update(consultant=shop.bob)  # reassigned later
+        live = funnel(dealer=shop.dealer, start=start, end=today)
+    assert live.through is None
+    yesterday = today - dt.timedelta(days=1)
+    rollup([shop.dealer.pk], today - dt.timedelta(days=5), yesterday)
+    with as_dealer(shop.dealer):
+        facts = funnel(dealer=shop.dealer, start=start, end=today)
+        by_model = funnel(dealer=shop.dealer, start=start, end=today, dimension="model")
+    assert facts.through == yesterday
+    assert facts.total.counts == live.total.counts == [4, 4, 2, 0, 0, 0, 0]
+    assert facts.total.lost == live.total.lost == 1
+    rows = {r.label: (r.counts[:3], r.lost) for r in facts.rows}
+    assert rows == {"Alice Able": ([3, 3, 2], 1), "Bob Baker": ([1, 1, 0], 0)}
+    assert by_model.total.counts == facts.total.counts

@@ -1,0 +1,480 @@
+"""KPI exports: one dealer's KPI pack (PDF, synchronous), CSV of the dashboards' tables, and packs
+for many dealers (a region, the network) built in a Celery task with progress.
+
+The figures are the dashboards' (reports.dashboards.selectors.dealer_kpis / network_kpis); this
+module only turns them into files. Every export is written to the audit log by the view that
+hands the file out (actor, dealer, what, how many rows/pages/dealers, IP).
+
+Pack files are kept outside static and media, under settings.DMS_EXPORT_ROOT (default
+var/exports/), and served only by reports.exports.views.JobDownloadView, to their requester.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import re
+import secrets
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dealers.models import Dealer, Region
+from dealers.selectors import Access, access_for
+from dms.audit.models import AuditAction
+from dms.audit.services import record
+from dms.tenancy.context import as_dealers
+from reports.dashboards.selectors import (
+    METRICS,
+    DealerKpis,
+    NetworkKpis,
+    as_of_date,
+    dealer_kpis,
+    metric_label,
+    network_kpis,
+)
+from reports.models import ExportJob
+
+from . import pdf
+from .selectors import can_export_network
+
+logger = logging.getLogger(__name__)
+
+# A combined PDF is laid out in memory (WeasyPrint keeps every page until it writes the file):
+# bigger selections go as a ZIP of one PDF per dealer.
+COMBINED_MAX_DEALERS = 40
+
+DEALER_TABLES = {
+    "summary": gettext_lazy("Plan vs actual (month and year to date)"),
+    "funnel": gettext_lazy("Funnel"),
+    "leaderboard": gettext_lazy("Consultant leaderboard"),
+    "trend": gettext_lazy("Plan vs actual by month (12 months)"),
+}
+NETWORK_TABLES = {"network": gettext_lazy("Network: dealers and regions")}
+
+PACK_OBJECT = "reports.KpiPack"
+TABLE_OBJECT = "reports.KpiTable"
+
+
+# --- period and files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int
+
+    @property
+    def slug(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+
+def default_period(access: Access) -> Period:
+    """The month of the latest figures (the rollup's as-of date), else the current month."""
+    as_of = as_of_date(access.dealer_ids) if access.dealer_ids else None
+    day = as_of or timezone.localdate()
+    return Period(day.year, day.month)
+
+
+def parse_period(data: Any, *, default: Period) -> Period:
+    """year/month from a query string; missing -> the default; anything else -> a clear error."""
+    raw_year, raw_month = data.get("year"), data.get("month")
+    if not raw_year and not raw_month:
+        return default
+    try:
+        year = int(raw_year or default.year)
+        month = int(raw_month or default.month)
+    except (TypeError, ValueError):
+        raise ValidationError(_("Year and month must be whole numbers.")) from None
+    if not 1 <= month <= 12:
+        raise ValidationError(_("The month must be between 1 and 12."))
+    if not 2000 <= year <= 2100:
+        raise ValidationError(_("The year must be between 2000 and 2100."))
+    return Period(year, month)
+
+
+def export_root() -> Path:
+    root = Path(getattr(settings, "DMS_EXPORT_ROOT", settings.BASE_DIR / "var" / "exports"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:40] or "x"
+
+
+def pack_filename(kpis: DealerKpis) -> str:
+    return f"kpi-pack-{safe_name(kpis.dealer_code)}-{kpis.year}-{kpis.month:02d}.pdf"
+
+
+def job_path(job: ExportJob) -> Path | None:
+    """The job's file, if it has one and it is still there (never outside the export root)."""
+    if not job.file:
+        return None
+    root = export_root().resolve()
+    path = (root / job.file).resolve()
+    if path.parent != root or not path.is_file():
+        return None
+    return path
+
+
+# --- one dealer ----------------------------------------------------------------------------------
+
+
+def dealer_pack(*, dealer: Dealer, period: Period) -> tuple[bytes, int, DealerKpis]:
+    """One dealer's KPI pack: PDF bytes, page count, and the figures in it. Call inside a scope
+    that covers the dealer (the request's, or as_dealers in a task)."""
+    kpis = dealer_kpis(dealer, year=period.year, month=period.month)
+    content, pages = pdf.render_pack_pdf(kpis)
+    return content, pages, kpis
+
+
+def record_export(
+    *,
+    request: HttpRequest | None,
+    actor: Any,
+    dealer: Dealer | None,
+    object_type: str,
+    object_id: str,
+    count: int,
+    detail: dict[str, Any],
+) -> None:
+    record(
+        action=AuditAction.EXPORT,
+        actor=actor,
+        dealer=dealer,
+        object_type=object_type,
+        object_id=object_id,
+        count=count,
+        request=request,
+        detail=detail,
+    )
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: numbers as they are, None empty, text safe against spreadsheet formula
+    injection (OWASP: a leading = + - @ tab or CR is neutralised with a quote)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def _figure_cells(kpi: Any) -> list[Any]:
+    return [
+        kpi.mtd.actual,
+        kpi.mtd.plan,
+        kpi.mtd.attainment,
+        kpi.mtd.pace,
+        kpi.mtd.status,
+        kpi.ytd.actual,
+        kpi.ytd.plan,
+        kpi.ytd.attainment,
+        kpi.ytd.pace,
+        kpi.ytd.status,
+    ]
+
+
+_FIGURE_HEADER = [
+    "mtd_actual",
+    "mtd_plan",
+    "mtd_attainment_pct",
+    "mtd_pace_pct",
+    "mtd_status",
+    "ytd_actual",
+    "ytd_plan",
+    "ytd_attainment_pct",
+    "ytd_pace_pct",
+    "ytd_status",
+]
+
+
+def dealer_table(kpis: DealerKpis, table: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of one of the dealer dashboard's tables (DEALER_TABLES)."""
+    lead = [kpis.dealer_code, f"{kpis.year}-{kpis.month:02d}"]
+    if table == "summary":
+        header = ["dealer", "month", "metric", *_FIGURE_HEADER]
+        return header, [[*lead, m.metric, *_figure_cells(m)] for m in kpis.metrics]
+    if table == "funnel":
+        header = ["dealer", "month", "stage", "leads", "conversion_from_previous_pct"]
+        rows = [[*lead, s.stage, s.count, s.conversion] for s in kpis.funnel.stages]
+        rows.append([*lead, "lost", kpis.funnel.lost, None])
+        rows.append([*lead, "dormant", kpis.funnel.dormant, None])
+        return header, rows
+    if table == "leaderboard":
+        header = [
+            "dealer",
+            "month",
+            "rank",
+            "consultant",
+            "active",
+            "leads",
+            "test_drives",
+            "orders",
+            "deliveries",
+            "conversion_pct",
+            "followups_due",
+            "followups_on_time",
+            "followups_on_time_pct",
+            "first_responses",
+            "first_response_avg_minutes",
+        ]
+        for metric in METRICS:
+            header += [f"{metric}_target", f"{metric}_target_attainment_pct"]
+        rows = []
+        for c in kpis.leaderboard:
+            row = [
+                *lead,
+                c.rank,
+                c.name,
+                c.is_active,
+                c.leads,
+                c.test_drives,
+                c.orders,
+                c.deliveries,
+                c.conversion,
+                c.followups.due,
+                c.followups.on_time,
+                c.followups.percent,
+                c.first_response.responses,
+                c.first_response.average_minutes,
+            ]
+            for metric in METRICS:
+                target = c.target_for(metric)
+                row += [target.target, target.attainment] if target else [None, None]
+            rows.append(row)
+        return header, rows
+    if table == "trend":
+        header = ["dealer", "month"]
+        for metric in METRICS:
+            header += [f"{metric}_actual", f"{metric}_plan"]
+        header += ["followups_on_time_pct", "first_response_avg_minutes"]
+        trend = kpis.trend
+        rows = []
+        for i, month in enumerate(trend.months):
+            line: list[Any] = [kpis.dealer_code, month.strftime("%Y-%m")]
+            for series in trend.series:
+                line += [series.actual[i], series.plan[i]]
+            line += [trend.followup_percent[i], trend.first_response_minutes[i]]
+            rows.append(line)
+        return header, rows
+    raise ValueError(f"unknown table: {table}")
+
+
+def network_table(kpis: NetworkKpis) -> tuple[list[str], list[list[Any]]]:
+    """The HQ network table: one row per dealer (rank, RAG status, MTD/YTD actual vs plan per
+    metric), then one row per region total and the total of all dealers asked for."""
+    header = ["row", "month", "rank", "dealer", "name", "region", "status"]
+    for metric in METRICS:
+        header += [f"{metric}_{h}" for h in _FIGURE_HEADER]
+    month = f"{kpis.year}-{kpis.month:02d}"
+    rows: list[list[Any]] = []
+    for r in kpis.rows:
+        row: list[Any] = ["dealer", month, r.rank, r.code, r.name, r.region_name, r.status]
+        for metric in METRICS:
+            row += _figure_cells(r.metrics[metric])
+        rows.append(row)
+    for total in [*kpis.regions, kpis.total]:
+        kind = "region" if total.region_id is not None else "total"
+        line: list[Any] = [kind, month, None, None, total.name]
+        line += [total.name if kind == "region" else None, None]
+        for metric in METRICS:
+            line += _figure_cells(total.metrics[metric])
+        rows.append(line)
+    return header, rows
+
+
+def dealer_table_csv(*, dealer: Dealer, period: Period, table: str) -> tuple[str, int]:
+    """One dealer table as CSV text and its row count (inside a scope covering the dealer)."""
+    kpis = dealer_kpis(dealer, year=period.year, month=period.month)
+    header, rows = dealer_table(kpis, table)
+    return to_csv(header, rows), len(rows)
+
+
+def network_table_csv(*, dealer_ids: Sequence[int], period: Period) -> tuple[str, int]:
+    """The network table as CSV text and the number of dealers in it."""
+    kpis = network_kpis(dealer_ids, year=period.year, month=period.month)
+    header, rows = network_table(kpis)
+    return to_csv(header, rows), len(kpis.rows)
+
+
+def network_dealer_ids(access: Access, region: Region | None) -> list[int]:
+    ids = list(access.dealer_ids)
+    if region is None:
+        return sorted(ids)
+    return sorted(Dealer.objects.filter(pk__in=ids, region=region).values_list("pk", flat=True))
+
+
+def metric_names() -> list[tuple[str, str]]:
+    return [(m, metric_label(m)) for m in METRICS]
+
+
+# --- packs for many dealers (Celery) -------------------------------------------------------------
+
+
+def start_pack_job(
+    *,
+    access: Access,
+    actor: Any,
+    kind: str,
+    period: Period,
+    region: Region | None,
+    request: HttpRequest | None = None,
+) -> ExportJob:
+    """Queue the packs of a region's (or all) dealers in the caller's scope; the task starts
+    after commit. Refuses a selection outside the scope or too big for one combined PDF."""
+    if not can_export_network(access):
+        raise ValidationError(_("You may not export network KPI packs."))
+    if kind not in ExportJob.Kind.values:
+        raise ValidationError(_("Choose a valid format."))
+    ids = network_dealer_ids(access, region)
+    if not ids:
+        raise ValidationError(_("There is no dealer to export in this selection."))
+    if kind == ExportJob.Kind.PACK_COMBINED and len(ids) > COMBINED_MAX_DEALERS:
+        raise ValidationError(
+            _(
+                "A combined PDF holds at most %(max)d dealers (this selection has %(n)d): "
+                "choose a region or the ZIP with one PDF per dealer."
+            )
+            % {"max": COMBINED_MAX_DEALERS, "n": len(ids)}
+        )
+    job = ExportJob.objects.create(
+        requested_by=actor,
+        kind=kind,
+        year=period.year,
+        month=period.month,
+        dealer_ids=ids,
+        label=region.name if region else _("All dealers in your scope"),
+        total=len(ids),
+        filename="kpi-packs-{}-{}.{}".format(
+            safe_name(region.code) if region else "network",
+            period.slug,
+            "zip" if kind == ExportJob.Kind.PACK_ZIP else "pdf",
+        ),
+    )
+    record_export(
+        request=request,
+        actor=actor,
+        dealer=None,
+        object_type=PACK_OBJECT,
+        object_id=f"job-{job.pk}",
+        count=len(ids),
+        detail={
+            "format": "zip" if kind == ExportJob.Kind.PACK_ZIP else "pdf",
+            "document": "kpi_pack",
+            "step": "requested",
+            "month": period.slug,
+            "region": region.code if region else None,
+            "dealers": len(ids),
+        },
+    )
+    from .tasks import build_pack_job
+
+    job_id = job.pk
+    transaction.on_commit(lambda: build_pack_job.delay(job_id=job_id))
+    return job
+
+
+def _progress(job_id: int, done: int) -> None:
+    ExportJob.objects.filter(pk=job_id).update(done=done)
+
+
+def _kpis_of(dealers: Iterable[Dealer], period: Period) -> Iterator[DealerKpis]:
+    for dealer in dealers:
+        # One dealer's read-only scope at a time, in its own transaction (the ids reach RLS by
+        # SET LOCAL); the job row's progress is written between them, so the page sees it.
+        with as_dealers([dealer.pk]), transaction.atomic():
+            kpis = dealer_kpis(dealer, year=period.year, month=period.month)
+        yield kpis
+
+
+def run_pack_job(*, job_id: int) -> ExportJob:
+    """Build a job's file. The requester's rights are checked again (they may have changed
+    since the request): a dealer no longer in scope fails the job, nothing is written."""
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    if job.status != ExportJob.Status.PENDING:
+        return job  # already built or being built by another run
+    access = access_for(job.requested_by)
+    if not can_export_network(access) or not set(job.dealer_ids) <= set(access.dealer_ids):
+        return _fail(job, _("Your access to these dealers has changed; nothing was exported."))
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, done=0, total=len(job.dealer_ids)
+    )
+    period = Period(job.year, job.month)
+    dealers = list(
+        Dealer.objects.filter(pk__in=job.dealer_ids).select_related("region").order_by("code")
+    )
+    root = export_root()
+    token = secrets.token_hex(8)
+    zipped = job.kind == ExportJob.Kind.PACK_ZIP
+    name = f"job-{job.pk}-{token}.{'zip' if zipped else 'pdf'}"
+    part = root / f".{name}.part"
+    try:
+        if zipped:
+            with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for index, kpis in enumerate(_kpis_of(dealers, period), start=1):
+                    content, _pages = pdf.render_pack_pdf(kpis)
+                    archive.writestr(pack_filename(kpis), content)
+                    _progress(job.pk, index)
+        else:
+            content, _pages = pdf.render_combined_pdf(
+                _kpis_of(dealers, period), progress=lambda i: _progress(job.pk, i)
+            )
+            part.write_bytes(content)
+        os.replace(part, root / name)
+    except Exception as exc:
+        logger.exception("KPI pack job %s failed", job.pk)
+        part.unlink(missing_ok=True)
+        return _fail(job, _("The export failed: %(error)s") % {"error": str(exc)[:300]})
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE,
+        done=len(dealers),
+        file=name,
+        size=(root / name).stat().st_size,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def _fail(job: ExportJob, message: str) -> ExportJob:
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.FAILED, error=message[:500], finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,606 @@
+"""The KPI rollup: KpiDay (dealer × local day × consultant × source × model) and KpiMonth
+(dealer × month × model) recomputed from the funnel tables with set-based SQL.
+
+How a run works
+---------------
+For a set of dealers and days the facts are recomputed in one transaction per chunk of dealers:
+ONE ``INSERT ... SELECT ... GROUP BY`` over a ``UNION ALL`` of one aggregate per source table
+(stage changes, visitor log, test drives, quotes, orders, deliveries, follow-ups, first
+responses) into a scratch table, merged into KpiDay with three set-based statements (delete the
+rows no longer produced, update the rows that differ, insert the new ones: a rerun over
+unchanged data writes nothing and keeps the ids); then the touched months of KpiMonth (delete +
+insert from KpiDay). The nightly run (a few days) deletes and inserts its days directly. A rerun
+of any range gives the same rows. The run is done by the runtime role under row-level security inside
+``as_dealers(ids, write=True)``: it can neither read nor write another dealer's rows.
+
+Days are the dealer's local dates (Dealer.timezone).
+
+Measures, their day and who is credited (the "consultant" dimension)
+--------------------------------------------------------------------
+The rule: a fact is credited to the consultant who held the lead (or did the work) *when the event
+happened*, from columns that are written once and never moved by a reassignment. A departed
+consultant's handover (dealers.handover) moves open leads, open follow-ups, future test drives
+and OPEN orders to the colleague; none of the columns below is among those moved (or only for
+events still to come), so past credit stays where it was.
+
+- stage_<stage>: distinct leads entering the stage that day (StageChange.changed_at), credited to
+  StageChange.consultant — the lead's consultant at that moment, a snapshot written with the
+  change (leads.services.leads). Source and model: the lead's.
+- leads_new: leads opened that day (their opening stage change ''→new), same credit.
+- lost: leads closed as lost that day (= stage_lost).
+- visits / calls: visitor-log walk-ins / phone contacts by arrival time, credited to who served
+  them (Visit.served_by), with the visit's source and model.
+- test_drives: test drives done, on the day they came back (returned_at, else ends_at), credited
+  to the test drive's consultant; model = the demo vehicle's model, source = the lead's.
+- quotes: quote versions sent (sent_at), credited to the quote's author; model = the quoted trim's.
+- orders: orders not cancelled, on ordered_at, credited to the consultant of the lead's first
+  stage change into "order" from the order's day on (the snapshot taken when the sale was
+  closed) — NOT Order.consultant, which the handover moves for open orders. Without such a stage
+  change (order gate not met yet): Order.consultant. Model = the ordered trim's.
+- deliveries: delivered orders on delivered_at, credited to Lead.credited_to (set at delivery,
+  never moved: closed leads do not take part in a handover), else Order.consultant.
+- followups_due / followups_on_time: follow-ups due that day (due_at) and of those done by their
+  due time (done_at <= due_at), credited to the follow-up's owner. Known limit: a follow-up still
+  open at a handover moves to the colleague with its due day.
+- first_responses / first_response_minutes: leads first answered that day (first_response_at)
+  and the whole minutes from lead creation, summed; credited to the consultant the lead was
+  opened for (the snapshot of its opening stage change ''→new, one per lead: only open_lead
+  writes it), else the lead's consultant.
+
+Big ranges (more than a week) run with BULK_PLANNER for the transaction (hash joins over
+sequential scans): the local-day expressions and the RLS condition make the planner expect a
+handful of rows where there are millions and pick nested loops or merge joins over whole indexes
+(measured on bench/: minutes instead of seconds).
+
+Incremental nightly run
+-----------------------
+Database triggers (reports migration 0004_rollup_dirty_triggers) mark a (dealer, local day) in
+KpiDirtyDay whenever a source row placing something on that day is inserted, changed (in a
+column the facts read) or deleted — backdated deliveries, late visitor-log entries, corrected
+order dates alike, whatever code or SQL wrote them. ``nightly()`` takes the dirty rows (DELETE ...
+RETURNING, in the same transaction as the recompute, so a concurrent change is never lost: it
+marks its day again after our commit) and recomputes those days before today plus every day from
+the last rolled-through day to yesterday (normally just yesterday). Running it twice changes
+nothing. KpiRun keeps the bookkeeping; ``reports.rollup.selectors.rolled_through()`` answers the
+last day the facts are complete up to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dealers.models import Dealer
+from dms.tenancy.context import as_dealers
+from reports.models import MEASURES, KpiRun
+
+from .selectors import forget_rolled_through
+
+Progress = Callable[[int, int, str], None]
+
+DEFAULT_CHUNK = 20  # dealers per transaction of a ranged run
+MAX_CATCH_UP_DAYS = 62  # the nightly run fills at most this many missed days at once
+BIG_RANGE_DAYS = 7  # longer ranges: hash joins only (see the module docstring)
+# A year of a network is read whole: sequential scans and hash joins, memory for the hashes.
+BULK_PLANNER = (
+    "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off; "
+    "SET LOCAL enable_indexscan = off; SET LOCAL work_mem = '256MB'"
+)
+
+STAGES = [
+    "new",
+    "contacted",
+    "visited",
+    "test_drive",
+    "quote",
+    "order",
+    "delivered",
+    "lost",
+    "dormant",
+]
+
+# --- the SQL -------------------------------------------------------------------------------------
+
+# Each branch yields (dealer_id, day, consultant_id, source_id, model_id, <some measures>) already
+# grouped; the missing measures are filled with 0. {keep} restricts rows to the target days.
+
+
+def _day(ts: str) -> str:
+    return f"({ts} AT TIME ZONE d.tz)::date"
+
+
+def _branch(
+    *, keys: str, measures: dict[str, str], source: str, where: str, group: bool = True
+) -> str:
+    cols = ", ".join(f"{measures.get(m, '0')} AS {m}" for m in MEASURES)
+    sql = f"SELECT {keys}, {cols} FROM {source} WHERE {where}"  # noqa: S608
+    return sql + (" GROUP BY 1, 2, 3, 4, 5" if group else "")
+
+
+def _keep(dealer: str, day: str, pairs: bool) -> str:
+    """The row is on a target day of a target dealer. The day range itself is applied to the
+    grouped facts (a condition on the computed local day here would make the planner expect
+    almost no rows and pick nested loops)."""
+    if pairs:
+        return f"({dealer}, {day}) IN (SELECT * FROM targets)"  # noqa: S608
+    return "TRUE"
+
+
+def _branches(pairs: bool) -> list[str]:
+    stage_counts = {f"stage_{s}": f"count(*) FILTER (WHERE s.to_stage = '{s}')" for s in STAGES}
+    stage_counts["leads_new"] = "count(*) FILTER (WHERE s.opening)"
+    stage_counts["lost"] = "count(*) FILTER (WHERE s.to_stage = 'lost')"
+    sc_day = _day("sc.changed_at")
+    v_day = _day("v.arrived_at")
+    td_day = _day("coalesce(t.returned_at, t.ends_at)")
+    q_day = _day("q.sent_at")
+    o_day = _day("o.ordered_at")
+    dl_day = _day("o.delivered_at")
+    f_day = _day("f.due_at")
+    fr_day = _day("l.first_response_at")
+    ranged = "BETWEEN %(lo)s AND %(hi)s"
+    order_join = (
+        "sales_order o JOIN d ON d.id = o.dealer_id"
+        " JOIN sales_quote q ON q.dealer_id = o.dealer_id AND q.id = o.quote_id"
+        " JOIN inventory_trim tr ON tr.id = q.trim_id"
+        " JOIN leads_lead l ON l.dealer_id = o.dealer_id AND l.id = o.lead_id"
+    )
+    return [
+        # stage entries: distinct leads per day, stage and credited consultant
+        _branch(
+            keys="s.dealer_id, s.day, s.consultant_id, l.source_id, l.vehicle_model_id",
+            measures=stage_counts,
+            source=(
+                "(SELECT DISTINCT sc.dealer_id, "  # noqa: S608
+                f"{sc_day} AS day, sc.consultant_id, sc.lead_id, sc.to_stage, "
+                "(sc.from_stage = '' AND sc.to_stage = 'new') AS opening "
+                "FROM leads_stagechange sc JOIN d ON d.id = sc.dealer_id "
+                f"WHERE sc.dealer_id = ANY(%(ids)s) AND sc.changed_at {ranged} "
+                f"AND {_keep('sc.dealer_id', sc_day, pairs)}) s "
+                "JOIN leads_lead l ON l.dealer_id = s.dealer_id AND l.id = s.lead_id"
+            ),
+            where="TRUE",
+        ),
+        # visitor log
+        _branch(
+            keys=f"v.dealer_id, {v_day}, v.served_by_id, v.source_id, v.vehicle_model_id",
+            measures={
+                "visits": "count(*) FILTER (WHERE v.kind = 'walk_in')",
+                "calls": "count(*) FILTER (WHERE v.kind = 'phone')",
+            },
+            source="leads_visit v JOIN d ON d.id = v.dealer_id",
+            where=(
+                f"v.dealer_id = ANY(%(ids)s) AND v.arrived_at {ranged} "
+                f"AND {_keep('v.dealer_id', v_day, pairs)}"
+            ),
+        ),
+        # test drives done
+        _branch(
+            keys=f"t.dealer_id, {td_day}, t.consultant_id, l.source_id, dv.vehicle_model_id",
+            measures={"test_drives": "count(*)"},
+            source=(
+                "sales_testdrive t JOIN d ON d.id = t.dealer_id"
+                " JOIN sales_demovehicle dv ON dv.dealer_id = t.dealer_id AND dv.id = t.vehicle_id"
+                " JOIN leads_lead l ON l.dealer_id = t.dealer_id AND l.id = t.lead_id"
+            ),
+            where=(
+                f"t.dealer_id = ANY(%(ids)s) AND t.status = 'done' "
+                f"AND coalesce(t.returned_at, t.ends_at) {ranged} "
+                f"AND {_keep('t.dealer_id', td_day, pairs)}"
+            ),
+        ),
+        # quotes sent
+        _branch(
+            keys=f"q.dealer_id, {q_day}, q.created_by_id, l.source_id, tr.vehicle_model_id",
+            measures={"quotes": "count(*)"},
+            source=(
+                "sales_quote q JOIN d ON d.id = q.dealer_id"
+                " JOIN inventory_trim tr ON tr.id = q.trim_id"
+                " JOIN leads_lead l ON l.dealer_id = q.dealer_id AND l.id = q.lead_id"
+            ),
+            where=(
+                f"q.dealer_id = ANY(%(ids)s) AND q.sent_at {ranged} "
+                f"AND {_keep('q.dealer_id', q_day, pairs)}"
+            ),
+        ),
+        # orders: credit from the stage change into "order" (snapshot), else the order's
+        _branch(
+            keys=(
+                f"o.dealer_id, {o_day}, coalesce(sc.consultant_id, o.consultant_id), "
+                "l.source_id, tr.vehicle_model_id"
+            ),
+            measures={"orders": "count(*)"},
+            source=(
+                order_join + " LEFT JOIN (SELECT DISTINCT ON (x.dealer_id, x.lead_id)"  # noqa: S608
+                " x.dealer_id, x.lead_id, x.consultant_id FROM leads_stagechange x"
+                " WHERE x.dealer_id = ANY(%(ids)s) AND x.to_stage = 'order'"
+                " AND x.changed_at >= %(lo)s::timestamptz - interval '1 minute'"
+                " ORDER BY x.dealer_id, x.lead_id, x.changed_at, x.id) sc"
+                " ON sc.dealer_id = o.dealer_id AND sc.lead_id = o.lead_id"
+            ),
+            where=(
+                f"o.dealer_id = ANY(%(ids)s) AND o.status <> 'cancelled' "
+                f"AND o.ordered_at {ranged} AND {_keep('o.dealer_id', o_day, pairs)}"
+            ),
+        ),
+        # deliveries: credited where the closed lead's credit is
+        _branch(
+            keys=(
+                f"o.dealer_id, {dl_day}, coalesce(l.credited_to_id, o.consultant_id), "
+                "l.source_id, tr.vehicle_model_id"
+            ),
+            measures={"deliveries": "count(*)"},
+            source=order_join,
+            where=(
+                f"o.dealer_id = ANY(%(ids)s) AND o.status = 'delivered' "
+                f"AND o.delivered_at {ranged} AND {_keep('o.dealer_id', dl_day, pairs)}"
+            ),
+        ),
+        # follow-up compliance
+        _branch(
+            keys=f"f.dealer_id, {f_day}, f.owner_id, l.source_id, l.vehicle_model_id",
+            measures={
+                "followups_due": "count(*)",
+                "followups_on_time": "count(*) FILTER (WHERE f.done_at <= f.due_at)",
+            },
+            source=(
+                "leads_followup f JOIN d ON d.id = f.dealer_id"
+                " JOIN leads_lead l ON l.dealer_id = f.dealer_id AND l.id = f.lead_id"
+            ),
+            where=(
+                f"f.dealer_id = ANY(%(ids)s) AND f.due_at {ranged} "
+                f"AND {_keep('f.dealer_id', f_day, pairs)}"
+            ),
+        ),
+        # first responses, credited to whom the lead was opened for
+        _branch(
+            keys=(
+                f"l.dealer_id, {fr_day}, coalesce(op.consultant_id, l.consultant_id), "
+                "l.source_id, l.vehicle_model_id"
+            ),
+            measures={
+                "first_responses": "count(*)",
+                "first_response_minutes": (
+                    "sum(greatest(0, floor(extract(epoch FROM "
+                    "l.first_response_at - l.created_at) / 60)))"
+                ),
+            },
+            source=(
+                "leads_lead l JOIN d ON d.id = l.dealer_id"
+                " LEFT JOIN leads_stagechange op ON op.dealer_id = l.dealer_id"
+                " AND op.lead_id = l.id AND op.from_stage = ''"
+            ),
+            where=(
+                f"l.dealer_id = ANY(%(ids)s) AND l.first_response_at {ranged} "
+                f"AND {_keep('l.dealer_id', fr_day, pairs)}"
+            ),
+        ),
+    ]
+
+
+def _with(pairs: bool) -> str:
+    sql = "WITH d AS (SELECT id, timezone AS tz FROM dealers_dealer WHERE id = ANY(%(ids)s))"
+    if pairs:
+        sql += ", targets AS (SELECT unnest(%(pair_dealers)s::bigint[]) AS dealer_id, "
+        sql += "unnest(%(pair_days)s::date[]) AS day)"
+    return sql
+
+
+def insert_days_sql(pairs: bool = False, table: str = "reports_kpiday") -> str:
+    """The one INSERT ... SELECT ... GROUP BY that writes the facts of the target days (into
+    `table`: the facts, or the run's scratch table that is then merged into them)."""
+    measures = ", ".join(MEASURES)
+    sums = ", ".join(f"sum({m})::int" for m in MEASURES)
+    union = "\nUNION ALL\n".join(_branches(pairs))
+    return (
+        f"{_with(pairs)}\n"  # noqa: S608
+        f"INSERT INTO {table} "
+        f"(dealer_id, day, consultant_id, source_id, vehicle_model_id, {measures})\n"
+        f"SELECT dealer_id, day, consultant_id, source_id, model_id, {sums}\n"
+        # OFFSET 0: the day range stays out here (pushed into the branches it spoils the
+        # planner's row estimates, see _keep)
+        f"FROM (SELECT * FROM (\n{union}\n) AS u OFFSET 0) "
+        f"AS facts (dealer_id, day, consultant_id, source_id, model_id, {measures})\n"
+        "WHERE day BETWEEN %(start)s AND %(end)s\nGROUP BY 1, 2, 3, 4, 5"
+    )
+
+
+def _delete_days_sql(pairs: bool) -> str:
+    if pairs:
+        return (
+            "DELETE FROM reports_kpiday k USING (SELECT unnest(%(pair_dealers)s::bigint[]) AS "
+            "dealer_id, unnest(%(pair_days)s::date[]) AS day) t "
+            "WHERE k.dealer_id = t.dealer_id AND k.day = t.day"
+        )
+    return (
+        "DELETE FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s) "
+        "AND day BETWEEN %(start)s AND %(end)s"
+    )
+
+
+# A ranged run computes into a scratch table, then changes only what differs: rows no longer
+# produced are deleted, changed rows updated, new rows inserted. A rerun over unchanged data
+# writes nothing (and a year's rerun is reads and hash joins, not 3 M deletes and inserts).
+_KEY_MATCH = (
+    "n.dealer_id = k.dealer_id AND n.day = k.day"
+    " AND coalesce(n.consultant_id, 0) = coalesce(k.consultant_id, 0)"
+    " AND coalesce(n.source_id, 0) = coalesce(k.source_id, 0)"
+    " AND coalesce(n.vehicle_model_id, 0) = coalesce(k.vehicle_model_id, 0)"
+)
+_COLUMNS = ", ".join(
+    ["dealer_id", "day", "consultant_id", "source_id", "vehicle_model_id", *MEASURES]
+)
+SCRATCH_SQL = (
+    f"CREATE TEMP TABLE kpi_new ON COMMIT DROP AS SELECT {_COLUMNS} "  # noqa: S608
+    "FROM reports_kpiday WITH NO DATA"
+)
+MERGE_SQL = [
+    "ANALYZE kpi_new",
+    "DELETE FROM reports_kpiday k WHERE k.dealer_id = ANY(%(ids)s)"  # noqa: S608
+    " AND k.day BETWEEN %(start)s AND %(end)s"
+    f" AND NOT EXISTS (SELECT 1 FROM kpi_new n WHERE {_KEY_MATCH})",
+    "UPDATE reports_kpiday k SET "  # noqa: S608
+    + ", ".join(f"{m} = n.{m}" for m in MEASURES)
+    + f" FROM kpi_new n WHERE {_KEY_MATCH}"
+    " AND k.dealer_id = ANY(%(ids)s) AND k.day BETWEEN %(start)s AND %(end)s"
+    f" AND ({', '.join('k.' + m for m in MEASURES)})"
+    f" IS DISTINCT FROM ({', '.join('n.' + m for m in MEASURES)})",
+    f"INSERT INTO reports_kpiday ({_COLUMNS}) SELECT {_COLUMNS} FROM kpi_new n"  # noqa: S608
+    " WHERE NOT EXISTS (SELECT 1 FROM reports_kpiday k WHERE k.dealer_id = ANY(%(ids)s)"
+    f" AND k.day BETWEEN %(start)s AND %(end)s AND {_KEY_MATCH})",
+]
+
+MONTHS_DELETE_SQL = """
+DELETE FROM reports_kpimonth k
+ USING (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
+               unnest(%(months)s::date[]) AS month) m
+ WHERE k.dealer_id = m.dealer_id AND k.month = m.month
+"""
+MONTHS_SQL = """
+WITH m AS (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
+                  unnest(%(months)s::date[]) AS month)
+INSERT INTO reports_kpimonth (dealer_id, month, vehicle_model_id, {measures})
+SELECT k.dealer_id, date_trunc('month', k.day)::date, k.vehicle_model_id, {sums}
+  FROM reports_kpiday k JOIN m ON m.dealer_id = k.dealer_id
+   AND k.day >= m.month AND k.day < (m.month + interval '1 month')
+ GROUP BY 1, 2, 3
+""".format(  # noqa: S608 - constant SQL (values are parameters)
+    measures=", ".join(MEASURES), sums=", ".join(f"sum(k.{m})::int" for m in MEASURES)
+)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _params(ids: Sequence[int], start: dt.date, end: dt.date) -> dict[str, Any]:
+    return {
+        "ids": list(ids),
+        "start": start,
+        "end": end,
+        # UTC instants around the local days (any offset up to ±14 h)
+        "lo": dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(hours=14),
+        "hi": dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        + dt.timedelta(hours=14),
+    }
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    out, m = [], start.replace(day=1)
+    while m <= end:
+        out.append(m)
+        m = (m + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _recompute_months(pairs: Iterable[tuple[int, dt.date]]) -> int:
+    month_pairs = sorted({(dealer, day.replace(day=1)) for dealer, day in pairs})
+    if not month_pairs:
+        return 0
+    params: dict[str, Any] = {
+        "month_dealers": [p[0] for p in month_pairs],
+        "months": [p[1] for p in month_pairs],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(MONTHS_DELETE_SQL, params)
+        cursor.execute(MONTHS_SQL, params)
+        return max(cursor.rowcount, 0)
+
+
+def _dealers(dealer_ids: Iterable[int] | None) -> list[tuple[int, str]]:
+    qs = Dealer.objects.order_by("pk")
+    if dealer_ids is not None:
+        qs = qs.filter(pk__in=list(dealer_ids))
+    return [(pk, tz or "UTC") for pk, tz in qs.values_list("pk", "timezone")]
+
+
+def local_today(tz: str, now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tz)).date()
+
+
+def _previous_through(dealer_ids: Sequence[int] | None) -> dt.date | None:
+    from .selectors import rolled_through  # noqa: PLC0415
+
+    if dealer_ids is None:
+        return rolled_through()
+    values = [rolled_through(dealer_id=d) for d in dealer_ids]
+    return None if not values or None in values else min(v for v in values if v is not None)
+
+
+def earliest_day(dealer_ids: Sequence[int]) -> dt.date | None:
+    """The first local day any of the dealers has funnel history (its first stage change):
+    where a first complete rollup has to start."""
+    if not dealer_ids:
+        return None
+    with as_dealers(dealer_ids), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min((f.first AT TIME ZONE d.timezone)::date) FROM dealers_dealer d"
+            " CROSS JOIN LATERAL (SELECT min(changed_at) AS first FROM leads_stagechange"
+            " WHERE dealer_id = d.id AND to_stage = 'new') f WHERE d.id = ANY(%s)",
+            [list(dealer_ids)],
+        )
+        row = cursor.fetchone()
+    first: dt.date | None = row[0] if row else None
+    return first
+
+
+def _through(
+    scope: Sequence[int] | None,
+    ids: Sequence[int],
+    start: dt.date,
+    end: dt.date,
+    yesterday: dt.date,
+) -> dt.date | None:
+    """How far the facts of the run's dealers are complete: the run's end (not past yesterday)
+    when it continues the previous runs without a gap — or, for the first run, starts at the
+    beginning of the dealers' history — else unchanged."""
+    prev = _previous_through(scope)
+    end = min(end, yesterday)
+    if end < start:
+        return prev
+    if prev is None:
+        first = earliest_day(ids)
+        return end if first is None or start <= first else None
+    if start <= prev + dt.timedelta(days=1):
+        return max(prev, end)
+    return prev
+
+
+# --- the services --------------------------------------------------------------------------------
+
+
+def rollup(
+    dealer_ids: Iterable[int] | None,
+    start: dt.date,
+    end: dt.date,
+    progress: Progress | None = None,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+) -> KpiRun:
+    """Recompute KpiDay of `dealer_ids` (None: every dealer) for the local days start..end
+    (inclusive), then KpiMonth of the touched months. One transaction per chunk of dealers;
+    idempotent. `progress(done, total, label)` is called after each chunk."""
+    if end < start:
+        raise ValueError("The end date is before the start date.")
+    dealers = _dealers(dealer_ids)
+    ids = [d for d, _ in dealers]
+    scope = None if dealer_ids is None else ids
+    now = timezone.now()
+    run = KpiRun.objects.create(
+        kind=KpiRun.Kind.RANGE, dealer_ids=scope, start=start, end=end, started_at=now
+    )
+    yesterday = min((local_today(tz, now) for _, tz in dealers), default=now.date())
+    yesterday -= dt.timedelta(days=1)
+    n_days = (end - start).days + 1
+    rows = month_rows = 0
+    chunks = [ids[i : i + chunk] for i in range(0, len(ids), max(1, chunk))]
+    for done, part in enumerate(chunks, start=1):
+        with transaction.atomic(), as_dealers(part, write=True):
+            params = _params(part, start, end)
+            with connection.cursor() as cursor:
+                if n_days > BIG_RANGE_DAYS:
+                    cursor.execute(BULK_PLANNER)
+                cursor.execute(SCRATCH_SQL)
+                cursor.execute(insert_days_sql(False, table="kpi_new"), params)
+                rows += max(cursor.rowcount, 0)
+                for statement in MERGE_SQL:
+                    cursor.execute(statement, params)
+                cursor.execute("DROP TABLE kpi_new")
+            month_rows += _recompute_months((d, m) for d in part for m in _months(start, end))
+        if progress is not None:
+            progress(done, len(chunks), f"{len(part)} dealer(s)")
+    run.dealer_days = len(ids) * n_days
+    run.rows, run.month_rows = rows, month_rows
+    run.through = _through(scope, ids, start, end, yesterday)
+    run.finished_at = timezone.now()
+    run.save(update_fields=["dealer_days", "rows", "month_rows", "through", "finished_at"])
+    forget_rolled_through()
+    return run
+
+
+def nightly(*, now: dt.datetime | None = None, dealer_ids: Iterable[int] | None = None) -> KpiRun:
+    """The incremental run: every day from the last rolled-through day to yesterday (normally
+    yesterday alone, at most MAX_CATCH_UP_DAYS) plus every earlier day marked dirty by a late or
+    backdated change. One transaction; running it twice changes nothing."""
+    now = now or timezone.now()
+    dealers = _dealers(dealer_ids)
+    ids = [d for d, _ in dealers]
+    scope = None if dealer_ids is None else ids
+    today = {d: local_today(tz, now) for d, tz in dealers}
+    yesterday = min(today.values(), default=now.date()) - dt.timedelta(days=1)
+    prev = _previous_through(scope)
+    if prev is None:
+        # No complete facts yet: the first run covers the whole history (chunked), once.
+        begin = earliest_day(ids) or yesterday
+        started = timezone.now()
+        run = rollup(scope, min(begin, yesterday), yesterday)
+        KpiRun.objects.filter(pk=run.pk).update(kind=KpiRun.Kind.NIGHTLY)
+        run.kind = KpiRun.Kind.NIGHTLY
+        with as_dealers(ids, write=True), connection.cursor() as cursor:
+            # everything is fresh now; days marked before this run are covered
+            cursor.execute(
+                "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) AND marked_at <= %s",
+                [ids, started],
+            )
+        return run
+    first = prev + dt.timedelta(days=1)
+    first = max(min(first, yesterday), yesterday - dt.timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    run = KpiRun.objects.create(
+        kind=KpiRun.Kind.NIGHTLY, dealer_ids=scope, started_at=now, start=first, end=yesterday
+    )
+    pairs: set[tuple[int, dt.date]] = set()
+    rows = month_rows = 0
+    with transaction.atomic(), as_dealers(ids, write=True):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) RETURNING dealer_id, day",
+                [ids],
+            )
+            for dealer_id, day in cursor.fetchall():
+                if day < today[dealer_id]:
+                    pairs.add((dealer_id, day))
+        for dealer_id in ids:
+            day = first
+            while day < today[dealer_id]:
+                pairs.add((dealer_id, day))
+                day += dt.timedelta(days=1)
+        if pairs:
+            ordered = sorted(pairs)
+            days = [p[1] for p in ordered]
+            params = _params(ids, min(days), max(days))
+            params["pair_dealers"] = [p[0] for p in ordered]
+            params["pair_days"] = [p[1] for p in ordered]
+            with connection.cursor() as cursor:
+                cursor.execute(_delete_days_sql(True), params)
+                cursor.execute(insert_days_sql(True), params)
+                rows = max(cursor.rowcount, 0)
+            month_rows = _recompute_months(ordered)
+        run.start = min((p[1] for p in pairs), default=first)
+        run.dealer_days, run.rows, run.month_rows = len(pairs), rows, month_rows
+        run.through = max(prev, yesterday)
+        run.finished_at = timezone.now()
+        run.save()
+    forget_rolled_through()
+    return run
+
+
+def dirty_days(dealer_ids: Iterable[int]) -> dict[int, list[dt.date]]:
+    """The days waiting for the nightly run, per dealer (for the command and tests)."""
+    from reports.models import KpiDirtyDay
+
+    ids = list(dealer_ids)
+    out: dict[int, list[dt.date]] = defaultdict(list)
+    with as_dealers(ids):
+        for dealer_id, day in (
+            KpiDirtyDay.objects.filter(Q(dealer_id__in=ids))
+            .order_by("dealer_id", "day")
+            .values_list("dealer_id", "day")
+        ):
+            out[dealer_id].append(day)
+    return dict(out)
