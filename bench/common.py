@@ -40,6 +40,18 @@ def setup_django(*, owner: bool) -> None:
     django.setup()
 
 
+def require_runtime_role() -> None:
+    """Print the database and role, and stop unless it is the runtime role: page and rollup
+    figures only count when row-level security applies, as in production."""
+    from django.db import connection
+
+    print(f"database {connection.settings_dict['NAME']} as role {connection.settings_dict['USER']}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        if cursor.fetchone()[0]:
+            raise SystemExit("the runtime role must be neither superuser nor BYPASSRLS")
+
+
 @contextmanager
 def timed(label: str, results: dict[str, float] | None = None) -> Iterator[None]:
     start = time.perf_counter()

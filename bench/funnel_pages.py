@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import setup_django
+from bench.common import require_runtime_role, setup_django
 
 TARGET_P95_MS = 50.0
 TARGET_QUERIES = 8
@@ -266,18 +266,12 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_django(owner=False)
-    from django.db import connection
     from django.urls import reverse
 
     from dms.tenancy.context import as_dealer
     from leads.models import Lead
 
-    print(f"database {connection.settings_dict['NAME']} as role {connection.settings_dict['USER']}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        superuser, bypass = cursor.fetchone()
-    if superuser or bypass:
-        raise SystemExit("the runtime role must be neither superuser nor BYPASSRLS")
+    require_runtime_role()
     dealer, consultant, manager = pick_people(args.dealer)
     with as_dealer(dealer):
         leads = Lead.objects.filter(dealer=dealer).count()

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import setup_django
+from bench.common import require_runtime_role, setup_django
 from bench.funnel_pages import PageResult, client_for, measure_page, raw_connection, verdict
 
 TARGET_MS = 150.0
@@ -164,7 +164,6 @@ def main() -> None:  # noqa: C901 - one linear script
     args = parser.parse_args()
 
     setup_django(owner=False)
-    from django.db import connection
     from django.db.models import Max, Sum
     from django.urls import reverse
 
@@ -174,12 +173,7 @@ def main() -> None:  # noqa: C901 - one linear script
     from reports.dashboards.selectors import as_of_date
     from reports.models import KpiDay, KpiMonth
 
-    print(f"database {connection.settings_dict['NAME']} as role {connection.settings_dict['USER']}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        superuser, bypass = cursor.fetchone()
-    if superuser or bypass:
-        raise SystemExit("the runtime role must be neither superuser nor BYPASSRLS")
+    require_runtime_role()
 
     all_ids = list(Dealer.objects.values_list("id", flat=True))
     with as_dealers(all_ids):

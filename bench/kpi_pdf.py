@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import setup_django
+from bench.common import require_runtime_role, setup_django
 
 TARGET_S = 3.0
 
@@ -119,18 +119,12 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_django(owner=False)
-    from django.db import connection
     from django.urls import reverse
 
     from dms.tenancy.context import as_dealer
     from reports.dashboards.selectors import as_of_date
 
-    print(f"database {connection.settings_dict['NAME']} as role {connection.settings_dict['USER']}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        superuser, bypass = cursor.fetchone()
-    if superuser or bypass:
-        raise SystemExit("the runtime role must be neither superuser nor BYPASSRLS")
+    require_runtime_role()
 
     dealer = pick_dealer(args.dealer)
     with as_dealer(dealer):

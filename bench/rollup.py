@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import setup_django  # noqa: E402
+from bench.common import require_runtime_role, setup_django  # noqa: E402
 
 # The hand-written baseline: one statement, the measures of reports.models.MEASURES in order.
 BASELINE = """
@@ -199,10 +199,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear scenario
     from dealers.models import Dealer
     from reports.rollup import services
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        if cursor.fetchone()[0]:
-            sys.exit("bench/rollup.py must run as the runtime role (RLS applies)")
+    require_runtime_role()
     dealers = list(Dealer.objects.order_by("pk").values_list("pk", "timezone"))
     ids = [pk for pk, _ in dealers]
     yesterday = min(services.local_today(tz) for _, tz in dealers) - dt.timedelta(days=1)
