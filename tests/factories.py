@@ -111,8 +111,13 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     dealer = factory.SubFactory(DealerFactory)
     first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # A realistic name made unique: tests check that one customer's name is absent from a page,
+    # which a plain Faker surname shared with anything else on it would break at random.
+    last_name = factory.LazyAttributeSequence(lambda o, n: f"{o.surname}-{n:05d}")
     phone = factory.Sequence(lambda n: f"+4915{n:09d}")
+
+    class Params:
+        surname = factory.Faker("last_name")
 
 
 class LeadFactory(factory.django.DjangoModelFactory):
