@@ -17,9 +17,9 @@ import re
 import secrets
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -34,6 +34,8 @@ from dms.audit.services import record
 from dms.tenancy.context import as_dealer, as_dealers
 from inventory.models import VehicleModel
 from reports.models import ConsultantTarget, Metric, PlanTarget, PlanVersion
+
+_Ref = TypeVar("_Ref", Dealer, VehicleModel)
 
 # --- limits and file layout ------------------------------------------------------------------
 
@@ -329,34 +331,32 @@ def parse_plan_file(*, content: bytes, filename: str, year: int) -> ParsedPlan:
             if any(not _blank(v) for i, v in enumerate(cells) if i not in positions.values()):
                 errors.add(row_number, file_col, "", _("value in a column without a header"))
 
-            raw_dealer = cells[positions["dealer_code"]]
-            dealer = None
-            if _blank(raw_dealer):
-                errors.add(row_number, "dealer_code", raw_dealer, _("is required"))
-            else:
-                dealer = dealers.get(str(raw_dealer).strip().upper())
-                if dealer is None:
-                    errors.add(row_number, "dealer_code", raw_dealer, _("unknown dealer code"))
-                elif not dealer.is_active:
-                    errors.add(row_number, "dealer_code", raw_dealer, _("dealer is not active"))
-                    dealer = None
+            dealer = _active_reference(
+                errors,
+                row_number,
+                "dealer_code",
+                cells[positions["dealer_code"]],
+                dealers,
+                str.upper,
+                _("unknown dealer code"),
+                _("dealer is not active"),
+            )
 
             raw_month = cells[positions["month"]]
             month, why = _month(raw_month, year)
             if month is None:
                 errors.add(row_number, "month", raw_month, why)
 
-            raw_model = cells[positions["model"]]
-            vehicle_model = None
-            if _blank(raw_model):
-                errors.add(row_number, "model", raw_model, _("is required"))
-            else:
-                vehicle_model = models_by_key.get(str(raw_model).strip().lower())
-                if vehicle_model is None:
-                    errors.add(row_number, "model", raw_model, _("unknown model"))
-                elif not vehicle_model.is_active:
-                    errors.add(row_number, "model", raw_model, _("model is not active"))
-                    vehicle_model = None
+            vehicle_model = _active_reference(
+                errors,
+                row_number,
+                "model",
+                cells[positions["model"]],
+                models_by_key,
+                str.lower,
+                _("unknown model"),
+                _("model is not active"),
+            )
 
             raw_metric = cells[positions["metric"]]
             metric = None
@@ -413,6 +413,29 @@ def parse_plan_file(*, content: bytes, filename: str, year: int) -> ParsedPlan:
     if result.errors:
         result.rows = []
     return result
+
+
+def _active_reference(
+    errors: _Errors,
+    row_number: int,
+    column: str,
+    raw: Any,
+    table: Mapping[str, _Ref],
+    normalise: Callable[[str], str],
+    unknown: str,
+    inactive: str,
+) -> _Ref | None:
+    """A required cell naming an active dealer or model: the row, or None with the error added."""
+    if _blank(raw):
+        errors.add(row_number, column, raw, _("is required"))
+        return None
+    found = table.get(normalise(str(raw).strip()))
+    if found is None:
+        errors.add(row_number, column, raw, unknown)
+    elif not found.is_active:
+        errors.add(row_number, column, raw, inactive)
+        return None
+    return found
 
 
 def summarize(rows: Iterable[PlanRow]) -> PlanSummary:
