@@ -85,7 +85,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, renewing the idle deadline once a minute at most (not per page).
+    "dms.security.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -251,16 +252,29 @@ DMS_IP_THROTTLE_WINDOW_SECONDS = env_int("DMS_IP_THROTTLE_WINDOW_SECONDS", 900)
 # NIST 800-63B advise against periodic rotation, so it is a setting (docs/security.md).
 DMS_PASSWORD_MAX_AGE_DAYS = env_int("DMS_PASSWORD_MAX_AGE_DAYS", 90)
 
+# KPI rollup: dealer chunks computed at once, each on its own database connection (PostgreSQL
+# then works on that many cores). Inside a transaction (tests) it runs one chunk at a time.
+KPI_ROLLUP_JOBS = env_int("DMS_KPI_ROLLUP_JOBS", 2)
+
 # KPI red/amber/green: percent of the plan due so far (pro rata) a dealer must reach.
 KPI_RAG_THRESHOLDS = {
     "green": env_int("DMS_KPI_GREEN_PERCENT", 100),
     "amber": env_int("DMS_KPI_AMBER_PERCENT", 90),
 }
+
+# KPI pack exports (reports/exports): files of finished jobs are deleted after this many days
+# (0 keeps them); a pending/running job silent for this many minutes is failed (0: never).
+DMS_EXPORT_KEEP_DAYS = env_int("DMS_EXPORT_KEEP_DAYS", 7)
+DMS_EXPORT_STALE_MINUTES = env_int("DMS_EXPORT_STALE_MINUTES", 30)
+
 DMS_PASSWORD_HISTORY = 5
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("DMS_SESSION_IDLE_SECONDS", 30 * 60)  # idle timeout
-SESSION_SAVE_EVERY_REQUEST = True  # each request pushes the idle deadline forward
+SESSION_SAVE_EVERY_REQUEST = True  # each request pushes the idle deadline forward ...
+# ... but an unchanged session is written at most once per DMS_SESSION_RENEW_SECONDS (so the idle
+# timeout is SESSION_COOKIE_AGE after the last request, up to that much earlier, never later).
+DMS_SESSION_RENEW_SECONDS = env_int("DMS_SESSION_RENEW_SECONDS", 60)
 DMS_SESSION_ABSOLUTE_SECONDS = env_int("DMS_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -71,8 +71,10 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -94,7 +96,8 @@ BIG_RANGE_DAYS = 7  # longer ranges: hash joins only (see the module docstring)
 SMALL_PLANNER = "SET LOCAL jit = off"
 BULK_PLANNER = (
     "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off; "
-    "SET LOCAL enable_indexscan = off; SET LOCAL work_mem = '256MB'"
+    "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off; "
+    "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'"
 )
 
 STAGES = [
@@ -128,12 +131,11 @@ def _branch(
 
 
 def _keep(dealer: str, day: str, pairs: bool) -> str:
-    """The row is on a target day of a target dealer. The day range itself is applied to the
-    grouped facts (a condition on the computed local day here would make the planner expect
-    almost no rows and pick nested loops)."""
+    """The row is on a target day (and, for a nightly run, of a target dealer × day pair)."""
+    sql = f"{day} BETWEEN %(start)s AND %(end)s"
     if pairs:
-        return f"({dealer}, {day}) IN (SELECT * FROM targets)"  # noqa: S608
-    return "TRUE"
+        sql += f" AND ({dealer}, {day}) IN (SELECT * FROM targets)"  # noqa: S608
+    return sql
 
 
 def _branches(pairs: bool) -> list[str]:
@@ -307,11 +309,8 @@ def insert_days_sql(pairs: bool = False, table: str = "reports_kpiday") -> str:
         f"INSERT INTO {table} "
         f"(dealer_id, day, consultant_id, source_id, vehicle_model_id, {measures})\n"
         f"SELECT dealer_id, day, consultant_id, source_id, model_id, {sums}\n"
-        # OFFSET 0: the day range stays out here (pushed into the branches it spoils the
-        # planner's row estimates, see _keep)
-        f"FROM (SELECT * FROM (\n{union}\n) AS u OFFSET 0) "
-        f"AS facts (dealer_id, day, consultant_id, source_id, model_id, {measures})\n"
-        "WHERE day BETWEEN %(start)s AND %(end)s\nGROUP BY 1, 2, 3, 4, 5"
+        f"FROM (\n{union}\n) AS facts (dealer_id, day, consultant_id, source_id, model_id, "
+        f"{measures})\nGROUP BY 1, 2, 3, 4, 5"
     )
 
 
@@ -328,36 +327,51 @@ def _delete_days_sql(pairs: bool) -> str:
     )
 
 
-# A ranged run computes into a scratch table, then changes only what differs: rows no longer
-# produced are deleted, changed rows updated, new rows inserted. A rerun over unchanged data
-# writes nothing (and a year's rerun is reads and hash joins, not 3 M deletes and inserts).
+# A ranged run over existing facts computes into a scratch table, then changes only what differs:
+# rows no longer produced are deleted, changed rows updated, new rows inserted. A rerun over
+# unchanged data writes nothing. The existing facts are read ONCE, by a plain SELECT, into the
+# (small) list of differences: an UPDATE or DELETE that scanned them would check the read policy
+# row by row (re-parsing the id list for each row; only the write policy becomes the index
+# condition there), a SELECT checks it once as its index condition.
 _KEY_MATCH = (
     "n.dealer_id = k.dealer_id AND n.day = k.day"
     " AND coalesce(n.consultant_id, 0) = coalesce(k.consultant_id, 0)"
     " AND coalesce(n.source_id, 0) = coalesce(k.source_id, 0)"
     " AND coalesce(n.vehicle_model_id, 0) = coalesce(k.vehicle_model_id, 0)"
 )
-_COLUMNS = ", ".join(
-    ["dealer_id", "day", "consultant_id", "source_id", "vehicle_model_id", *MEASURES]
-)
+_KEYS = ["dealer_id", "day", "consultant_id", "source_id", "vehicle_model_id"]
+_COLUMNS = ", ".join([*_KEYS, *MEASURES])
 SCRATCH_SQL = (
     f"CREATE TEMP TABLE kpi_new ON COMMIT DROP AS SELECT {_COLUMNS} "  # noqa: S608
     "FROM reports_kpiday WITH NO DATA"
 )
+_DIFF_SQL = """
+CREATE TEMP TABLE kpi_diff ON COMMIT DROP AS
+SELECT k.id AS old_id, n.day AS new_day, {new_columns}
+  FROM kpi_new n
+  FULL JOIN (SELECT * FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)
+                AND day BETWEEN %(start)s AND %(end)s) k ON {key_match}
+ WHERE ({old_measures}) IS DISTINCT FROM ({new_measures})
+""".format(  # noqa: S608 - constant SQL (column names from MEASURES, values are parameters)
+    new_columns=", ".join(f"n.{c}" for c in [*_KEYS, *MEASURES]),
+    key_match=_KEY_MATCH,
+    old_measures=", ".join(f"k.{m}" for m in MEASURES),
+    new_measures=", ".join(f"n.{m}" for m in MEASURES),
+)
 MERGE_SQL = [
     "ANALYZE kpi_new",
-    "DELETE FROM reports_kpiday k WHERE k.dealer_id = ANY(%(ids)s)"  # noqa: S608
-    " AND k.day BETWEEN %(start)s AND %(end)s"
-    f" AND NOT EXISTS (SELECT 1 FROM kpi_new n WHERE {_KEY_MATCH})",
+    # old_id NULL: a new row; new_day NULL: a row no longer produced; both: a changed row
+    _DIFF_SQL,
+    # the few differing rows by primary key: nested loops and index scans again
+    "SET LOCAL enable_nestloop = on; SET LOCAL enable_indexscan = on",
+    "DELETE FROM reports_kpiday k USING kpi_diff d"  # noqa: S608
+    " WHERE k.id = d.old_id AND d.new_day IS NULL",
     "UPDATE reports_kpiday k SET "  # noqa: S608
-    + ", ".join(f"{m} = n.{m}" for m in MEASURES)
-    + f" FROM kpi_new n WHERE {_KEY_MATCH}"
-    " AND k.dealer_id = ANY(%(ids)s) AND k.day BETWEEN %(start)s AND %(end)s"
-    f" AND ({', '.join('k.' + m for m in MEASURES)})"
-    f" IS DISTINCT FROM ({', '.join('n.' + m for m in MEASURES)})",
-    f"INSERT INTO reports_kpiday ({_COLUMNS}) SELECT {_COLUMNS} FROM kpi_new n"  # noqa: S608
-    " WHERE NOT EXISTS (SELECT 1 FROM reports_kpiday k WHERE k.dealer_id = ANY(%(ids)s)"
-    f" AND k.day BETWEEN %(start)s AND %(end)s AND {_KEY_MATCH})",
+    + ", ".join(f"{m} = d.{m}" for m in MEASURES)
+    + " FROM kpi_diff d WHERE k.id = d.old_id AND d.new_day IS NOT NULL",
+    f"INSERT INTO reports_kpiday ({_COLUMNS}) SELECT {_COLUMNS} FROM kpi_diff"  # noqa: S608
+    " WHERE old_id IS NULL",
+    "DROP TABLE kpi_diff",
 ]
 
 MONTHS_DELETE_SQL = """
@@ -370,9 +384,9 @@ MONTHS_SQL = """
 WITH m AS (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
                   unnest(%(months)s::date[]) AS month)
 INSERT INTO reports_kpimonth (dealer_id, month, vehicle_model_id, {measures})
-SELECT k.dealer_id, date_trunc('month', k.day)::date, k.vehicle_model_id, {sums}
+SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, k.vehicle_model_id, {sums}
   FROM reports_kpiday k JOIN m ON m.dealer_id = k.dealer_id
-   AND k.day >= m.month AND k.day < (m.month + interval '1 month')
+   AND m.month = date_trunc('month', k.day::timestamp)::date
  -- the same bounds as plain parameters: an index range scan instead of a scan of every fact
  WHERE k.dealer_id = ANY(%(dealer_set)s) AND k.day >= %(first_day)s AND k.day < %(after_day)s
  GROUP BY 1, 2, 3
@@ -416,6 +430,9 @@ def _recompute_months(pairs: Iterable[tuple[int, dt.date]]) -> int:
         "after_day": (max(p[1] for p in month_pairs) + dt.timedelta(days=32)).replace(day=1),
     }
     with connection.cursor() as cursor:
+        # few groups out of many day rows: hash them (the estimates of freshly written facts
+        # are poor and led to sorting every row; the last statement of the transaction)
+        cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(MONTHS_DELETE_SQL, params)
         cursor.execute(MONTHS_SQL, params)
         return max(cursor.rowcount, 0)
@@ -483,6 +500,85 @@ def _through(
 # --- the services --------------------------------------------------------------------------------
 
 
+def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[int, int]:
+    """Recompute the facts of one chunk of dealers in one transaction: (day rows, month rows).
+
+    Where the chunk has no facts in the range yet (a first run) they are inserted directly;
+    otherwise computed into a scratch table and merged (a rerun over unchanged data then writes
+    nothing and keeps the rows' ids)."""
+    n_days = (end - start).days + 1
+    params = _params(part, start, end)
+    with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
+        cursor.execute(BULK_PLANNER if n_days > BIG_RANGE_DAYS else SMALL_PLANNER)
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)"
+            " AND day BETWEEN %(start)s AND %(end)s)",
+            params,
+        )
+        has_facts = cursor.fetchone()[0]
+        if not has_facts:
+            cursor.execute(insert_days_sql(False), params)
+            rows = max(cursor.rowcount, 0)
+        else:
+            cursor.execute(SCRATCH_SQL)
+            cursor.execute(insert_days_sql(False, table="kpi_new"), params)
+            rows = max(cursor.rowcount, 0)
+            for statement in MERGE_SQL:
+                cursor.execute(statement, params)
+            cursor.execute("DROP TABLE kpi_new")
+        month_rows = _recompute_months((d, m) for d in part for m in _months(start, end))
+    return rows, month_rows
+
+
+def _run_chunks(
+    chunks: list[list[int]],
+    work: Callable[[list[int]], tuple[Any, ...]],
+    jobs: int,
+    progress: Progress | None = None,
+) -> list[tuple[Any, ...]]:
+    """Run `work` on every chunk of dealers, `jobs` chunks at once, each on its own database
+    connection (a thread each: the work is in PostgreSQL, which then uses that many cores).
+    Inside a transaction (tests, callers holding one) everything runs on this connection: the
+    other connections would not see the transaction's rows."""
+    if connection.in_atomic_block:
+        jobs = 1
+
+    def on_own_connection(part: list[int]) -> tuple[Any, ...]:
+        try:
+            return work(part)
+        finally:
+            connection.close()  # the thread's connection
+
+    pool = None
+    if jobs > 1 and len(chunks) > 1:
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="kpi-rollup")
+        futures = {pool.submit(on_own_connection, part): part for part in chunks}
+        results: Iterable[tuple[list[int], tuple[Any, ...]]] = (
+            (futures[f], f.result()) for f in as_completed(futures)
+        )
+    else:
+        results = ((part, work(part)) for part in chunks)
+    out, dealers_done, dealers = [], 0, sum(len(part) for part in chunks)
+    try:
+        for done, (part, result) in enumerate(results, start=1):
+            out.append(result)
+            dealers_done += len(part)
+            if progress is not None:
+                progress(done, len(chunks), f"{dealers_done} of {dealers} dealers")
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+def _chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), max(1, size))]
+
+
+def _jobs(jobs: int | None) -> int:
+    return settings.KPI_ROLLUP_JOBS if jobs is None else jobs
+
+
 def rollup(
     dealer_ids: Iterable[int] | None,
     start: dt.date,
@@ -490,10 +586,12 @@ def rollup(
     progress: Progress | None = None,
     *,
     chunk: int = DEFAULT_CHUNK,
+    jobs: int | None = None,
 ) -> KpiRun:
     """Recompute KpiDay of `dealer_ids` (None: every dealer) for the local days start..end
-    (inclusive), then KpiMonth of the touched months. One transaction per chunk of dealers;
-    idempotent. `progress(done, total, label)` is called after each chunk."""
+    (inclusive), then KpiMonth of the touched months. One transaction per chunk of dealers, `jobs`
+    chunks at once (default: settings.KPI_ROLLUP_JOBS); idempotent. `progress(done, total,
+    label)` is called after each chunk."""
     if end < start:
         raise ValueError("The end date is before the start date.")
     dealers = _dealers(dealer_ids)
@@ -505,24 +603,11 @@ def rollup(
     )
     yesterday = min((local_today(tz, now) for _, tz in dealers), default=now.date())
     yesterday -= dt.timedelta(days=1)
-    n_days = (end - start).days + 1
-    rows = month_rows = 0
-    chunks = [ids[i : i + chunk] for i in range(0, len(ids), max(1, chunk))]
-    for done, part in enumerate(chunks, start=1):
-        with transaction.atomic(), as_dealers(part, write=True):
-            params = _params(part, start, end)
-            with connection.cursor() as cursor:
-                cursor.execute(BULK_PLANNER if n_days > BIG_RANGE_DAYS else SMALL_PLANNER)
-                cursor.execute(SCRATCH_SQL)
-                cursor.execute(insert_days_sql(False, table="kpi_new"), params)
-                rows += max(cursor.rowcount, 0)
-                for statement in MERGE_SQL:
-                    cursor.execute(statement, params)
-                cursor.execute("DROP TABLE kpi_new")
-            month_rows += _recompute_months((d, m) for d in part for m in _months(start, end))
-        if progress is not None:
-            progress(done, len(chunks), f"{len(part)} dealer(s)")
-    run.dealer_days = len(ids) * n_days
+    results = _run_chunks(
+        _chunks(ids, chunk), lambda part: _rollup_chunk(part, start, end), _jobs(jobs), progress
+    )
+    rows, month_rows = (sum(r[i] for r in results) for i in (0, 1))
+    run.dealer_days = len(ids) * ((end - start).days + 1)
     run.rows, run.month_rows = rows, month_rows
     run.through = _through(scope, ids, start, end, yesterday)
     run.finished_at = timezone.now()
@@ -531,10 +616,63 @@ def rollup(
     return run
 
 
-def nightly(*, now: dt.datetime | None = None, dealer_ids: Iterable[int] | None = None) -> KpiRun:
+def _windows(pairs: list[tuple[int, dt.date]]) -> list[list[tuple[int, dt.date]]]:
+    """Sorted (dealer, day) pairs grouped into windows of at most BIG_RANGE_DAYS days, so that a
+    day marked dirty long ago does not make one statement read the whole time in between."""
+    windows: list[list[tuple[int, dt.date]]] = []
+    first_day: dt.date | None = None
+    for pair in sorted(pairs, key=lambda p: (p[1], p[0])):
+        if first_day is None or (pair[1] - first_day).days >= BIG_RANGE_DAYS:
+            windows.append([])
+            first_day = pair[1]
+        windows[-1].append(pair)
+    return windows
+
+
+def _nightly_chunk(
+    part: list[int], today: dict[int, dt.date], first: dt.date
+) -> tuple[int, int, int, dt.date | None]:
+    """One chunk of the nightly run, in one transaction: take the chunk's dirty days (DELETE ...
+    RETURNING: a concurrent change marks its day again after our commit, so none is lost), add
+    every day from `first` to the dealer's yesterday, delete and insert their facts, recompute the
+    touched months. Returns (dealer-days, day rows, month rows, earliest day)."""
+    pairs: set[tuple[int, dt.date]] = set()
+    rows = 0
+    with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
+        cursor.execute(SMALL_PLANNER)
+        cursor.execute(
+            "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) RETURNING dealer_id, day",
+            [part],
+        )
+        pairs.update((d, day) for d, day in cursor.fetchall() if day < today[d])
+        for dealer_id in part:
+            day = first
+            while day < today[dealer_id]:
+                pairs.add((dealer_id, day))
+                day += dt.timedelta(days=1)
+        for window in _windows(sorted(pairs)):
+            days = [p[1] for p in window]
+            params = _params(part, min(days), max(days))
+            params["pair_dealers"] = [p[0] for p in window]
+            params["pair_days"] = days
+            cursor.execute(_delete_days_sql(True), params)
+            cursor.execute(insert_days_sql(True), params)
+            rows += max(cursor.rowcount, 0)
+        month_rows = _recompute_months(pairs)
+    return len(pairs), rows, month_rows, min((p[1] for p in pairs), default=None)
+
+
+def nightly(
+    *,
+    now: dt.datetime | None = None,
+    dealer_ids: Iterable[int] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    jobs: int | None = None,
+) -> KpiRun:
     """The incremental run: every day from the last rolled-through day to yesterday (normally
     yesterday alone, at most MAX_CATCH_UP_DAYS) plus every earlier day marked dirty by a late or
-    backdated change. One transaction; running it twice changes nothing."""
+    backdated change. One transaction per chunk of dealers; running it twice changes nothing.
+    The rolled-through day only moves once every chunk is done."""
     now = now or timezone.now()
     dealers = _dealers(dealer_ids)
     ids = [d for d, _ in dealers]
@@ -546,7 +684,7 @@ def nightly(*, now: dt.datetime | None = None, dealer_ids: Iterable[int] | None 
         # No complete facts yet: the first run covers the whole history (chunked), once.
         begin = earliest_day(ids) or yesterday
         started = timezone.now()
-        run = rollup(scope, min(begin, yesterday), yesterday)
+        run = rollup(scope, min(begin, yesterday), yesterday, chunk=chunk, jobs=jobs)
         KpiRun.objects.filter(pk=run.pk).update(kind=KpiRun.Kind.NIGHTLY)
         run.kind = KpiRun.Kind.NIGHTLY
         with as_dealers(ids, write=True), connection.cursor() as cursor:
@@ -561,39 +699,14 @@ def nightly(*, now: dt.datetime | None = None, dealer_ids: Iterable[int] | None 
     run = KpiRun.objects.create(
         kind=KpiRun.Kind.NIGHTLY, dealer_ids=scope, started_at=now, start=first, end=yesterday
     )
-    pairs: set[tuple[int, dt.date]] = set()
-    rows = month_rows = 0
-    with transaction.atomic(), as_dealers(ids, write=True):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) RETURNING dealer_id, day",
-                [ids],
-            )
-            for dealer_id, day in cursor.fetchall():
-                if day < today[dealer_id]:
-                    pairs.add((dealer_id, day))
-        for dealer_id in ids:
-            day = first
-            while day < today[dealer_id]:
-                pairs.add((dealer_id, day))
-                day += dt.timedelta(days=1)
-        if pairs:
-            ordered = sorted(pairs)
-            days = [p[1] for p in ordered]
-            params = _params(ids, min(days), max(days))
-            params["pair_dealers"] = [p[0] for p in ordered]
-            params["pair_days"] = [p[1] for p in ordered]
-            with connection.cursor() as cursor:
-                cursor.execute(SMALL_PLANNER)
-                cursor.execute(_delete_days_sql(True), params)
-                cursor.execute(insert_days_sql(True), params)
-                rows = max(cursor.rowcount, 0)
-            month_rows = _recompute_months(ordered)
-        run.start = min((p[1] for p in pairs), default=first)
-        run.dealer_days, run.rows, run.month_rows = len(pairs), rows, month_rows
-        run.through = max(prev, yesterday)
-        run.finished_at = timezone.now()
-        run.save()
+    results = _run_chunks(
+        _chunks(ids, chunk), lambda part: _nightly_chunk(part, today, first), _jobs(jobs)
+    )
+    run.dealer_days, run.rows, run.month_rows = (sum(r[i] for r in results) for i in (0, 1, 2))
+    run.start = min((r[3] for r in results if r[3] is not None), default=first)
+    run.through = max(prev, yesterday)
+    run.finished_at = timezone.now()
+    run.save()
     forget_rolled_through()
     return run
 

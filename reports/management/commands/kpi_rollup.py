@@ -35,6 +35,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="dealers per step")
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help="chunks computed at once, each on its own connection (default: "
+            "settings.KPI_ROLLUP_JOBS)",
+        )
+        parser.add_argument(
             "--nightly", action="store_true", help="the incremental nightly run instead"
         )
 
@@ -47,8 +54,10 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"Unknown dealer code(s): {', '.join(unknown)}")
             dealer_ids = [found[c] for c in codes]
+        if options["jobs"] is not None and options["jobs"] < 1:
+            raise CommandError("--jobs must be at least 1.")
         if options["nightly"]:
-            run = nightly(dealer_ids=dealer_ids)
+            run = nightly(dealer_ids=dealer_ids, jobs=options["jobs"])
             self.stdout.write(
                 f"Nightly rollup: {run.dealer_days} dealer-day(s), {run.rows} fact rows, "
                 f"facts complete through {run.through}."
@@ -79,7 +88,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             sys.stdout.flush()
 
-        run = rollup(dealer_ids, start, end, progress, chunk=options["chunk"])
+        run = rollup(dealer_ids, start, end, progress, chunk=options["chunk"], jobs=options["jobs"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"KPI rollup {start}..{end}: {run.dealer_days} dealer-day(s), {run.rows} day rows, "

@@ -297,6 +297,11 @@ def test_rerun_gives_identical_rows(net: Network):
     assert snapshot(net.a, net.b, with_id=True) == with_ids  # unchanged rows are not rewritten
     services.rollup([net.a.pk], D2, D2)  # a sub-range of one dealer
     assert snapshot(net.a, net.b) == first
+    with as_dealer(net.a):  # a fact row nothing produces any more (its event was deleted)
+        KpiDay.objects.create(dealer=net.a, day=D2, consultant=net.carol, visits=5)
+        KpiDay.objects.filter(dealer=net.a, day=D1, consultant=net.alice).update(visits=9)
+    services.rollup(None, D1, D3)
+    assert snapshot(net.a, net.b) == first  # the row is gone, the changed one corrected
     services.rollup(None, D1, D3, chunk=1)  # other chunking
     assert snapshot(net.a, net.b) == first
 
@@ -383,7 +388,7 @@ def test_command_with_progress_and_bad_input(net: Network):
         stdout=out,
     )
     text = out.getvalue()
-    assert "[##############################] 1/1 chunks" in text
+    assert "[##############################] 1/1 chunks (1 of 1 dealers)" in text
     assert "KPI rollup 2026-03-02..2026-03-04: 3 dealer-day(s)" in text
     assert facts(net.a)[(D3, "Alice")]["orders"] == 1
     assert facts(net.b) == {}  # only RA was asked for
@@ -392,6 +397,7 @@ def test_command_with_progress_and_bad_input(net: Network):
         ["--from", "2026-03-05", "--to", "2026-03-01"],
         ["--from", "yesterday"],
         ["--from", str(D1), "--dealer", "NOPE"],
+        ["--from", str(D1), "--jobs", "0"],
         [],
     ):
         with pytest.raises(CommandError):
@@ -432,3 +438,56 @@ def test_rolled_through_needs_a_complete_run(net: Network):
     assert rolled_through(dealer_id=net.a.pk) == D3 + dt.timedelta(days=2)
     with pytest.raises(ValueError):
         services.rollup(None, D3, D1)
+
+
+def test_a_day_marked_long_ago_is_recomputed_without_reading_the_time_between(net: Network):
+    services.rollup(None, D1 - dt.timedelta(days=40), D3)
+    now = at(D3 + dt.timedelta(days=1), 3)
+    services.nightly(now=now)
+    old_day = D1 - dt.timedelta(days=30)
+    with as_dealer(net.a):  # a walk-in of a month ago, typed in today
+        VisitFactory(
+            customer=net.leads["l2"].customer, served_by=net.bob, arrived_at=at(old_day, 11)
+        )
+    windows = services._windows(
+        [(net.a.pk, old_day), (net.a.pk, D3), (net.b.pk, D3), (net.a.pk, D2)]
+    )
+    assert [[day for _, day in window] for window in windows] == [[old_day], [D2, D3, D3]]
+    run = services.nightly(now=now)
+    assert run.dealer_days == 3 and run.start == old_day  # D3 of both dealers + the old day
+    assert facts(net.a)[(old_day, "Bob")] == {"visits": 1}
+    assert facts(net.a)[(D3, "Alice")]["orders"] == 1  # the rest is untouched
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_on_parallel_connections_give_the_same_rows(net: Network, monkeypatch: Any):
+    """The ranged and the nightly run with two chunks at once (each on its own connection: the
+    data is committed here, so they see it) write exactly what one connection writes."""
+    import threading
+
+    threads: set[str] = set()
+    chunk_of = services._rollup_chunk
+
+    def spy(*args: Any) -> tuple[int, int]:
+        threads.add(threading.current_thread().name)
+        return chunk_of(*args)
+
+    monkeypatch.setattr(services, "_rollup_chunk", spy)
+    services.rollup(None, D1, D3, chunk=1, jobs=1)
+    expected = snapshot(net.a, net.b)
+    assert facts(net.b) == {(D1, "Carol"): {"stage_new": 1, "leads_new": 1, "visits": 1}}
+    with as_dealers([net.a.pk, net.b.pk], write=True):
+        KpiDay.objects.all().delete()
+        KpiMonth.objects.all().delete()
+    threads.clear()
+    run = services.rollup(None, D1, D3, chunk=1, jobs=2)
+    assert snapshot(net.a, net.b) == expected
+    assert threads and all(name.startswith("kpi-rollup") for name in threads)
+    with as_dealers([net.a.pk, net.b.pk]):
+        assert run.rows == KpiDay.objects.count() > 0
+    facts_of_a = facts(net.a)
+    with as_dealer(net.b):  # a late walk-in at B, then the nightly run on two connections
+        VisitFactory(customer=net.leads["lb"].customer, served_by=net.carol, arrived_at=at(D1, 12))
+    services.nightly(now=at(D3 + dt.timedelta(days=1), 3), chunk=1, jobs=2)
+    assert facts(net.b)[(D1, "Carol")]["visits"] == 2
+    assert facts(net.a) == facts_of_a
