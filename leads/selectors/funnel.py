@@ -7,7 +7,9 @@ snapshot) — the same semantics as the KPI facts:
 - days up to `reports.rollup.selectors.rolled_through(dealer_id=...)` are summed from KpiDay (a
   few hundred rows per month, index dealer/day);
 - later days (today, or every day when no rollup has run yet) are counted live from StageChange
-  rows (index dealer, to_stage, changed_at) in one grouped query.
+  rows (index dealer, to_stage, changed_at);
+both parts are one statement (UNION ALL of two grouped SELECTs, labels looked up per output row
+after grouping, not joined to every fact row).
 Stale leads are a bounded list (LIMIT n+1), never an exact COUNT over the lead table.
 """
 
@@ -18,7 +20,9 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery, Sum, TextField
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,14 +97,12 @@ def period_bounds(dealer: Dealer, start: dt.date, end: dt.date) -> tuple[dt.date
     )
 
 
-# dimension -> label columns (KpiDay, StageChange)
-LABEL_FIELDS = {
-    "consultant": (
-        ("consultant__first_name", "consultant__last_name", "consultant__username"),
-        ("consultant__first_name", "consultant__last_name", "consultant__username"),
-    ),
-    "source": (("source__name",), ("lead__source__name",)),
-    "model": (("vehicle_model__name",), ("lead__vehicle_model__name",)),
+# dimension -> (label model, label columns); one scalar subquery per column, evaluated per
+# output row after grouping (a handful), never joined to every fact row before it
+LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "consultant": (settings.AUTH_USER_MODEL, ("first_name", "last_name", "username")),
+    "source": ("leads.LeadSource", ("name",)),
+    "model": ("inventory.VehicleModel", ("name",)),
 }
 STAGE_FIELDS = {stage: f"stage_{stage}" for stage in [*FUNNEL_STAGES, *CLOSING_STAGES]}
 
@@ -112,55 +114,67 @@ def _label(dimension: str, values: list[Any]) -> str:
     return values[0] or ""
 
 
-def _fact_counts(
+def _with_labels(rows: QuerySet[Any], dimension: str) -> QuerySet[Any]:
+    model_name, columns = LABELS[dimension]
+    model = apps.get_model(model_name)
+    return rows.annotate(
+        **{
+            f"label_{i}": Subquery(
+                model._base_manager.filter(pk=OuterRef("key")).order_by().values(column)
+            )
+            for i, column in enumerate(columns)
+        }
+    )
+
+
+def _fact_rows(
     dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
-) -> list[tuple[Any, list[Any], dict[str, int]]]:
-    """(key, label values, {stage: count}) per dimension value, summed from KpiDay."""
+) -> QuerySet[Any]:
+    """(key, n_<stage>…, label_<i>…) per dimension value, summed from KpiDay."""
     from reports.models import KpiDay
 
-    group = DIMENSIONS[dimension][0]
-    labels = LABEL_FIELDS[dimension][0]
     qs = KpiDay.objects.filter(dealer_id=dealer.pk, day__gte=start, day__lte=end)
     if consultant_id is not None:
         qs = qs.filter(consultant_id=consultant_id)
-    rows = qs.values(group, *labels).annotate(
+    rows = qs.values(key=F(DIMENSIONS[dimension][0])).annotate(
         **{f"n_{stage}": Sum(column) for stage, column in STAGE_FIELDS.items()}
     )
-    return [
-        (
-            row[group],
-            [row[f] for f in labels],
-            {stage: row[f"n_{stage}"] or 0 for stage in STAGE_FIELDS},
-        )
-        for row in rows
-    ]
+    return _with_labels(rows, dimension).order_by()
 
 
-def _live_counts(
+def _live_rows(
     dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
-) -> list[tuple[Any, list[Any], dict[str, int]]]:
-    """The same from StageChange: distinct leads per local day and stage."""
-    group = DIMENSIONS[dimension][1]
-    labels = LABEL_FIELDS[dimension][1]
+) -> QuerySet[Any]:
+    """The same columns from StageChange: distinct (lead, local day) pairs per stage, i.e. a
+    lead entering a stage on two days counts twice, as in the facts."""
     since, until = period_bounds(dealer, start, end)
     tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
     qs = StageChange.objects.filter(
         dealer_id=dealer.pk,
         changed_at__gte=since,
         changed_at__lt=until,
-        to_stage__in=[*FUNNEL_STAGES, *CLOSING_STAGES],
+        to_stage__in=list(STAGE_FIELDS),
     )
     if consultant_id is not None:
         qs = qs.filter(consultant_id=consultant_id)
-    rows = (
-        qs.annotate(day=TruncDate("changed_at", tzinfo=tz))
-        .values("to_stage", "day", group, *labels)
-        .annotate(n=Count("lead_id", distinct=True))
+    # a (lead, local day) record, only ever counted (the output field is for Django alone)
+    lead_day = Func(
+        F("lead_id"), TruncDate("changed_at", tzinfo=tz), function="ROW", output_field=TextField()
     )
-    out = []
-    for row in rows:
-        out.append((row[group], [row[f] for f in labels], {row["to_stage"]: row["n"]}))
-    return out
+    rows = qs.values(key=F(DIMENSIONS[dimension][1])).annotate(
+        **{
+            f"n_{stage}": Count(lead_day, distinct=True, filter=Q(to_stage=stage))
+            for stage in STAGE_FIELDS
+        }
+    )
+    return _with_labels(rows, dimension).order_by()
+
+
+def _live_counts(
+    dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
+) -> list[dict[str, Any]]:
+    """The live rows alone, evaluated (bench/rollup.py times the live count with it)."""
+    return list(_live_rows(dealer, start, end, dimension, consultant_id))
 
 
 def funnel(
@@ -173,23 +187,28 @@ def funnel(
 ) -> Funnel:
     """Leads entering each stage between start and end (dealer dates, inclusive), with the
     conversion to the next stage: KpiDay up to the rolled-through day, StageChange after it.
-    At most three queries (rolled-through day, facts, live)."""
+    One query (facts UNION ALL live), plus the rolled-through day on a cache miss."""
     from reports.rollup.selectors import rolled_through_cached
 
     if dimension not in DIMENSIONS:
         dimension = "consultant"
     through = rolled_through_cached(dealer_id=dealer.pk)
-    parts: list[tuple[Any, list[Any], dict[str, int]]] = []
+    parts: list[QuerySet[Any]] = []
     live_from = start
     if through is not None and through >= start:
-        parts += _fact_counts(dealer, start, min(end, through), dimension, consultant_id)
+        parts.append(_fact_rows(dealer, start, min(end, through), dimension, consultant_id))
         live_from = through + dt.timedelta(days=1)
     if live_from <= end:
-        parts += _live_counts(dealer, live_from, end, dimension, consultant_id)
+        parts.append(_live_rows(dealer, live_from, end, dimension, consultant_id))
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    n_labels = len(LABELS[dimension][1])
     index = {stage.value: i for i, stage in enumerate(FUNNEL_STAGES)}
     by_key: dict[Any, FunnelRow] = {}
     total = FunnelRow(key=None, label=str(_("All")), counts=[0] * len(FUNNEL_STAGES))
-    for key, label_values, counts in parts:
+    for row in rows:
+        key = row["key"]
+        counts = {stage: row[f"n_{stage}"] for stage in STAGE_FIELDS}
+        label_values = [row[f"label_{i}"] for i in range(n_labels)]
         target = by_key.setdefault(
             key,
             FunnelRow(
@@ -234,17 +253,34 @@ def stale_leads(
     limit: int = STALE_LIMIT,
     consultant_id: int | None = None,
 ) -> tuple[list[Lead], bool]:
-    """Open leads without activity for `days` days, oldest activity first; (rows, more?)."""
+    """Open leads without activity for `days` days, oldest activity first, then those never
+    touched since creation (oldest first); (rows, more?).
+
+    One statement, two bounded branches (UNION ALL): leads with an old activity in the order of
+    the open-list index (dealer, last_activity_at) so the scan stops after `limit` + 1 rows, and
+    the never-touched ones (NULL activity: a short range of the same index). An OR of both with
+    one ORDER BY read and sorted every open lead of the dealer."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=days)
-    qs = Lead.objects.filter(dealer_id=dealer.pk, is_open=True, in_pool=False).filter(
-        Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created_at__lt=cutoff)
-    )
+    qs = Lead.objects.filter(dealer_id=dealer.pk, is_open=True, in_pool=False)
     if consultant_id is not None:
         qs = qs.filter(consultant_id=consultant_id)
-    found = list(
-        qs.select_related("customer", "consultant", "source").order_by(
-            "last_activity_at", "created_at"
-        )[: limit + 1]
-    )
+    qs = qs.select_related("customer", "consultant", "source")
+    touched = qs.filter(last_activity_at__lt=cutoff).order_by(
+        # NULLS FIRST: the index's backward order (no NULL passes the filter anyway)
+        F("last_activity_at").asc(nulls_first=True),
+        "id",
+    )[: limit + 1]
+    untouched = qs.filter(last_activity_at__isnull=True, created_at__lt=cutoff).order_by(
+        "created_at", "id"
+    )[: limit + 1]
+    found = sorted(
+        touched.union(untouched, all=True),
+        key=lambda lead: (
+            lead.last_activity_at is None,
+            lead.last_activity_at or lead.created_at,
+            lead.created_at,
+            lead.pk,
+        ),
+    )[: limit + 1]
     return found[:limit], len(found) > limit

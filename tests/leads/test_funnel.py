@@ -165,3 +165,50 @@ def test_funnel_reads_kpi_facts_up_to_the_rolled_through_day(shop: Shop, other_s
     rows = {r.label: (r.counts[:3], r.lost) for r in facts.rows}
     assert rows == {"Alice Able": ([3, 3, 2], 1), "Bob Baker": ([1, 1, 0], 0)}
     assert by_model.total.counts == facts.total.counts
+
+
+def test_stale_leads_oldest_activity_first_then_never_touched(shop: Shop):
+    now = timezone.now()
+    oldest = shop.lead(shop.alice, last_activity_at=now - dt.timedelta(days=40))
+    older = shop.lead(shop.alice, last_activity_at=now - dt.timedelta(days=20))
+    shop.lead(shop.alice, last_activity_at=now - dt.timedelta(days=2))  # not stale
+    never_old = shop.lead(shop.bob, last_activity_at=None)
+    never_older = shop.lead(shop.bob, last_activity_at=None)
+    shop.lead(shop.bob, last_activity_at=None)  # created today: not stale yet
+    with as_dealer(shop.dealer):
+        Lead.objects.filter(pk=never_old.pk).update(created_at=now - dt.timedelta(days=30))
+        Lead.objects.filter(pk=never_older.pk).update(created_at=now - dt.timedelta(days=60))
+        rows, more = stale_leads(dealer=shop.dealer, days=14)
+        first_three, more_than_three = stale_leads(dealer=shop.dealer, days=14, limit=3)
+        bobs, _ = stale_leads(dealer=shop.dealer, days=14, consultant_id=shop.bob.pk)
+    assert [r.pk for r in rows] == [oldest.pk, older.pk, never_older.pk, never_old.pk]
+    assert not more
+    assert [r.pk for r in first_three] == [oldest.pk, older.pk, never_older.pk]
+    assert more_than_three
+    assert [r.pk for r in bobs] == [never_older.pk, never_old.pk]
+    assert rows[0].customer.pk == oldest.customer_id  # related rows come with the list
+
+
+def test_funnel_page_with_facts_and_live_day_stays_within_eight_queries(
+    shop: Shop, signed_in, max_sql
+):
+    """The usual production case: facts up to yesterday plus today's live changes. Both parts
+    are one statement; the labels come with the counts."""
+    from reports.rollup.services import rollup
+
+    three_days_ago = timezone.now() - dt.timedelta(days=3)
+    for _ in range(2):
+        _walk(shop, shop.lead(shop.alice), ["new", "contacted", "visited"], at=three_days_ago)
+    _walk(shop, shop.lead(shop.bob), ["new", "contacted"])  # today: live
+    today = timezone.localdate()
+    rollup([shop.dealer.pk], today - dt.timedelta(days=5), today - dt.timedelta(days=1))
+    manager = signed_in(shop.manager)
+    manager.get(reverse("leads:funnel"))  # warm: session, rolled-through day cached
+    for by in ("consultant", "source", "model"):
+        with max_sql(8):
+            page = manager.get(reverse("leads:funnel"), {"by": by, "period": "30"})
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'data-stage="new">3<' in html  # 2 from the facts + 1 live
+    page = manager.get(reverse("leads:funnel"), {"by": "consultant", "period": "30"})
+    assert "Alice Able" in page.content.decode() and "Bob Baker" in page.content.decode()
