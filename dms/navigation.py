@@ -13,11 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dealers.roles import Cap
@@ -366,9 +371,23 @@ def _active_url(urls: list[str], current_path: str) -> str:
     return max(matches, key=len) if matches else ""
 
 
+@lru_cache(maxsize=256)
+def _url(url_name: str, prefix: str, urlconf: str) -> str:
+    return reverse(url_name, urlconf=urlconf)
+
+
+def entry_url(item: NavItem) -> str:
+    """The entry's URL, reversed once per URL configuration and script prefix (a reverse() per
+    entry on every page was a visible part of the layout's cost); "" for modules to come."""
+    if item.coming_soon:
+        return ""
+    # reverse() puts the script prefix in front; it is part of the key, so stays right per prefix.
+    return _url(item.url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
 def navigation_for(access: Any, current_path: str = "") -> list[VisibleSection]:
     visible = items_for(access)
-    urls = {item.key: "" if item.coming_soon else reverse(item.url_name) for item in visible}
+    urls = {item.key: entry_url(item) for item in visible}
     active = _active_url(list(urls.values()), current_path)
     sections = []
     for section in SECTIONS:
@@ -384,13 +403,40 @@ def navigation_for(access: Any, current_path: str = "") -> list[VisibleSection]:
     return sections
 
 
+_SIDEBARS: dict[tuple[Any, ...], SafeString] = {}
+
+
+def sidebar_html(sections: list[VisibleSection]) -> SafeString:
+    """includes/sidebar.html for these sections, rendered once per distinct menu (entries, their
+    URLs and the lit one) and language: it reads nothing else, and entries are declared in code,
+    so a rendered menu never goes stale within a process."""
+    key = (
+        get_language(),
+        tuple((s.key, tuple((e.key, e.url, e.active) for e in s.items)) for s in sections),
+    )
+    html = _SIDEBARS.get(key)
+    if html is None:
+        if len(_SIDEBARS) >= 1024:  # bounded: roles x lit entries x languages is far less
+            _SIDEBARS.clear()
+        html = _SIDEBARS[key] = SafeString(
+            render_to_string("includes/sidebar.html", {"nav_sections": sections})
+        )
+    return html
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Template context processor: `nav_sections` (the menu) and `header_regions` (a regional
-    manager's regions for the top bar), each computed only when a template uses it."""
+    """Template context processor: `nav_sections` (the menu), `nav_sidebar` (the menu rendered,
+    see sidebar_html) and `header_regions` (a regional manager's regions for the top bar), each
+    computed only when a template uses it."""
     from dealers.selectors import NO_ACCESS, regions_for
 
     def build() -> list[VisibleSection]:
         return navigation_for(getattr(request, "access", NO_ACCESS), request.path)
+
+    sections = SimpleLazyObject(build)
+
+    def sidebar() -> SafeString:
+        return sidebar_html(sections)  # type: ignore[arg-type]
 
     def regions() -> list[Any]:
         user = getattr(request, "user", None)
@@ -398,4 +444,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             return []
         return list(regions_for(user))
 
-    return {"nav_sections": SimpleLazyObject(build), "header_regions": SimpleLazyObject(regions)}
+    return {
+        "nav_sections": sections,
+        "nav_sidebar": sidebar,
+        "header_regions": SimpleLazyObject(regions),
+    }

@@ -1,5 +1,8 @@
 """Per-request security policy for logged-in users.
 
+SessionMiddleware: Django's, with a session store that renews the idle deadline at most once per
+DMS_SESSION_RENEW_SECONDS (see SlidingSessionStore).
+
 SessionLifetimeMiddleware: a session lives at most DMS_SESSION_ABSOLUTE_SECONDS after login
 (the idle timeout is Django's SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
 
@@ -13,14 +16,18 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends import db as db_sessions
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .selectors import password_change_reason, two_factor_state
@@ -57,6 +64,46 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return HttpResponseRedirect(url)
+
+
+class SlidingSessionStore(db_sessions.SessionStore):
+    """Database sessions whose idle deadline (expire_date = last renewal + SESSION_COOKIE_AGE)
+    is renewed at most once per DMS_SESSION_RENEW_SECONDS instead of on every request: an
+    unchanged session whose row was renewed less than that long ago is not written again (the
+    write was an UPDATE plus a savepoint on every page). So an idle session ends between
+    SESSION_COOKIE_AGE - DMS_SESSION_RENEW_SECONDS and SESSION_COOKIE_AGE after the last
+    request, never later; a changed session is always saved. Same table and format as Django's
+    db engine (SESSION_ENGINE stays that engine; everything else uses it unchanged)."""
+
+    loaded_expiry: Any = None  # expire_date of the row this request loaded
+    # Signed like Django's db engine (its salt is the class name), so both read each other's rows.
+    key_salt = "django.contrib.sessions.SessionStore"
+
+    def _get_session_from_db(self) -> Any:
+        row = super()._get_session_from_db()  # type: ignore[misc]  # not in django-stubs
+        self.loaded_expiry = row.expire_date if row is not None else None
+        return row
+
+    def save(self, must_create: bool = False) -> None:
+        if must_create or self.modified or self.session_key is None or not self._recent():
+            super().save(must_create=must_create)
+            self.loaded_expiry = None
+
+    def _recent(self) -> bool:
+        """Was the loaded row renewed less than DMS_SESSION_RENEW_SECONDS ago?"""
+        if self.loaded_expiry is None:
+            return False
+        left = (self.loaded_expiry - timezone.now()).total_seconds()
+        return left > self.get_expiry_age() - int(settings.DMS_SESSION_RENEW_SECONDS)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """django.contrib.sessions' middleware with SlidingSessionStore for the request's session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+            self.SessionStore = SlidingSessionStore
 
 
 class SessionLifetimeMiddleware:

@@ -102,7 +102,15 @@ class LeadListView(SalesPageMixin, SingleTableMixin, FilterView):
     def get_queryset(self) -> QuerySet[Lead]:
         # LeadFilterSet's status defaults to "open" (its choices validate the value).
         status = self.request.GET.get("status", "open")
-        return selectors.lead_list(self.access, status=status)
+        leads = selectors.lead_list(self.access, status=status)
+        if selectors.sees_all_leads(self.access):
+            return leads
+        # A consultant's list has no consultant column: no user join, no user object per row.
+        return (
+            leads.select_related(None)
+            .select_related("customer", "source", "vehicle_model")
+            .only(*(f for f in selectors.LEAD_LIST_FIELDS if not f.startswith("consultant__")))
+        )
 
     def get_filterset_kwargs(self, filterset_class: Any) -> dict[str, Any]:
         kwargs = super().get_filterset_kwargs(filterset_class)
