@@ -41,4 +41,11 @@ app.conf.beat_schedule = {
         "task": "reports.rollup.nightly",
         "schedule": crontab(hour=2, minute=45),
     },
+    # KPI pack exports (reports/exports/tasks.py): delete files past DMS_EXPORT_KEEP_DAYS and
+    # fail jobs silent for DMS_EXPORT_STALE_MINUTES. Every 15 minutes so a dead job is reported
+    # soon after the stale limit; idempotent and cheap when there is nothing to do.
+    "reports-export-sweep": {
+        "task": "reports.exports.sweep",
+        "schedule": crontab(minute="*/15"),
+    },
 }

@@ -288,6 +288,7 @@ class ExportJob(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")  # done, file deleted after DMS_EXPORT_KEEP_DAYS
 
     requested_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
@@ -308,6 +309,9 @@ class ExportJob(models.Model):
     error = models.CharField(_("error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Last sign of life from the worker (start, each dealer done): a pending or running job
+    # silent for DMS_EXPORT_STALE_MINUTES is failed by reports.exports.services.sweep_jobs.
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

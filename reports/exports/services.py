@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -373,35 +374,88 @@ def start_pack_job(
             )
             % {"max": COMBINED_MAX_DEALERS, "n": len(ids)}
         )
+    filename = "kpi-packs-{}-{}.{}".format(
+        safe_name(region.code) if region else "network",
+        period.slug,
+        "zip" if kind == ExportJob.Kind.PACK_ZIP else "pdf",
+    )
+    label = region.name if region else _("All dealers in your scope")
+    return _queue_job(
+        actor=actor,
+        kind=kind,
+        period=period,
+        dealer_ids=ids,
+        label=label,
+        filename=filename,
+        region_code=region.code if region else None,
+        request=request,
+    )
+
+
+def restart_pack_job(
+    *, job: ExportJob, access: Access, actor: Any, request: HttpRequest | None = None
+) -> ExportJob:
+    """Queue a new job with the same dealers, month and format as a failed or expired one (the
+    old row stays, as history). The caller's rights are checked as for a new request."""
+    if not can_export_network(access):
+        raise ValidationError(_("You may not export network KPI packs."))
+    if job.status not in (ExportJob.Status.FAILED, ExportJob.Status.EXPIRED):
+        raise ValidationError(_("Only a failed or expired export can be started again."))
+    if not job.dealer_ids or not set(job.dealer_ids) <= set(access.dealer_ids):
+        raise ValidationError(_("Your access to these dealers has changed."))
+    return _queue_job(
+        actor=actor,
+        kind=job.kind,
+        period=Period(job.year, job.month),
+        dealer_ids=sorted(job.dealer_ids),
+        label=job.label,
+        filename=job.filename,
+        region_code=None,
+        request=request,
+        restart_of=job.pk,
+    )
+
+
+def _queue_job(
+    *,
+    actor: Any,
+    kind: str,
+    period: Period,
+    dealer_ids: list[int],
+    label: str,
+    filename: str,
+    region_code: str | None,
+    request: HttpRequest | None,
+    restart_of: int | None = None,
+) -> ExportJob:
     job = ExportJob.objects.create(
         requested_by=actor,
         kind=kind,
         year=period.year,
         month=period.month,
-        dealer_ids=ids,
-        label=region.name if region else _("All dealers in your scope"),
-        total=len(ids),
-        filename="kpi-packs-{}-{}.{}".format(
-            safe_name(region.code) if region else "network",
-            period.slug,
-            "zip" if kind == ExportJob.Kind.PACK_ZIP else "pdf",
-        ),
+        dealer_ids=dealer_ids,
+        label=label,
+        total=len(dealer_ids),
+        filename=filename,
     )
+    detail: dict[str, Any] = {
+        "format": "zip" if kind == ExportJob.Kind.PACK_ZIP else "pdf",
+        "document": "kpi_pack",
+        "step": "requested",
+        "month": period.slug,
+        "region": region_code,
+        "dealers": len(dealer_ids),
+    }
+    if restart_of is not None:
+        detail["restart_of"] = f"job-{restart_of}"
     record_export(
         request=request,
         actor=actor,
         dealer=None,
         object_type=PACK_OBJECT,
         object_id=f"job-{job.pk}",
-        count=len(ids),
-        detail={
-            "format": "zip" if kind == ExportJob.Kind.PACK_ZIP else "pdf",
-            "document": "kpi_pack",
-            "step": "requested",
-            "month": period.slug,
-            "region": region.code if region else None,
-            "dealers": len(ids),
-        },
+        count=len(dealer_ids),
+        detail=detail,
     )
     from .tasks import build_pack_job
 
@@ -411,7 +465,10 @@ def start_pack_job(
 
 
 def _progress(job_id: int, done: int) -> None:
-    ExportJob.objects.filter(pk=job_id).update(done=done)
+    # Also the job's heartbeat (sweep_jobs fails a job silent for too long).
+    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(
+        done=done, progress_at=timezone.now()
+    )
 
 
 def _kpis_of(dealers: Iterable[Dealer], period: Period) -> Iterator[DealerKpis]:
@@ -432,9 +489,15 @@ def run_pack_job(*, job_id: int) -> ExportJob:
     access = access_for(job.requested_by)
     if not can_export_network(access) or not set(job.dealer_ids) <= set(access.dealer_ids):
         return _fail(job, _("Your access to these dealers has changed; nothing was exported."))
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.RUNNING, done=0, total=len(job.dealer_ids)
+    claimed = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
+        status=ExportJob.Status.RUNNING,
+        done=0,
+        total=len(job.dealer_ids),
+        progress_at=timezone.now(),
     )
+    if not claimed:  # failed as stale (or taken by another run) meanwhile
+        job.refresh_from_db()
+        return job
     period = Period(job.year, job.month)
     dealers = list(
         Dealer.objects.filter(pk__in=job.dealer_ids).select_related("region").order_by("code")
@@ -461,20 +524,103 @@ def run_pack_job(*, job_id: int) -> ExportJob:
         logger.exception("KPI pack job %s failed", job.pk)
         part.unlink(missing_ok=True)
         return _fail(job, _("The export failed: %(error)s") % {"error": str(exc)[:300]})
-    ExportJob.objects.filter(pk=job.pk).update(
+    finished = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
         status=ExportJob.Status.DONE,
         done=len(dealers),
         file=name,
         size=(root / name).stat().st_size,
         finished_at=timezone.now(),
+        progress_at=timezone.now(),
     )
+    if not finished:
+        # The sweep gave up on this job while it ran (too slow between two dealers): the user
+        # was told it stopped, so its file is not kept either.
+        (root / name).unlink(missing_ok=True)
     job.refresh_from_db()
     return job
 
 
 def _fail(job: ExportJob, message: str) -> ExportJob:
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.FAILED, error=message[:500], finished_at=timezone.now()
-    )
+    # Only a job still in progress: a job the sweep already failed keeps its message.
+    ExportJob.objects.filter(
+        pk=job.pk, status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING]
+    ).update(status=ExportJob.Status.FAILED, error=message[:500], finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+# --- retention and stalled jobs (periodic) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    expired: int  # finished jobs whose file was deleted
+    stalled: int  # pending/running jobs failed for lack of progress
+
+
+def stalled_message() -> str:
+    return (
+        _("The export stopped before it finished (no progress for %(minutes)d minutes).")
+        % {"minutes": settings.DMS_EXPORT_STALE_MINUTES}
+        + " "
+        + _("Start it again.")
+    )
+
+
+def sweep_jobs(*, now: dt.datetime | None = None) -> SweepResult:
+    """Delete the files of jobs finished more than DMS_EXPORT_KEEP_DAYS ago (the job stays, as
+    "expired"), and fail jobs with no progress for DMS_EXPORT_STALE_MINUTES (their worker died:
+    nothing would ever finish them). Running it again changes nothing more.
+
+    Export jobs are not tenant rows (one job spans several dealers; access is by requester, see
+    reports.exports.selectors), so this needs no dealer scope and reads no tenant table: like
+    the nightly KPI rollup it is one network-wide task, not a fan-out per dealer."""
+    now = now or timezone.now()
+    return SweepResult(expired=_expire_files(now), stalled=_fail_stalled(now))
+
+
+def _expire_files(now: dt.datetime) -> int:
+    keep_days = settings.DMS_EXPORT_KEEP_DAYS
+    if keep_days <= 0:
+        return 0
+    old = ExportJob.objects.filter(
+        status=ExportJob.Status.DONE, finished_at__lt=now - dt.timedelta(days=keep_days)
+    ).values_list("pk", "file")
+    root = export_root().resolve()
+    gone: list[int] = []
+    for pk, file in old:
+        path = (root / file).resolve() if file else None
+        if path is not None and path.parent == root:  # never outside the export root
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                logger.exception("Could not delete the file of export job %s", pk)
+                continue  # stays "done"; the next run tries again
+        gone.append(pk)
+    # File first, row second: a crash in between leaves a "done" job without a file, which
+    # the download view already answers as expired, and the next run marks it.
+    return ExportJob.objects.filter(pk__in=gone, status=ExportJob.Status.DONE).update(
+        status=ExportJob.Status.EXPIRED, file=""
+    )
+
+
+def _fail_stalled(now: dt.datetime) -> int:
+    minutes = settings.DMS_EXPORT_STALE_MINUTES
+    if minutes <= 0:
+        return 0
+    cutoff = now - dt.timedelta(minutes=minutes)
+    stalled = ExportJob.objects.filter(
+        status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING]
+    ).filter(Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True, created_at__lt=cutoff))
+    ids = list(stalled.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    count = stalled.filter(pk__in=ids).update(
+        status=ExportJob.Status.FAILED, error=stalled_message()[:500], finished_at=now
+    )
+    root = export_root()
+    failed = ExportJob.objects.filter(pk__in=ids, status=ExportJob.Status.FAILED)
+    for pk in failed.values_list("pk", flat=True):  # the dead worker's half-written file
+        for part in root.glob(f".job-{pk}-*.part"):
+            part.unlink(missing_ok=True)
+    return count

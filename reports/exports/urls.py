@@ -16,4 +16,5 @@ urlpatterns = [
     path("jobs/", views.JobStartView.as_view(), name="export_job_start"),
     path("jobs/<int:pk>/", views.JobStatusView.as_view(), name="export_job"),
     path("jobs/<int:pk>/download/", views.JobDownloadView.as_view(), name="export_job_download"),
+    path("jobs/<int:pk>/restart/", views.JobRestartView.as_view(), name="export_job_restart"),
 ]

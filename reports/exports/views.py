@@ -8,7 +8,10 @@ Routes (namespace `reports`, under /reports/exports/):
 - export_network_csv          network.csv?table=network&region=<id>&year=&month=  (HQ)
 - export_job_start            jobs/  (POST: region, kind, year, month)  (HQ)
 - export_job                  jobs/<pk>/  (status; the page polls it with htmx)
-- export_job_download         jobs/<pk>/download/  (requester only)
+- export_job_download         jobs/<pk>/download/  (requester only; an expired file redirects
+                              to the export page with a message)
+- export_job_restart          jobs/<pk>/restart/  (POST: the same packs again, for a failed or
+                              expired job)
 
 A dealer outside the caller's scope, or someone else's job, answers 404 whatever the id; a role
 without KPI rights answers 403 before any lookup.
@@ -20,6 +23,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -267,9 +271,20 @@ class JobStatusView(JobMixin, View):
 class JobDownloadView(JobMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         job = self.job
+        if job.status not in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
+            raise Http404  # nothing was ever built
         path = services.job_path(job) if job.status == ExportJob.Status.DONE else None
         if path is None:
-            raise Http404
+            # Deleted by the retention sweep (or about to be marked so): say so, offer a restart.
+            days = settings.DMS_EXPORT_KEEP_DAYS
+            reason = (
+                _("This export is no longer available: files are kept for %(days)d days.")
+                % {"days": days}
+                if days > 0
+                else _("This export's file is no longer available.")
+            )
+            messages.warning(request, reason + " " + _("Start it again from the list below."))
+            return redirect(_list_url(year=job.year, month=job.month) + "#jobs")
         services.record_export(
             request=request,
             actor=request.user,
@@ -291,3 +306,23 @@ class JobDownloadView(JobMixin, View):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class JobRestartView(JobMixin, View):
+    """Start a failed or expired job again: same dealers, month and format, as a new job."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job = self.job
+        try:
+            new = services.restart_pack_job(
+                job=job, access=request_access(request), actor=request.user, request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages) + " " + _("Nothing was started."))
+            return redirect(_list_url(year=job.year, month=job.month) + "#jobs")
+        messages.success(
+            request,
+            _("The KPI packs of %(n)d dealers are being prepared; the download appears below.")
+            % {"n": new.total},
+        )
+        return redirect(_list_url(year=new.year, month=new.month) + "#jobs")
