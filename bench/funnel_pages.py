@@ -300,6 +300,9 @@ def main() -> None:
         return
     if args.only:
         pages = [p for p in pages if p.name.startswith(args.only)]
+    from dms.process import settle_process
+
+    settle_process()  # as a web worker does after start-up (dms/wsgi.py)
     for page in pages:
         measure_page(clients[page.who], page, n=args.n, warmup=args.warmup)
     conn = raw_connection()

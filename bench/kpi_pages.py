@@ -256,6 +256,9 @@ def main() -> None:  # noqa: C901 - one linear script
         "regional": client_for(regional),
         "manager": client_for(manager),
     }
+    from dms.process import settle_process
+
+    settle_process()  # as a web worker does after start-up (dms/wsgi.py)
     for page, _ids in pages:
         measure_page(clients[page.who], page, n=args.n, warmup=args.warmup)
     conn = raw_connection()
