@@ -269,6 +269,72 @@ class KpiMonth(KpiMeasures, TenantModel):
         return f"{self.dealer_id} {self.month:%Y-%m}"
 
 
+STAGE_MEASURES = [m for m in MEASURES if m.startswith("stage_")]
+
+
+class KpiFunnelMonth(TenantModel):
+    """The stage entries of KpiDay summed per dealer × month × consultant × source × model:
+    the manager funnel reads whole months of a long period here (a year of a big dealer is a few
+    thousand rows instead of ~80,000 day rows); written with KpiMonth by the rollup."""
+
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("dealer"),
+        db_index=False,
+        db_constraint=False,
+    )
+    month = models.DateField()
+    consultant = models.ForeignKey(
+        USER,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # every index starts with dealer_id (the fact key)
+    )
+    source = models.ForeignKey(
+        "leads.LeadSource",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    vehicle_model = models.ForeignKey(
+        "inventory.VehicleModel",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    stage_new = models.PositiveIntegerField(default=0)
+    stage_contacted = models.PositiveIntegerField(default=0)
+    stage_visited = models.PositiveIntegerField(default=0)
+    stage_test_drive = models.PositiveIntegerField(default=0)
+    stage_quote = models.PositiveIntegerField(default=0)
+    stage_order = models.PositiveIntegerField(default=0)
+    stage_delivered = models.PositiveIntegerField(default=0)
+    stage_lost = models.PositiveIntegerField(default=0)
+    stage_dormant = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("KPI funnel month")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["dealer", "month", "consultant", "source", "vehicle_model"],
+                name="kpi_funnel_month_key",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_id} {self.month:%Y-%m}"
+
+
 # --- exports (KPI pack PDFs, CSV, background pack jobs) ------------------------------------------
 
 

@@ -4,12 +4,13 @@ the next, by consultant, source or model; stale leads.
 Counts are "leads entering the stage", distinct per day (a lead entering a stage on two days
 counts twice), credited to the consultant who held the lead at that moment (the StageChange
 snapshot) — the same semantics as the KPI facts:
-- days up to `reports.rollup.selectors.rolled_through(dealer_id=...)` are summed from KpiDay (a
-  few hundred rows per month, index dealer/day);
+- days up to `reports.rollup.selectors.rolled_through(dealer_id=...)` are summed from the facts:
+  whole months from KpiFunnelMonth (dealer × month × consultant × source × model), the days
+  around them from KpiDay (a few hundred rows per month, index dealer/day);
 - later days (today, or every day when no rollup has run yet) are counted live from StageChange
   rows (index dealer, to_stage, changed_at);
-both parts are one statement (UNION ALL of two grouped SELECTs, labels looked up per output row
-after grouping, not joined to every fact row).
+all parts are one statement (UNION ALL of grouped SELECTs, labels looked up per output row after
+grouping, not joined to every fact row).
 Stale leads are a bounded list (LIMIT n+1), never an exact COUNT over the lead table.
 """
 
@@ -128,18 +129,51 @@ def _with_labels(rows: QuerySet[Any], dimension: str) -> QuerySet[Any]:
 
 
 def _fact_rows(
-    dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
+    dealer: Dealer,
+    start: dt.date,
+    end: dt.date,
+    dimension: str,
+    consultant_id: int | None,
+    *,
+    months: bool = False,
 ) -> QuerySet[Any]:
-    """(key, n_<stage>…, label_<i>…) per dimension value, summed from KpiDay."""
-    from reports.models import KpiDay
+    """(key, n_<stage>…, label_<i>…) per dimension value, summed from KpiDay — or, with
+    `months`, from KpiFunnelMonth (start and end then are first days of whole months)."""
+    from reports.models import KpiDay, KpiFunnelMonth
 
-    qs = KpiDay.objects.filter(dealer_id=dealer.pk, day__gte=start, day__lte=end)
+    if months:
+        qs: QuerySet[Any] = KpiFunnelMonth.objects.filter(
+            dealer_id=dealer.pk, month__gte=start, month__lte=end
+        )
+    else:
+        qs = KpiDay.objects.filter(dealer_id=dealer.pk, day__gte=start, day__lte=end)
     if consultant_id is not None:
         qs = qs.filter(consultant_id=consultant_id)
     rows = qs.values(key=F(DIMENSIONS[dimension][0])).annotate(
         **{f"n_{stage}": Sum(column) for stage, column in STAGE_FIELDS.items()}
     )
     return _with_labels(rows, dimension).order_by()
+
+
+def _rolled_parts(
+    dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
+) -> list[QuerySet[Any]]:
+    """The rolled-up days start..end: the whole months among them from KpiFunnelMonth, the days
+    before and after those months from KpiDay."""
+    first_month = start if start.day == 1 else (start.replace(day=1) + dt.timedelta(days=32))
+    first_month = first_month.replace(day=1)
+    after_months = (end + dt.timedelta(days=1)).replace(day=1)  # months end before this day
+    if first_month >= after_months:
+        return [_fact_rows(dealer, start, end, dimension, consultant_id)]
+    last_month = (after_months - dt.timedelta(days=1)).replace(day=1)
+    parts = [_fact_rows(dealer, first_month, last_month, dimension, consultant_id, months=True)]
+    if start < first_month:
+        parts.append(
+            _fact_rows(dealer, start, first_month - dt.timedelta(days=1), dimension, consultant_id)
+        )
+    if after_months <= end:
+        parts.append(_fact_rows(dealer, after_months, end, dimension, consultant_id))
+    return parts
 
 
 def _live_rows(
@@ -186,8 +220,9 @@ def funnel(
     consultant_id: int | None = None,
 ) -> Funnel:
     """Leads entering each stage between start and end (dealer dates, inclusive), with the
-    conversion to the next stage: KpiDay up to the rolled-through day, StageChange after it.
-    One query (facts UNION ALL live), plus the rolled-through day on a cache miss."""
+    conversion to the next stage: whole months from KpiFunnelMonth and single days from KpiDay
+    up to the rolled-through day, StageChange after it. One query (the parts UNION ALL), plus
+    the rolled-through day on a cache miss."""
     from reports.rollup.selectors import rolled_through_cached
 
     if dimension not in DIMENSIONS:
@@ -196,7 +231,7 @@ def funnel(
     parts: list[QuerySet[Any]] = []
     live_from = start
     if through is not None and through >= start:
-        parts.append(_fact_rows(dealer, start, min(end, through), dimension, consultant_id))
+        parts.extend(_rolled_parts(dealer, start, min(end, through), dimension, consultant_id))
         live_from = through + dt.timedelta(days=1)
     if live_from <= end:
         parts.append(_live_rows(dealer, live_from, end, dimension, consultant_id))

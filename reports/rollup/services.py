@@ -81,7 +81,7 @@ from django.utils import timezone
 
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealers
-from reports.models import MEASURES, KpiRun
+from reports.models import MEASURES, STAGE_MEASURES, KpiRun
 
 from .selectors import forget_rolled_through
 
@@ -395,6 +395,26 @@ SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, k.vehicle_model
 )
 
 
+FUNNEL_MONTHS_DELETE_SQL = MONTHS_DELETE_SQL.replace("reports_kpimonth", "reports_kpifunnelmonth")
+FUNNEL_MONTHS_SQL = """
+WITH m AS (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
+                  unnest(%(months)s::date[]) AS month)
+INSERT INTO reports_kpifunnelmonth
+       (dealer_id, month, consultant_id, source_id, vehicle_model_id, {stages})
+SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, k.consultant_id, k.source_id,
+       k.vehicle_model_id, {sums}
+  FROM reports_kpiday k JOIN m ON m.dealer_id = k.dealer_id
+   AND m.month = date_trunc('month', k.day::timestamp)::date
+ WHERE k.dealer_id = ANY(%(dealer_set)s) AND k.day >= %(first_day)s AND k.day < %(after_day)s
+   AND ({stages_sum}) > 0
+ GROUP BY 1, 2, 3, 4, 5
+""".format(  # noqa: S608 - constant SQL (values are parameters)
+    stages=", ".join(STAGE_MEASURES),
+    sums=", ".join(f"sum(k.{m})::int" for m in STAGE_MEASURES),
+    stages_sum=" + ".join(f"k.{m}" for m in STAGE_MEASURES),
+)
+
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -435,7 +455,10 @@ def _recompute_months(pairs: Iterable[tuple[int, dt.date]]) -> int:
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(MONTHS_DELETE_SQL, params)
         cursor.execute(MONTHS_SQL, params)
-        return max(cursor.rowcount, 0)
+        month_rows = max(cursor.rowcount, 0)
+        cursor.execute(FUNNEL_MONTHS_DELETE_SQL, params)
+        cursor.execute(FUNNEL_MONTHS_SQL, params)
+        return month_rows
 
 
 def _dealers(dealer_ids: Iterable[int] | None) -> list[tuple[int, str]]:

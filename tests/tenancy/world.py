@@ -193,6 +193,7 @@ TENANT_FACTORIES: dict[str, Factory] = {
     # the triggers already marked the days of the world's rows: a day of its own
     "reports.KpiDirtyDay": auto(day=lambda ctx: (ctx.now - timedelta(days=4000)).date()),
     "reports.KpiMonth": auto(),
+    "reports.KpiFunnelMonth": auto(),
     "reports.PlanTarget": auto(),
     "sales.TestDrive": auto(starts_at=_hour(1), ends_at=_hour(2)),
 }
