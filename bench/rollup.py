@@ -202,7 +202,7 @@ def clear_facts() -> None:
 def analyze_facts() -> None:
     """Statistics of the freshly written facts, as autovacuum would gather them (it is off on
     the CI machines' server; without them every later plan on the facts expects one row)."""
-    as_owner("ANALYZE reports_kpiday, reports_kpimonth")
+    as_owner("ANALYZE reports_kpiday, reports_kpimonth, reports_kpifunnelmonth")
 
 
 def normal_night(ids: list[int], yesterday: dt.date, marked: int) -> None:
