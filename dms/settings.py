@@ -251,6 +251,9 @@ DMS_IP_THROTTLE_WINDOW_SECONDS = env_int("DMS_IP_THROTTLE_WINDOW_SECONDS", 900)
 # Password maximum age in days; 0 turns it off. The importer asked for 90; OWASP ASVS and
 # NIST 800-63B advise against periodic rotation, so it is a setting (docs/security.md).
 DMS_PASSWORD_MAX_AGE_DAYS = env_int("DMS_PASSWORD_MAX_AGE_DAYS", 90)
+# API tokens stop working this many days after they were issued (0 = never); a new one is issued
+# from a verified browser session (POST /api/auth/token/).
+DMS_API_TOKEN_MAX_AGE_DAYS = env_int("DMS_API_TOKEN_MAX_AGE_DAYS", 30)
 
 # KPI rollup: dealer chunks computed at once, each on its own database connection (PostgreSQL
 # then works on that many cores). Inside a transaction (tests) it runs one chunk at a time.

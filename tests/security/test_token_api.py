@@ -73,3 +73,22 @@ def test_get_is_not_allowed() -> None:
     client.force_login(user)
     assert client.get(URL).status_code == 405
     assert not Token.objects.exists()
+
+
+def test_token_expires_after_the_maximum_age(settings) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    user = staff(make_dealer(require_2fa=False), "consultant")
+    token = Token.objects.create(user=user)
+    settings.DMS_API_TOKEN_MAX_AGE_DAYS = 30
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - dt.timedelta(days=29))
+    assert Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - dt.timedelta(days=31))
+    expired = Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+
+    settings.DMS_API_TOKEN_MAX_AGE_DAYS = 0  # no expiry
+    assert Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
