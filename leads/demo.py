@@ -600,6 +600,15 @@ class DealerSeeder:
             day += dt.timedelta(days=1)
         return self.at(day, 9) + dt.timedelta(minutes=self.rng.randint(0, 180))
 
+    def call_time(self, due: dt.datetime) -> dt.datetime:
+        """When a consultant makes a call that is due: mostly ahead of the due time (in showroom
+        hours), about one in five late."""
+        if self.rng.random() < 0.8:
+            early = due - dt.timedelta(minutes=self.rng.randint(5, 240))
+            if self.working(early) == early:
+                return early
+        return self.working(due + dt.timedelta(minutes=self.rng.randint(0, 180)))
+
     def days(self, low: float, high: float) -> dt.timedelta:
         return dt.timedelta(days=self.rng.uniform(low, high))
 
@@ -885,7 +894,7 @@ class DealerSeeder:
         for _call in range(40):
             base = sim.last_activity or sim.lead.created_at
             due = base + dt.timedelta(days=CADENCE_DAYS.get(sim.grade, 14))
-            done = self.working(due + dt.timedelta(minutes=rng.randint(0, 180)))
+            done = self.call_time(due)
             if done >= until - dt.timedelta(hours=12):
                 return
             if may_stop and rng.random() < 0.12:
@@ -1474,7 +1483,7 @@ class DealerSeeder:
                     sim,
                     kind=FollowUp.Kind.AFTER_DELIVERY,
                     due=due,
-                    done=self.working(due + dt.timedelta(minutes=rng.randint(0, 120))),
+                    done=self.call_time(due),
                     result=rng.choice(
                         [
                             FollowUp.Result.REACHED,

@@ -9,6 +9,7 @@ Called by `manage.py seed_demo`; skipped when the year already has a plan (unles
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import random
 from dataclasses import dataclass
@@ -55,12 +56,55 @@ class PlanDemoResult:
         )
 
 
+def _paces(dealers: list[Dealer], days: int = 90) -> dict[int, dict[Metric, float]]:
+    """Each dealer's recent monthly pace per metric (the demo history's last `days` days): the
+    plan is last quarter's pace plus a dealer's ambition, as an importer would set it."""
+    # (the demo history covers months, not the whole year: months before a dealer's first lead
+    # get no targets, see _first_months, so year-to-date attainment compares like with like)
+    from leads.models import Lead
+    from sales.models import Order, TestDrive
+
+    since = timezone.now() - dt.timedelta(days=days)
+    per_month = 30.4 / days
+    out: dict[int, dict[Metric, float]] = {}
+    for dealer in dealers:
+        with as_dealer(dealer):
+            orders = Order.objects.filter(dealer=dealer).exclude(status="cancelled")
+            out[dealer.pk] = {
+                Metric.LEADS: Lead.objects.filter(dealer=dealer, created_at__gte=since).count(),
+                Metric.TEST_DRIVES: TestDrive.objects.filter(
+                    dealer=dealer, status="done", ends_at__gte=since
+                ).count(),
+                Metric.ORDERS: orders.filter(ordered_at__gte=since).count(),
+                Metric.DELIVERIES: orders.filter(delivered_at__gte=since).count(),
+            }
+            out[dealer.pk] = {m: n * per_month for m, n in out[dealer.pk].items()}
+    return out
+
+
+def _first_months(dealers: list[Dealer]) -> dict[int, dt.date]:
+    """The first month of each dealer's demo history (its first lead)."""
+    from django.db.models import Min
+
+    from leads.models import Lead
+
+    out = {}
+    for dealer in dealers:
+        with as_dealer(dealer):
+            first = Lead.objects.filter(dealer=dealer).aggregate(first=Min("created_at"))["first"]
+        if first is not None:
+            out[dealer.pk] = timezone.localtime(first).date().replace(day=1)
+    return out
+
+
 def _plan_csv(
     year: int,
     dealers: list[Dealer],
     models: list[VehicleModel],
     rng: random.Random,
     revision: dict[int, float] | None = None,
+    paces: dict[int, dict[Metric, float]] | None = None,
+    first_months: dict[int, dt.date] | None = None,
 ) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -68,21 +112,23 @@ def _plan_csv(
     rest = max(0.0, 1 - sum(MODEL_MIX.get(m.code, 0) for m in models))
     unknown = [m for m in models if m.code not in MODEL_MIX]
     for dealer in dealers:
-        size = rng.uniform(30, 70)  # monthly leads of this dealer
-        size *= (revision or {}).get(dealer.pk, 1.0)
+        size = rng.uniform(30, 70)  # monthly leads of a dealer without history
+        ambition = rng.uniform(0.92, 1.15)  # the plan against the dealer's recent pace
+        pace = (paces or {}).get(dealer.pk) or {}
+        monthly = {
+            metric: (pace[metric] * ambition if pace.get(Metric.LEADS) else size * ratio)
+            * (revision or {}).get(dealer.pk, 1.0)
+            for metric, ratio in RATIOS.items()
+        }
+        first = (first_months or {}).get(dealer.pk, dt.date(year, 1, 1))
         for month in range(1, 13):
+            before_history = dt.date(year, month, 1) < first
             for vm in models:
                 share = MODEL_MIX.get(vm.code) or (rest / len(unknown) if unknown else 0)
-                leads = size * SEASON[month - 1] * share
-                for metric, ratio in RATIOS.items():
+                for metric in RATIOS:
+                    target = 0 if before_history else monthly[metric] * SEASON[month - 1] * share
                     writer.writerow(
-                        [
-                            dealer.code,
-                            f"{year}-{month:02d}",
-                            vm.code,
-                            metric.value,
-                            round(leads * ratio),
-                        ]
+                        [dealer.code, f"{year}-{month:02d}", vm.code, metric.value, round(target)]
                     )
     return out.getvalue().encode()
 
@@ -108,10 +154,11 @@ def seed_plans(
         return result
     actor = get_user_model().objects.filter(hq_role="hq_admin").order_by("pk").first()
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    v1 = _plan_csv(year, dealers, models, random.Random(seed))  # noqa: S311
+    paces, firsts = _paces(dealers), _first_months(dealers)
+    v1 = _plan_csv(year, dealers, models, random.Random(seed), paces=paces, first_months=firsts)  # noqa: S311
     # The revision: a third of the dealers get 5-15 % more or less after the first quarter.
     revision = {d.pk: rng.choice([0.85, 0.9, 1.1, 1.15]) for d in dealers if rng.random() < 0.34}
-    v2 = _plan_csv(year, dealers, models, random.Random(seed), revision)  # noqa: S311
+    v2 = _plan_csv(year, dealers, models, random.Random(seed), revision, paces, firsts)  # noqa: S311
     for number, (content, note) in enumerate(
         [(v1, "Budget plan"), (v2, "Revision after Q1 review")], start=1
     ):
