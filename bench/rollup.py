@@ -196,7 +196,9 @@ def as_owner(sql: str) -> None:
 
 def clear_facts() -> None:
     """Empty the fact tables, so that (a) is a first run."""
-    as_owner("TRUNCATE reports_kpiday, reports_kpimonth, reports_kpidirtyday")
+    as_owner(
+        "TRUNCATE reports_kpiday, reports_kpimonth, reports_kpifunnelmonth, reports_kpidirtyday"
+    )
 
 
 def analyze_facts() -> None:

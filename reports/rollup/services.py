@@ -94,6 +94,20 @@ BIG_RANGE_DAYS = 7  # longer ranges: hash joins only (see the module docstring)
 # A few days: index scans, and no JIT (compiling the big statement costs more than it saves;
 # measured on bench/: one day of the network 9.5 s -> 5.7 s).
 SMALL_PLANNER = "SET LOCAL jit = off"
+# At the end of a chunk: when it runs inside a caller's transaction (a savepoint), its SET LOCAL
+# values would otherwise stay for the rest of that transaction.
+RESET_PLANNER = "; ".join(
+    f"RESET {name}"
+    for name in (
+        "enable_nestloop",
+        "enable_mergejoin",
+        "enable_indexscan",
+        "enable_seqscan",
+        "enable_sort",
+        "jit",
+        "work_mem",
+    )
+)
 BULK_PLANNER = (
     "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off; "
     "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off; "
@@ -222,13 +236,19 @@ def _branches(pairs: bool) -> list[str]:
                 "l.source_id, tr.vehicle_model_id"
             ),
             measures={"orders": "count(*)"},
+            # the first change into "order" at or after the order's time (a lead reopened and
+            # ordered again credits the second order to whoever placed it, whatever the range)
             source=(
-                order_join + " LEFT JOIN (SELECT DISTINCT ON (x.dealer_id, x.lead_id)"  # noqa: S608
-                " x.dealer_id, x.lead_id, x.consultant_id FROM leads_stagechange x"
-                " WHERE x.dealer_id = ANY(%(ids)s) AND x.to_stage = 'order'"
+                order_join + " LEFT JOIN (SELECT DISTINCT ON (o2.dealer_id, o2.id)"  # noqa: S608
+                " o2.dealer_id, o2.id AS order_id, x.consultant_id FROM sales_order o2"
+                " JOIN leads_stagechange x ON x.dealer_id = o2.dealer_id"
+                " AND x.lead_id = o2.lead_id AND x.to_stage = 'order'"
+                " AND x.changed_at >= o2.ordered_at - interval '1 minute'"
+                " WHERE o2.dealer_id = ANY(%(ids)s) AND o2.ordered_at BETWEEN %(lo)s AND %(hi)s"
+                " AND x.dealer_id = ANY(%(ids)s)"
                 " AND x.changed_at >= %(lo)s::timestamptz - interval '1 minute'"
-                " ORDER BY x.dealer_id, x.lead_id, x.changed_at, x.id) sc"
-                " ON sc.dealer_id = o.dealer_id AND sc.lead_id = o.lead_id"
+                " ORDER BY o2.dealer_id, o2.id, x.changed_at, x.id) sc"
+                " ON sc.dealer_id = o.dealer_id AND sc.order_id = o.id"
             ),
             where=(
                 f"o.dealer_id = ANY(%(ids)s) AND o.status <> 'cancelled' "
@@ -550,6 +570,7 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
                 cursor.execute(statement, params)
             cursor.execute("DROP TABLE kpi_new")
         month_rows = _recompute_months((d, m) for d in part for m in _months(start, end))
+        cursor.execute(RESET_PLANNER)
     return rows, month_rows
 
 
@@ -653,12 +674,13 @@ def _windows(pairs: list[tuple[int, dt.date]]) -> list[list[tuple[int, dt.date]]
 
 
 def _nightly_chunk(
-    part: list[int], today: dict[int, dt.date], first: dt.date
+    part: list[int], today: dict[int, dt.date], first: dt.date, last: dt.date
 ) -> tuple[int, int, int, dt.date | None]:
     """One chunk of the nightly run, in one transaction: take the chunk's dirty days (DELETE ...
     RETURNING: a concurrent change marks its day again after our commit, so none is lost), add
-    every day from `first` to the dealer's yesterday, delete and insert their facts, recompute the
-    touched months. Returns (dealer-days, day rows, month rows, earliest day)."""
+    every day from `first` to the dealer's yesterday (at most to `last`), delete and insert their
+    facts, recompute the touched months. Returns (dealer-days, day rows, month rows, earliest
+    day)."""
     pairs: set[tuple[int, dt.date]] = set()
     rows = 0
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
@@ -670,7 +692,7 @@ def _nightly_chunk(
         pairs.update((d, day) for d, day in cursor.fetchall() if day < today[d])
         for dealer_id in part:
             day = first
-            while day < today[dealer_id]:
+            while day < today[dealer_id] and day <= last:
                 pairs.add((dealer_id, day))
                 day += dt.timedelta(days=1)
         for window in _windows(sorted(pairs)):
@@ -682,6 +704,7 @@ def _nightly_chunk(
             cursor.execute(insert_days_sql(True), params)
             rows += max(cursor.rowcount, 0)
         month_rows = _recompute_months(pairs)
+        cursor.execute(RESET_PLANNER)
     return len(pairs), rows, month_rows, min((p[1] for p in pairs), default=None)
 
 
@@ -705,29 +728,30 @@ def nightly(
     prev = _previous_through(scope)
     if prev is None:
         # No complete facts yet: the first run covers the whole history (chunked), once.
+        # The dirty marks stay: a change committed while a chunk was being computed may be
+        # missing from it, and its mark (possibly an older row for the same day) is the only
+        # trace. The next night recomputes the marked days once more.
         begin = earliest_day(ids) or yesterday
-        started = timezone.now()
         run = rollup(scope, min(begin, yesterday), yesterday, chunk=chunk, jobs=jobs)
         KpiRun.objects.filter(pk=run.pk).update(kind=KpiRun.Kind.NIGHTLY)
         run.kind = KpiRun.Kind.NIGHTLY
-        with as_dealers(ids, write=True), connection.cursor() as cursor:
-            # everything is fresh now; days marked before this run are covered
-            cursor.execute(
-                "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) AND marked_at <= %s",
-                [ids, started],
-            )
         return run
-    first = prev + dt.timedelta(days=1)
-    first = max(min(first, yesterday), yesterday - dt.timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    first = min(prev + dt.timedelta(days=1), yesterday)
+    # after a long pause, MAX_CATCH_UP_DAYS per night from where the facts end (no gap is skipped)
+    last = first + dt.timedelta(days=MAX_CATCH_UP_DAYS - 1)
     run = KpiRun.objects.create(
-        kind=KpiRun.Kind.NIGHTLY, dealer_ids=scope, started_at=now, start=first, end=yesterday
+        kind=KpiRun.Kind.NIGHTLY,
+        dealer_ids=scope,
+        started_at=now,
+        start=first,
+        end=min(yesterday, last),
     )
     results = _run_chunks(
-        _chunks(ids, chunk), lambda part: _nightly_chunk(part, today, first), _jobs(jobs)
+        _chunks(ids, chunk), lambda part: _nightly_chunk(part, today, first, last), _jobs(jobs)
     )
     run.dealer_days, run.rows, run.month_rows = (sum(r[i] for r in results) for i in (0, 1, 2))
     run.start = min((r[3] for r in results if r[3] is not None), default=first)
-    run.through = max(prev, yesterday)
+    run.through = max(prev, min(yesterday, last))
     run.finished_at = timezone.now()
     run.save()
     forget_rolled_through()

@@ -491,3 +491,41 @@ def test_chunks_on_parallel_connections_give_the_same_rows(net: Network, monkeyp
     services.nightly(now=at(D3 + dt.timedelta(days=1), 3), chunk=1, jobs=2)
     assert facts(net.b)[(D1, "Carol")]["visits"] == 2
     assert facts(net.a) == facts_of_a
+
+
+def test_a_second_order_after_a_reopen_is_credited_alike_whatever_the_range(net: Network):
+    """Alice's order was cancelled and the lead lost; Bob reopened it and placed a new order on
+    D3. The new order is Bob's in a run over D1..D3 as in a run over D3 alone."""
+    with as_dealer(net.a):
+        lead = _lead(net.a, net.alice, "phone", None, at(D1, 8))
+        _walk(lead, [("new", at(D1, 8)), ("order", at(D1, 12)), ("lost", at(D1, 15))], net.alice)
+        first = OrderFactory(
+            quote=QuoteFactory(lead=lead, created_by=net.alice, status="accepted"),
+            consultant=net.alice,
+            ordered_at=at(D1, 12),
+        )
+        Order.objects.filter(pk=first.pk).update(status="cancelled")
+        reopened = StageChange.objects.create(
+            dealer_id=net.a.pk, lead=lead, from_stage="lost", to_stage="order", consultant=net.bob
+        )
+        StageChange.objects.filter(pk=reopened.pk).update(changed_at=at(D3, 9))
+        OrderFactory(
+            quote=QuoteFactory(lead=lead, created_by=net.bob, status="accepted"),
+            consultant=net.bob,
+            ordered_at=at(D3, 9),
+        )
+    services.rollup(None, D1, D3)
+    assert facts(net.a)[(D3, "Bob")]["orders"] == 1
+    assert facts(net.a)[(D3, "Alice")]["orders"] == 1  # L1's order, as before
+    services.rollup(None, D3, D3)
+    assert facts(net.a)[(D3, "Bob")]["orders"] == 1
+
+
+def test_nightly_after_a_long_pause_catches_up_step_by_step(net: Network):
+    services.rollup(None, D1, D3)
+    now = at(D3 + dt.timedelta(days=101), 3)  # 100 days without a nightly run
+    run = services.nightly(now=now)
+    assert run.through == D3 + dt.timedelta(days=services.MAX_CATCH_UP_DAYS)
+    assert rolled_through() == run.through  # not beyond what was computed
+    run = services.nightly(now=now)
+    assert run.through == D3 + dt.timedelta(days=100) == rolled_through()
