@@ -21,6 +21,8 @@ from .context import current_dealer_ids
 
 
 def rows_of(model: Any, dealer_ids: Sequence[int]) -> QuerySet[Any]:
+    """Evaluate the queryset inside the same scope (RLS decides at evaluation time). Only for the
+    runtime role: a connection that bypasses RLS (a superuser owner) would see every dealer."""
     scope = set(current_dealer_ids())
     wanted = set(dealer_ids)
     if not scope:
