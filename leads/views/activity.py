@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views import View
 
 from dealers.roles import Cap
+from dms.dashboard import local_today
 from leads.forms.funnel import parse_day
 from leads.selectors.activity import activity_report
 
@@ -18,7 +19,7 @@ from .leads import SalesPageMixin
 
 class ActivityReportView(SalesPageMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        today = timezone.localdate()
+        today = local_today(self.dealer)  # the dealer's own date, not the server's
         day = min(parse_day(request.GET.get("day"), today), today)
         sees_all = self.access.can(Cap.SALES_ALL)
         report = activity_report(
