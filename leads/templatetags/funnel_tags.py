@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from functools import cache, lru_cache
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from dms.html import escape as _escape
 from leads.models import FollowUp, Stage
 from leads.services.normalize import format_phone
 
@@ -140,13 +140,6 @@ def short_datetime(value: Any) -> str:
         return ""
     local = timezone.localtime(value)
     return f"{_short_date(local.date(), get_language())} {local:%H:%M}"
-
-
-def _escape(value: Any) -> str:
-    """conditional_escape without its lazy-string wrapper (as leads.views.lead_tables)."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return html.escape(str(value))
 
 
 @register.simple_tag

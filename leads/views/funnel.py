@@ -19,12 +19,12 @@ from django.views import View
 from dealers.roles import Cap
 from dealers.selectors import Access
 from dms.dashboard import local_today
+from dms.html import escape as _escape
 from leads.forms.funnel import parse_day
 from leads.selectors.funnel import DIMENSIONS, Funnel, FunnelRow, funnel, stale_leads
 from leads.services.routing import settings_for
 from leads.templatetags.funnel_tags import percent_of, short_date, stage_label
 
-from .lead_tables import _escape
 from .leads import SalesPageMixin
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}

@@ -5,7 +5,6 @@ django-tables2 was the slowest part of the page."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import django_tables2 as tables
@@ -15,16 +14,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from dms.html import escape as _escape
 from leads.models import Lead
 from leads.templatetags.funnel_tags import grade_badge, local_dt, person, stage_badge
-
-
-def _escape(value: Any) -> str:
-    """conditional_escape, minus the keep_lazy wrapper of django.utils.html.escape: safe strings
-    (badges) pass as they are, everything else is HTML-escaped exactly as escape() does."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return html.escape(str(value))
 
 
 class LeadTable(tables.Table):
