@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from dealers.handover import services, tasks
+from dealers.handover.services import dealer_today
 from dealers.models import CoverPeriod, Departure, Membership
 from dms.security.models import UserSession
 from dms.tenancy.context import as_dealer
@@ -204,19 +205,20 @@ def test_beat_dispatcher_runs_the_departure_per_dealer(
     from dms.celery import app
 
     app.conf.task_always_eager = True
+    today = dealer_today(book.dealer)  # the dealer's date, not the server's (UTC)
     try:
         with as_dealer(book.dealer):
             services.mark_leaving(
                 membership=book.dora_membership,
-                leaving_on=timezone.now().date() + dt.timedelta(days=1),
+                leaving_on=today + dt.timedelta(days=1),
                 actor=book.manager,
             )
         # due tomorrow: today's run enqueues nothing for this dealer... unless its date is ahead
         Membership.objects.filter(pk=book.dora_membership.pk).update(
-            leaving_on=timezone.now().date() - dt.timedelta(days=1)
+            leaving_on=today - dt.timedelta(days=1)
         )
         with as_dealer(book.dealer):
-            Departure.objects.update(leaving_on=timezone.now().date() - dt.timedelta(days=1))
+            Departure.objects.update(leaving_on=today - dt.timedelta(days=1))
         with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
             assert tasks.dispatch_departures() >= 1
         assert not book.dora_membership.is_active
