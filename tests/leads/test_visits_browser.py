@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -84,6 +85,11 @@ def demo_day(shop: Shop) -> Customer:
     """A morning in the showroom: a few visitors and calls, one rich customer card."""
     models = list(VehicleModel.objects.order_by("pk"))
     now = timezone.now()
+    # "this morning" in the dealer's own day: shortly after its midnight, earlier visits would
+    # belong to the previous day's list
+    midnight = timezone.localtime(now, zoneinfo.ZoneInfo(shop.dealer.timezone)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     people = [
         ("Jonas Weber", "030 5550101", "walk_in", 3, 95, "test_drive"),
         ("Lea Fischer", "0151 55501023", "phone", 1, 70, "appointment"),
@@ -91,7 +97,9 @@ def demo_day(shop: Shop) -> Customer:
     ]
     with as_dealer(shop.dealer):
         for i, (name, phone, kind, party, minutes_ago, outcome) in enumerate(people):
-            arrived = now - dt.timedelta(minutes=minutes_ago)
+            arrived = max(
+                now - dt.timedelta(minutes=minutes_ago), midnight + dt.timedelta(minutes=i)
+            )
             register_contact(
                 dealer=shop.dealer,
                 actor=shop.alice if i != 2 else shop.bob,
@@ -102,7 +110,7 @@ def demo_day(shop: Shop) -> Customer:
                 party_size=party,
                 vehicle_model=models[i % len(models)],
                 arrived_at=arrived,
-                left_at=arrived + dt.timedelta(minutes=35) if outcome else None,
+                left_at=min(arrived + dt.timedelta(minutes=35), now) if outcome else None,
                 outcome=outcome,
             )
         customer = Customer.objects.get(last_name="Weber")
