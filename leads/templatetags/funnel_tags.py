@@ -231,10 +231,11 @@ def pool_rows(context: Any, leads: Any, can_write: bool) -> SafeString:
             else ""
         )
         take_head = f'\n                <form method="post" action="{detail}'
+        take = _escape(_("Take"))  # outside the f-string: makemessages cannot see into one
         take_tail = (
             f'{claim}">{csrf}'
             f'<input type="hidden" name="next" value="{_escape(context["request"].path)}">'
-            f'<button class="btn btn-sm btn-outline-primary" type="submit">{_escape(_("Take"))}'
+            f'<button class="btn btn-sm btn-outline-primary" type="submit">{take}'
             "</button></form>\n              "
         )
     parts = []
