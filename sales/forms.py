@@ -238,6 +238,7 @@ class QuoteForm(SalesForm):
             )
         _choices(self.fields["trim"], [("", "—"), *groups.items()])
         colour_prices = _priced_choices(price_list, PriceListItem.Kind.COLOUR)
+        no_extra_cost = _("no extra cost")  # outside the f-string, where makemessages sees it
         _choices(
             self.fields["colour"],
             [("", _("Not chosen yet"))]
@@ -246,7 +247,7 @@ class QuoteForm(SalesForm):
                     c.code,
                     f"{c.name} — {money(colour_prices[c.code], currency)}"
                     if colour_prices[c.code]
-                    else f"{c.name} — {_('no extra cost')}",
+                    else f"{c.name} — {no_extra_cost}",
                 )
                 for c in Colour.objects.filter(code__in=colour_prices)
             ],
