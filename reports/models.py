@@ -145,8 +145,8 @@ class ConsultantTarget(TenantModel):
         ]
 
 
-class KpiMeasures(models.Model):
-    """The measures of MEASURES as columns (shared by KpiDay and KpiMonth)."""
+class KpiStages(models.Model):
+    """Leads entering each stage (the stage_* measures; KpiFunnelMonth has only these)."""
 
     stage_new = models.PositiveIntegerField(default=0)
     stage_contacted = models.PositiveIntegerField(default=0)
@@ -157,6 +157,14 @@ class KpiMeasures(models.Model):
     stage_delivered = models.PositiveIntegerField(default=0)
     stage_lost = models.PositiveIntegerField(default=0)
     stage_dormant = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class KpiMeasures(KpiStages):
+    """The measures of MEASURES as columns (shared by KpiDay and KpiMonth)."""
+
     leads_new = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)
     calls = models.PositiveIntegerField(default=0)
@@ -272,7 +280,7 @@ class KpiMonth(KpiMeasures, TenantModel):
 STAGE_MEASURES = [m for m in MEASURES if m.startswith("stage_")]
 
 
-class KpiFunnelMonth(TenantModel):
+class KpiFunnelMonth(KpiStages, TenantModel):
     """The stage entries of KpiDay summed per dealer × month × consultant × source × model:
     the manager funnel reads whole months of a long period here (a year of a big dealer is a few
     thousand rows instead of ~80,000 day rows); written with KpiMonth by the rollup."""
@@ -310,15 +318,6 @@ class KpiFunnelMonth(TenantModel):
         db_constraint=False,
         db_index=False,
     )
-    stage_new = models.PositiveIntegerField(default=0)
-    stage_contacted = models.PositiveIntegerField(default=0)
-    stage_visited = models.PositiveIntegerField(default=0)
-    stage_test_drive = models.PositiveIntegerField(default=0)
-    stage_quote = models.PositiveIntegerField(default=0)
-    stage_order = models.PositiveIntegerField(default=0)
-    stage_delivered = models.PositiveIntegerField(default=0)
-    stage_lost = models.PositiveIntegerField(default=0)
-    stage_dormant = models.PositiveIntegerField(default=0)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("KPI funnel month")

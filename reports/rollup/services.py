@@ -400,38 +400,35 @@ DELETE FROM reports_kpimonth k
                unnest(%(months)s::date[]) AS month) m
  WHERE k.dealer_id = m.dealer_id AND k.month = m.month
 """
-MONTHS_SQL = """
+
+
+def _month_sums_sql(table: str, keys: list[str], measures: list[str], *, where: str = "") -> str:
+    """INSERT into `table` the KpiDay rows of the (dealer, month) pairs summed per dealer ×
+    month × `keys` (the month join is a hash join on the computed month)."""
+    key_columns = ", ".join(f"k.{key}" for key in keys)
+    return f"""
 WITH m AS (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
                   unnest(%(months)s::date[]) AS month)
-INSERT INTO reports_kpimonth (dealer_id, month, vehicle_model_id, {measures})
-SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, k.vehicle_model_id, {sums}
+INSERT INTO {table} (dealer_id, month, {", ".join(keys)}, {", ".join(measures)})
+SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, {key_columns},
+       {", ".join(f"sum(k.{m})::int" for m in measures)}
   FROM reports_kpiday k JOIN m ON m.dealer_id = k.dealer_id
    AND m.month = date_trunc('month', k.day::timestamp)::date
  -- the same bounds as plain parameters: an index range scan instead of a scan of every fact
  WHERE k.dealer_id = ANY(%(dealer_set)s) AND k.day >= %(first_day)s AND k.day < %(after_day)s
- GROUP BY 1, 2, 3
-""".format(  # noqa: S608 - constant SQL (values are parameters)
-    measures=", ".join(MEASURES), sums=", ".join(f"sum(k.{m})::int" for m in MEASURES)
-)
+   {where}
+ GROUP BY {", ".join(str(i) for i in range(1, len(keys) + 3))}
+"""  # noqa: S608 - constant SQL (names from the models, values are parameters)
 
 
+MONTHS_SQL = _month_sums_sql("reports_kpimonth", ["vehicle_model_id"], MEASURES)
 FUNNEL_MONTHS_DELETE_SQL = MONTHS_DELETE_SQL.replace("reports_kpimonth", "reports_kpifunnelmonth")
-FUNNEL_MONTHS_SQL = """
-WITH m AS (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
-                  unnest(%(months)s::date[]) AS month)
-INSERT INTO reports_kpifunnelmonth
-       (dealer_id, month, consultant_id, source_id, vehicle_model_id, {stages})
-SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, k.consultant_id, k.source_id,
-       k.vehicle_model_id, {sums}
-  FROM reports_kpiday k JOIN m ON m.dealer_id = k.dealer_id
-   AND m.month = date_trunc('month', k.day::timestamp)::date
- WHERE k.dealer_id = ANY(%(dealer_set)s) AND k.day >= %(first_day)s AND k.day < %(after_day)s
-   AND ({stages_sum}) > 0
- GROUP BY 1, 2, 3, 4, 5
-""".format(  # noqa: S608 - constant SQL (values are parameters)
-    stages=", ".join(STAGE_MEASURES),
-    sums=", ".join(f"sum(k.{m})::int" for m in STAGE_MEASURES),
-    stages_sum=" + ".join(f"k.{m}" for m in STAGE_MEASURES),
+# only rows with a stage entry: the funnel reads nothing else
+FUNNEL_MONTHS_SQL = _month_sums_sql(
+    "reports_kpifunnelmonth",
+    ["consultant_id", "source_id", "vehicle_model_id"],
+    STAGE_MEASURES,
+    where="AND (" + " + ".join(f"k.{m}" for m in STAGE_MEASURES) + ") > 0",
 )
 
 
