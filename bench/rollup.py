@@ -340,7 +340,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear scenario
             live = []
             for _ in range(3):
                 began = time.perf_counter()
-                funnel_selectors._live_counts(dealer, begin_day, yesterday, "consultant", None)
+                list(funnel_selectors._live_rows(dealer, begin_day, yesterday, "consultant", None))
                 live.append(time.perf_counter() - began)
         print(
             f"  (d) funnel {dealer.code}, {days:>3} days  facts {facts_ms:7.1f} ms "

@@ -204,13 +204,6 @@ def _live_rows(
     return _with_labels(rows, dimension).order_by()
 
 
-def _live_counts(
-    dealer: Dealer, start: dt.date, end: dt.date, dimension: str, consultant_id: int | None
-) -> list[dict[str, Any]]:
-    """The live rows alone, evaluated (bench/rollup.py times the live count with it)."""
-    return list(_live_rows(dealer, start, end, dimension, consultant_id))
-
-
 def funnel(
     *,
     dealer: Dealer,
