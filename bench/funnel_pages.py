@@ -4,9 +4,10 @@
 
 Django is set up on the `dms_bench` database as the RUNTIME role (RLS applies, exactly as in
 production). For the largest dealer, its busiest consultant and its sales manager, every page is
-requested through django.test.Client (force_login, second factor marked verified when the
-security middleware would ask for it): N timed requests after a warm-up give the server time
-p50/p95 (time.perf_counter around client.get); one more request under CaptureQueriesContext
+requested straight through Django's WSGI handler as a server calls it (bench.common.ServerClient;
+logged in with django.test.Client's force_login, second factor marked verified when the security
+middleware would ask for it): N timed requests after a warm-up give the server time p50/p95
+(time.perf_counter from the WSGI call until the body is iterated and closed); one more request under CaptureQueriesContext
 gives the SQL statements of the page. Those statements are then re-executed N times through a
 raw psycopg cursor of the same role, in a transaction with the same
 set_config('app.dealer_ids', ...), which gives the raw SQL time of the page (sum over its
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import require_runtime_role, setup_django
+from bench.common import ServerClient, require_runtime_role, setup_django
 
 TARGET_P95_MS = 50.0
 TARGET_QUERIES = 8
@@ -121,7 +122,7 @@ def ready_user(user: Any) -> None:
         user.refresh_from_db()
 
 
-def client_for(user: Any) -> Any:
+def client_for(user: Any) -> ServerClient:
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -130,7 +131,7 @@ def client_for(user: Any) -> Any:
 
     ready_user(user)
     client = Client(HTTP_HOST="localhost")
-    client.force_login(user)
+    client.force_login(user)  # the login only: requests go to the WSGI handler (ServerClient)
     state = two_factor_state(user)
     if state.required or state.has_device:  # the security middleware would ask for a code
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
@@ -139,7 +140,7 @@ def client_for(user: Any) -> Any:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
-    return client
+    return ServerClient(client)
 
 
 def measure_page(client: Any, page: PageResult, *, n: int, warmup: int) -> None:

@@ -126,6 +126,10 @@ TEMPLATES = [
     }
 ]
 
+# Django's renderer with <select> and <input> written in Python (same markup, a fraction of the
+# time; see dms/forms_renderer.py).
+FORM_RENDERER = "dms.forms_renderer.FormRenderer"
+
 # --- database: owner for schema work, restricted role at runtime -------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if not DATABASE_URL:

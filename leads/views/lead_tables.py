@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.html import escape as _escape
 from leads.models import Lead
-from leads.templatetags.funnel_tags import grade_badge, local_dt, person, stage_badge
+from leads.templatetags.funnel_tags import grade_badge, person, stage_badge
 
 
 class LeadTable(tables.Table):
@@ -78,6 +78,7 @@ class LeadTable(tables.Table):
         stages: dict[tuple[str, bool], str] = {}
         grades: dict[str, str] = {}
         people: dict[int | None, str] = {}
+        tz = timezone.get_current_timezone()  # once, not per cell (a context-local lookup)
         rows = []
         for row in self.page.object_list:
             lead = row.record
@@ -95,14 +96,18 @@ class LeadTable(tables.Table):
                 consultant = people[lead.consultant_id]
             model = lead.vehicle_model.name if lead.vehicle_model_id else "—"
             source = lead.source.name if lead.source_id else "—"
-            last = local_dt(lead.last_activity_at) if lead.last_activity_at else none_yet
+            last = (
+                lead.last_activity_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                if lead.last_activity_at
+                else none_yet
+            )
             pk = _escape(lead.pk)
             rows.append(
                 f'<tr data-lead="{pk}"><td><a href="{_escape(detail)}{pk}/">'
                 f"{_escape(lead.customer.display_name)}</a></td><td>{stage}</td>"
                 f"<td>{grade}</td><td>{_escape(model)}</td><td>{_escape(source)}</td>"
                 f"{consultant}<td>{_escape(last)}</td>"
-                f"<td>{_escape(local_dt(lead.created_at, '%Y-%m-%d'))}</td></tr>"
+                f"<td>{lead.created_at.astimezone(tz):%Y-%m-%d}</td></tr>"
             )
         return mark_safe("\n".join(rows))  # noqa: S308 - every value went through _escape
 
