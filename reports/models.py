@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dms.tenancy.models import TenantModel
@@ -355,6 +356,16 @@ class ExportJob(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")  # done, file deleted after DMS_EXPORT_KEEP_DAYS
 
+    class FailReason(models.TextChoices):
+        """Why a job failed. The code is stored, the sentence is translated when shown (see
+        failure_reason): the worker's language is not the reader's."""
+
+        ACCESS_CHANGED = "access_changed", _("Access to the dealers changed")
+        BUILD_FAILED = "build_failed", _("The file could not be built")
+        STALLED = "stalled", _("No progress (worker lost)")
+        # Failed before reason codes existed and not recognised: params["text"] as written.
+        LEGACY = "legacy", _("Recorded before reason codes")
+
     requested_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
     )
@@ -371,7 +382,13 @@ class ExportJob(models.Model):
     file = models.CharField(_("file"), max_length=200, blank=True)  # relative to the export root
     filename = models.CharField(_("download name"), max_length=200, blank=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
-    error = models.CharField(_("error"), max_length=500, blank=True)
+    error_code = models.CharField(
+        _("failure reason"), max_length=24, choices=FailReason.choices, blank=True
+    )
+    # Values put into the translated sentence, never translated themselves: {"error": the
+    # exception's class and message} for build_failed, {"minutes": the stale limit then} for
+    # stalled, {"text": the old English sentence} for legacy.
+    error_params = models.JSONField(_("failure details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # Last sign of life from the worker (start, each dealer done): a pending or running job
@@ -396,6 +413,36 @@ class ExportJob(models.Model):
         if not self.total:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, round(100 * self.done / self.total))
+
+    @property
+    def failure_reason(self) -> str:
+        """Why the job failed, in the active language (the viewer's): built from error_code and
+        error_params when shown. Unusable params or an unknown code give a general sentence
+        rather than an error page."""
+        if self.status != self.Status.FAILED:
+            return ""
+        params = self.error_params if isinstance(self.error_params, dict) else {}
+        reason = self.FailReason
+        if self.error_code == reason.ACCESS_CHANGED:
+            return gettext("Your access to these dealers has changed; nothing was exported.")
+        if self.error_code == reason.BUILD_FAILED:
+            detail = params.get("error")
+            if isinstance(detail, str) and detail.strip():
+                return gettext("The export failed: %(error)s") % {"error": detail}
+        if self.error_code == reason.STALLED:
+            minutes = params.get("minutes")
+            if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+                stopped = gettext(
+                    "The export stopped before it finished (no progress for %(minutes)d minutes)."
+                ) % {"minutes": minutes}
+            else:
+                stopped = gettext("The export stopped before it finished.")
+            return stopped + " " + gettext("Start it again.")
+        if self.error_code == reason.LEGACY:
+            text = params.get("text")
+            if isinstance(text, str) and text.strip():
+                return text
+        return gettext("The export failed.")
 
 
 class KpiDirtyDay(TenantModel):

@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ DEALER_TABLES = {
     "trend": gettext_lazy("Plan vs actual by month (12 months)"),
 }
 NETWORK_TABLES = {"network": gettext_lazy("Network: dealers and regions")}
+
+# Length of the technical detail kept with a failure (the exception's class and message).
+DETAIL_MAX = 300
 
 PACK_OBJECT = "reports.KpiPack"
 TABLE_OBJECT = "reports.KpiTable"
@@ -488,7 +492,7 @@ def run_pack_job(*, job_id: int) -> ExportJob:
         return job  # already built or being built by another run
     access = access_for(job.requested_by)
     if not can_export_network(access) or not set(job.dealer_ids) <= set(access.dealer_ids):
-        return _fail(job, _("Your access to these dealers has changed; nothing was exported."))
+        return _fail(job, ExportJob.FailReason.ACCESS_CHANGED)
     claimed = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
         status=ExportJob.Status.RUNNING,
         done=0,
@@ -523,7 +527,7 @@ def run_pack_job(*, job_id: int) -> ExportJob:
     except Exception as exc:
         logger.exception("KPI pack job %s failed", job.pk)
         part.unlink(missing_ok=True)
-        return _fail(job, _("The export failed: %(error)s") % {"error": str(exc)[:300]})
+        return _fail(job, ExportJob.FailReason.BUILD_FAILED, error=technical_detail(exc))
     finished = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
         status=ExportJob.Status.DONE,
         done=len(dealers),
@@ -540,11 +544,25 @@ def run_pack_job(*, job_id: int) -> ExportJob:
     return job
 
 
-def _fail(job: ExportJob, message: str) -> ExportJob:
-    # Only a job still in progress: a job the sweep already failed keeps its message.
+def technical_detail(exc: BaseException) -> str:
+    """The exception as a short, untranslated detail for the failure reason ("OSError: ...")."""
+    message = " ".join(str(exc).split())
+    name = type(exc).__name__
+    return (f"{name}: {message}" if message else name)[:DETAIL_MAX]
+
+
+def _fail(job: ExportJob, reason: str, **params: Any) -> ExportJob:
+    """Fail a job with a reason code; the sentence is translated when shown
+    (ExportJob.failure_reason). Only a job still in progress: a job the sweep already failed
+    keeps its reason."""
     ExportJob.objects.filter(
         pk=job.pk, status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING]
-    ).update(status=ExportJob.Status.FAILED, error=message[:500], finished_at=timezone.now())
+    ).update(
+        status=ExportJob.Status.FAILED,
+        error_code=reason,
+        error_params=params,
+        finished_at=timezone.now(),
+    )
     job.refresh_from_db()
     return job
 
@@ -556,27 +574,22 @@ def _fail(job: ExportJob, message: str) -> ExportJob:
 class SweepResult:
     expired: int  # finished jobs whose file was deleted
     stalled: int  # pending/running jobs failed for lack of progress
-
-
-def stalled_message() -> str:
-    return (
-        _("The export stopped before it finished (no progress for %(minutes)d minutes).")
-        % {"minutes": settings.DMS_EXPORT_STALE_MINUTES}
-        + " "
-        + _("Start it again.")
-    )
+    orphans: int = 0  # files under the export root that no job references, deleted
 
 
 def sweep_jobs(*, now: dt.datetime | None = None) -> SweepResult:
     """Delete the files of jobs finished more than DMS_EXPORT_KEEP_DAYS ago (the job stays, as
-    "expired"), and fail jobs with no progress for DMS_EXPORT_STALE_MINUTES (their worker died:
-    nothing would ever finish them). Running it again changes nothing more.
+    "expired"), fail jobs with no progress for DMS_EXPORT_STALE_MINUTES (their worker died:
+    nothing would ever finish them), and delete orphan files (see _delete_orphans). Running it
+    again changes nothing more.
 
     Export jobs are not tenant rows (one job spans several dealers; access is by requester, see
     reports.exports.selectors), so this needs no dealer scope and reads no tenant table: like
     the nightly KPI rollup it is one network-wide task, not a fan-out per dealer."""
     now = now or timezone.now()
-    return SweepResult(expired=_expire_files(now), stalled=_fail_stalled(now))
+    expired = _expire_files(now)
+    stalled = _fail_stalled(now)
+    return SweepResult(expired=expired, stalled=stalled, orphans=_delete_orphans(now))
 
 
 def _expire_files(now: dt.datetime) -> int:
@@ -616,7 +629,10 @@ def _fail_stalled(now: dt.datetime) -> int:
     if not ids:
         return 0
     count = stalled.filter(pk__in=ids).update(
-        status=ExportJob.Status.FAILED, error=stalled_message()[:500], finished_at=now
+        status=ExportJob.Status.FAILED,
+        error_code=ExportJob.FailReason.STALLED,
+        error_params={"minutes": minutes},
+        finished_at=now,
     )
     root = export_root()
     failed = ExportJob.objects.filter(pk__in=ids, status=ExportJob.Status.FAILED)
@@ -624,3 +640,65 @@ def _fail_stalled(now: dt.datetime) -> int:
         for part in root.glob(f".job-{pk}-*.part"):
             part.unlink(missing_ok=True)
     return count
+
+
+# A pack file or its part, as run_pack_job names them: job-<pk>-<token>.zip|pdf[.part]; nothing
+# else under the export root is the sweep's to delete.
+_EXPORT_FILE = re.compile(r"\.?job-(?P<pk>[0-9]{1,18})-[0-9a-f]+\.(?:zip|pdf)(?:\.part)?")
+
+
+def _delete_orphans(now: dt.datetime) -> int:
+    """Delete pack files no job references: a worker that died between writing the file and
+    marking the job done, a job row deleted, a part file left behind. Only regular files directly
+    in the export root and named as run_pack_job names them (never a symlink, a subfolder or
+    anything outside the root), only older than DMS_EXPORT_STALE_MINUTES (a file being written
+    now is never taken) and never one of a job still pending or running. Off when
+    DMS_EXPORT_STALE_MINUTES is 0: without a stale limit a write may last any time."""
+    minutes = settings.DMS_EXPORT_STALE_MINUTES
+    if minutes <= 0:
+        return 0
+    cutoff = (now - dt.timedelta(minutes=minutes)).timestamp()
+    root = export_root().resolve()
+    candidates: dict[str, int] = {}  # name -> the job pk in it
+    with os.scandir(root) as entries:
+        for entry in entries:
+            match = _EXPORT_FILE.fullmatch(entry.name)
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                modified = entry.stat(follow_symlinks=False).st_mtime
+            except OSError:
+                continue  # gone meanwhile
+            if modified < cutoff:
+                candidates[entry.name] = int(match["pk"])
+    if not candidates:
+        return 0
+    referenced = set(
+        ExportJob.objects.filter(file__in=list(candidates)).values_list("file", flat=True)
+    )
+    active = set(
+        ExportJob.objects.filter(
+            pk__in=set(candidates.values()),
+            status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING],
+        ).values_list("pk", flat=True)
+    )
+    removed = 0
+    for name, pk in sorted(candidates.items()):
+        if name in referenced or pk in active:
+            continue
+        path = root / name
+        try:
+            # Checked again right before: still a regular file (unlink of a symlink would only
+            # remove the link, but a link is not ours to remove either).
+            if not stat.S_ISREG(path.lstat().st_mode):
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            logger.exception("Could not delete the orphan export file %s", name)
+            continue
+        removed += 1
+    if removed:
+        logger.info("Export sweep: deleted %d orphan file(s) under %s", removed, root)
+    return removed

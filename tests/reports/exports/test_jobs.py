@@ -122,7 +122,7 @@ def test_combined_pdf_of_a_region(
     client = login(facts.regional)
     _start(client, django_capture_on_commit_callbacks, kind="pack_combined")
     job = ExportJob.objects.get()
-    assert job.status == "done", job.error
+    assert job.status == "done", job.failure_reason
     download = client.get(reverse("reports:export_job_download", args=[job.pk]))
     assert download["Content-Type"] == "application/pdf"
     content = b"".join(download.streaming_content)
@@ -150,7 +150,8 @@ def test_rights_revoked_before_the_task_runs_fail_the_job(
     job = ExportJob.objects.get()
     remove_perm("dealers.view_region_kpis", facts.regional, facts.north)
     job = services.run_pack_job(job_id=job.pk)
-    assert job.status == "failed" and "access" in job.error
+    assert (job.status, job.error_code) == ("failed", "access_changed")
+    assert job.failure_reason == "Your access to these dealers has changed; nothing was exported."
     assert job.file == ""
     assert not export_root.exists() or not any(export_root.iterdir())
 
