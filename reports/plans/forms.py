@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -110,21 +112,42 @@ def cell_name(consultant_id: int, month: int) -> str:
     return f"t-{consultant_id}-{month}"
 
 
+_CELL_NAME = re.compile(r"^t-(\d{1,12})-(\d{1,2})$")
+
+
+def _cell_value(raw: Any) -> int | None:
+    text = str(raw or "").strip()
+    if text == "":
+        return 0
+    if text.isdigit() and text.isascii():
+        return int(text)
+    return None
+
+
 def parse_split_cells(
-    data: Any, consultant_ids: list[int]
+    data: Any, editable: Iterable[tuple[int, int]], known_ids: Iterable[int] = ()
 ) -> tuple[dict[tuple[int, int], int], dict[str, str]]:
-    """Grid cells -> {(consultant, month): n}. Empty is 0; anything but a whole number >= 0 is
-    an error keyed by the cell name."""
+    """Grid cells -> {(consultant, month): n}. Every editable cell is read (empty is 0);
+    anything but a whole number >= 0 is an error keyed by the cell name. A posted cell of a
+    person on the grid (`known_ids`) that is not editable (a kept, read-only month) is read
+    too, so that the service refuses a change to it; cells of anyone else are ignored."""
     cells: dict[tuple[int, int], int] = {}
     errors: dict[str, str] = {}
-    for uid in consultant_ids:
-        for month in range(1, 13):
-            name = cell_name(uid, month)
-            raw = str(data.get(name, "") or "").strip()
-            if raw == "":
-                cells[(uid, month)] = 0
-            elif raw.isdigit() and raw.isascii():
-                cells[(uid, month)] = int(raw)
-            else:
-                errors[name] = str(_("Enter a whole number (0 or more)."))
+    editable = list(editable)
+    keys = set(editable)
+    known = set(known_ids)
+    extra = []
+    for name in data:
+        match = _CELL_NAME.match(str(name))
+        if match:
+            key = (int(match.group(1)), int(match.group(2)))
+            if key not in keys and key[0] in known:
+                extra.append(key)
+    for uid, month in [*editable, *sorted(extra)]:
+        name = cell_name(uid, month)
+        value = _cell_value(data.get(name, ""))
+        if value is None:
+            errors[name] = str(_("Enter a whole number (0 or more)."))
+        else:
+            cells[(uid, month)] = value
     return cells, errors

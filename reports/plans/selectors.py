@@ -8,15 +8,17 @@ HQ network admins, who see every version).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Max, QuerySet, Sum
 
-from dealers.models import Dealer
-from dealers.roles import Cap
+from dealers.models import Dealer, Membership
+from dealers.roles import Cap, DealerRole
 from dealers.selectors import Access
+from dms.dashboard import local_today
 from reports.models import ConsultantTarget, Metric, PlanTarget, PlanVersion
 
 
@@ -192,3 +194,168 @@ def split_status(*, dealer: Dealer, version: PlanVersion) -> dict[str, int]:
     ):
         counts[metric] += 1
     return {m: counts.get(m, 0) for m in Metric.values}
+
+
+# --- what a split editor may change -------------------------------------------------------------
+
+Cell = tuple[int, int]  # (consultant user id, month)
+
+
+def active_split_memberships(dealer: Dealer) -> list[Membership]:
+    """The dealer's active consultants (membership and account active), by name."""
+    return list(
+        Membership.objects.filter(
+            dealer=dealer, role=DealerRole.CONSULTANT, is_active=True, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+@dataclass(frozen=True)
+class SplitPerson:
+    """A row of the split grid: an active consultant, or someone who holds saved targets of this
+    split but is no longer an active consultant (left, deactivated, another role)."""
+
+    user: Any
+    active: bool
+    left_on: dt.date | None  # last working day, when known (Membership.leaving_on)
+
+    @property
+    def pk(self) -> int:
+        return int(self.user.pk)
+
+    @property
+    def name(self) -> str:
+        return str(self.user.get_full_name() or self.user.get_username())
+
+    def works_in(self, year: int, month: int) -> bool:
+        """Employed for at least part of the month (unknown leaving date: yes)."""
+        return self.left_on is None or dt.date(year, month, 1) <= self.left_on
+
+    def may_hold(self, year: int, month: int) -> bool:
+        """May get a target for the month: an active consultant not gone by its first day."""
+        return self.active and self.works_in(year, month)
+
+
+@dataclass
+class SplitFrame:
+    """The saved split of one metric in one version, and what a save may change of it.
+
+    Months that are over (before the dealer's current local month) and already split are
+    *closed*: every row is kept as saved. In the other months active consultants are edited;
+    rows of people who can no longer hold a target are *kept* when they worked part of a month
+    that has started (the current month), else they are *orphaned*: a save drops them, so their
+    targets must be re-assigned to the remaining consultants."""
+
+    year: int
+    metric: str
+    today: dt.date
+    plan: dict[int, int]
+    people: list[SplitPerson]
+    saved: dict[Cell, int]
+    closed: set[int]
+    kept: dict[Cell, int]
+    orphaned: dict[Cell, int]
+
+    def started(self, month: int) -> bool:
+        return (self.year, month) <= (self.today.year, self.today.month)
+
+    def over(self, month: int) -> bool:
+        return (self.year, month) < (self.today.year, self.today.month)
+
+    @property
+    def open_months(self) -> list[int]:
+        return [m for m in range(1, 13) if m not in self.closed]
+
+    def person(self, uid: int) -> SplitPerson | None:
+        return next((p for p in self.people if p.pk == uid), None)
+
+    def eligible(self, month: int) -> list[int]:
+        """Who may get a target in an open month, in grid order."""
+        if month in self.closed:
+            return []
+        return [p.pk for p in self.people if p.may_hold(self.year, month)]
+
+    def editable(self, uid: int, month: int) -> bool:
+        person = self.person(uid)
+        return month not in self.closed and person is not None and person.may_hold(self.year, month)
+
+    def editable_cells(self) -> list[Cell]:
+        return [(uid, m) for m in self.open_months for uid in self.eligible(m)]
+
+    def kept_sum(self, month: int) -> int:
+        return sum(v for (_uid, m), v in self.kept.items() if m == month)
+
+    def remaining(self, month: int) -> int:
+        """The part of the month's plan that the editable cells must add up to."""
+        return self.plan.get(month, 0) - self.kept_sum(month)
+
+    def saved_editable(self) -> dict[Cell, int]:
+        return {key: v for key, v in self.saved.items() if self.editable(*key)}
+
+
+def split_frame(
+    *, dealer: Dealer, version: PlanVersion, metric: str, today: dt.date | None = None
+) -> SplitFrame:
+    """Read the split of one metric with the rules of what may change (call in the dealer's
+    scope). `today` defaults to the dealer's local date."""
+    today = today or local_today(dealer)
+    year = version.year
+    saved = split_cells(dealer=dealer, version=version, metric=metric)
+    people = [SplitPerson(m.user, True, m.leaving_on) for m in active_split_memberships(dealer)]
+    listed = {p.pk for p in people}
+    others = sorted({uid for uid, _m in saved} - listed)
+    if others:
+        from django.contrib.auth import get_user_model
+
+        leaving = dict(
+            Membership.objects.filter(dealer=dealer, user_id__in=others).values_list(
+                "user_id", "leaving_on"
+            )
+        )
+        users = get_user_model().objects.filter(pk__in=others)
+        gone = [SplitPerson(u, False, leaving.get(u.pk)) for u in users]
+        gone.sort(key=lambda p: (p.user.last_name, p.user.first_name, p.user.get_username()))
+        people += gone
+    by_pk = {p.pk: p for p in people}
+    frame = SplitFrame(
+        year=year,
+        metric=metric,
+        today=today,
+        plan=dealer_plan_by_month(dealer=dealer, version=version, metric=metric),
+        people=people,
+        saved=saved,
+        closed=set(),
+        kept={},
+        orphaned={},
+    )
+    frame.closed = {m for _uid, m in saved if frame.over(m)}
+    for (uid, month), value in saved.items():
+        person = by_pk[uid]
+        if month in frame.closed:
+            frame.kept[(uid, month)] = value
+        elif person.may_hold(year, month):
+            continue  # edited
+        elif frame.started(month) and person.works_in(year, month):
+            frame.kept[(uid, month)] = value
+        else:
+            frame.orphaned[(uid, month)] = value
+    return frame
+
+
+def carry_over_source(*, dealer: Dealer, version: PlanVersion, metric: str) -> PlanVersion | None:
+    """The latest earlier version of the same year with this dealer's split of `metric`, when
+    `version` has none yet (else None)."""
+    splits = ConsultantTarget.objects.filter(dealer=dealer, metric=metric)
+    if splits.filter(version=version).exists():
+        return None
+    return (
+        PlanVersion.objects.filter(
+            year=version.year,
+            number__lt=version.number,
+            pk__in=splits.values("version_id"),
+        )
+        .order_by("-number")
+        .first()
+    )

@@ -13,12 +13,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import math
 import re
 import secrets
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -27,15 +29,17 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from dealers.models import Dealer, Membership
-from dealers.roles import DealerRole
+from dealers.models import Dealer
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 from dms.tenancy.context import as_dealer, as_dealers
 from inventory.models import VehicleModel
 from reports.models import ConsultantTarget, Metric, PlanTarget, PlanVersion
 
+from . import selectors
+
 _Ref = TypeVar("_Ref", Dealer, VehicleModel)
+Cell = tuple[int, int]  # (consultant user id, month)
 
 # --- limits and file layout ------------------------------------------------------------------
 
@@ -689,14 +693,7 @@ def template_xlsx(year: int) -> bytes:
 
 def split_consultants(dealer: Dealer) -> list[Any]:
     """The dealer's active consultants (the people a plan is split across), by name."""
-    memberships = (
-        Membership.objects.filter(
-            dealer=dealer, role=DealerRole.CONSULTANT, is_active=True, user__is_active=True
-        )
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
-    return [m.user for m in memberships]
+    return [m.user for m in selectors.active_split_memberships(dealer)]
 
 
 def even_split(total: int, people: int) -> list[int]:
@@ -707,34 +704,147 @@ def even_split(total: int, people: int) -> list[int]:
     return [base + (1 if i < rest else 0) for i in range(people)]
 
 
-def save_split(
-    *,
-    dealer: Dealer,
-    version: PlanVersion,
-    metric: str,
-    cells: dict[tuple[int, int], int],
-    plan: dict[int, int],
-    actor: Any,
-    request: Any = None,
-) -> int:
-    """Replace the dealer's consultant split of one metric in one plan version.
+def largest_remainder(total: int, weights: Sequence[int | Fraction]) -> list[int]:
+    """`total` in whole shares proportional to `weights` that add up to exactly `total`
+    (largest-remainder rounding; on equal remainders the earlier weight gets the unit).
+    Weights that are all zero: an even split."""
+    if not weights:
+        return []
+    weight_sum = sum(weights, Fraction(0))
+    if weight_sum <= 0:
+        return even_split(total, len(weights))
+    exact = [Fraction(total) * w / weight_sum for w in weights]
+    shares = [math.floor(x) for x in exact]
+    rest = total - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in order[:rest]:
+        shares[i] += 1
+    return shares
 
-    `cells` maps (consultant user id, month) to a whole number; `plan` is the dealer's plan per
-    month (all models). Every month must sum exactly to the plan and every consultant must be an
-    active consultant of the dealer, else ValidationError listing each month and nothing is
-    saved. Returns the number of rows written."""
-    if metric not in Metric.values:
-        raise ValidationError(_("Unknown metric."))
-    allowed = {u.pk for u in split_consultants(dealer)}
+
+def even_cells(frame: selectors.SplitFrame) -> dict[Cell, int]:
+    """Every open month's plan (less the kept rows) evenly over who may hold a target."""
+    cells: dict[Cell, int] = {}
+    for month in frame.open_months:
+        ids = frame.eligible(month)
+        for uid, share in zip(ids, even_split(frame.remaining(month), len(ids)), strict=True):
+            cells[(uid, month)] = share
+    return cells
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """Targets of someone who can no longer hold them, spread over the remaining consultants."""
+
+    person: selectors.SplitPerson
+    months: list[int]
+    total: int
+
+
+def reassign_cells(frame: selectors.SplitFrame) -> tuple[dict[Cell, int], list[Reassignment]]:
+    """The saved editable cells with every orphaned target (a departed consultant's, or one
+    after a consultant's leaving date) spread evenly over the month's remaining consultants.
+    A proposal for the editor: nothing is written."""
+    cells = dict.fromkeys(frame.editable_cells(), 0)
+    cells.update(frame.saved_editable())
+    moved: dict[int, dict[int, int]] = defaultdict(dict)
+    for (uid, month), value in sorted(frame.orphaned.items()):
+        ids = frame.eligible(month)
+        if value <= 0 or not ids:
+            continue
+        for to, share in zip(ids, even_split(value, len(ids)), strict=True):
+            cells[(to, month)] += share
+        moved[uid][month] = value
+    notices = []
+    for uid, months in moved.items():
+        person = frame.person(uid)
+        if person is not None:
+            notices.append(Reassignment(person, sorted(months), sum(months.values())))
+    return cells, notices
+
+
+def carry_over_cells(*, frame: selectors.SplitFrame, source: dict[Cell, int]) -> dict[Cell, int]:
+    """Pre-fill from an earlier version's split (`source`): in each open month the earlier
+    per-consultant shares are scaled to this version's plan (less any kept rows), in whole
+    numbers that add up exactly (largest remainder). Only people who may hold a target get
+    one; the share of anyone else (departed) is spread evenly over them first. A month the
+    earlier split left empty is split evenly. Nothing is written."""
+    cells: dict[Cell, int] = {}
+    for month in frame.open_months:
+        ids = frame.eligible(month)
+        if not ids:
+            continue
+        shares = {uid: v for (uid, m), v in source.items() if m == month}
+        others = sum(v for uid, v in shares.items() if uid not in ids)
+        weights = [Fraction(shares.get(uid, 0)) + Fraction(others, len(ids)) for uid in ids]
+        for uid, value in zip(ids, largest_remainder(frame.remaining(month), weights), strict=True):
+            cells[(uid, month)] = value
+    return cells
+
+
+def _check_split(
+    frame: selectors.SplitFrame, cells: Mapping[Cell, int], plan: Mapping[int, int]
+) -> tuple[dict[Cell, int], list[str]]:
+    """The cells a save writes, and every problem (none: the save may go ahead)."""
     problems: list[str] = []
-    strangers = {uid for uid, _m in cells} - allowed
+    edited: dict[Cell, int] = {}
+    closed_touched: set[int] = set()
+    kept_touched: list[Cell] = []
+    strangers = False
+    not_then: list[Cell] = []
+    for (uid, month), value in sorted(cells.items()):
+        if not 1 <= month <= 12:
+            strangers = True
+        elif (uid, month) in frame.kept:
+            if value == frame.kept[(uid, month)]:
+                continue  # unchanged: nothing to do
+            if month in frame.closed:
+                closed_touched.add(month)
+            else:
+                kept_touched.append((uid, month))
+        elif month in frame.closed:
+            if value != 0:
+                closed_touched.add(month)
+        elif frame.editable(uid, month):
+            edited[(uid, month)] = value
+        elif value != 0:
+            person = frame.person(uid)
+            if person is not None and person.active and person.left_on is not None:
+                not_then.append((uid, month))
+            else:
+                strangers = True
+    for month in sorted(closed_touched):
+        problems.append(
+            _("%(month)s %(year)s is over and its split is kept as saved: it cannot be changed.")
+            % {"month": _month_name(month), "year": frame.year}
+        )
+    for uid, month in kept_touched:
+        person = frame.person(uid)
+        problems.append(
+            _(
+                "%(name)s's target for %(month)s is kept as saved (they are no longer an active "
+                "consultant): it cannot be changed."
+            )
+            % {"name": person.name if person else uid, "month": _month_name(month)}
+        )
+    for uid, month in not_then:
+        person = frame.person(uid)
+        if person is not None and person.left_on is not None:
+            problems.append(
+                _("%(name)s leaves on %(date)s and cannot get a target for %(month)s.")
+                % {
+                    "name": person.name,
+                    "date": person.left_on.isoformat(),
+                    "month": _month_name(month),
+                }
+            )
     if strangers:
         problems.append(_("Only the dealer's active consultants can get a target."))
     if any(v < 0 or v > MAX_TARGET for v in cells.values()):
         problems.append(_("Targets must be whole numbers from 0 to %(max)s.") % {"max": MAX_TARGET})
-    metric_label = str(Metric(metric).label)
-    for month in range(1, 13):
-        total = sum(v for (_uid, m), v in cells.items() if m == month)
+    metric_label = str(Metric(frame.metric).label)
+    for month in frame.open_months:
+        total = frame.kept_sum(month) + sum(v for (_u, m), v in edited.items() if m == month)
         expected = plan.get(month, 0)
         if total != expected:
             problems.append(
@@ -754,12 +864,48 @@ def save_split(
                     ),
                 }
             )
-    if problems:
-        raise ValidationError(problems)
+    return edited, problems
+
+
+def save_split(
+    *,
+    dealer: Dealer,
+    version: PlanVersion,
+    metric: str,
+    cells: Mapping[Cell, int],
+    plan: Mapping[int, int] | None = None,
+    actor: Any,
+    request: Any = None,
+    today: dt.date | None = None,
+) -> int:
+    """Save the dealer's consultant split of one metric in one plan version.
+
+    `cells` maps (consultant user id, month) to a whole number; `plan` is the dealer's plan per
+    month (all models; default: read from the version). Months that are over and already split
+    keep every saved row, and so does the current month for someone who is no longer an active
+    consultant (see selectors.SplitFrame); a cell that would change such a row is refused. The
+    other months are replaced by `cells`: only active consultants may get a target there (not
+    after their leaving date), and each month's kept rows plus edited cells must add up to the
+    plan exactly. Any problem: ValidationError listing each, and nothing is saved. `today` is
+    the dealer's local date (default: now). Returns the number of rows written."""
+    if metric not in Metric.values:
+        raise ValidationError(_("Unknown metric."))
     with transaction.atomic(), as_dealer(dealer):
-        removed, _detail = ConsultantTarget.objects.filter(
-            dealer=dealer, version=version, metric=metric
-        ).delete()
+        # One save of a dealer's split at a time: the kept rows are decided under this lock.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [5002, dealer.pk])
+        frame = selectors.split_frame(dealer=dealer, version=version, metric=metric, today=today)
+        edited, problems = _check_split(frame, cells, frame.plan if plan is None else plan)
+        if problems:
+            raise ValidationError(problems)
+        current = ConsultantTarget.objects.filter(dealer=dealer, version=version, metric=metric)
+        replaced = [
+            pk
+            for pk, uid, month in current.values_list("pk", "consultant_id", "month")
+            if (uid, month) not in frame.kept
+        ]
+        dropped = {key: v for key, v in frame.orphaned.items() if v}
+        removed, _detail = current.filter(pk__in=replaced).delete()
         rows = [
             ConsultantTarget(
                 dealer=dealer,
@@ -770,7 +916,7 @@ def save_split(
                 target=value,
                 updated_by=actor,
             )
-            for (uid, month), value in sorted(cells.items())
+            for (uid, month), value in sorted(edited.items())
         ]
         ConsultantTarget.objects.bulk_create(rows)
         record(
@@ -786,8 +932,14 @@ def save_split(
                 "version": version.number,
                 "metric": metric,
                 "replaced": removed,
-                "consultants": len({uid for uid, _m in cells}),
-                "total": sum(cells.values()),
+                "kept": len(frame.kept),
+                "months": sorted({m for _uid, m in edited}),
+                "reassigned": {
+                    str(uid): sum(v for (u, _m), v in dropped.items() if u == uid)
+                    for uid in sorted({u for u, _m in dropped})
+                },
+                "consultants": len({uid for uid, _m in edited}),
+                "total": sum(edited.values()),
             },
         )
     return len(rows)

@@ -256,7 +256,9 @@ class PlanTemplateXlsxView(AccessRequiredMixin, View):
 
 
 class PlanSplitView(AccessRequiredMixin, View):
-    """Consultants x months grid for one metric of the dealer's current plan."""
+    """Consultants x months grid for one metric of the dealer's current plan. Months that are
+    over stay as saved (read only), departed consultants' kept rows too; the rules are in
+    reports.plans.selectors.SplitFrame and services.save_split."""
 
     any_of = (Cap.PLAN_SPLIT,)
     require_writable = True
@@ -278,10 +280,13 @@ class PlanSplitView(AccessRequiredMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         year, metric, version = self._setup(request)
-        cells: dict[tuple[int, int], int] = {}
-        if version is not None:
-            cells = selectors.split_cells(dealer=self._dealer(), version=version, metric=metric)
-        return self._render(year, metric, version, cells=cells, raw=None, errors={})
+        if version is None:
+            return self._render(year, metric, None, None, cells={}, raw=None, errors={})
+        frame = self._frame(version, metric)
+        cells, moved = services.reassign_cells(frame)
+        return self._render(
+            year, metric, version, frame, cells=cells, raw=None, errors={}, moved=moved
+        )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         year, metric, version = self._setup(request)
@@ -289,22 +294,41 @@ class PlanSplitView(AccessRequiredMixin, View):
         if version is None:
             messages.error(request, _("There is no plan for this dealer and year to split."))
             return redirect(self._url(year, metric))
-        consultants = services.split_consultants(dealer)
-        ids = [u.pk for u in consultants]
-        plan = selectors.dealer_plan_by_month(dealer=dealer, version=version, metric=metric)
-        if request.POST.get("action") == "even":
-            cells: dict[tuple[int, int], int] = {}
-            for month in range(1, 13):
-                for uid, share in zip(ids, services.even_split(plan[month], len(ids)), strict=True):
-                    cells[(uid, month)] = share
+        frame = self._frame(version, metric)
+        action = request.POST.get("action")
+        if action == "even":
             messages.info(request, _("Even split filled in: check it and save."))
-            return self._render(year, metric, version, cells=cells, raw=None, errors={})
-        cells, cell_errors = parse_split_cells(request.POST, ids)
+            cells = services.even_cells(frame)
+            return self._render(year, metric, version, frame, cells=cells, raw=None, errors={})
+        if action == "carry":
+            source = selectors.carry_over_source(dealer=dealer, version=version, metric=metric)
+            if source is None:
+                messages.error(
+                    request, _("There is no earlier split of this metric to start from.")
+                )
+                return redirect(self._url(year, metric))
+            cells = services.carry_over_cells(
+                frame=frame,
+                source=selectors.split_cells(dealer=dealer, version=source, metric=metric),
+            )
+            messages.info(
+                request,
+                _(
+                    "Filled in from version %(n)s's split, scaled to this version's plan. "
+                    "Nothing is saved until you save."
+                )
+                % {"n": source.number},
+            )
+            return self._render(year, metric, version, frame, cells=cells, raw=None, errors={})
+        cells, cell_errors = parse_split_cells(
+            request.POST, frame.editable_cells(), [p.pk for p in frame.people]
+        )
         if cell_errors:
             return self._render(
                 year,
                 metric,
                 version,
+                frame,
                 cells=cells,
                 raw=request.POST,
                 errors=cell_errors,
@@ -316,15 +340,16 @@ class PlanSplitView(AccessRequiredMixin, View):
                 version=version,
                 metric=metric,
                 cells=cells,
-                plan=plan,
                 actor=request.user,
                 request=request,
+                today=frame.today,
             )
         except ValidationError as exc:
             return self._render(
                 year,
                 metric,
                 version,
+                frame,
                 cells=cells,
                 raw=request.POST,
                 errors={},
@@ -342,6 +367,9 @@ class PlanSplitView(AccessRequiredMixin, View):
             raise PermissionDenied
         return self.access.dealer
 
+    def _frame(self, version: PlanVersion, metric: str) -> selectors.SplitFrame:
+        return selectors.split_frame(dealer=self._dealer(), version=version, metric=metric)
+
     def _url(self, year: int, metric: str) -> str:
         return f"{reverse('reports:plan_split')}?year={year}&metric={metric}"
 
@@ -350,31 +378,16 @@ class PlanSplitView(AccessRequiredMixin, View):
         year: int,
         metric: str,
         version: PlanVersion | None,
+        frame: selectors.SplitFrame | None,
         *,
         cells: dict[tuple[int, int], int],
         raw: Any,
         errors: dict[str, str],
         problems: list[str] | None = None,
+        moved: list[services.Reassignment] | None = None,
     ) -> HttpResponse:
         dealer = self._dealer()
-        consultants = services.split_consultants(dealer)
-        plan = (
-            selectors.dealer_plan_by_month(dealer=dealer, version=version, metric=metric)
-            if version is not None
-            else dict.fromkeys(range(1, 13), 0)
-        )
-        rows = []
-        for user in consultants:
-            row_cells = []
-            for month in range(1, 13):
-                name = cell_name(user.pk, month)
-                value = raw.get(name, "") if raw is not None else cells.get((user.pk, month), "")
-                row_cells.append({"name": name, "value": value, "error": errors.get(name)})
-            total = sum(cells.get((user.pk, m), 0) for m in range(1, 13))
-            rows.append({"user": user, "cells": row_cells, "total": total})
-        sums = [sum(cells.get((u.pk, m), 0) for u in consultants) for m in range(1, 13)]
-        plan_list = [plan[m] for m in range(1, 13)]
-        context = {
+        context: dict[str, Any] = {
             "dealer": dealer,
             "year": year,
             "metric": metric,
@@ -383,17 +396,71 @@ class PlanSplitView(AccessRequiredMixin, View):
             "choice": self.choice,
             "metrics": [(m, Metric(m).label) for m in Metric.values],
             "months": MONTH_LABELS,
-            "rows": rows,
-            "plan": plan_list,
-            "plan_total": sum(plan_list),
-            "sums": [
+            "problems": problems or [],
+        }
+        if version is None or frame is None:
+            return render(self.request, self.template_name, context)
+        rows: list[dict[str, Any]] = []
+        for person in frame.people:
+            row_cells = []
+            total = 0
+            for month in range(1, 13):
+                key = (person.pk, month)
+                name = cell_name(person.pk, month)
+                if frame.editable(*key):
+                    value = raw.get(name, "") if raw is not None else cells.get(key, "")
+                    total += cells.get(key, 0)
+                    row_cells.append(
+                        {"state": "edit", "name": name, "value": value, "error": errors.get(name)}
+                    )
+                elif key in frame.kept:
+                    total += frame.kept[key]
+                    row_cells.append({"state": "kept", "value": frame.kept[key]})
+                else:
+                    row_cells.append({"state": "none", "old": frame.orphaned.get(key)})
+            rows.append(
+                {
+                    "person": person,
+                    "cells": row_cells,
+                    "total": total,
+                    "gone": not person.active,
+                    "leaves": person.active and person.left_on is not None,
+                }
+            )
+        if not any(p.active for p in frame.people):
+            rows = []  # no one to split across: the template says so
+        sums = [
+            frame.kept_sum(m)
+            + sum(v for (uid, mm), v in cells.items() if mm == m and frame.editable(uid, mm))
+            for m in range(1, 13)
+        ]
+        plan_list = [frame.plan[m] for m in range(1, 13)]
+        source = selectors.carry_over_source(dealer=dealer, version=version, metric=metric)
+        context.update(
+            frame=frame,
+            rows=rows,
+            month_heads=[
+                {"label": label, "closed": m in frame.closed}
+                for m, label in enumerate(MONTH_LABELS, start=1)
+            ],
+            closed_months=[MONTH_LABELS[m - 1] for m in sorted(frame.closed)],
+            plan=plan_list,
+            plan_total=sum(plan_list),
+            sums=[
                 {"value": s, "plan": p, "ok": s == p} for s, p in zip(sums, plan_list, strict=True)
             ],
-            "sum_total": sum(sums),
-            "problems": problems or [],
-            "has_split": bool(
-                version is not None
-                and selectors.split_cells(dealer=dealer, version=version, metric=metric)
-            ),
-        }
+            sum_total=sum(sums),
+            has_split=bool(frame.saved),
+            carry_source=source,
+            moved=[
+                {
+                    "name": m.person.name,
+                    "left_on": m.person.left_on,
+                    "gone": not m.person.active,
+                    "months": ", ".join(MONTH_LABELS[x - 1] for x in m.months),
+                    "total": m.total,
+                }
+                for m in moved or []
+            ],
+        )
         return render(self.request, self.template_name, context)

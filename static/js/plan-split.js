@@ -9,6 +9,11 @@
       var value = /^\d+$/.test(text) ? parseInt(text, 10) : 0;
       sums[month] = (sums[month] || 0) + value;
     });
+    // Read-only cells (kept as saved) count towards the month too.
+    form.querySelectorAll(".plan-split-kept").forEach(function (cell) {
+      var month = cell.dataset.month;
+      sums[month] = (sums[month] || 0) + (parseInt(cell.dataset.value, 10) || 0);
+    });
     form.querySelectorAll("[data-sum-month]").forEach(function (cell) {
       var month = cell.dataset.sumMonth;
       var planCell = form.querySelector('[data-plan-month="' + month + '"]');

@@ -3,6 +3,7 @@ the consultant split (must sum to the dealer's plan per month, replaces on edit,
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -21,6 +22,13 @@ from .support import counts, write_plan
 
 pytestmark = pytest.mark.django_db
 YEAR = 2026
+
+
+@pytest.fixture(autouse=True)
+def start_of_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests edit every month: the dealers' local date is 1 January of the plan year (the
+    kept months that are over are tested in test_split_departures.py)."""
+    monkeypatch.setattr(selectors, "local_today", lambda dealer: datetime.date(YEAR, 1, 1))
 
 
 @pytest.fixture
