@@ -4,11 +4,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from health_check.views import HealthCheckView
 
 from . import views
+from .accounts.language import set_language
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("switch-dealer/", views.switch_dealer, name="switch_dealer"),
     path("", include("dms.security.two_factor_urls")),  # two-factor's URLs, our views
+    # The switcher's URL: Django's set_language, which also stores the choice on the user.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("security/", include("dms.security.urls")),
     path("audit/", include("dms.audit.urls")),
