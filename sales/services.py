@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
@@ -215,7 +215,10 @@ def _log(
         )
 
 
-def _notify(*, user_ids: list[int], dealer_id: int, kind: str, text: str, url: str = "") -> None:
+def _notify(
+    *, user_ids: list[int], dealer_id: int, kind: str, text: Callable[[], str], url: str = ""
+) -> None:
+    """In-app notifications, `text` written in each reader's language (leads' notify)."""
     notify(user_ids=user_ids, dealer_id=dealer_id, kind=kind, text=text, url=url)
 
 
@@ -830,13 +833,16 @@ def _after_pending(quote: Quote) -> None:
     """Tell the dealer's approvers that a discount waits for them."""
     if quote.discount_status != Quote.DiscountStatus.PENDING:
         return
-    text = _(
-        "Discount of %(discount)s on quote %(number)s (%(customer)s) awaits your approval."
-    ) % {
-        "discount": money(quote.discount, quote.currency),
-        "number": quote_number(quote),
-        "customer": quote.customer,
-    }
+
+    def text() -> str:
+        return _(
+            "Discount of %(discount)s on quote %(number)s (%(customer)s) awaits your approval."
+        ) % {
+            "discount": money(quote.discount, quote.currency),
+            "number": quote_number(quote),
+            "customer": quote.customer,
+        }
+
     _notify(
         user_ids=[uid for uid in approver_ids(quote.dealer_id) if uid != quote.created_by_id],
         dealer_id=quote.dealer_id,
@@ -1170,9 +1176,14 @@ def decide_discount(
             user_ids=[quote.created_by_id],
             dealer_id=quote.dealer_id,
             kind="decision",
-            text=_("Your discount on quote %(number)s was %(verdict)s.")
-            % {"number": quote_number(quote), "verdict": verdict}
-            + (f" {note}" if note else ""),
+            text=lambda: (
+                _("Your discount on quote %(number)s was %(verdict)s.")
+                % {
+                    "number": quote_number(quote),
+                    "verdict": _("approved") if approve else _("rejected"),
+                }
+                + (f" {note}" if note else "")
+            ),
             url=reverse("sales:quote_detail", args=[quote.pk]),
         )
     return quote

@@ -38,6 +38,7 @@ from dealers.models import (
     ReassignmentBatch,
     ReassignmentItem,
 )
+from dms.accounts.language import languages_of, speaking
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 
@@ -530,21 +531,21 @@ def apply_batch(
                     ],
                 )
         my_day = reverse("leads:my_day")
-        Notification.objects.bulk_create(
-            [
+        languages = languages_of(per_target)
+        notifications = []
+        for uid, n in per_target.items():
+            with speaking(languages.get(uid, "")):  # each receiver reads it in their language
+                text = _("%(n)d customer(s) of %(old)s are now yours (%(kind)s).") % {
+                    "n": n,
+                    "old": from_name,
+                    "kind": str(Batch.Kind(locked.kind).label),
+                }
+            notifications.append(
                 Notification(
-                    dealer=dealer,
-                    user_id=uid,
-                    kind="handover",
-                    text=(
-                        _("%(n)d customer(s) of %(old)s are now yours (%(kind)s).")
-                        % {"n": n, "old": from_name, "kind": label}
-                    )[:300],
-                    url=my_day,
+                    dealer=dealer, user_id=uid, kind="handover", text=text[:300], url=my_day
                 )
-                for uid, n in per_target.items()
-            ]
-        )
+            )
+        Notification.objects.bulk_create(notifications)
         total = sum(per_target.values())
         locked.status = Batch.Status.APPLIED
         locked.applied_at = now

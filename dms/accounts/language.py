@@ -4,11 +4,13 @@ user: a Japanese consultant reads Japanese on any computer in the showroom.
 
 UserLanguageMiddleware (after AuthenticationMiddleware) activates it for the request;
 set_language (the switcher's URL, Django's view of the same name) also stores the choice on the
-user, so it follows them to their next login and device."""
+user, so it follows them to their next login and device. Messages stored for one reader
+(notifications, reminder emails) are written in that reader's language (in_each_language)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -54,3 +56,35 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and response.status_code in (302, 204):
         remember_language(request.user, request.POST.get("language", ""))
     return response
+
+
+def languages_of(user_ids: Iterable[int]) -> dict[int, str]:
+    """Each user's own language code ('' where none is set or it is no longer offered)."""
+    from django.contrib.auth import get_user_model
+
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = get_user_model().objects.filter(pk__in=ids).values_list("pk", "preferred_language")
+    return {pk: supported(code) for pk, code in rows}
+
+
+def speaking(code: str) -> AbstractContextManager[Any]:
+    """Translations in `code`; '' keeps the active language (a user without a language of their
+    own reads what the person or task that wrote to them was using)."""
+    return translation.override(code) if code else nullcontext()
+
+
+def in_each_language(user_ids: Iterable[int], render: Callable[[], Any]) -> dict[int, str]:
+    """render() in each user's own language (once per language): a message stored for its
+    reader, such as a notification, is written in the reader's language, not the sender's."""
+    languages = languages_of(user_ids)
+    texts: dict[str, str] = {}
+    result = {}
+    for uid in dict.fromkeys(user_ids):
+        code = languages.get(uid, "")
+        if code not in texts:
+            with speaking(code):
+                texts[code] = str(render())
+        result[uid] = texts[code]
+    return result

@@ -157,11 +157,14 @@ def decide_claim(
             request=request,
             detail=detail,
         )
-        text = (
-            _("Your claim for %(customer)s was approved.")
-            if approve
-            else _("Your claim for a customer of %(owner)s was rejected.")
-        ) % {"customer": customer.display_name, "owner": person_name(from_owner)}
+
+        def text() -> str:
+            return (
+                _("Your claim for %(customer)s was approved.")
+                if approve
+                else _("Your claim for a customer of %(owner)s was rejected.")
+            ) % {"customer": customer.display_name, "owner": person_name(from_owner)}
+
         notify_user(
             dealer_id=claim.dealer_id,
             user=claimant,
@@ -174,7 +177,9 @@ def decide_claim(
                 dealer_id=claim.dealer_id,
                 user=from_owner,
                 kind="customer_moved",
-                text=_("%(customer)s is now served by %(to)s.")
-                % {"customer": customer.display_name, "to": person_name(claimant)},
+                text=lambda: (
+                    _("%(customer)s is now served by %(to)s.")
+                    % {"customer": customer.display_name, "to": person_name(claimant)}
+                ),
             )
     return claim

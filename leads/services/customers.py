@@ -13,7 +13,7 @@ Dedupe rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
 from dealers.roles import Cap
+from dms.accounts.language import speaking, supported
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 from inventory.models import VehicleModel
@@ -172,10 +173,15 @@ def _actor_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def notify_user(*, dealer_id: int, user: Any, kind: str, text: str, url: str = "") -> None:
+def notify_user(
+    *, dealer_id: int, user: Any, kind: str, text: Callable[[], str], url: str = ""
+) -> None:
+    """One in-app notification, `text` written in the user's own language."""
     if user is None:
         return
-    Notification.objects.create(dealer_id=dealer_id, user=user, kind=kind, text=text[:300], url=url)
+    with speaking(supported(user.preferred_language)):
+        body = str(text())
+    Notification.objects.create(dealer_id=dealer_id, user=user, kind=kind, text=body[:300], url=url)
 
 
 def customer_url(customer: Customer) -> str:
@@ -424,8 +430,14 @@ def _colleague_conflict(*, customer: Customer, actor: Any, kind: str) -> Registr
         dealer_id=customer.dealer_id,
         user=customer.owner,
         kind="customer_contact",
-        text=_("Your customer %(customer)s %(channel)s and was met by %(colleague)s.")
-        % {"customer": customer.display_name, "channel": channel, "colleague": person_name(actor)},
+        text=lambda: (
+            _("Your customer %(customer)s %(channel)s and was met by %(colleague)s.")
+            % {
+                "customer": customer.display_name,
+                "channel": _("came in") if kind == Visit.Kind.WALK_IN else _("called"),
+                "colleague": person_name(actor),
+            }
+        ),
         url=customer_url(customer),
     )
     return RegistrationResult(conflict=info)

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dms.accounts.language import languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
 
 from .reference import defaults
@@ -346,21 +347,24 @@ def _reminder_text(follow_up: FollowUp) -> str:
 
 
 def _remind_batch(batch: Sequence[FollowUp], *, now: dt.datetime, email: bool) -> None:
-    """Notifications for one batch (ON CONFLICT DO NOTHING) and the rows marked reminded."""
-    Notification.objects.bulk_create(
-        [
+    """Notifications for one batch (ON CONFLICT DO NOTHING), each in its owner's language, and
+    the rows marked reminded."""
+    languages = languages_of(f.owner_id for f in batch)
+    notifications = []
+    for f in batch:
+        with speaking(languages.get(f.owner_id, "")):
+            text = _reminder_text(f)[:300]
+        notifications.append(
             Notification(
                 dealer_id=f.dealer_id,
                 user_id=f.owner_id,
                 kind="follow_up",
-                text=_reminder_text(f)[:300],
+                text=text,
                 url=lead_url(f.lead_id),
                 follow_up=f,
             )
-            for f in batch
-        ],
-        ignore_conflicts=True,
-    )
+        )
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
     FollowUp.objects.filter(pk__in=[f.pk for f in batch]).update(reminded_at=now)
     if email:
         _email_reminders(batch, now=now)
@@ -374,8 +378,10 @@ def _email_reminders(batch: Sequence[FollowUp], *, now: dt.datetime) -> None:
     for n in pending:
         if not n.user.email:
             continue
+        with speaking(supported(n.user.preferred_language)):
+            subject = _("Follow-up due")
         send_mail(
-            subject=_("Follow-up due"),
+            subject=subject,
             message=n.text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[n.user.email],

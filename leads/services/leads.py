@@ -414,8 +414,10 @@ def request_lost(*, lead: Lead, actor: Any, reason: LostReason | str, note: str 
             user_ids=[u for u in approver_ids(lead.dealer_id) if u != getattr(actor, "pk", None)],
             dealer_id=lead.dealer_id,
             kind="approval",
-            text=_("%(who)s asks to close %(lead)s as lost: %(reason)s")
-            % {"who": _name(_actor(actor)), "lead": lead.customer, "reason": found.name},
+            text=lambda: (
+                _("%(who)s asks to close %(lead)s as lost: %(reason)s")
+                % {"who": _name(_actor(actor)), "lead": lead.customer, "reason": found.name}
+            ),
             lead=lead,
         )
     return lead
@@ -452,15 +454,19 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
                 ]
             )
             _close_follow_ups(lead, at=now, note=_("Lost"))
-            summary = _("Lost approved by %(who)s") % {"who": _name(actor)}
         else:
             lead.lost_reason = None
             lead.lost_requested_at = None
             lead.lost_requested_by = None
             lead.save(update_fields=["lost_reason", "lost_requested_at", "lost_requested_by"])
-            summary = _("Lost request rejected by %(who)s") % {"who": _name(actor)}
-        if note:
-            summary += f": {note}"
+
+        def decision() -> str:
+            done = (
+                _("Lost approved by %(who)s") if approve else _("Lost request rejected by %(who)s")
+            ) % {"who": _name(actor)}
+            return f"{done}: {note}" if note else done
+
+        summary = decision()
         add_timeline_event(
             customer=lead.customer, lead=lead, kind="lost_decided", summary=summary, actor=actor
         )
@@ -480,7 +486,7 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
                 user_ids=[requester],
                 dealer_id=lead.dealer_id,
                 kind="decision",
-                text=summary,
+                text=decision,
                 lead=lead,
             )
     return lead

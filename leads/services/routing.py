@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap, DealerRole
 from dealers.selectors import absent_membership_ids
+from dms.accounts.language import in_each_language
 from dms.audit.services import record
 from leads.models import FollowUp, Lead, LeadSettings, Notification
 
@@ -191,8 +193,10 @@ def route_lead(*, lead: Lead, exclude: tuple[int, ...] = (), now: dt.datetime | 
                 user_ids=approver_ids(lead.dealer_id),
                 dealer_id=lead.dealer_id,
                 kind="unassigned",
-                text=_("No consultant available for lead %(lead)s: assign it by hand.")
-                % {"lead": lead.customer},
+                text=lambda: (
+                    _("No consultant available for lead %(lead)s: assign it by hand.")
+                    % {"lead": lead.customer}
+                ),
                 lead=lead,
             )
             return None
@@ -201,11 +205,13 @@ def route_lead(*, lead: Lead, exclude: tuple[int, ...] = (), now: dt.datetime | 
             user_ids=[consultant.pk],
             dealer_id=lead.dealer_id,
             kind="assigned",
-            text=_("New lead for you: %(lead)s — respond by %(due)s")
-            % {
-                "lead": lead.customer,
-                "due": timezone.localtime(lead.first_response_due or now).strftime("%H:%M"),
-            },
+            text=lambda: (
+                _("New lead for you: %(lead)s — respond by %(due)s")
+                % {
+                    "lead": lead.customer,
+                    "due": timezone.localtime(lead.first_response_due or now).strftime("%H:%M"),
+                }
+            ),
             lead=lead,
         )
         return consultant
@@ -250,7 +256,7 @@ def reassign_lead(*, lead: Lead, to: Any, actor: Any, reason: str = "") -> Lead:
             user_ids=[to.pk],
             dealer_id=lead.dealer_id,
             kind="assigned",
-            text=_("Lead handed to you: %(lead)s") % {"lead": lead.customer},
+            text=lambda: _("Lead handed to you: %(lead)s") % {"lead": lead.customer},
             lead=lead,
         )
     return lead
@@ -268,20 +274,23 @@ def notify(
     user_ids: list[int],
     dealer_id: int,
     kind: str,
-    text: str,
+    text: Callable[[], str],
     lead: Lead | None = None,
     url: str = "",
 ) -> int:
+    """In-app notifications; `text` builds the message and is called in each reader's own
+    language (dms.accounts.language.in_each_language), not the sender's or the worker's."""
     if not user_ids:
         return 0
     url = url or (lead_url(lead.pk) if lead is not None else "")
+    texts = in_each_language(user_ids, text)
     Notification.objects.bulk_create(
         [
-            Notification(dealer_id=dealer_id, user_id=uid, kind=kind, text=text[:300], url=url)
-            for uid in dict.fromkeys(user_ids)
+            Notification(dealer_id=dealer_id, user_id=uid, kind=kind, text=body[:300], url=url)
+            for uid, body in texts.items()
         ]
     )
-    return len(user_ids)
+    return len(texts)
 
 
 # --- escalation (periodic) -----------------------------------------------------------------------
@@ -311,20 +320,24 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
             before = lead.consultant
             lead.escalated_at = now
             lead.save(update_fields=["escalated_at"])
-            text = _(
-                "No first response to %(lead)s (%(source)s) since %(due)s; consultant: %(who)s"
-            )
-            params = {
-                "lead": lead.customer,
-                "source": lead.source.name,
-                "due": timezone.localtime(lead.first_response_due).strftime("%d.%m. %H:%M"),
-                "who": (before.get_full_name() or before.get_username()) if before else _("nobody"),
-            }
+
+            def escalation(lead: Lead = lead, before: Any = before) -> str:
+                return _(
+                    "No first response to %(lead)s (%(source)s) since %(due)s; consultant: %(who)s"
+                ) % {
+                    "lead": lead.customer,
+                    "source": lead.source.name,
+                    "due": timezone.localtime(lead.first_response_due).strftime("%d.%m. %H:%M"),
+                    "who": (before.get_full_name() or before.get_username())
+                    if before
+                    else _("nobody"),
+                }
+
             notify(
                 user_ids=managers,
                 dealer_id=dealer_id,
                 kind="escalation",
-                text=text % params,
+                text=escalation,
                 lead=lead,
             )
             summary = _("Escalated to the sales manager: no first response in time")
@@ -337,12 +350,17 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
                     assign(lead=lead, consultant=chosen, now=now)
                     name = chosen.get_full_name() or chosen.get_username()
                     summary += " — " + _("reassigned to %(name)s") % {"name": name}
+
+                    def reassigned(lead: Lead = lead) -> str:
+                        return _("Lead reassigned to you (no response in time): %(lead)s") % {
+                            "lead": lead.customer
+                        }
+
                     notify(
                         user_ids=[chosen.pk],
                         dealer_id=dealer_id,
                         kind="assigned",
-                        text=_("Lead reassigned to you (no response in time): %(lead)s")
-                        % {"lead": lead.customer},
+                        text=reassigned,
                         lead=lead,
                     )
                     record(
