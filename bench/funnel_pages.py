@@ -293,6 +293,10 @@ def main() -> None:
         ),
         PageResult("approvals inbox", "manager", reverse("leads:approvals")),
         PageResult("lead list (all)", "manager", reverse("leads:leads")),
+        # The floor: the notification badge every page polls is one small query of its own
+        # behind the same session, user, second-factor and membership queries: what any page
+        # pays before its own SQL and HTML.
+        PageResult("notification badge", "consultant", reverse("leads:notifications_count")),
     ]
     clients = {"consultant": client_for(consultant), "manager": client_for(manager)}
     if args.profile:

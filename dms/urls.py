@@ -10,9 +10,9 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("switch-dealer/", views.switch_dealer, name="switch_dealer"),
     path("", include("dms.security.two_factor_urls")),  # two-factor's URLs, our views
-    # The switcher's URL: Django's set_language, which also stores the choice on the user.
+    # The switcher's URL (django.conf.urls.i18n's only route): Django's set_language, which
+    # also stores the choice on the user.
     path("i18n/setlang/", set_language, name="set_language"),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("security/", include("dms.security.urls")),
     path("audit/", include("dms.audit.urls")),
     path("network/", include("dealers.urls")),
