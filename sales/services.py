@@ -29,7 +29,7 @@ from django.db.models import Max, Q, Sum
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from bulletins.models import PriceList, PriceListItem
 from dealers.models import Dealer
@@ -271,9 +271,12 @@ def set_demo_vehicle_active(*, vehicle: DemoVehicle, actor: Any, active: bool) -
         ).count()
         if ahead:
             raise ValidationError(
-                _(
-                    "%(vehicle)s still has %(count)d test drive(s) booked or on the road: cancel or "
-                    "finish them first."
+                ngettext(
+                    "%(vehicle)s still has %(count)d test drive booked or on the road: cancel or "
+                    "finish it first.",
+                    "%(vehicle)s still has %(count)d test drives booked or on the road: cancel or "
+                    "finish them first.",
+                    ahead,
                 )
                 % {"vehicle": vehicle_label(vehicle), "count": ahead}
             )

@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dealers.models import (
     CoverPeriod,
@@ -446,9 +447,12 @@ def apply_batch(
         ]
         if moved_away:
             raise ValidationError(
-                _(
-                    "%(n)d customer(s) of this batch are no longer held by %(name)s (another "
-                    "handover was applied meanwhile). Nothing was changed: make a new preview."
+                ngettext(
+                    "%(n)d customer of this batch is no longer held by %(name)s (another "
+                    "handover was applied meanwhile). Nothing was changed: make a new preview.",
+                    "%(n)d customers of this batch are no longer held by %(name)s (another "
+                    "handover was applied meanwhile). Nothing was changed: make a new preview.",
+                    len(moved_away),
                 )
                 % {"n": len(moved_away), "name": _display(from_user)}
             )
@@ -535,7 +539,11 @@ def apply_batch(
         notifications = []
         for uid, n in per_target.items():
             with speaking(languages.get(uid, "")):  # each receiver reads it in their language
-                text = _("%(n)d customer(s) of %(old)s are now yours (%(kind)s).") % {
+                text = ngettext(
+                    "%(n)d customer of %(old)s is now yours (%(kind)s).",
+                    "%(n)d customers of %(old)s are now yours (%(kind)s).",
+                    n,
+                ) % {
                     "n": n,
                     "old": from_name,
                     "kind": str(Batch.Kind(locked.kind).label),

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from dealers.models import Dealer, Membership, ReassignmentBatch
@@ -181,7 +182,13 @@ class BatchView(HandoverMixin, View):
             else:
                 if request.headers.get("HX-Request") and item:
                     return self._item_row(item)
-                messages.success(request, _("%(n)d customer(s) changed hands.") % {"n": changed})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)d customer changed hands.", "%(n)d customers changed hands.", changed
+                    )
+                    % {"n": changed},
+                )
                 return redirect("dealers:handover:batch", pk=self.object.pk)
         return self._render(form, status=400)
 
@@ -233,7 +240,11 @@ class BatchApplyView(HandoverMixin, View):
         else:
             messages.success(
                 request,
-                _("Handover applied: %(n)d customer(s) have new owners, who were notified.")
+                ngettext(
+                    "Handover applied: %(n)d customer has a new owner, who was notified.",
+                    "Handover applied: %(n)d customers have new owners, who were notified.",
+                    batch.counts.get("total", 0),
+                )
                 % {"n": batch.counts.get("total", 0)},
             )
         return redirect("dealers:handover:batch", pk=pk)
