@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from reports.models import ExportJob
 from tests.factories import signed_in_client
 from tests.reports.dashboards.facts import (
     Network,
@@ -96,3 +97,26 @@ def pdf_pages(content: bytes) -> int:
         if line.startswith("Pages:"):
             return int(line.split()[1])
     raise AssertionError("pdfinfo printed no page count")
+
+
+def make_job(
+    net: Any, *, status: str = "failed", user: Any = None, created_at: Any = None, **fields: Any
+) -> ExportJob:
+    """A pack job of region North (dealers A and B) for the regional manager (or `user`);
+    created_at is auto_now_add, so a given one is set afterwards."""
+    values: dict[str, Any] = {
+        "requested_by": user or net.regional,
+        "kind": ExportJob.Kind.PACK_ZIP,
+        "year": YEAR,
+        "month": MONTH,
+        "dealer_ids": [net.a.pk, net.b.pk],
+        "label": "North",
+        "total": 2,
+        "filename": "kpi-packs-north-2026-03.zip",
+        "status": status,
+    }
+    job = ExportJob.objects.create(**{**values, **fields})
+    if created_at is not None:
+        ExportJob.objects.filter(pk=job.pk).update(created_at=created_at)
+        job.refresh_from_db()
+    return job

@@ -16,7 +16,7 @@ from reports.exports import pdf, services
 from reports.models import ExportJob
 from tests.factories import hq_user
 
-from .conftest import MONTH, YEAR
+from .conftest import make_job as _job
 
 pytestmark = pytest.mark.django_db
 
@@ -31,21 +31,6 @@ STALLED_ZH = "导出在完成前停止（30 分钟没有进展）。 请重新�
 def limits(settings: Any) -> None:
     settings.DMS_EXPORT_KEEP_DAYS = 7
     settings.DMS_EXPORT_STALE_MINUTES = 30
-
-
-def _job(net: Any, *, user: Any = None, **fields: Any) -> ExportJob:
-    values: dict[str, Any] = {
-        "requested_by": user or net.regional,
-        "kind": ExportJob.Kind.PACK_ZIP,
-        "year": YEAR,
-        "month": MONTH,
-        "dealer_ids": [net.a.pk, net.b.pk],
-        "label": "North",
-        "total": 2,
-        "filename": "kpi-packs-north-2026-03.zip",
-        "status": "failed",
-    }
-    return ExportJob.objects.create(**{**values, **fields})
 
 
 def _row(page: str, job: ExportJob) -> str:

@@ -16,9 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports.exports import services, tasks
-from reports.models import ExportJob
 
-from .conftest import MONTH, YEAR
+from .conftest import make_job as _job
 
 pytestmark = pytest.mark.django_db
 
@@ -38,21 +37,6 @@ def _file(path: Path, when: dt.datetime, content: bytes = b"PK zip") -> Path:
     path.write_bytes(content)
     os.utime(path, (when.timestamp(), when.timestamp()))
     return path
-
-
-def _job(net: Any, *, status: str, **fields: Any) -> ExportJob:
-    values: dict[str, Any] = {
-        "requested_by": net.regional,
-        "kind": ExportJob.Kind.PACK_ZIP,
-        "year": YEAR,
-        "month": MONTH,
-        "dealer_ids": [net.a.pk, net.b.pk],
-        "label": "North",
-        "total": 2,
-        "filename": "kpi-packs-north-2026-03.zip",
-        "status": status,
-    }
-    return ExportJob.objects.create(**{**values, **fields})
 
 
 def test_sweep_deletes_old_orphans_only(net, login, export_root, tmp_path, caplog):

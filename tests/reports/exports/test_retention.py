@@ -18,7 +18,7 @@ from reports.exports import pdf, services, tasks
 from reports.models import ExportJob
 from tests.factories import hq_user
 
-from .conftest import MONTH, YEAR
+from .conftest import make_job as _job
 
 pytestmark = pytest.mark.django_db
 
@@ -29,28 +29,6 @@ NOW = timezone.now()
 def limits(settings: Any) -> None:
     settings.DMS_EXPORT_KEEP_DAYS = 7
     settings.DMS_EXPORT_STALE_MINUTES = 30
-
-
-def _job(net: Any, *, status: str, user: Any = None, **fields: Any) -> ExportJob:
-    """A job of region North (dealers A and B) for the regional manager, with its timestamps
-    forced (created_at is auto_now_add, so it is set afterwards)."""
-    created_at = fields.pop("created_at", None)
-    values = {
-        "requested_by": user or net.regional,
-        "kind": ExportJob.Kind.PACK_ZIP,
-        "year": YEAR,
-        "month": MONTH,
-        "dealer_ids": [net.a.pk, net.b.pk],
-        "label": "North",
-        "total": 2,
-        "filename": "kpi-packs-north-2026-03.zip",
-        "status": status,
-    }
-    job = ExportJob.objects.create(**{**values, **fields})
-    if created_at is not None:
-        ExportJob.objects.filter(pk=job.pk).update(created_at=created_at)
-    job.refresh_from_db()
-    return job
 
 
 def _done(net: Any, root: Path, *, age: dt.timedelta, name: str, **fields: Any) -> ExportJob:
