@@ -120,6 +120,14 @@ class ActivityForm(FunnelForm):
     summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
 
 
+ANY_CHOICE = ("", "---------")  # django-filter's empty choice (FILTERS_EMPTY_CHOICE_LABEL)
+
+
+def person_label(user: Any) -> str:
+    """A salesperson in a choice list: their name, not their login."""
+    return user.get_full_name() or user.get_username()
+
+
 class ReassignForm(FunnelForm):
     consultant = forms.ModelChoiceField(
         label=_("Hand to"), queryset=get_user_model().objects.none(), required=False
@@ -130,7 +138,7 @@ class ReassignForm(FunnelForm):
         super().__init__(*args, **kwargs)
         field: Any = self.fields["consultant"]
         field.queryset = salespeople(dealer)
-        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[method-assign]
+        field.label_from_instance = person_label
 
 
 def salespeople(dealer: Dealer) -> QuerySet[Any]:
@@ -207,11 +215,22 @@ class LeadFilterSet(django_filters.FilterSet):
     consultant = django_filters.ModelChoiceFilter(
         label=_("Consultant"), queryset=get_user_model().objects.none()
     )
+    # TypedChoiceFilter's field is Django's TypedChoiceField, which (unlike ChoiceFilter's) adds
+    # no empty choice: without one the first source and model looked chosen, and submitting the
+    # untouched filter bar narrowed the list to them.
     source = django_filters.TypedChoiceFilter(
-        label=_("Source"), field_name="source_id", choices=lambda: source_choices(), coerce=int
+        label=_("Source"),
+        field_name="source_id",
+        choices=lambda: [ANY_CHOICE, *source_choices()],
+        coerce=int,
+        empty_value=None,
     )
     vehicle_model = django_filters.TypedChoiceFilter(
-        label=_("Model"), field_name="vehicle_model_id", choices=lambda: model_choices(), coerce=int
+        label=_("Model"),
+        field_name="vehicle_model_id",
+        choices=lambda: [ANY_CHOICE, *model_choices()],
+        coerce=int,
+        empty_value=None,
     )
 
     class Meta:
@@ -230,6 +249,9 @@ class LeadFilterSet(django_filters.FilterSet):
         if show_consultant:
             field = self.filters["consultant"]
             field.queryset = salespeople(dealer)
+            # People by name, not login.
+            consultant: Any = self.form.fields["consultant"]
+            consultant.label_from_instance = person_label
         else:
             del self.filters["consultant"]
         for f in self.form.fields.values():

@@ -67,7 +67,8 @@ class MyDayView(SalesPageMixin, View):
             "done_form": FollowUpDoneForm(auto_id="done-%s"),
             "reschedule_form": RescheduleForm(auto_id="move-%s", initial={"due_at": default_due()}),
             "follow_up_url": reverse("leads:follow_up_action", args=[0, "done"]),
-            "register_url": safe_reverse("leads:visit-register"),
+            # The register form is on the visitor log (its URL only takes the form's POST).
+            "register_url": reverse("leads:visitor-log") + "#register-panel",
             "planner_url": safe_reverse("sales:testdrive_planner"),
         }
         return TemplateResponse(request, "leads/myday/my_day.html", context)

@@ -106,6 +106,10 @@ class VisitorLogView(VisitorLogMixin, View):
 class RegisterContactView(VisitorLogMixin, View):
     require_writable = True
 
+    def get(self, request: HttpRequest) -> HttpResponse:
+        """The form lives on the visitor log: a link or bookmark to this URL lands there."""
+        return redirect(reverse("leads:visitor-log") + "#register-panel")
+
     def post(self, request: HttpRequest) -> HttpResponse:
         form = RegisterContactForm(request.POST)
         result: RegistrationResult | None = None

@@ -242,3 +242,52 @@ def test_lead_list_filters_by_source_and_model(shop: Shop, signed_in):
     assert a.customer.last_name in html and b.customer.last_name not in html
     # a bad filter value is a form error, not a crash
     assert client.get(reverse("leads:leads"), {"source": "abc"}).status_code == 200
+
+
+def test_untouched_filter_bar_narrows_nothing(shop: Shop, signed_in):
+    """Submitting the filter bar as the page shows it lists every open lead: Source and Model
+    start empty ("---------"), not on the first source and model."""
+    from leads.models import LeadSource
+
+    sources = list(LeadSource.objects.order_by("name")[:2])
+    leads = [shop.lead(shop.alice, source=source) for source in sources]
+    client = signed_in(shop.manager)
+    html = client.get(reverse("leads:leads")).content.decode()
+    for name in ("source", "vehicle_model"):
+        select = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        assert '<option value="" selected>---------</option>' in select
+    untouched = {
+        "q": "",
+        "status": "open",
+        "stage": "",
+        "grade": "",
+        "consultant": "",
+        "source": "",
+        "vehicle_model": "",
+    }
+    html = client.get(reverse("leads:leads"), untouched).content.decode()
+    assert all(lead.customer.last_name in html for lead in leads)
+    html = client.get(reverse("leads:leads"), {"source": sources[0].pk}).content.decode()
+    assert leads[0].customer.last_name in html and leads[1].customer.last_name not in html
+    bad = client.get(reverse("leads:leads"), {"source": "nope"})
+    assert bad.status_code == 200  # a clear form error, not a crash
+    assert "Select a valid choice" in bad.content.decode()
+
+
+def test_consultant_filter_lists_people_by_name(shop: Shop, signed_in):
+    html = signed_in(shop.manager).get(reverse("leads:leads")).content.decode()
+    select = html.split('name="consultant"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{shop.alice.pk}">Alice Able</option>' in select
+    assert shop.alice.username not in select
+
+
+def test_my_day_log_visit_button_opens_the_register_form(shop: Shop, signed_in):
+    client = signed_in(shop.alice)
+    html = client.get(reverse("leads:my_day")).content.decode()
+    target = reverse("leads:visitor-log") + "#register-panel"
+    assert f'href="{target}" data-testid="register-contact"' in html
+    page = client.get(reverse("leads:visitor-log"))
+    assert 'id="register-panel"' in page.content.decode()
+    # the form's own URL only takes the form: a link or bookmark to it lands on the visitor log
+    landed = client.get(reverse("leads:visit-register"))
+    assert landed.status_code == 302 and landed["Location"] == target
