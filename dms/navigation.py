@@ -182,6 +182,15 @@ ITEMS: tuple[NavItem, ...] = (
         Audience.DEALER,
         icon="calendar-x",
     ),
+    NavItem(
+        "handover",
+        _("Departures and handovers"),
+        "management",
+        "dealers:handover:home",
+        (Cap.STAFF_DEPARTURE, Cap.SALES_REASSIGN),
+        Audience.DEALER,
+        icon="arrow-left-right",
+    ),
     # --- reports: KPI dashboards, sales plans, exports ------------------------------------------
     NavItem(
         "kpi_dashboard",

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from dealers.models import Dealer, Membership, ReassignmentBatch
-from dealers.roles import Cap
+from dealers.roles import DEALER_ROLE_CAPS, Cap
 from dealers.views import AccessRequiredMixin
 
 from . import selectors, services
@@ -62,6 +62,10 @@ class HandoverHomeView(HandoverMixin, View):
                 "batches": selectors.batches_in_scope()[:50],
                 "covers": selectors.covers_in_scope()[:50],
                 "can_depart": self.access.can(Cap.STAFF_DEPARTURE),
+                # Only people who sell hold customers to hand over.
+                "selling_roles": [
+                    r for r, caps in DEALER_ROLE_CAPS.items() if Cap.SALES_OWN in caps
+                ],
             },
         )
 

@@ -119,3 +119,18 @@ def test_sales_manager_reassigns_but_cannot_mark_leaving(book: Book) -> None:
     member = book.dora_membership
     assert client.get(reverse("dealers:handover:wizard", args=[member.pk])).status_code == 200
     assert client.get(reverse("dealers:handover:leave", args=[member.pk])).status_code == 403
+
+
+def test_handover_home_is_in_the_menu_and_offers_hand_over_only_for_sellers(book: Book) -> None:
+    from tests.factories import staff
+
+    technician = staff(book.dealer, "technician", first_name="Tom", last_name="Tech")
+    client = signed_in_client(book.manager)
+    home = reverse("dealers:handover:home")
+    html = client.get(home).content.decode()
+    assert f'href="{home}"' in client.get("/").content.decode()  # the sidebar entry
+    dora = html.split('data-testid="staff-' + book.dora.username + '"', 1)[1].split("</tr>", 1)[0]
+    tom = html.split('data-testid="staff-' + technician.username + '"', 1)[1].split("</tr>", 1)[0]
+    assert "Hand over customers" in dora
+    assert "Hand over customers" not in tom and "Mark as leaving" in tom
+    assert f'href="{home}"' not in signed_in_client(book.eve).get("/").content.decode()

@@ -16,7 +16,7 @@ from .helpers import nav_items, text_of
 pytestmark = pytest.mark.django_db
 
 SALES = {"my_day", "visitor_log", "customers", "leads", "test_drives", "quotes", "orders"}
-MANAGEMENT = {"funnel", "approvals", "team", "absences"}
+MANAGEMENT = {"funnel", "approvals", "team", "absences", "handover"}
 SERVICE = {"appointments", "repair_orders"}
 PARTS = {"parts_stock"}
 REPORTS = {"plans", "exports"}  # KPI dashboards: "kpi_dashboard" (dealer), "network_kpis" (HQ)
@@ -33,7 +33,7 @@ EXPECTED = {
     "service_advisor": {"dashboard"} | SERVICE | {"security"},
     "technician": {"dashboard"} | SERVICE,
     "parts_clerk": {"dashboard"} | PARTS,
-    "dealer_admin": {"dashboard", "team", "absences"} | ADMIN,
+    "dealer_admin": {"dashboard", "team", "absences", "handover"} | ADMIN,
     "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS,
     "hq_admin": {"dashboard"} | HQ_ALL | ADMIN,
 }
