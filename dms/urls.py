@@ -8,6 +8,8 @@ from .accounts.language import set_language
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    # Browsers and the Django admin ask for /favicon.ico; the icon is the static SVG.
+    path("favicon.ico", views.favicon),
     path("switch-dealer/", views.switch_dealer, name="switch_dealer"),
     path("", include("dms.security.two_factor_urls")),  # two-factor's URLs, our views
     # The switcher's URL (django.conf.urls.i18n's only route): Django's set_language, which

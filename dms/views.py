@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -83,3 +89,10 @@ def switch_dealer(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     # Always to the dashboard: the page the user came from belongs to the previous dealer.
     return HttpResponseRedirect(reverse("dashboard"))
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The static SVG icon (resolved per request: the static manifest may not exist at import)."""
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

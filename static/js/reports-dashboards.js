@@ -109,7 +109,7 @@
               backgroundColor: COLORS.plan,
               borderDash: [6, 4],
               pointRadius: 3,
-              tension: 0.2,
+              tension: 0, // straight: a curve overshot between months, showing plans nobody set
               order: 1,
             },
           ],
@@ -191,7 +191,8 @@
             },
           ],
         },
-        options: { cutout: "62%", plugins: { legend: { position: "right" } } },
+        // Legend below: beside the ring it cut longer labels ("Slightly behi…").
+        options: { cutout: "62%", plugins: { legend: { position: "bottom" } } },
       });
     }
     if (canvas("chart-regions")) {

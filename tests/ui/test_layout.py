@@ -84,3 +84,9 @@ def test_notifications_bell_slot_for_dealer_staff_only(login):
     )  # loaded once: no polling that would defeat the idle timeout
     hq_html = login(hq_user("hq_admin")).get("/").content.decode()
     assert 'data-testid="notifications-slot"' not in hq_html
+
+
+def test_favicon_ico_points_at_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/img/favicon.svg")
