@@ -251,3 +251,15 @@ def test_dashboard_query_count_does_not_grow_with_staff(login, role):
                     reason="leave",
                 )
     assert count() == few
+
+
+def test_django_admin_link_is_a_page_action_for_staff_only(login):
+    admin = hq_user("hq_admin")
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    html = login(admin).get("/").content.decode()
+    actions = html.split('class="page-actions', 1)[1].split("</div>", 1)[0]
+    assert 'data-testid="open-django-admin"' in actions
+    assert html.count("Open Django admin") == 1  # no longer inside the dealers card
+    plain = hq_user("hq_admin")
+    assert "open-django-admin" not in login(plain).get("/").content.decode()
