@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.tenancy.models import TenantModel
 from dms.tenancy.rls import same_dealer
+from leads.reference.messages import hq_text
 
 USER = settings.AUTH_USER_MODEL
 
@@ -32,6 +33,12 @@ class LeadSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The name for pages: HQ's default name in the reader's language, a custom one as typed
+        (the stored name, which the API returns, stays as it is)."""
+        return hq_text(self.name)
+
 
 class Grade(models.Model):
     """HQ-set prospect grade with its follow-up cadence (H every 2 days, A 3, B 7, C 14)."""
@@ -52,6 +59,14 @@ class Grade(models.Model):
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
 
+    @property
+    def display_name(self) -> str:
+        return hq_text(self.name)
+
+    @property
+    def display_meaning(self) -> str:
+        return hq_text(self.meaning)
+
 
 class LostReason(models.Model):
     """HQ list; a lead closes as lost only with one of these (and a manager's approval)."""
@@ -66,6 +81,11 @@ class LostReason(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The reason for pages: HQ's default text translated, a custom one as typed."""
+        return hq_text(self.name)
 
 
 class Stage(models.TextChoices):

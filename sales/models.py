@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.tenancy.models import TenantModel
 from dms.tenancy.rls import same_dealer
+from leads.reference.messages import hq_text
 
 USER = settings.AUTH_USER_MODEL
 
@@ -41,6 +42,15 @@ class PlaybookStep(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The step's title for pages: HQ's default text translated, a custom one as typed."""
+        return hq_text(self.name)
+
+    @property
+    def display_guidance(self) -> str:
+        return hq_text(self.guidance)
 
 
 # --- tenant data ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dealers.models import Dealer, Membership
 from dealers.roles import Cap
 from inventory.models import VehicleModel
 from leads.models import FUNNEL_STAGES, FollowUp, Lead, LeadSettings, LeadSource, LostReason, Stage
+from leads.reference.messages import hq_text
 
 GRADE_CHOICES = [
     ("H", _("H – Hot")),
@@ -93,8 +94,15 @@ class WaiveForm(FunnelForm):
     reason = forms.CharField(label=_("Reason for the waiver"), max_length=300, required=False)
 
 
+class ReasonChoiceField(forms.ModelChoiceField):
+    """Lost reasons by their name in the reader's language (HQ's defaults translated)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return hq_text(obj.name)
+
+
 class LostRequestForm(FunnelForm):
-    reason = forms.ModelChoiceField(
+    reason = ReasonChoiceField(
         label=_("Reason"),
         queryset=LostReason.objects.filter(is_active=True),
         to_field_name="code",
@@ -221,7 +229,8 @@ class LeadFilterSet(django_filters.FilterSet):
     source = django_filters.TypedChoiceFilter(
         label=_("Source"),
         field_name="source_id",
-        choices=lambda: [ANY_CHOICE, *source_choices()],
+        # the cache holds the stored names; each page shows them in its reader's language
+        choices=lambda: [ANY_CHOICE, *((pk, hq_text(name)) for pk, name in source_choices())],
         coerce=int,
         empty_value=None,
     )
@@ -297,7 +306,9 @@ def clear_choice_cache() -> None:
 
 
 def source_choices() -> list[tuple[int, str]]:
-    """HQ lead sources for filters: cached (reference data; no query on a hot page)."""
+    """HQ lead sources for filters: cached (reference data; no query on a hot page). The names
+    are the stored ones, shared by every language: translate them with `hq_text` when showing
+    them, never before caching."""
     key = _cache_key("source_choices")
     cached: list[tuple[int, str]] | None = cache.get(key)
     if cached is None:

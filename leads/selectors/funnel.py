@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
 from leads.models import FUNNEL_STAGES, Lead, Stage, StageChange
+from leads.reference.messages import hq_text
 
 # dimension -> (KpiDay field, StageChange field, label)
 DIMENSIONS = {
@@ -112,6 +113,8 @@ def _label(dimension: str, values: list[Any]) -> str:
     if dimension == "consultant":
         first, last, username = values
         return f"{first or ''} {last or ''}".strip() or username or ""
+    if dimension == "source":
+        return hq_text(values[0])  # HQ's default names in the reader's language
     return values[0] or ""
 
 

@@ -185,7 +185,7 @@ def open_lead(
             customer=customer,
             lead=lead,
             kind="lead_opened",
-            summary=_("Lead opened (%(source)s)") % {"source": source.name}
+            summary=_("Lead opened (%(source)s)") % {"source": source.display_name}
             + (f" — {vehicle_model.name}" if vehicle_model is not None else ""),
             actor=actor,
             at=now,
@@ -406,7 +406,7 @@ def request_lost(*, lead: Lead, actor: Any, reason: LostReason | str, note: str 
             customer=lead.customer,
             lead=lead,
             kind="lost_requested",
-            summary=_("Lost requested: %(reason)s") % {"reason": found.name}
+            summary=_("Lost requested: %(reason)s") % {"reason": found.display_name}
             + (f" — {lead.lost_note}" if lead.lost_note else ""),
             actor=actor,
         )
@@ -416,7 +416,7 @@ def request_lost(*, lead: Lead, actor: Any, reason: LostReason | str, note: str 
             kind="approval",
             text=lambda: (
                 _("%(who)s asks to close %(lead)s as lost: %(reason)s")
-                % {"who": _name(_actor(actor)), "lead": lead.customer, "reason": found.name}
+                % {"who": _name(_actor(actor)), "lead": lead.customer, "reason": found.display_name}
             ),
             lead=lead,
         )

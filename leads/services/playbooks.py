@@ -41,7 +41,7 @@ def check_gate(*, lead: Lead, stage: str) -> None:
     """Raise ValidationError naming every missing required step of `stage`."""
     missing = missing_required_steps(lead=lead, stage=stage)
     if missing:
-        names = "; ".join(step.name for step in missing)
+        names = "; ".join(step.display_name for step in missing)
         raise ValidationError(
             _("The playbook requires these steps before this stage: %(steps)s"),
             code="playbook_gate",
@@ -77,7 +77,7 @@ def complete_step(*, lead: Lead, step_code: str, actor: Any) -> LeadStep:
         customer=lead.customer,
         lead=lead,
         kind="step",
-        summary=_("Playbook: %(step)s") % {"step": step.name},
+        summary=_("Playbook: %(step)s") % {"step": step.display_name},
         actor=actor,
         ref=done,
     )
@@ -110,7 +110,7 @@ def waive_step(*, lead: Lead, step_code: str, actor: Any, reason: str) -> LeadSt
             lead=lead,
             kind="step_waived",
             summary=_("Playbook step waived: %(step)s (%(reason)s)")
-            % {"step": step.name, "reason": reason},
+            % {"step": step.display_name, "reason": reason},
             actor=actor,
             ref=waived,
         )

@@ -326,7 +326,7 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
                     "No first response to %(lead)s (%(source)s) since %(due)s; consultant: %(who)s"
                 ) % {
                     "lead": lead.customer,
-                    "source": lead.source.name,
+                    "source": lead.source.display_name,
                     "due": timezone.localtime(lead.first_response_due).strftime("%d.%m. %H:%M"),
                     "who": (before.get_full_name() or before.get_username())
                     if before

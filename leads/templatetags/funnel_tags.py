@@ -119,7 +119,8 @@ def local_dt(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 @lru_cache(maxsize=1024)
-def _short_date(day: dt.date, language: str | None) -> str:
+def short_date_in(day: dt.date, language: str | None) -> str:
+    """A day in the locale's short format (`language` is the active one: the cache key)."""
     return date_format(day, "SHORT_DATE_FORMAT")
 
 
@@ -129,7 +130,7 @@ def short_date(value: Any) -> str:
     language (rows of a list share few dates)."""
     if value is None:
         return ""
-    return _short_date(timezone.localtime(value).date(), get_language())
+    return short_date_in(timezone.localtime(value).date(), get_language())
 
 
 @register.filter
@@ -139,7 +140,7 @@ def short_datetime(value: Any) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value)
-    return f"{_short_date(local.date(), get_language())} {local:%H:%M}"
+    return f"{short_date_in(local.date(), get_language())} {local:%H:%M}"
 
 
 @register.simple_tag

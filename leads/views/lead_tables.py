@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dms.html import escape as _escape
 from leads.models import Lead
-from leads.templatetags.funnel_tags import grade_badge, person, stage_badge
+from leads.templatetags.funnel_tags import grade_badge, person, short_date_in, stage_badge
 
 
 class LeadTable(tables.Table):
@@ -78,7 +79,9 @@ class LeadTable(tables.Table):
         stages: dict[tuple[str, bool], str] = {}
         grades: dict[str, str] = {}
         people: dict[int | None, str] = {}
-        tz = timezone.get_current_timezone()  # once, not per cell (a context-local lookup)
+        # Once, not per cell (context-local lookups); dates in the locale's short format, cached
+        # per day and language (a page shows few distinct days).
+        tz, language = timezone.get_current_timezone(), get_language()
         rows = []
         for row in self.page.object_list:
             lead = row.record
@@ -95,19 +98,20 @@ class LeadTable(tables.Table):
                     people[lead.consultant_id] = f"<td>{_escape(person(lead.consultant))}</td>"
                 consultant = people[lead.consultant_id]
             model = lead.vehicle_model.name if lead.vehicle_model_id else "—"
-            source = lead.source.name if lead.source_id else "—"
-            last = (
-                lead.last_activity_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-                if lead.last_activity_at
-                else none_yet
-            )
+            source = lead.source.display_name if lead.source_id else "—"
+            if lead.last_activity_at:
+                at = lead.last_activity_at.astimezone(tz)
+                last = f"{short_date_in(at.date(), language)} {at:%H:%M}"
+            else:
+                last = none_yet
             pk = _escape(lead.pk)
             rows.append(
                 f'<tr data-lead="{pk}"><td><a href="{_escape(detail)}{pk}/">'
                 f"{_escape(lead.customer.display_name)}</a></td><td>{stage}</td>"
                 f"<td>{grade}</td><td>{_escape(model)}</td><td>{_escape(source)}</td>"
-                f"{consultant}<td>{_escape(last)}</td>"
-                f"<td>{lead.created_at.astimezone(tz):%Y-%m-%d}</td></tr>"
+                f'{consultant}<td class="text-nowrap">{_escape(last)}</td>'
+                f'<td class="text-nowrap">'
+                f"{_escape(short_date_in(lead.created_at.astimezone(tz).date(), language))}</td></tr>"
             )
         return mark_safe("\n".join(rows))  # noqa: S308 - every value went through _escape
 
@@ -119,6 +123,9 @@ class LeadTable(tables.Table):
 
     def render_grade(self, record: Lead) -> str:
         return grade_badge(record.grade)
+
+    def render_source(self, record: Lead) -> str:
+        return record.source.display_name
 
     def render_consultant(self, record: Lead) -> str:
         return person(record.consultant)
@@ -178,6 +185,9 @@ class PoolTable(tables.Table):
 
     def render_grade(self, record: Lead) -> str:
         return grade_badge(record.grade)
+
+    def render_source(self, record: Lead) -> str:
+        return record.source.display_name
 
     def render_consultant(self, record: Lead) -> str:
         return person(record.consultant)

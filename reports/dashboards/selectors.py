@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from dealers.models import Dealer
 from dms.tenancy.querysets import rows_of
 from leads.models import FUNNEL_STAGES, LeadSource
+from leads.reference.messages import hq_text
 from reports.models import (
     METRIC_FIELDS,
     ConsultantTarget,
@@ -721,7 +722,9 @@ def _leaderboard(
         (
             SourceRow(
                 source_id=r["source_id"],
-                name=names.get(r["source_id"], str(_("No source"))),
+                name=hq_text(names[r["source_id"]])
+                if r["source_id"] in names
+                else str(_("No source")),
                 leads=r["n_leads"],
                 share=percent(r["n_leads"], total),
             )

@@ -291,3 +291,18 @@ def test_my_day_log_visit_button_opens_the_register_form(shop: Shop, signed_in):
     # the form's own URL only takes the form: a link or bookmark to it lands on the visitor log
     landed = client.get(reverse("leads:visit-register"))
     assert landed.status_code == 302 and landed["Location"] == target
+
+
+def test_lead_list_dates_follow_the_readers_locale(shop: Shop, signed_in):
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    lead = shop.lead(shop.alice)
+    client = signed_in(shop.alice)
+    for language in ("en", "ja"):
+        client.post("/i18n/setlang/", {"language": language, "next": "/"})
+        html = client.get(reverse("leads:leads")).content.decode()
+        row = html.split(f'data-lead="{lead.pk}"', 1)[1].split("</tr>", 1)[0]
+        with translation.override(language), timezone.override(shop.dealer.timezone):
+            created = date_format(timezone.localtime(lead.created_at).date(), "SHORT_DATE_FORMAT")
+        assert f'<td class="text-nowrap">{created}</td>' in row
