@@ -42,12 +42,16 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            code = supported(user.preferred_language)
-            if code and code != translation.get_language():
-                translation.activate(code)
-                request.LANGUAGE_CODE = code
-        return self.get_response(request)
+        code = supported(user.preferred_language) if user and user.is_authenticated else ""
+        if not code or code == translation.get_language():
+            return self.get_response(request)
+        request.LANGUAGE_CODE = code
+        # override, not activate: the thread's language is back as it was after the response,
+        # so nothing run later in this thread (a task, the next test) inherits this user's.
+        with translation.override(code):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", code)  # LocaleMiddleware would say
+        return response
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

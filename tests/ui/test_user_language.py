@@ -84,3 +84,15 @@ def test_switch_without_csrf_token_changes_nothing(login):
 def test_login_page_still_follows_the_browser(client):
     html = client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert '<html lang="ja">' in html
+
+
+def test_the_users_language_ends_with_the_request(login):
+    from django.utils import translation
+
+    user = staff(DealerFactory(), "consultant")
+    user.preferred_language = "ja"
+    user.save(update_fields=["preferred_language"])
+    with translation.override("en"):
+        response = login(user).get("/")
+        assert response["Content-Language"] == "ja"
+        assert translation.get_language() == "en"  # nothing later in this thread reads Japanese
