@@ -19,6 +19,7 @@ from typing import Any
 import django.forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in django-stubs
 
 from dms.html import escape
 
@@ -46,6 +47,11 @@ INPUT_TEMPLATES = frozenset(
 DJANGO_FORM_TEMPLATES = Path(django.forms.__file__).resolve().parent / "templates"
 
 
+def shown(value: Any) -> Any:
+    """A value as `{{ value }}` shows it: aware datetimes in the current time zone, localized."""
+    return localize(template_localtime(value))
+
+
 def render_attrs(attrs: dict[str, Any]) -> str:
     """django/forms/widgets/attrs.html: True is a bare attribute, False is left out."""
     parts = []
@@ -71,11 +77,11 @@ def render_select(widget: dict[str, Any]) -> str:
     out = [f'<select name="{escape(widget["name"])}"{render_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            out.append(f'\n  <optgroup label="{escape(localize(group_name))}">')
+            out.append(f'\n  <optgroup label="{escape(shown(group_name))}">')
         for option in options:
             out.append(
                 f'\n  <option value="{escape(option["value"])}"{render_attrs(option["attrs"])}>'
-                f"{escape(localize(option['label']))}</option>\n"  # the include keeps the file's newline
+                f"{escape(shown(option['label']))}</option>\n"  # the include keeps the file's newline
             )
         if group_name:
             out.append("\n  </optgroup>")

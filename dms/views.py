@@ -10,7 +10,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
 from django.shortcuts import render
@@ -92,7 +91,8 @@ def switch_dealer(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
-    """The static SVG icon (resolved per request: the static manifest may not exist at import)."""
+    """The static SVG icon (resolved per request: the static manifest may not exist at import).
+    A temporary redirect: the target's hashed name changes when the icon does."""
     from django.templatetags.static import static
 
-    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+    return HttpResponseRedirect(static("img/favicon.svg"))

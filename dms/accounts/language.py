@@ -54,10 +54,30 @@ class UserLanguageMiddleware:
         return response
 
 
+def past_security_gates(user: Any) -> bool:
+    """Is the user through the checks SecurityPolicyMiddleware makes before any other page
+    (second factor when one is required or enrolled, no pending password change)? The switcher's
+    URL stays open before them (it only sets a cookie then); writing to the account does not."""
+    from dms.security.selectors import password_change_reason, two_factor_state
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is not None and not is_verified():
+        state = two_factor_state(user)
+        if state.required or state.has_device:
+            return False
+    return not password_change_reason(user)
+
+
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie, redirect to `next`), plus the choice stored on the user."""
     response = django_set_language(request)
-    if request.method == "POST" and response.status_code in (302, 204):
+    if (
+        request.method == "POST"
+        and response.status_code in (302, 204)
+        and past_security_gates(request.user)
+    ):
         remember_language(request.user, request.POST.get("language", ""))
     return response
 
@@ -82,6 +102,7 @@ def speaking(code: str) -> AbstractContextManager[Any]:
 def in_each_language(user_ids: Iterable[int], render: Callable[[], Any]) -> dict[int, str]:
     """render() in each user's own language (once per language): a message stored for its
     reader, such as a notification, is written in the reader's language, not the sender's."""
+    user_ids = list(user_ids)  # read twice below: a generator would be empty the second time
     languages = languages_of(user_ids)
     texts: dict[str, str] = {}
     result = {}

@@ -36,7 +36,14 @@ from .forms import (
 )
 
 READ_CAPS = (Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, Cap.PLAN_SPLIT)
-MONTH_LABELS = [str(MONTHS_3[m]).title() for m in range(1, 13)]
+
+
+def month_labels() -> list[str]:
+    """Jan … Dec in the active language (per request: a module-level list would keep the
+    language of whoever loaded the module first)."""
+    return [str(MONTHS_3[m]).title() for m in range(1, 13)]
+
+
 PREVIEW_ERROR_LIMIT = 500
 
 
@@ -108,7 +115,7 @@ class PlanVersionView(AccessRequiredMixin, TemplateView):
             metric_label=Metric(metric).label,
             grid=grid,
             metric_rows=_metric_rows(totals),
-            months=MONTH_LABELS,
+            months=month_labels(),
             dealer_count=len(grid.rows),
             in_scope=selectors.scope_dealer_count(self.version, dealer_ids=ids),
         )
@@ -158,7 +165,7 @@ class PlanPreviewView(_StagedMixin, TemplateView):
             staged=staged,
             errors=staged.errors[:PREVIEW_ERROR_LIMIT],
             more_errors=max(0, len(staged.errors) - PREVIEW_ERROR_LIMIT),
-            months=MONTH_LABELS,
+            months=month_labels(),
             metrics=[(m, Metric(m).label) for m in Metric.values],
         )
         if summary is not None:
@@ -395,7 +402,7 @@ class PlanSplitView(AccessRequiredMixin, View):
             "version": version,
             "choice": self.choice,
             "metrics": [(m, Metric(m).label) for m in Metric.values],
-            "months": MONTH_LABELS,
+            "months": month_labels(),
             "problems": problems or [],
         }
         if version is None or frame is None:
@@ -436,14 +443,15 @@ class PlanSplitView(AccessRequiredMixin, View):
         ]
         plan_list = [frame.plan[m] for m in range(1, 13)]
         source = selectors.carry_over_source(dealer=dealer, version=version, metric=metric)
+        labels = month_labels()
         context.update(
             frame=frame,
             rows=rows,
             month_heads=[
                 {"label": label, "closed": m in frame.closed}
-                for m, label in enumerate(MONTH_LABELS, start=1)
+                for m, label in enumerate(labels, start=1)
             ],
-            closed_months=[MONTH_LABELS[m - 1] for m in sorted(frame.closed)],
+            closed_months=[labels[m - 1] for m in sorted(frame.closed)],
             plan=plan_list,
             plan_total=sum(plan_list),
             sums=[
@@ -457,7 +465,7 @@ class PlanSplitView(AccessRequiredMixin, View):
                     "name": m.person.name,
                     "left_on": m.person.left_on,
                     "gone": not m.person.active,
-                    "months": ", ".join(MONTH_LABELS[x - 1] for x in m.months),
+                    "months": ", ".join(labels[x - 1] for x in m.months),
                     "total": m.total,
                 }
                 for m in moved or []

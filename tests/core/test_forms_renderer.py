@@ -51,6 +51,14 @@ def test_select_multiple_and_localized_labels() -> None:
         both(forms.SelectMultiple(choices=choices), "many", [1, 3], {"id": "id_many"})
 
 
+def test_aware_datetime_labels_in_the_current_time_zone() -> None:
+    from django.utils import timezone
+
+    at = dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)
+    with timezone.override("Asia/Tokyo"):  # already 6 December there
+        both(forms.Select(choices=[("a", at), ("b", "later")]), "when", "a")
+
+
 def test_model_choice_field_select(db: Any) -> None:
     from django.contrib.auth import get_user_model
 

@@ -88,5 +88,5 @@ def test_notifications_bell_slot_for_dealer_staff_only(login):
 
 def test_favicon_ico_points_at_the_static_icon(client):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"].endswith("/img/favicon.svg")

@@ -96,3 +96,21 @@ def test_the_users_language_ends_with_the_request(login):
         response = login(user).get("/")
         assert response["Content-Language"] == "ja"
         assert translation.get_language() == "en"  # nothing later in this thread reads Japanese
+
+
+def test_switch_before_the_second_factor_does_not_touch_the_account():
+    """The switcher's URL is open before the second factor (it sets a cookie); storing the
+    choice on the account waits until the user is through the security checks."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = staff(DealerFactory(), "consultant")
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    client.force_login(user)  # password only: the second factor is not verified yet
+
+    response = client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
+
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "ja"
+    user.refresh_from_db()
+    assert user.preferred_language == ""

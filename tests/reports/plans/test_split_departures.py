@@ -392,3 +392,16 @@ def test_other_dealers_splits_are_invisible_and_untouchable(net: dict[str, Any])
     assert "active consultants" in str(exc.value)
     assert counts() == before
     assert saved(net["a"], version=v1) == a_v1 and saved(net["b"]) == {}
+
+
+def test_month_labels_are_built_in_the_readers_language() -> None:
+    from django.utils.translation import override
+
+    from reports.plans.views import month_labels
+
+    with override("en"):
+        assert month_labels()[0] == "Jan"
+    with override("ja"):
+        assert month_labels()[0] == "1月"
+    with override("en"):
+        assert month_labels()[11] == "Dec"  # nothing kept from the Japanese call
