@@ -43,7 +43,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from faker import Faker
 
 from dealers.models import Dealer, Membership
@@ -67,6 +67,7 @@ from leads.models import (
     Visit,
 )
 from leads.services.normalize import normalize_email, normalize_phone
+from leads.timeline_lines import Choice, Hq, Said, said
 from sales.models import (
     DemoVehicle,
     LeadStep,
@@ -256,6 +257,8 @@ def _row_getter(f: Any) -> Callable[[_Row], Any]:
         pk = getattr(value, "pk", _MISSING)
         return value if pk is _MISSING else pk
 
+    if isinstance(f, models.JSONField):
+        return lambda row: json.dumps(get(row))
     return get
 
 
@@ -488,7 +491,7 @@ class _Sim:
 class _Event:
     event: _Row
     ref: models.Model | _Row | None
-    summary: str | Callable[[], str]
+    summary: str | Said | Callable[[], str]
 
 
 class DealerSeeder:
@@ -715,7 +718,7 @@ class DealerSeeder:
         sim: _Sim,
         *,
         kind: str,
-        summary: str | Callable[[], str],
+        summary: str | Said | Callable[[], str],
         at: dt.datetime,
         actor: Any,
         ref: models.Model | _Row | None = None,
@@ -738,7 +741,7 @@ class DealerSeeder:
         sim: _Sim,
         *,
         kind: str,
-        summary: str | Callable[[], str],
+        summary: str | Said | Callable[[], str],
         at: dt.datetime,
         actor: Any,
         ref: models.Model | _Row | None = None,
@@ -777,8 +780,13 @@ class DealerSeeder:
         self.event(
             sim,
             kind="stage",
-            summary=_("Stage: %(from)s → %(to)s")
-            % {"from": Stage(before).label if before else "—", "to": Stage(to_stage).label},
+            summary=Said(
+                gettext_noop("Stage: %(from)s → %(to)s"),
+                {
+                    "from": Choice("stage", before) if before else "—",
+                    "to": Choice("stage", to_stage),
+                },
+            ),
             at=at,
             actor=actor,
         )
@@ -801,7 +809,9 @@ class DealerSeeder:
         self.event(
             sim,
             kind="grade",
-            summary=_("Grade: %(from)s → %(to)s") % {"from": sim.grade or "—", "to": grade},
+            summary=Said(
+                gettext_noop("Grade: %(from)s → %(to)s"), {"from": sim.grade or "—", "to": grade}
+            ),
             at=at,
             actor=actor,
         )
@@ -819,7 +829,7 @@ class DealerSeeder:
         self.event(
             sim,
             kind="step",
-            summary=_("Playbook: %(step)s") % {"step": step.name},
+            summary=said(gettext_noop("Playbook: %(step)s"), step=Hq(step.name)),
             at=at,
             actor=actor,
             ref=done,
@@ -878,10 +888,11 @@ class DealerSeeder:
             created_at=min(due, done) - dt.timedelta(days=1),
         )
         self.follow_ups.append(row)
-        summary = _("%(kind)s: %(result)s") % {
-            "kind": FollowUp.Kind(kind).label,
-            "result": FollowUp.Result(result).label,
-        }
+        summary = said(
+            gettext_noop("%(kind)s: %(result)s"),
+            kind=Choice("follow_up_kind", kind),
+            result=Choice("follow_up_result", result),
+        )
         if sim.lead.is_open or kind != FollowUp.Kind.AFTER_DELIVERY:
             self.contact(sim, kind="call", summary=summary, at=done, actor=sim.consultant, ref=row)
         else:  # after delivery: the lead is closed, the call is still logged
@@ -1002,8 +1013,12 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="test_drive_booked",
-            summary=_("Test drive booked: %(vehicle)s, %(start)s–%(end)s")
-            % {"vehicle": label, "start": slot_start, "end": slot_end},
+            summary=said(
+                gettext_noop("Test drive booked: %(vehicle)s, %(start)s–%(end)s"),
+                vehicle=label,
+                start=slot_start,
+                end=slot_end,
+            ),
             at=booked_at,
             actor=consultant,
             ref=drive,
@@ -1079,8 +1094,12 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="test_drive_booked",
-            summary=_("Test drive booked: %(vehicle)s, %(start)s–%(end)s")
-            % {"vehicle": label, "start": slot_start, "end": slot_end},
+            summary=said(
+                gettext_noop("Test drive booked: %(vehicle)s, %(start)s–%(end)s"),
+                vehicle=label,
+                start=slot_start,
+                end=slot_end,
+            ),
             at=booked_at,
             actor=sim.consultant,
             ref=drive,
@@ -1527,8 +1546,11 @@ class DealerSeeder:
         self.event(
             sim,
             kind="lost_requested",
-            summary=_("Lost requested: %(reason)s") % {"reason": reason.name}
-            + (f" — {lead.lost_note}" if lead.lost_note else ""),
+            summary=said(
+                gettext_noop("Lost requested: %(reason)s"),
+                reason=Hq(reason.name),
+                tail=f" — {lead.lost_note}" if lead.lost_note else "",
+            ),
             at=at,
             actor=consultant,
         )
@@ -1542,8 +1564,10 @@ class DealerSeeder:
         self.event(
             sim,
             kind="lost_decided",
-            summary=_("Lost approved by %(who)s")
-            % {"who": self.manager.get_full_name() or self.manager.get_username()},
+            summary=said(
+                gettext_noop("Lost approved by %(who)s"),
+                who=self.manager.get_full_name() or self.manager.get_username(),
+            ),
             at=decided,
             actor=self.manager,
         )
@@ -1560,7 +1584,7 @@ class DealerSeeder:
         self.event(
             sim,
             kind="dormant",
-            summary=_("Dormant: %(reason)s") % {"reason": reason},
+            summary=said(gettext_noop("Dormant: %(reason)s"), reason=reason),
             at=at,
             actor=sim.consultant,
         )
@@ -1603,7 +1627,11 @@ class DealerSeeder:
         self.event(
             sim,
             kind="lead_opened",
-            summary=_("Lead opened (%(source)s)") % {"source": source.name} + f" — {model.name}",
+            summary=said(
+                gettext_noop("Lead opened (%(source)s)"),
+                source=Hq(source.name),
+                tail=f" — {model.name}",
+            ),
             at=t0,
             actor=opener,
         )
@@ -1803,7 +1831,10 @@ class DealerSeeder:
         for item in self.events:
             row = item.event
             summary = item.summary() if callable(item.summary) else item.summary
-            row.values["summary"] = summary[:300]
+            if isinstance(summary, Said):  # as the services write it: read in any language
+                row.values["message"] = summary.message
+                row.values["params"] = {**summary.stored(), "$tail": summary.tail}
+            row.values["summary"] = str(summary)[:300]
             ref = item.ref
             if ref is not None:
                 label = ref.model._meta.label if isinstance(ref, _Row) else ref._meta.label

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dms.tenancy.models import TenantModel
 from dms.tenancy.rls import same_dealer
 from leads.reference.messages import hq_text
+from leads.timeline_lines import render_line
 
 USER = settings.AUTH_USER_MODEL
 
@@ -463,7 +464,11 @@ class TimelineEvent(TenantModel):
         Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(_("kind"), max_length=30)
-    summary = models.CharField(_("summary"), max_length=300)
+    summary = models.CharField(_("summary"), max_length=300)  # as written (writer's language)
+    # The line as message (English msgid) and parameters, shown in the reader's language (text);
+    # empty for lines written as plain text (notes, lines stored before).
+    message = models.CharField(max_length=300, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -478,6 +483,19 @@ class TimelineEvent(TenantModel):
             *same_dealer("timelineevent", "customer", "lead"),
         ]
         indexes = [models.Index(fields=["dealer", "customer", "-at"], name="timeline_customer")]
+
+    @property
+    def text(self) -> str:
+        """The line in the reader's language; as written when it has no message (or its
+        parameters no longer fit it)."""
+        if not self.message:
+            return self.summary
+        params = dict(self.params) if isinstance(self.params, dict) else {}
+        tail = str(params.pop("$tail", "") or "")
+        try:
+            return render_line(self.message, params, tail)
+        except (KeyError, ValueError, TypeError, ImportError, AttributeError):
+            return self.summary
 
 
 class FollowUp(TenantModel):

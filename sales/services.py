@@ -41,7 +41,7 @@ from leads.services.followups import schedule_after_delivery_calls
 from leads.services.leads import advance_stage, complete_step, mark_won, record_activity
 from leads.services.permissions import actor_can, approver_ids
 from leads.services.routing import notify
-from leads.services.timeline import add_timeline_event
+from leads.services.timeline import Choice, Msg, Said, add_timeline_event
 
 from .models import DemoVehicle, LeadStep, Order, Payment, PlaybookStep, Quote, QuoteLine, TestDrive
 
@@ -192,7 +192,7 @@ def _log(
     *,
     lead: Lead,
     kind: str,
-    summary: str,
+    summary: str | Said,
     actor: Any,
     ref: Any = None,
     at: dt.datetime | None = None,
@@ -392,8 +392,10 @@ def book_test_drive(
         _log(
             lead=lead,
             kind="test_drive_booked",
-            summary=_("Test drive booked: %(vehicle)s, %(start)s–%(end)s")
-            % {"vehicle": vehicle_label(vehicle), "start": start, "end": end},
+            summary=Said(
+                gettext_noop("Test drive booked: %(vehicle)s, %(start)s–%(end)s"),
+                {"vehicle": vehicle_label(vehicle), "start": start, "end": end},
+            ),
             actor=actor,
             ref=drive,
         )
@@ -466,8 +468,12 @@ def check_out_test_drive(
         _log(
             lead=lead,
             kind="test_drive_out",
-            summary=_("Test drive started: %(vehicle)s, licence checked, consent signed, %(km)s km")
-            % {"vehicle": vehicle_label(vehicle), "km": km_out},
+            summary=Said(
+                gettext_noop(
+                    "Test drive started: %(vehicle)s, licence checked, consent signed, %(km)s km"
+                ),
+                {"vehicle": vehicle_label(vehicle), "km": km_out},
+            ),
             actor=actor,
             ref=test_drive,
             at=now,
@@ -512,8 +518,10 @@ def check_in_test_drive(
         _log(
             lead=test_drive.lead,
             kind="test_drive_done",
-            summary=_("Test drive done (%(km)s km): %(outcome)s")
-            % {"km": driven, "outcome": outcome},
+            summary=Said(
+                gettext_noop("Test drive done (%(km)s km): %(outcome)s"),
+                {"km": driven, "outcome": outcome},
+            ),
             actor=actor,
             ref=test_drive,
             at=now,
@@ -534,10 +542,10 @@ def cancel_test_drive(*, test_drive: TestDrive, actor: Any, no_show: bool = Fals
         _log(
             lead=test_drive.lead,
             kind="test_drive_no_show" if no_show else "test_drive_cancelled",
-            summary=(
-                _("Customer did not come to the test drive")
+            summary=Said(
+                gettext_noop("Customer did not come to the test drive")
                 if no_show
-                else _("Test drive cancelled")
+                else gettext_noop("Test drive cancelled")
             ),
             actor=actor,
             ref=test_drive,
@@ -882,12 +890,14 @@ def create_quote(*, lead: Lead, actor: Any, spec: QuoteSpec, on: dt.date | None 
         _log(
             lead=lead,
             kind="quote_created",
-            summary=_("Quote %(number)s prepared: %(trim)s, %(total)s")
-            % {
-                "number": quote_number(quote),
-                "trim": spec.trim,
-                "total": money(quote.total, quote.currency),
-            },
+            summary=Said(
+                gettext_noop("Quote %(number)s prepared: %(trim)s, %(total)s"),
+                {
+                    "number": quote_number(quote),
+                    "trim": spec.trim,
+                    "total": money(quote.total, quote.currency),
+                },
+            ),
             actor=actor,
             ref=quote,
             contact=False,
@@ -929,8 +939,10 @@ def update_quote(*, quote: Quote, actor: Any, spec: QuoteSpec, on: dt.date | Non
             _log(
                 lead=lead,
                 kind="quote_changed",
-                summary=_("Quote %(number)s changed: %(total)s")
-                % {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
+                summary=Said(
+                    gettext_noop("Quote %(number)s changed: %(total)s"),
+                    {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
+                ),
                 actor=actor,
                 ref=quote,
                 contact=False,
@@ -962,12 +974,14 @@ def update_quote(*, quote: Quote, actor: Any, spec: QuoteSpec, on: dt.date | Non
         _log(
             lead=lead,
             kind="quote_revised",
-            summary=_("Quote %(old)s revised as %(new)s: %(total)s")
-            % {
-                "old": quote_number(quote),
-                "new": quote_number(new),
-                "total": money(new.total, new.currency),
-            },
+            summary=Said(
+                gettext_noop("Quote %(old)s revised as %(new)s: %(total)s"),
+                {
+                    "old": quote_number(quote),
+                    "new": quote_number(new),
+                    "total": money(new.total, new.currency),
+                },
+            ),
             actor=actor,
             ref=new,
             contact=False,
@@ -1057,8 +1071,10 @@ def send_quote(*, quote: Quote, actor: Any) -> Outcome[Quote]:
         _log(
             lead=lead,
             kind="quote_sent",
-            summary=_("Quote %(number)s given to the customer: %(total)s")
-            % {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
+            summary=Said(
+                gettext_noop("Quote %(number)s given to the customer: %(total)s"),
+                {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
+            ),
             actor=actor,
             ref=quote,
             at=now,
@@ -1083,8 +1099,10 @@ def accept_quote(*, quote: Quote, actor: Any) -> Outcome[Quote]:
         _log(
             lead=quote.lead,
             kind="quote_accepted",
-            summary=_("Quote %(number)s accepted by the customer: %(total)s")
-            % {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
+            summary=Said(
+                gettext_noop("Quote %(number)s accepted by the customer: %(total)s"),
+                {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
+            ),
             actor=actor,
             ref=quote,
             at=now,
@@ -1103,8 +1121,10 @@ def decline_quote(*, quote: Quote, actor: Any) -> Quote:
         _log(
             lead=quote.lead,
             kind="quote_declined",
-            summary=_("Quote %(number)s declined by the customer")
-            % {"number": quote_number(quote)},
+            summary=Said(
+                gettext_noop("Quote %(number)s declined by the customer"),
+                {"number": quote_number(quote)},
+            ),
             actor=actor,
             ref=quote,
         )
@@ -1160,16 +1180,19 @@ def decide_discount(
                 "note": note[:300],
             },
         )
-        verdict = _("approved") if approve else _("rejected")
         _log(
             lead=quote.lead,
             kind="discount_decided",
-            summary=_("Discount of %(discount)s on quote %(number)s %(verdict)s")
-            % {
-                "discount": money(quote.discount, quote.currency),
-                "number": quote_number(quote),
-                "verdict": verdict,
-            },
+            summary=Said(
+                gettext_noop("Discount of %(discount)s on quote %(number)s %(verdict)s"),
+                {
+                    "discount": money(quote.discount, quote.currency),
+                    "number": quote_number(quote),
+                    "verdict": Msg(
+                        gettext_noop("approved") if approve else gettext_noop("rejected")
+                    ),
+                },
+            ),
             actor=actor,
             ref=quote,
             contact=False,
@@ -1346,12 +1369,14 @@ def create_order(
         _log(
             lead=lead,
             kind="order_placed",
-            summary=_("Order %(number)s placed: %(trim)s, %(total)s")
-            % {
-                "number": order_number(order),
-                "trim": quote.trim,
-                "total": money(order.total, order.currency),
-            },
+            summary=Said(
+                gettext_noop("Order %(number)s placed: %(trim)s, %(total)s"),
+                {
+                    "number": order_number(order),
+                    "trim": quote.trim,
+                    "total": money(order.total, order.currency),
+                },
+            ),
             actor=actor,
             ref=order,
             at=now,
@@ -1410,12 +1435,14 @@ def record_payment(
         _log(
             lead=order.lead,
             kind="payment",
-            summary=_("%(kind)s of %(amount)s on order %(number)s")
-            % {
-                "kind": payment.get_kind_display(),
-                "amount": money(value, order.currency),
-                "number": order_number(order),
-            },
+            summary=Said(
+                gettext_noop("%(kind)s of %(amount)s on order %(number)s"),
+                {
+                    "kind": Choice("payment_kind", payment.kind),
+                    "amount": money(value, order.currency),
+                    "number": order_number(order),
+                },
+            ),
             actor=actor,
             ref=payment,
             at=when,
@@ -1569,8 +1596,10 @@ def deliver_order(*, order: Order, actor: Any, at: dt.datetime | None = None) ->
         _log(
             lead=lead,
             kind="delivered",
-            summary=_("Delivered: %(trim)s, VIN %(vin)s (order %(number)s)")
-            % {"trim": locked.quote.trim, "vin": locked.vin, "number": order_number(locked)},
+            summary=Said(
+                gettext_noop("Delivered: %(trim)s, VIN %(vin)s (order %(number)s)"),
+                {"trim": locked.quote.trim, "vin": locked.vin, "number": order_number(locked)},
+            ),
             actor=actor,
             ref=locked,
             at=when,

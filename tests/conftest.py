@@ -96,3 +96,16 @@ def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
     from leads.services.reference import load_reference_data
 
     load_reference_data(apps)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language. Django's LocaleMiddleware activates a request's
+    language for the thread and leaves it active after the response (the next request activates
+    its own): a test that switched a client to Japanese must not leave Japanese to the next test
+    on the same worker."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

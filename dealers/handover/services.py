@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import json
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from dealers.models import (
     CoverPeriod,
@@ -42,6 +43,7 @@ from dealers.models import (
 from dms.accounts.language import languages_of, speaking
 from dms.audit.models import AuditAction
 from dms.audit.services import record
+from leads.timeline_lines import Choice, Said
 
 from .selectors import GRADE_ORDER, SALES_ROLES, book_customer_ids
 
@@ -500,12 +502,12 @@ def apply_batch(
 
         from_name = _display(from_user)
         names = {uid: _display(u) for uid, u in receivers.items()}
-        label = str(Batch.Kind(locked.kind).label)
-        summaries = {
-            uid: (
-                _("%(kind)s: from %(old)s to %(new)s")
-                % {"kind": label, "old": from_name, "new": names[uid]}
-            )[:300]
+        # Each line also as message and parameters, read in the reader's language (TimelineEvent.text).
+        lines = {
+            uid: Said(
+                gettext_noop("%(kind)s: from %(old)s to %(new)s"),
+                {"kind": Choice("handover_kind", locked.kind), "old": from_name, "new": names[uid]},
+            )
             for uid in target_ids
         }
         actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -517,15 +519,17 @@ def apply_batch(
         with connection.cursor() as cursor:
             for uid in target_ids:
                 cursor.execute(
-                    f'INSERT INTO "{timeline}" (dealer_id, customer_id, kind, summary, at,'  # noqa: S608
-                    " actor_id, ref_type, ref_id)"
-                    " SELECT i.dealer_id, i.customer_id, %s, %s, %s, %s, %s, i.batch_id"
+                    f'INSERT INTO "{timeline}" (dealer_id, customer_id, kind, summary, message,'  # noqa: S608
+                    " params, at, actor_id, ref_type, ref_id)"
+                    " SELECT i.dealer_id, i.customer_id, %s, %s, %s, %s::jsonb, %s, %s, %s, i.batch_id"
                     f' FROM "{item_table}" i'
                     " WHERE i.dealer_id = %s AND i.batch_id = %s AND i.to_user_id = %s"
                     " ORDER BY i.id",
                     [
                         "handover",
-                        summaries[uid],
+                        str(lines[uid])[:300],
+                        lines[uid].message,
+                        json.dumps({**lines[uid].stored(), "$tail": ""}),
                         now,
                         actor_id,
                         ReassignmentBatch._meta.label,

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealers.roles import Cap
 from dms.audit.models import AuditAction
@@ -20,7 +21,7 @@ from dms.audit.services import record
 from leads.models import Customer, FollowUp, Lead, OwnershipClaim
 from leads.selectors.customers import capabilities_of, person_name
 from leads.services.customers import customer_url, notify_user
-from leads.services.timeline import add_timeline_event
+from leads.services.timeline import Said, add_timeline_event
 
 REASON_MAX = 300
 
@@ -51,8 +52,10 @@ def file_claim(*, customer: Customer, claimant: Any, reason: str) -> OwnershipCl
             add_timeline_event(
                 customer=customer,
                 kind="claim",
-                summary=_("%(claimant)s asked to take over this customer: %(reason)s")
-                % {"claimant": person_name(claimant), "reason": reason},
+                summary=Said(
+                    gettext_noop("%(claimant)s asked to take over this customer: %(reason)s"),
+                    {"claimant": person_name(claimant), "reason": reason},
+                ),
                 actor=claimant,
                 ref=claim,
             )
@@ -128,12 +131,16 @@ def decide_claim(
             add_timeline_event(
                 customer=customer,
                 kind="ownership",
-                summary=_("Ownership moved from %(from)s to %(to)s (claim approved by %(by)s).")
-                % {
-                    "from": person_name(from_owner),
-                    "to": person_name(claimant),
-                    "by": person_name(actor),
-                },
+                summary=Said(
+                    gettext_noop(
+                        "Ownership moved from %(from)s to %(to)s (claim approved by %(by)s)."
+                    ),
+                    {
+                        "from": person_name(from_owner),
+                        "to": person_name(claimant),
+                        "by": person_name(actor),
+                    },
+                ),
                 actor=actor,
                 ref=claim,
                 at=now,
@@ -142,8 +149,10 @@ def decide_claim(
             add_timeline_event(
                 customer=customer,
                 kind="claim",
-                summary=_("Claim by %(claimant)s rejected by %(by)s.")
-                % {"claimant": person_name(claimant), "by": person_name(actor)},
+                summary=Said(
+                    gettext_noop("Claim by %(claimant)s rejected by %(by)s."),
+                    {"claimant": person_name(claimant), "by": person_name(actor)},
+                ),
                 actor=actor,
                 ref=claim,
                 at=now,

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer
 from dealers.roles import Cap
@@ -50,7 +51,7 @@ from leads.selectors.customers import (
 )
 from leads.services.leads import open_lead, record_activity
 from leads.services.normalize import normalize_email, normalize_national_id, normalize_phone
-from leads.services.timeline import add_timeline_event
+from leads.services.timeline import Msg, Said, add_timeline_event
 from leads.services.visits import log_visit, visit_summary
 
 CONSENT_FIELDS: dict[str, str] = {
@@ -418,12 +419,18 @@ def _colleague_conflict(*, customer: Customer, actor: Any, kind: str) -> Registr
     """The colleague keeps the customer; they (and the timeline) learn that the customer
     contacted someone else. The actor gets only the conflict info."""
     info = conflict_info(customer=customer, actor=actor)
-    channel = _("came in") if kind == Visit.Kind.WALK_IN else _("called")
+    channel = gettext_noop("came in") if kind == Visit.Kind.WALK_IN else gettext_noop("called")
     add_timeline_event(
         customer=customer,
         kind="contact_elsewhere",
-        summary=_("%(customer)s %(channel)s and was met by %(colleague)s (not served).")
-        % {"customer": customer.display_name, "channel": channel, "colleague": person_name(actor)},
+        summary=Said(
+            gettext_noop("%(customer)s %(channel)s and was met by %(colleague)s (not served)."),
+            {
+                "customer": customer.display_name,
+                "channel": Msg(channel),
+                "colleague": person_name(actor),
+            },
+        ),
         actor=actor,
     )
     notify_user(
@@ -502,25 +509,29 @@ def _apply_consents(
         if given and current is None:
             setattr(customer, field, now)
             changed.append(field)
-            summary = _("Consent to contact by %(channel)s given.")
+            message = gettext_noop("Consent to contact by %(channel)s given.")
         elif not given and current is not None:
             setattr(customer, field, None)
             changed.append(field)
-            summary = _("Consent to contact by %(channel)s withdrawn.")
+            message = gettext_noop("Consent to contact by %(channel)s withdrawn.")
         else:
             continue
         add_timeline_event(
             customer=customer,
             kind="consent",
-            summary=summary % {"channel": CHANNEL_LABELS()[channel]},
+            summary=Said(message, {"channel": Msg(CHANNEL_MSGIDS[channel])}),
             actor=actor,
             at=now,
         )
     return changed
 
 
-def CHANNEL_LABELS() -> dict[str, str]:  # noqa: N802 - a lazily translated constant
-    return {"phone": _("phone"), "email": _("e-mail"), "sms": _("SMS"), "post": _("post")}
+CHANNEL_MSGIDS = {
+    "phone": gettext_noop("phone"),
+    "email": gettext_noop("e-mail"),
+    "sms": gettext_noop("SMS"),
+    "post": gettext_noop("post"),
+}
 
 
 def set_models_of_interest(*, customer: Customer, models: Iterable[VehicleModel]) -> None:
@@ -617,7 +628,9 @@ def create_customer(*, dealer: Dealer, actor: Any, data: Mapping[str, Any]) -> C
             add_timeline_event(
                 customer=customer,
                 kind="created",
-                summary=_("Customer card created by %(name)s.") % {"name": person_name(actor)},
+                summary=Said(
+                    gettext_noop("Customer card created by %(name)s."), {"name": person_name(actor)}
+                ),
                 actor=actor,
                 at=now,
             )
@@ -635,7 +648,7 @@ def _take_unowned(*, customer: Customer, actor: Any) -> None:
     add_timeline_event(
         customer=customer,
         kind="ownership",
-        summary=_("Now served by %(name)s.") % {"name": person_name(actor)},
+        summary=Said(gettext_noop("Now served by %(name)s."), {"name": person_name(actor)}),
         actor=actor,
         at=now,
     )
@@ -793,8 +806,12 @@ def merge_customers(
         add_timeline_event(
             customer=survivor,
             kind="merge",
-            summary=_("Duplicate card %(name)s (no. %(id)s) merged into this one by %(actor)s.")
-            % {"name": duplicate.display_name, "id": duplicate.pk, "actor": person_name(actor)},
+            summary=Said(
+                gettext_noop(
+                    "Duplicate card %(name)s (no. %(id)s) merged into this one by %(actor)s."
+                ),
+                {"name": duplicate.display_name, "id": duplicate.pk, "actor": person_name(actor)},
+            ),
             actor=actor,
             at=now,
         )

@@ -18,13 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.accounts.language import languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
 
 from .reference import defaults
 from .routing import lead_url, settings_for
-from .timeline import add_timeline_event
+from .timeline import Choice, When, add_timeline_event, said
 
 log = logging.getLogger(__name__)
 
@@ -244,8 +245,11 @@ def create_follow_up(
         customer=lead.customer,
         lead=lead,
         kind="follow_up_planned",
-        summary=_("Follow-up planned for %(due)s") % {"due": _fmt(due_at)}  # type: ignore[arg-type]
-        + (f": {follow_up.note}" if follow_up.note else ""),
+        summary=said(
+            gettext_noop("Follow-up planned for %(due)s"),
+            due=When(due_at),  # type: ignore[arg-type]
+            tail=f": {follow_up.note}" if follow_up.note else "",
+        ),
         actor=actor,
         ref=follow_up,
     )
@@ -277,12 +281,12 @@ def complete_follow_up(
             follow_up.note = note
         follow_up.save(update_fields=["done_at", "result", "note"])
         Notification.objects.filter(follow_up=follow_up, read_at__isnull=True).update(read_at=at)
-        summary = _("%(kind)s: %(result)s") % {
-            "kind": follow_up.get_kind_display(),
-            "result": follow_up.get_result_display(),
-        }
-        if note:
-            summary += f" — {note}"
+        summary = said(
+            gettext_noop("%(kind)s: %(result)s"),
+            kind=Choice("follow_up_kind", follow_up.kind),
+            result=Choice("follow_up_result", follow_up.result),
+            tail=f" — {note}" if note else "",
+        )
         record_activity(
             lead=follow_up.lead, actor=actor, kind="call", summary=summary, ref=follow_up, at=at
         )
@@ -322,13 +326,13 @@ def reschedule_follow_up(
             customer=follow_up.lead.customer,
             lead=follow_up.lead,
             kind="follow_up_rescheduled",
-            summary=_("%(kind)s moved from %(before)s to %(after)s: %(reason)s")
-            % {
-                "kind": follow_up.get_kind_display(),
-                "before": _fmt(before),
-                "after": _fmt(due_at),
-                "reason": reason,
-            },
+            summary=said(
+                gettext_noop("%(kind)s moved from %(before)s to %(after)s: %(reason)s"),
+                kind=Choice("follow_up_kind", follow_up.kind),
+                before=When(before),
+                after=When(due_at),
+                reason=reason,
+            ),
             actor=actor,
             ref=follow_up,
         )

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealers.roles import Cap
 from dms.audit.services import record
@@ -46,7 +47,7 @@ from .routing import (
     route_lead,
     settings_for,
 )
-from .timeline import add_timeline_event
+from .timeline import Choice, Hq, Said, add_timeline_event, said
 
 __all__ = [
     "advance_stage",
@@ -106,8 +107,10 @@ def _stage_change(lead: Lead, *, to_stage: str, actor: Any, at: dt.datetime | No
         customer=lead.customer,
         lead=lead,
         kind="stage",
-        summary=_("Stage: %(from)s → %(to)s")
-        % {"from": Stage(before).label if before else "—", "to": Stage(to_stage).label},
+        summary=Said(
+            gettext_noop("Stage: %(from)s → %(to)s"),
+            {"from": Choice("stage", before) if before else "—", "to": Choice("stage", to_stage)},
+        ),
         actor=actor,
         at=at,
     )
@@ -127,7 +130,9 @@ def _grade_change(lead: Lead, *, to_grade: str, actor: Any) -> None:
         customer=lead.customer,
         lead=lead,
         kind="grade",
-        summary=_("Grade: %(from)s → %(to)s") % {"from": before or "—", "to": to_grade},
+        summary=Said(
+            gettext_noop("Grade: %(from)s → %(to)s"), {"from": before or "—", "to": to_grade}
+        ),
         actor=actor,
     )
 
@@ -185,8 +190,11 @@ def open_lead(
             customer=customer,
             lead=lead,
             kind="lead_opened",
-            summary=_("Lead opened (%(source)s)") % {"source": source.display_name}
-            + (f" — {vehicle_model.name}" if vehicle_model is not None else ""),
+            summary=said(
+                gettext_noop("Lead opened (%(source)s)"),
+                source=Hq(source.name),
+                tail=f" — {vehicle_model.name}" if vehicle_model is not None else "",
+            ),
             actor=actor,
             at=now,
         )
@@ -213,7 +221,7 @@ def record_activity(
     lead: Lead,
     actor: Any,
     kind: str,
-    summary: str,
+    summary: str | Said,
     ref: Any = None,
     at: dt.datetime | None = None,
 ) -> TimelineEvent:
@@ -221,7 +229,7 @@ def record_activity(
     last activity, first-response time on the first contact. The open first-response follow-up is
     done; the open grade follow-up is covered by the contact and the next one planned from it. A
     New lead moves to Contacted with its playbook step recorded."""
-    if not kind or not (summary or "").strip():
+    if not kind or not str(summary or "").strip():
         raise ValidationError(_("Say what happened."), code="required")
     at = at or timezone.now()
     with transaction.atomic():
@@ -406,8 +414,11 @@ def request_lost(*, lead: Lead, actor: Any, reason: LostReason | str, note: str 
             customer=lead.customer,
             lead=lead,
             kind="lost_requested",
-            summary=_("Lost requested: %(reason)s") % {"reason": found.display_name}
-            + (f" — {lead.lost_note}" if lead.lost_note else ""),
+            summary=said(
+                gettext_noop("Lost requested: %(reason)s"),
+                reason=Hq(found.name),
+                tail=f" — {lead.lost_note}" if lead.lost_note else "",
+            ),
             actor=actor,
         )
         notify(
@@ -460,15 +471,19 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
             lead.lost_requested_by = None
             lead.save(update_fields=["lost_reason", "lost_requested_at", "lost_requested_by"])
 
-        def decision() -> str:
-            done = (
-                _("Lost approved by %(who)s") if approve else _("Lost request rejected by %(who)s")
-            ) % {"who": _name(actor)}
-            return f"{done}: {note}" if note else done
-
-        summary = decision()
+        decision = said(
+            gettext_noop("Lost approved by %(who)s")
+            if approve
+            else gettext_noop("Lost request rejected by %(who)s"),
+            who=_name(actor),
+            tail=f": {note}" if note else "",
+        )
         add_timeline_event(
-            customer=lead.customer, lead=lead, kind="lost_decided", summary=summary, actor=actor
+            customer=lead.customer,
+            lead=lead,
+            kind="lost_decided",
+            summary=decision,
+            actor=actor,
         )
         record(
             action="lost_approved" if approve else "lost_rejected",
@@ -486,7 +501,7 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
                 user_ids=[requester],
                 dealer_id=lead.dealer_id,
                 kind="decision",
-                text=decision,
+                text=decision.__str__,  # the same line, in the requester's language
                 lead=lead,
             )
     return lead
@@ -518,7 +533,7 @@ def mark_dormant(*, lead: Lead, actor: Any, reason: str) -> Lead:
             customer=lead.customer,
             lead=lead,
             kind="dormant",
-            summary=_("Dormant: %(reason)s") % {"reason": reason},
+            summary=said(gettext_noop("Dormant: %(reason)s"), reason=reason),
             actor=actor,
         )
     return lead
@@ -626,7 +641,7 @@ def claim_pool_lead(*, lead: Lead, actor: Any) -> Lead:
             customer=customer,
             lead=lead,
             kind="assignment",
-            summary=_("Taken from the lead pool by %(name)s") % {"name": _name(actor)},
+            summary=said(gettext_noop("Taken from the lead pool by %(name)s"), name=_name(actor)),
             actor=actor,
         )
         record(

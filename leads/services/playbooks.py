@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealers.roles import Cap
 from dms.audit.services import record
@@ -20,7 +21,7 @@ from leads.models import Lead
 from sales.models import LeadStep, PlaybookStep
 
 from .permissions import actor_can
-from .timeline import add_timeline_event
+from .timeline import Hq, add_timeline_event, said
 
 
 def required_steps(stage: str) -> list[PlaybookStep]:
@@ -77,7 +78,7 @@ def complete_step(*, lead: Lead, step_code: str, actor: Any) -> LeadStep:
         customer=lead.customer,
         lead=lead,
         kind="step",
-        summary=_("Playbook: %(step)s") % {"step": step.display_name},
+        summary=said(gettext_noop("Playbook: %(step)s"), step=Hq(step.name)),
         actor=actor,
         ref=done,
     )
@@ -109,8 +110,11 @@ def waive_step(*, lead: Lead, step_code: str, actor: Any, reason: str) -> LeadSt
             customer=lead.customer,
             lead=lead,
             kind="step_waived",
-            summary=_("Playbook step waived: %(step)s (%(reason)s)")
-            % {"step": step.display_name, "reason": reason},
+            summary=said(
+                gettext_noop("Playbook step waived: %(step)s (%(reason)s)"),
+                step=Hq(step.name),
+                reason=reason,
+            ),
             actor=actor,
             ref=waived,
         )

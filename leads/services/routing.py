@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap, DealerRole
@@ -27,7 +28,7 @@ from leads.models import FollowUp, Lead, LeadSettings, Notification
 
 from .permissions import actor_can, approver_ids, can_hold_leads
 from .reference import defaults
-from .timeline import add_timeline_event
+from .timeline import add_timeline_event, said
 
 # --- settings ------------------------------------------------------------------------------------
 
@@ -241,8 +242,11 @@ def reassign_lead(*, lead: Lead, to: Any, actor: Any, reason: str = "") -> Lead:
             customer=lead.customer,
             lead=lead,
             kind="assignment",
-            summary=_("Lead handed to %(name)s") % {"name": to.get_full_name() or to.get_username()}
-            + (f" ({reason})" if reason else ""),
+            summary=said(
+                gettext_noop("Lead handed to %(name)s"),
+                name=to.get_full_name() or to.get_username(),
+                tail=f" ({reason})" if reason else "",
+            ),
             actor=actor,
         )
         record(
@@ -340,7 +344,9 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
                 text=escalation,
                 lead=lead,
             )
-            summary = _("Escalated to the sales manager: no first response in time")
+            summary = said(
+                gettext_noop("Escalated to the sales manager: no first response in time")
+            )
             if s.auto_reassign:
                 exclude = (before.pk,) if before else ()
                 chosen = pick_consultant(dealer_id=dealer_id, exclude=exclude, now=now)
@@ -349,7 +355,13 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
                     lead.save(update_fields=["first_response_due"])
                     assign(lead=lead, consultant=chosen, now=now)
                     name = chosen.get_full_name() or chosen.get_username()
-                    summary += " — " + _("reassigned to %(name)s") % {"name": name}
+                    summary = said(
+                        gettext_noop(
+                            "Escalated to the sales manager: no first response in time — "
+                            "reassigned to %(name)s"
+                        ),
+                        name=name,
+                    )
 
                     def reassigned(lead: Lead = lead) -> str:
                         return _("Lead reassigned to you (no response in time): %(lead)s") % {

@@ -12,7 +12,7 @@ import phonenumbers
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bulletins.models import PriceListItem
 from dealers.models import Dealer
@@ -106,6 +106,11 @@ def test_every_page_has_something_and_the_rows_obey_the_rules() -> None:
             # History: calls made, with their outcome on the follow-up and the timeline.
             assert FollowUp.objects.filter(done_at__isnull=False).exclude(result="").exists()
             assert TimelineEvent.objects.filter(kind="call").exists()
+            # ... written as the services write them: a Japanese reader reads them in Japanese.
+            stage_line = TimelineEvent.objects.filter(kind="stage").first()
+            assert stage_line is not None and stage_line.summary.startswith("Stage: ")
+            with translation.override("ja"):
+                assert stage_line.text.startswith("ステージ：")
 
             # Test drives: never two on one vehicle at once; past ones done with km, coming
             # ones booked.
