@@ -67,7 +67,7 @@ from leads.models import (
     Visit,
 )
 from leads.services.normalize import normalize_email, normalize_phone
-from leads.timeline_lines import Choice, Hq, Said, said
+from leads.timeline_lines import Choice, Hq, Msg, Said, said
 from sales.models import (
     DemoVehicle,
     LeadStep,
@@ -491,7 +491,7 @@ class _Sim:
 class _Event:
     event: _Row
     ref: models.Model | _Row | None
-    summary: str | Said | Callable[[], str]
+    summary: str | Said | Callable[[], str | Said]
 
 
 class DealerSeeder:
@@ -718,7 +718,7 @@ class DealerSeeder:
         sim: _Sim,
         *,
         kind: str,
-        summary: str | Said | Callable[[], str],
+        summary: str | Said | Callable[[], str | Said],
         at: dt.datetime,
         actor: Any,
         ref: models.Model | _Row | None = None,
@@ -741,7 +741,7 @@ class DealerSeeder:
         sim: _Sim,
         *,
         kind: str,
-        summary: str | Said | Callable[[], str],
+        summary: str | Said | Callable[[], str | Said],
         at: dt.datetime,
         actor: Any,
         ref: models.Model | _Row | None = None,
@@ -1037,9 +1037,11 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="test_drive_out",
-            summary=lambda: (
-                _("Test drive started: %(vehicle)s, licence checked, consent signed, %(km)s km")
-                % {"vehicle": label, "km": drive.km_out}
+            summary=lambda: Said(
+                gettext_noop(
+                    "Test drive started: %(vehicle)s, licence checked, consent signed, %(km)s km"
+                ),
+                {"vehicle": label, "km": drive.km_out},
             ),
             at=start,
             actor=consultant,
@@ -1049,9 +1051,9 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="test_drive_done",
-            summary=lambda: (
-                _("Test drive done (%(km)s km): %(outcome)s")
-                % {"km": (drive.km_in or 0) - (drive.km_out or 0), "outcome": drive.outcome}
+            summary=lambda: Said(
+                gettext_noop("Test drive done (%(km)s km): %(outcome)s"),
+                {"km": (drive.km_in or 0) - (drive.km_out or 0), "outcome": drive.outcome},
             ),
             at=end,
             actor=consultant,
@@ -1221,13 +1223,13 @@ class DealerSeeder:
         self.event(
             sim,
             kind="quote_created",
-            summary=lambda: (
-                _("Quote %(number)s prepared: %(trim)s, %(total)s")
-                % {
+            summary=lambda: Said(
+                gettext_noop("Quote %(number)s prepared: %(trim)s, %(total)s"),
+                {
                     "number": quote_number(quote),
                     "trim": str(quote.trim),
                     "total": money(quote.total, quote.currency),
-                }
+                },
             ),
             at=at,
             actor=consultant,
@@ -1242,13 +1244,13 @@ class DealerSeeder:
             self.event(
                 sim,
                 kind="discount_decided",
-                summary=lambda: (
-                    _("Discount of %(discount)s on quote %(number)s %(verdict)s")
-                    % {
+                summary=lambda: Said(
+                    gettext_noop("Discount of %(discount)s on quote %(number)s %(verdict)s"),
+                    {
                         "discount": money(quote.discount, quote.currency),
                         "number": quote_number(quote),
-                        "verdict": _("approved"),
-                    }
+                        "verdict": Msg(gettext_noop("approved")),
+                    },
                 ),
                 at=decided,
                 actor=self.manager,
@@ -1263,9 +1265,9 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="quote_sent",
-            summary=lambda: (
-                _("Quote %(number)s given to the customer: %(total)s")
-                % {"number": quote_number(quote), "total": money(quote.total, quote.currency)}
+            summary=lambda: Said(
+                gettext_noop("Quote %(number)s given to the customer: %(total)s"),
+                {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
             ),
             at=sent,
             actor=consultant,
@@ -1304,13 +1306,13 @@ class DealerSeeder:
                 self.event(
                     sim,
                     kind="quote_revised",
-                    summary=lambda: (
-                        _("Quote %(old)s revised as %(new)s: %(total)s")
-                        % {
+                    summary=lambda: Said(
+                        gettext_noop("Quote %(old)s revised as %(new)s: %(total)s"),
+                        {
                             "old": quote_number(old),
                             "new": quote_number(new),
                             "total": money(new.total, new.currency),
-                        }
+                        },
                     ),
                     at=revised_at,
                     actor=sim.consultant,
@@ -1342,9 +1344,9 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="quote_accepted",
-            summary=lambda: (
-                _("Quote %(number)s accepted by the customer: %(total)s")
-                % {"number": quote_number(quote), "total": money(quote.total, quote.currency)}
+            summary=lambda: Said(
+                gettext_noop("Quote %(number)s accepted by the customer: %(total)s"),
+                {"number": quote_number(quote), "total": money(quote.total, quote.currency)},
             ),
             at=at,
             actor=consultant,
@@ -1374,13 +1376,13 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="order_placed",
-            summary=lambda: (
-                _("Order %(number)s placed: %(trim)s, %(total)s")
-                % {
+            summary=lambda: Said(
+                gettext_noop("Order %(number)s placed: %(trim)s, %(total)s"),
+                {
                     "number": order_number(order),
                     "trim": str(quote.trim),
                     "total": money(order.total, order.currency),
-                }
+                },
             ),
             at=at,
             actor=consultant,
@@ -1440,13 +1442,13 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="payment",
-            summary=lambda: (
-                _("%(kind)s of %(amount)s on order %(number)s")
-                % {
-                    "kind": Payment.Kind(kind).label,
+            summary=lambda: Said(
+                gettext_noop("%(kind)s of %(amount)s on order %(number)s"),
+                {
+                    "kind": Choice("payment_kind", kind),
                     "amount": money(amount, order.currency),
                     "number": order_number(order),
-                }
+                },
             ),
             at=at,
             actor=sim.consultant,
@@ -1476,9 +1478,9 @@ class DealerSeeder:
         self.contact(
             sim,
             kind="delivered",
-            summary=lambda: (
-                _("Delivered: %(trim)s, VIN %(vin)s (order %(number)s)")
-                % {"trim": str(order.quote.trim), "vin": order.vin, "number": order_number(order)}
+            summary=lambda: Said(
+                gettext_noop("Delivered: %(trim)s, VIN %(vin)s (order %(number)s)"),
+                {"trim": str(order.quote.trim), "vin": order.vin, "number": order_number(order)},
             ),
             at=at,
             actor=consultant,

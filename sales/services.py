@@ -864,7 +864,10 @@ def _after_pending(quote: Quote) -> None:
 
 
 def quote_number(quote: Quote) -> str:
-    return f"Q{quote.lead_id}-{quote.version}"
+    # The lead's id from the related object when the quote was built before the lead had one
+    # (the demo's history writer saves leads and quotes in bulk).
+    lead_id = quote.lead_id if quote.lead_id is not None else quote.lead.pk
+    return f"Q{lead_id}-{quote.version}"
 
 
 def create_quote(*, lead: Lead, actor: Any, spec: QuoteSpec, on: dt.date | None = None) -> Quote:

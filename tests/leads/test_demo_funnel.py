@@ -111,6 +111,9 @@ def test_every_page_has_something_and_the_rows_obey_the_rules() -> None:
             assert stage_line is not None and stage_line.summary.startswith("Stage: ")
             with translation.override("ja"):
                 assert stage_line.text.startswith("ステージ：")
+            # quote numbers name their lead (the history writer saves leads and quotes in bulk)
+            assert TimelineEvent.objects.filter(kind="quote_created").exists()
+            assert not TimelineEvent.objects.filter(summary__contains="QNone").exists()
 
             # Test drives: never two on one vehicle at once; past ones done with km, coming
             # ones booked.
