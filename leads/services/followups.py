@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -24,7 +25,7 @@ from dms.accounts.language import languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
 
 from .reference import defaults
-from .routing import lead_url, settings_for
+from .routing import dealer_zone, lead_url, settings_for
 from .timeline import Choice, When, add_timeline_event, said
 
 log = logging.getLogger(__name__)
@@ -257,7 +258,8 @@ def create_follow_up(
 
 
 def _fmt(at: dt.datetime) -> str:
-    return timezone.localtime(at).strftime("%d.%m.%Y %H:%M")
+    """A moment in the current time zone and the active language's short format."""
+    return date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
 
 
 def complete_follow_up(
@@ -405,6 +407,7 @@ def send_due_reminders(
     Returns the number of follow-ups reminded."""
     now = now or timezone.now()
     email = settings_for(dealer_id).email_reminders
+    zone = dealer_zone(dealer_id)
     reminded = 0
     while True:
         with transaction.atomic():
@@ -421,5 +424,6 @@ def send_due_reminders(
             )
             if not batch:
                 return reminded
-            _remind_batch(batch, now=now, email=email)
+            with timezone.override(zone):  # due times as the dealer's staff read them
+                _remind_batch(batch, now=now, email=email)
         reminded += len(batch)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -89,10 +90,18 @@ def update_lead_settings(*, dealer_id: int, actor: Any, **values: Any) -> LeadSe
 # --- who may receive leads -----------------------------------------------------------------------
 
 
-def dealer_today(dealer_id: int, now: dt.datetime | None = None) -> dt.date:
+def dealer_zone(dealer_id: int) -> zoneinfo.ZoneInfo:
+    """The dealer's time zone (UTC when unset or unknown): texts written by background tasks
+    give times as the dealer's staff read them, not in the worker's UTC."""
     tz_name = Dealer.objects.filter(pk=dealer_id).values_list("timezone", flat=True).first()
-    tz = zoneinfo.ZoneInfo(tz_name or "UTC")
-    return timezone.localtime(now or timezone.now(), tz).date()
+    try:
+        return zoneinfo.ZoneInfo(tz_name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def dealer_today(dealer_id: int, now: dt.datetime | None = None) -> dt.date:
+    return timezone.localtime(now or timezone.now(), dealer_zone(dealer_id)).date()
 
 
 def eligible_consultants(*, dealer_id: int, on: dt.date) -> list[Any]:
@@ -307,7 +316,7 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
     s = settings_for(dealer_id)
     managers = approver_ids(dealer_id)
     done = 0
-    with transaction.atomic():
+    with transaction.atomic(), timezone.override(dealer_zone(dealer_id)):
         overdue = list(
             Lead.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
@@ -331,7 +340,9 @@ def escalate_overdue_first_responses(*, dealer_id: int, now: dt.datetime | None 
                 ) % {
                     "lead": lead.customer,
                     "source": lead.source.display_name,
-                    "due": timezone.localtime(lead.first_response_due).strftime("%d.%m. %H:%M"),
+                    "due": date_format(
+                        timezone.localtime(lead.first_response_due), "SHORT_DATETIME_FORMAT"
+                    ),
                     "who": (before.get_full_name() or before.get_username())
                     if before
                     else _("nobody"),

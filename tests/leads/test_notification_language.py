@@ -129,3 +129,22 @@ def test_an_unsupported_stored_language_falls_back_to_the_active_one(shop: Shop)
         svc.open_lead(customer=CustomerFactory(dealer=shop.dealer), source="web", actor=None)
     [text] = notes_of(shop, shop.alice, "assigned")
     assert text.startswith("New lead for you:")
+
+
+def test_reminders_give_the_due_time_in_the_dealers_time_zone(shop: Shop):
+    import zoneinfo
+
+    from django.utils.formats import date_format
+
+    shop.dealer.timezone = "Asia/Tokyo"
+    shop.dealer.save(update_fields=["timezone"])
+    due = (timezone.now() - dt.timedelta(minutes=5)).replace(second=0, microsecond=0)
+    with as_dealer(shop.dealer):
+        FollowUpFactory(lead=shop.lead(shop.alice), due_at=due)
+    with override("en"):  # the worker: English, UTC
+        tasks.send_follow_up_reminders(dealer_id=shop.dealer.pk)
+        tokyo = date_format(
+            due.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")), "SHORT_DATETIME_FORMAT"
+        )
+    [text] = notes_of(shop, shop.alice, "follow_up")
+    assert f"due {tokyo}:" in text
