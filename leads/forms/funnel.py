@@ -20,7 +20,7 @@ from dealers.models import Dealer, Membership
 from dealers.roles import Cap
 from inventory.models import VehicleModel
 from leads.models import FUNNEL_STAGES, FollowUp, Lead, LeadSettings, LeadSource, LostReason, Stage
-from leads.reference.messages import hq_text
+from leads.reference.messages import by_label, hq_text
 
 GRADE_CHOICES = [
     ("H", _("H – Hot")),
@@ -230,7 +230,7 @@ class LeadFilterSet(django_filters.FilterSet):
         label=_("Source"),
         field_name="source_id",
         # the cache holds the stored names; each page shows them in its reader's language
-        choices=lambda: [ANY_CHOICE, *((pk, hq_text(name)) for pk, name in source_choices())],
+        choices=lambda: [ANY_CHOICE, *by_label(source_choices())],
         coerce=int,
         empty_value=None,
     )

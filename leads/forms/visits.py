@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dealers.forms import StyledFormMixin
 from inventory.models import VehicleModel
 from leads.models import Customer, LeadSource, Visit
-from leads.reference.messages import hq_text
+from leads.reference.messages import by_label
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -93,10 +93,7 @@ class RegisterContactForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        sources = [
-            (code, hq_text(name))
-            for code, name in LeadSource.objects.order_by("name").values_list("code", "name")
-        ]
+        sources = by_label(LeadSource.objects.values_list("code", "name"))
         self.fields["source"].choices = sources  # type: ignore[attr-defined]
         if not self.is_bound and "source" not in self.initial:
             codes = {code for code, _name in sources}

@@ -12,6 +12,9 @@ meaning of the JSON files: add a text there, add it here (and translate it in lo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.utils.translation import gettext, gettext_noop
 
 LEAD_SOURCES = (
@@ -156,3 +159,10 @@ def hq_text(value: str | None) -> str:
     if not value:
         return value or ""
     return gettext(value) if value in DEFAULT_TEXTS else value
+
+
+def by_label(pairs: Iterable[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """(value, stored HQ text) pairs as choices: each label in the reader's language, sorted by
+    it (the stored order is the English one)."""
+    shown = [(value, hq_text(text)) for value, text in pairs]
+    return sorted(shown, key=lambda pair: pair[1].casefold())

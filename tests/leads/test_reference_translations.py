@@ -306,3 +306,17 @@ def test_stored_values_and_api_do_not_change_with_the_language(shop: Shop) -> No
     assert LostReason.objects.get(code="price").name == "Price or discount not accepted"
     guidance = PlaybookStep.objects.get(code="needs_analysis").guidance
     assert guidance.startswith("Ask open questions")
+
+
+def test_source_choices_are_sorted_in_the_readers_language() -> None:
+    from django.utils.translation import override
+
+    from leads.reference.messages import by_label
+
+    pairs = [(1, "Website form"), (2, "Showroom walk-in"), (3, "A source HQ typed")]
+    with override("en"):
+        assert [v for v, _ in by_label(pairs)] == [3, 2, 1]
+    with override("ja"):
+        labels = [label for _, label in by_label(pairs)]
+        assert labels == sorted(labels, key=str.casefold)
+        assert "Website form" not in labels and "A source HQ typed" in labels
