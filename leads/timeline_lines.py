@@ -5,7 +5,7 @@ leads.models uses this module."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -22,6 +22,7 @@ CHOICES = {
     "follow_up_result": "leads.models.FollowUp.Result",
     "handover_kind": "dealers.models.ReassignmentBatch.Kind",
     "payment_kind": "sales.models.Payment.Kind",
+    "visit_outcome": "leads.models.Visit.Outcome",
 }
 
 
@@ -57,10 +58,18 @@ class Msg:
 
 
 @dataclass(frozen=True)
-class When:
-    """A moment: shown in the page's time zone and the reader's date format."""
+class Join:
+    """Parts (texts, or any of these parameters) shown one after the other."""
 
-    at: datetime
+    parts: tuple[Any, ...]
+    sep: str = ", "
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment (shown in the page's time zone) or a day, in the reader's date format."""
+
+    at: datetime | date
 
 
 def _encode(value: Any) -> Any:
@@ -69,9 +78,15 @@ def _encode(value: Any) -> Any:
     if isinstance(value, Hq):
         return {"$hq": value.text}
     if isinstance(value, When):
-        return {"$at": value.at.isoformat()}
+        if isinstance(value.at, datetime):
+            return {"$at": value.at.isoformat()}
+        return {"$day": value.at.isoformat()}
     if isinstance(value, Msg):
         return {"$msg": value.text}
+    if isinstance(value, Said):
+        return {"$said": value.message, "p": value.stored(), "t": value.tail}
+    if isinstance(value, Join):
+        return {"$join": [_encode(part) for part in value.parts], "sep": value.sep}
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
@@ -86,6 +101,12 @@ def _decode(value: Any) -> Any:
         return hq_text(value["$hq"])
     if "$msg" in value:
         return gettext(value["$msg"])
+    if "$said" in value:
+        return render_line(value["$said"], value["p"], value.get("t", ""))
+    if "$join" in value:
+        return str(value.get("sep", ", ")).join(str(_decode(part)) for part in value["$join"])
+    if "$day" in value:
+        return date_format(date.fromisoformat(value["$day"]), "DATE_FORMAT")
     if "$at" in value:
         at = timezone.localtime(datetime.fromisoformat(value["$at"]))
         return date_format(at, "SHORT_DATETIME_FORMAT")

@@ -41,7 +41,7 @@ from leads.services.followups import schedule_after_delivery_calls
 from leads.services.leads import advance_stage, complete_step, mark_won, record_activity
 from leads.services.permissions import actor_can, approver_ids
 from leads.services.routing import notify
-from leads.services.timeline import Choice, Msg, Said, add_timeline_event
+from leads.services.timeline import Choice, Join, Msg, Said, When, add_timeline_event
 
 from .models import DemoVehicle, LeadStep, Order, Payment, PlaybookStep, Quote, QuoteLine, TestDrive
 
@@ -1482,22 +1482,28 @@ def update_order(
             changed.append("vin")
         if changed:
             order.save(update_fields=changed)
-            parts = []
+            parts: list[Said] = []
             if "expected_delivery" in changed:
                 parts.append(
-                    _("delivery expected %(day)s") % {"day": formats.date_format(expected_delivery)}
+                    Said(
+                        gettext_noop("delivery expected %(day)s"), {"day": When(expected_delivery)}
+                    )
                     if expected_delivery
-                    else _("delivery date cleared")
+                    else Said(gettext_noop("delivery date cleared"))
                 )
             if "vin" in changed:
                 parts.append(
-                    _("VIN %(vin)s") % {"vin": order.vin} if order.vin else _("VIN cleared")
+                    Said(gettext_noop("VIN %(vin)s"), {"vin": order.vin})
+                    if order.vin
+                    else Said(gettext_noop("VIN cleared"))
                 )
             _log(
                 lead=order.lead,
                 kind="order_changed",
-                summary=_("Order %(number)s: %(changes)s")
-                % {"number": order_number(order), "changes": ", ".join(parts)},
+                summary=Said(
+                    gettext_noop("Order %(number)s: %(changes)s"),
+                    {"number": order_number(order), "changes": Join(tuple(parts))},
+                ),
                 actor=actor,
                 ref=order,
                 contact=False,

@@ -17,9 +17,9 @@ from django.db import models
 from django.utils import timezone
 
 from leads.models import Customer, Lead, TimelineEvent
-from leads.timeline_lines import Choice, Hq, Msg, Said, When, said
+from leads.timeline_lines import Choice, Hq, Join, Msg, Said, When, said
 
-__all__ = ["Choice", "Hq", "Msg", "Said", "When", "add_timeline_event", "said"]
+__all__ = ["Choice", "Hq", "Join", "Msg", "Said", "When", "add_timeline_event", "said"]
 
 
 def add_timeline_event(

@@ -9,9 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.models import Customer, Lead, LeadSource, Visit
 from leads.selectors.customers import sees_all_customers
+from leads.timeline_lines import Choice, Join, Msg, Said, said
 
 MAX_PARTY_SIZE = 50
 # Clocks differ a little between a tablet and the server: a few minutes ahead is still "now".
@@ -41,16 +43,20 @@ def validate_party_size(party_size: Any) -> str | None:
     return None
 
 
-def visit_summary(visit: Visit) -> str:
-    kind = _("Walk-in") if visit.kind == Visit.Kind.WALK_IN else _("Phone call")
-    parts = [str(kind)]
+def visit_summary(visit: Visit) -> Said:
+    """The timeline line of a visit or call, e.g. "Walk-in, interested in Aurora 3, party of 2,
+    Test drive", read in the reader's language."""
+    kind = (
+        gettext_noop("Walk-in") if visit.kind == Visit.Kind.WALK_IN else gettext_noop("Phone call")
+    )
+    parts: list[Any] = [Msg(kind)]
     if visit.vehicle_model_id is not None and visit.vehicle_model is not None:
-        parts.append(_("interested in %(model)s") % {"model": visit.vehicle_model.name})
+        parts.append(said(gettext_noop("interested in %(model)s"), model=visit.vehicle_model.name))
     if visit.kind == Visit.Kind.WALK_IN and visit.party_size > 1:
-        parts.append(_("party of %(n)d") % {"n": visit.party_size})
+        parts.append(said(gettext_noop("party of %(n)d"), n=visit.party_size))
     if visit.outcome:
-        parts.append(str(visit.get_outcome_display()))
-    return ", ".join(parts)
+        parts.append(Choice("visit_outcome", visit.outcome))
+    return Said("%(parts)s", {"parts": Join(tuple(parts))})
 
 
 def log_visit(

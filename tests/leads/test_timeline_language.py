@@ -132,3 +132,29 @@ def test_every_named_choice_list_resolves():
         first = choices.values[0]
         with override("ja"):
             assert str(Said("%(x)s", {"x": Choice(key, first)})) == str(choices(first).label)
+
+
+def test_a_visit_line_reads_in_the_readers_language(shop: Shop):
+    from inventory.models import VehicleModel
+    from leads.models import Visit
+    from leads.services.visits import visit_summary
+
+    with as_dealer(shop.dealer):
+        model = VehicleModel.objects.order_by("pk").first()
+    assert model is not None
+    visit = Visit(
+        kind=Visit.Kind.WALK_IN,
+        vehicle_model=model,
+        party_size=2,
+        outcome=Visit.Outcome.TEST_DRIVE,
+    )
+    line = visit_summary(visit)
+    with override("en"):
+        assert str(line) == f"Walk-in, interested in {model.name}, party of 2, Test drive"
+    lead = shop.lead(shop.alice)
+    with as_dealer(shop.dealer), override("en"):
+        event = add_timeline_event(customer=lead.customer, lead=lead, kind="visit", summary=line)
+        event.refresh_from_db()
+    with override("ja"):
+        shown = event.text
+    assert model.name in shown and "Walk-in" not in shown and "party of" not in shown
