@@ -6,6 +6,8 @@ reports.selectors and never aggregate the raw funnel tables over long periods.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -183,14 +185,11 @@ class KpiMeasures(KpiStages):
         abstract = True
 
 
-class KpiDay(KpiMeasures, TenantModel):
-    """Actuals per dealer × day (dealer's local date) × consultant × source × model.
-
-    consultant = who owned the lead when the event happened (orders and deliveries: the order's
-    consultant), so a later reassignment does not move credit. NULL dimensions mean "none"."""
-
-    # Derived rows written millions at a time: no per-row key check (the sources have it).
-    dealer = models.ForeignKey(
+# Facts are derived rows written millions at a time: no per-row foreign-key checks on the dealer
+# or the dimensions (the source tables guarantee them), and no index of their own (every fact
+# index starts with dealer_id, the fact key). One field per model: these build a fresh one.
+def fact_dealer() -> Any:
+    return models.ForeignKey(
         "dealers.Dealer",
         on_delete=models.DO_NOTHING,
         related_name="+",
@@ -198,33 +197,31 @@ class KpiDay(KpiMeasures, TenantModel):
         db_index=False,
         db_constraint=False,
     )
-    day = models.DateField()
-    consultant = models.ForeignKey(
-        USER,
+
+
+def fact_dimension(to: str) -> Any:
+    """A dimension of a fact (consultant, source, model); NULL means "none"."""
+    return models.ForeignKey(
+        to,
         on_delete=models.DO_NOTHING,
         null=True,
         related_name="+",
         db_constraint=False,
         db_index=False,
     )
-    # Facts are derived rows written millions at a time: no per-row foreign-key checks on the
-    # dimensions (the source tables guarantee them).
-    source = models.ForeignKey(
-        "leads.LeadSource",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # every index starts with dealer_id (the fact key)
-    )
-    vehicle_model = models.ForeignKey(
-        "inventory.VehicleModel",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # every index starts with dealer_id (the fact key)
-    )
+
+
+class KpiDay(KpiMeasures, TenantModel):
+    """Actuals per dealer × day (dealer's local date) × consultant × source × model.
+
+    consultant = who owned the lead when the event happened (orders and deliveries: the order's
+    consultant), so a later reassignment does not move credit. NULL dimensions mean "none"."""
+
+    dealer = fact_dealer()
+    day = models.DateField()
+    consultant = fact_dimension(USER)
+    source = fact_dimension("leads.LeadSource")
+    vehicle_model = fact_dimension("inventory.VehicleModel")
 
     class Meta(TenantModel.Meta):
         verbose_name = _("KPI day")
@@ -245,23 +242,9 @@ class KpiMonth(KpiMeasures, TenantModel):
     """KpiDay summed per dealer × month (first day) × model: what network views and plan
     attainment read, so a year across 170 dealers is a few thousand rows."""
 
-    dealer = models.ForeignKey(
-        "dealers.Dealer",
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        verbose_name=_("dealer"),
-        db_index=False,
-        db_constraint=False,
-    )
+    dealer = fact_dealer()
     month = models.DateField()
-    vehicle_model = models.ForeignKey(
-        "inventory.VehicleModel",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # every index starts with dealer_id (the fact key)
-    )
+    vehicle_model = fact_dimension("inventory.VehicleModel")
 
     class Meta(TenantModel.Meta):
         verbose_name = _("KPI month")
@@ -286,39 +269,11 @@ class KpiFunnelMonth(KpiStages, TenantModel):
     the manager funnel reads whole months of a long period here (a year of a big dealer is a few
     thousand rows instead of ~80,000 day rows); written with KpiMonth by the rollup."""
 
-    dealer = models.ForeignKey(
-        "dealers.Dealer",
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        verbose_name=_("dealer"),
-        db_index=False,
-        db_constraint=False,
-    )
+    dealer = fact_dealer()
     month = models.DateField()
-    consultant = models.ForeignKey(
-        USER,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # every index starts with dealer_id (the fact key)
-    )
-    source = models.ForeignKey(
-        "leads.LeadSource",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    vehicle_model = models.ForeignKey(
-        "inventory.VehicleModel",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    consultant = fact_dimension(USER)
+    source = fact_dimension("leads.LeadSource")
+    vehicle_model = fact_dimension("inventory.VehicleModel")
 
     class Meta(TenantModel.Meta):
         verbose_name = _("KPI funnel month")
