@@ -1835,7 +1835,7 @@ class DealerSeeder:
             summary = item.summary() if callable(item.summary) else item.summary
             if isinstance(summary, Said):  # as the services write it: read in any language
                 row.values["message"] = summary.message
-                row.values["params"] = {**summary.stored(), "$tail": summary.tail}
+                row.values["params"] = summary.row_params()
             row.values["summary"] = str(summary)[:300]
             ref = item.ref
             if ref is not None:

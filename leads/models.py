@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dms.tenancy.models import TenantModel
 from dms.tenancy.rls import same_dealer
 from leads.reference.messages import hq_text
-from leads.timeline_lines import render_line
+from leads.timeline_lines import render_row
 
 USER = settings.AUTH_USER_MODEL
 
@@ -490,10 +490,8 @@ class TimelineEvent(TenantModel):
         parameters no longer fit it)."""
         if not self.message:
             return self.summary
-        params = dict(self.params) if isinstance(self.params, dict) else {}
-        tail = str(params.pop("$tail", "") or "")
         try:
-            return render_line(self.message, params, tail)
+            return render_row(self.message, self.params)
         except (KeyError, ValueError, TypeError, ImportError, AttributeError):
             return self.summary
 

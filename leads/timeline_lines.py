@@ -125,12 +125,26 @@ class Said:
     def stored(self) -> dict[str, Any]:
         return {key: _encode(value) for key, value in self.params.items()}
 
+    def row_params(self) -> dict[str, Any]:
+        """What TimelineEvent.params holds: the parameters, and the tail under "$tail"."""
+        return {**self.stored(), TAIL: self.tail}
+
     def __str__(self) -> str:
         return render_line(self.message, self.stored(), self.tail)
 
 
 def said(message: str, *, tail: str = "", **params: Any) -> Said:
     return Said(message, params, tail)
+
+
+TAIL = "$tail"
+
+
+def render_row(message: str, params: Any) -> str:
+    """A stored line (TimelineEvent.message / params, as Said.row_params wrote them)."""
+    params = dict(params) if isinstance(params, dict) else {}
+    tail = str(params.pop(TAIL, "") or "")
+    return render_line(message, params, tail)
 
 
 def render_line(message: str, params: dict[str, Any], tail: str = "") -> str:

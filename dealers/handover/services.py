@@ -529,7 +529,7 @@ def apply_batch(
                         "handover",
                         str(lines[uid])[:300],
                         lines[uid].message,
-                        json.dumps({**lines[uid].stored(), "$tail": ""}),
+                        json.dumps(lines[uid].row_params()),
                         now,
                         actor_id,
                         ReassignmentBatch._meta.label,

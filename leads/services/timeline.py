@@ -34,7 +34,7 @@ def add_timeline_event(
 ) -> TimelineEvent:
     message, params = "", {}
     if isinstance(summary, Said):
-        message, params = summary.message, {**summary.stored(), "$tail": summary.tail}
+        message, params = summary.message, summary.row_params()
     return TimelineEvent.objects.create(
         dealer_id=customer.dealer_id,
         customer=customer,
