@@ -16,8 +16,13 @@ from leads.models import Visit
 
 
 def dealer_tz(dealer: Dealer) -> zoneinfo.ZoneInfo:
+    return zone_named(dealer.timezone)
+
+
+def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
+    """A dealer's time zone by its name; UTC when unset or unknown."""
     try:
-        return zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+        return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
 

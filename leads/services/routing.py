@@ -26,6 +26,7 @@ from dealers.selectors import absent_membership_ids
 from dms.accounts.language import in_each_language
 from dms.audit.services import record
 from leads.models import FollowUp, Lead, LeadSettings, Notification
+from leads.selectors.visits import zone_named
 
 from .permissions import actor_can, approver_ids, can_hold_leads
 from .reference import defaults
@@ -93,11 +94,9 @@ def update_lead_settings(*, dealer_id: int, actor: Any, **values: Any) -> LeadSe
 def dealer_zone(dealer_id: int) -> zoneinfo.ZoneInfo:
     """The dealer's time zone (UTC when unset or unknown): texts written by background tasks
     give times as the dealer's staff read them, not in the worker's UTC."""
-    tz_name = Dealer.objects.filter(pk=dealer_id).values_list("timezone", flat=True).first()
-    try:
-        return zoneinfo.ZoneInfo(tz_name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_named(
+        Dealer.objects.filter(pk=dealer_id).values_list("timezone", flat=True).first()
+    )
 
 
 def dealer_today(dealer_id: int, now: dt.datetime | None = None) -> dt.date:
