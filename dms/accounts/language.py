@@ -58,16 +58,9 @@ def past_security_gates(user: Any) -> bool:
     """Is the user through the checks SecurityPolicyMiddleware makes before any other page
     (second factor when one is required or enrolled, no pending password change)? The switcher's
     URL stays open before them (it only sets a cookie then); writing to the account does not."""
-    from dms.security.selectors import password_change_reason, two_factor_state
+    from dms.security.selectors import security_checks_owed
 
-    if not getattr(user, "is_authenticated", False):
-        return False
-    is_verified = getattr(user, "is_verified", None)
-    if is_verified is not None and not is_verified():
-        state = two_factor_state(user)
-        if state.required or state.has_device:
-            return False
-    return not password_change_reason(user)
+    return bool(getattr(user, "is_authenticated", False)) and not security_checks_owed(user)
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

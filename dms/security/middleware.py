@@ -30,7 +30,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .selectors import password_change_reason, two_factor_state
+from .selectors import password_change_reason, second_factor_owed
 from .services import LOGIN_AT_SESSION_KEY
 
 API_PREFIX = "/api/"
@@ -150,11 +150,8 @@ class SecurityPolicyMiddleware:
         return blocked or self.get_response(request)
 
     def _second_factor(self, request: HttpRequest, user: object) -> HttpResponse | None:
-        is_verified = getattr(user, "is_verified", None)
-        if is_verified is None or is_verified():
-            return None
-        state = two_factor_state(user)
-        if not (state.required or state.has_device):
+        state = second_factor_owed(user)
+        if state is None:
             return None
         if request.path in {
             reverse("two_factor:login"),

@@ -66,6 +66,22 @@ def two_factor_state(user: Any) -> TwoFactorState:
     return TwoFactorState(required=always or row["required"], has_device=row["has_device"])
 
 
+def second_factor_owed(user: Any) -> TwoFactorState | None:
+    """The user's second-factor state when this session still owes one (it is required or a
+    device is enrolled, and none was verified yet); None when nothing is owed."""
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is None or is_verified():
+        return None
+    state = two_factor_state(user)
+    return state if state.required or state.has_device else None
+
+
+def security_checks_owed(user: Any) -> bool:
+    """Does SecurityPolicyMiddleware still stop this logged-in user before other pages (second
+    factor, then a password change)?"""
+    return second_factor_owed(user) is not None or bool(password_change_reason(user))
+
+
 def password_max_age() -> timedelta | None:
     days = int(getattr(settings, "DMS_PASSWORD_MAX_AGE_DAYS", 0) or 0)
     return timedelta(days=days) if days > 0 else None
