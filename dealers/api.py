@@ -14,10 +14,10 @@ from dms.api.permissions import access_of
 from dms.api.viewsets import TenantModelViewSet
 
 from . import services
+from .access import ABSENCE_MANAGERS, ABSENCE_READERS, Rule
 from .filters import AbsenceFilterSet
 from .models import Membership, StaffAbsence
 from .selectors import absence_memberships
-from .services import ABSENCE_MANAGE_CAPS, ABSENCE_VIEW_CAPS
 
 
 class ScopedMembershipField(serializers.PrimaryKeyRelatedField):
@@ -70,8 +70,7 @@ class AbsenceViewSet(TenantModelViewSet):
     model = StaffAbsence
     serializer_class = AbsenceSerializer
     filterset_class = AbsenceFilterSet
-    read_capabilities = ABSENCE_VIEW_CAPS
-    write_capabilities = ABSENCE_MANAGE_CAPS
+    access_rule = Rule(read=ABSENCE_READERS, write=ABSENCE_MANAGERS)
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("membership__user").order_by("-starts_on", "-id")

@@ -1,20 +1,33 @@
+"""The site's URLs. Every route declares who may read and who may write it (dealers.access.route;
+API views carry `access_rule`); tests/tenancy/test_role_matrix.py checks every route against it. The
+admin site keeps its own gate (dms.admin.HqAdminSite: HQ admins with a second factor)."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from health_check.views import HealthCheckView
 
+from dealers.access import ANYONE, SIGNED_IN, Rule, route
+
 from . import views
 from .accounts.language import set_language
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    route("", views.dashboard, name="dashboard", access=Rule(read=SIGNED_IN)),
     # Browsers and the Django admin ask for /favicon.ico; the icon is the static SVG.
-    path("favicon.ico", views.favicon),
-    path("switch-dealer/", views.switch_dealer, name="switch_dealer"),
+    route("favicon.ico", views.favicon, access=Rule(read=ANYONE)),
+    route(
+        "switch-dealer/",
+        views.switch_dealer,
+        name="switch_dealer",
+        access=Rule(read=SIGNED_IN, write=SIGNED_IN),
+    ),
     path("", include("dms.security.two_factor_urls")),  # two-factor's URLs, our views
     # The switcher's URL (django.conf.urls.i18n's only route): Django's set_language, which
-    # also stores the choice on the user.
-    path("i18n/setlang/", set_language, name="set_language"),
+    # also stores the choice on the user. Open to all: the login page has the switcher too.
+    route(
+        "i18n/setlang/", set_language, name="set_language", access=Rule(read=ANYONE, write=ANYONE)
+    ),
     path("security/", include("dms.security.urls")),
     path("audit/", include("dms.audit.urls")),
     path("network/", include("dealers.urls")),
@@ -23,14 +36,21 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/", include("dms.api_urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The API's description is public (it names no object); the docs page loads it.
+    route("api/schema/", SpectacularAPIView.as_view(), name="api-schema", access=Rule(read=ANYONE)),
     # Split view: the init script is a separate file, as CSP (script-src 'self') requires.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path(
+    route(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+        name="api-docs",
+        access=Rule(read=ANYONE),
+    ),
+    route(
         "health/",
         HealthCheckView.as_view(
             checks=["health_check.checks.Database", "health_check.checks.Cache"]
         ),
         name="health",
+        access=Rule(read=ANYONE),
     ),
 ]

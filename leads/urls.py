@@ -1,12 +1,23 @@
-from django.urls import path  # noqa: F401  (H6/H7 add their views below)
+"""The sales funnel's pages (mounted at /sales/). Who may read and write each is declared here
+(dealers.access): customers, leads and visits are personal data, the dealer's own sales staff
+only; the funnel's figures are also open to KPI readers."""
 
-from leads.views import claims as claim_views  # H6
-from leads.views import customers as customer_views  # H6
-from leads.views import visits as visit_views  # H6
-from leads.views.activity import ActivityReportView  # H7
-from leads.views.approvals import ApprovalsView  # H7
-from leads.views.funnel import FunnelView  # H7
-from leads.views.leads import (  # H7
+from dealers.access import (
+    FUNNEL_READERS,
+    SALES_APPROVERS,
+    SALES_MANAGERS,
+    SALES_STAFF,
+    SIGNED_IN,
+    Rule,
+    route,
+)
+from leads.views import claims as claim_views
+from leads.views import customers as customer_views
+from leads.views import visits as visit_views
+from leads.views.activity import ActivityReportView
+from leads.views.approvals import ApprovalsView
+from leads.views.funnel import FunnelView
+from leads.views.leads import (
     FollowUpActionView,
     GradeTableView,
     LeadActionView,
@@ -15,8 +26,8 @@ from leads.views.leads import (  # H7
     LeadSettingsView,
     PoolView,
 )
-from leads.views.myday import MyDayView  # H7
-from leads.views.notifications import (  # H7
+from leads.views.myday import MyDayView
+from leads.views.notifications import (
     NotificationCountView,
     NotificationListView,
     NotificationOpenView,
@@ -25,49 +36,108 @@ from leads.views.notifications import (  # H7
 
 app_name = "leads"
 
-urlpatterns: list = [
-    # --- H6: visitor log, customers, ownership claims ---
-    path("visits/", visit_views.VisitorLogView.as_view(), name="visitor-log"),
-    path("visits/register/", visit_views.RegisterContactView.as_view(), name="visit-register"),
-    path("visits/<int:pk>/edit/", visit_views.VisitEditView.as_view(), name="visit-edit"),
-    path("visits/<int:pk>/left/", visit_views.VisitLeftView.as_view(), name="visit-left"),
-    path("customers/", customer_views.CustomerListView.as_view(), name="customers"),
-    path("customers/new/", customer_views.CustomerCreateView.as_view(), name="customer-add"),
-    path(
-        "customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer-detail"
+STAFF = Rule(read=SALES_STAFF, write=SALES_STAFF)
+MANAGERS = Rule(read=SALES_MANAGERS, write=SALES_MANAGERS)
+APPROVERS = Rule(read=SALES_APPROVERS, write=SALES_APPROVERS)
+# Notifications are the reader's own (any role may get one): the view shows only theirs.
+OWN = Rule(read=SIGNED_IN, write=SIGNED_IN)
+
+urlpatterns = [
+    # visitor log, customers, ownership claims
+    route("visits/", visit_views.VisitorLogView.as_view(), name="visitor-log", access=STAFF),
+    route(
+        "visits/register/",
+        visit_views.RegisterContactView.as_view(),
+        name="visit-register",
+        access=STAFF,
     ),
-    path(
-        "customers/<int:pk>/edit/", customer_views.CustomerEditView.as_view(), name="customer-edit"
+    route(
+        "visits/<int:pk>/edit/",
+        visit_views.VisitEditView.as_view(),
+        name="visit-edit",
+        access=STAFF,
     ),
-    path(
+    route(
+        "visits/<int:pk>/left/",
+        visit_views.VisitLeftView.as_view(),
+        name="visit-left",
+        access=STAFF,
+    ),
+    route("customers/", customer_views.CustomerListView.as_view(), name="customers", access=STAFF),
+    route(
+        "customers/new/",
+        customer_views.CustomerCreateView.as_view(),
+        name="customer-add",
+        access=STAFF,
+    ),
+    route(
+        "customers/<int:pk>/",
+        customer_views.CustomerDetailView.as_view(),
+        name="customer-detail",
+        access=STAFF,
+    ),
+    route(
+        "customers/<int:pk>/edit/",
+        customer_views.CustomerEditView.as_view(),
+        name="customer-edit",
+        access=STAFF,
+    ),
+    route(
         "customers/<int:pk>/merge/",
         customer_views.CustomerMergeView.as_view(),
         name="customer-merge",
+        access=MANAGERS,
     ),
-    path("claims/", claim_views.ClaimListView.as_view(), name="claims"),
-    path("claims/file/", claim_views.ClaimFileView.as_view(), name="claim-file"),
-    path("claims/<int:pk>/approve/", claim_views.ClaimApproveView.as_view(), name="claim-approve"),
-    path("claims/<int:pk>/reject/", claim_views.ClaimRejectView.as_view(), name="claim-reject"),
-    # --- end H6 ---
-    # --- H7: leads, follow-ups, my day, funnel, approvals, activity report, notifications ---
-    path("my-day/", MyDayView.as_view(), name="my_day"),
-    path("leads/", LeadListView.as_view(), name="leads"),
-    path("leads/pool/", PoolView.as_view(), name="pool"),
-    path("leads/grades/", GradeTableView.as_view(), name="grade_table"),
-    path("leads/<int:pk>/", LeadDetailView.as_view(), name="lead_detail"),
-    path("leads/<int:pk>/<slug:action>/", LeadActionView.as_view(), name="lead_action"),
-    path(
-        "follow-ups/<int:pk>/<slug:action>/", FollowUpActionView.as_view(), name="follow_up_action"
+    route("claims/", claim_views.ClaimListView.as_view(), name="claims", access=STAFF),
+    route("claims/file/", claim_views.ClaimFileView.as_view(), name="claim-file", access=STAFF),
+    route(
+        "claims/<int:pk>/approve/",
+        claim_views.ClaimApproveView.as_view(),
+        name="claim-approve",
+        access=APPROVERS,
     ),
-    path("funnel/", FunnelView.as_view(), name="funnel"),
-    path("funnel/settings/", LeadSettingsView.as_view(), name="lead_settings"),
-    path("approvals/", ApprovalsView.as_view(), name="approvals"),
-    path("activity/", ActivityReportView.as_view(), name="activity"),
-    path("notifications/", NotificationListView.as_view(), name="notifications"),
-    path("notifications/count/", NotificationCountView.as_view(), name="notifications_count"),
-    path(
-        "notifications/read-all/", NotificationReadAllView.as_view(), name="notifications_read_all"
+    route(
+        "claims/<int:pk>/reject/",
+        claim_views.ClaimRejectView.as_view(),
+        name="claim-reject",
+        access=APPROVERS,
     ),
-    path("notifications/<int:pk>/open/", NotificationOpenView.as_view(), name="notification_open"),
-    # --- end H7 ---
+    # leads, follow-ups, my day, funnel, approvals, activity report, notifications
+    route("my-day/", MyDayView.as_view(), name="my_day", access=STAFF),
+    route("leads/", LeadListView.as_view(), name="leads", access=STAFF),
+    route("leads/pool/", PoolView.as_view(), name="pool", access=STAFF),
+    route("leads/grades/", GradeTableView.as_view(), name="grade_table", access=STAFF),
+    route("leads/<int:pk>/", LeadDetailView.as_view(), name="lead_detail", access=STAFF),
+    route(
+        "leads/<int:pk>/<slug:action>/", LeadActionView.as_view(), name="lead_action", access=STAFF
+    ),
+    route(
+        "follow-ups/<int:pk>/<slug:action>/",
+        FollowUpActionView.as_view(),
+        name="follow_up_action",
+        access=STAFF,
+    ),
+    route("funnel/", FunnelView.as_view(), name="funnel", access=Rule(read=FUNNEL_READERS)),
+    route("funnel/settings/", LeadSettingsView.as_view(), name="lead_settings", access=APPROVERS),
+    route("approvals/", ApprovalsView.as_view(), name="approvals", access=APPROVERS),
+    route("activity/", ActivityReportView.as_view(), name="activity", access=STAFF),
+    route("notifications/", NotificationListView.as_view(), name="notifications", access=OWN),
+    route(
+        "notifications/count/",
+        NotificationCountView.as_view(),
+        name="notifications_count",
+        access=OWN,
+    ),
+    route(
+        "notifications/read-all/",
+        NotificationReadAllView.as_view(),
+        name="notifications_read_all",
+        access=OWN,
+    ),
+    route(
+        "notifications/<int:pk>/open/",
+        NotificationOpenView.as_view(),
+        name="notification_open",
+        access=OWN,
+    ),
 ]

@@ -31,6 +31,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from dealers.access import SALES_MANAGERS, SALES_STAFF, DeclaredAccess, Rule
 from dealers.roles import Cap
 from dms.api.permissions import access_of
 from dms.tenancy.context import current_scope
@@ -112,7 +113,8 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class SalesViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
-    permission_classes = [IsAuthenticated, SalesAccess]
+    permission_classes = [IsAuthenticated, DeclaredAccess, SalesAccess]
+    access_rule = Rule(read=SALES_STAFF, write=SALES_STAFF)
     model: ClassVar[type[Any]]
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -173,6 +175,7 @@ class DemoVehicleViewSet(
     model = DemoVehicle
     serializer_class = DemoVehicleSerializer
     write_capability = Cap.SALES_ALL
+    access_rule = Rule(read=SALES_STAFF, write=SALES_MANAGERS)
 
     def visible(self, access: Any) -> QuerySet[Any]:
         return selectors.demo_vehicles(active_only=False)

@@ -27,7 +27,9 @@ OPEN_BOOKING_STATUSES = (TestDrive.Status.BOOKED, TestDrive.Status.OUT, TestDriv
 
 
 def can_read_sales(access: Access) -> bool:
-    return bool(access.dealer_ids) and (access.can(Cap.SALES_OWN) or access.is_hq)
+    # The dealer's own sales staff: every sales object names a customer, and HQ never reads a
+    # customer's personal data (HQ reads the funnel's figures under /reports/).
+    return access.writable and bool(access.dealer_ids) and access.can(Cap.SALES_OWN)
 
 
 def can_write_sales(access: Access) -> bool:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 from dealers.selectors import regions_for
 
 from .permissions import access_of
@@ -43,7 +44,8 @@ def me_payload(request: Request) -> dict[str, Any]:
 
 
 class MeView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, DeclaredAccess]
+    access_rule = Rule(read=SIGNED_IN)
 
     @extend_schema(
         responses=MeSerializer,

@@ -14,19 +14,19 @@ from django.db import models
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from dealers.access import DeclaredAccess, Rule
 from dms.tenancy.context import current_scope
 
-from .permissions import HasCapability, HasDealerScope, WritableScope, access_of
+from .permissions import HasDealerScope, WritableScope, access_of
 
 
 class TenantViewSetMixin:
-    """Mix into a GenericViewSet. Declare `model` (a TenantModel), `read_capabilities` and
-    `write_capabilities` (any of; empty = none needed)."""
+    """Mix into a GenericViewSet. Declare `model` (a TenantModel) and `access` (a
+    dealers.access.Rule: who may read, who may write)."""
 
     model: ClassVar[type[models.Model]]
-    read_capabilities: ClassVar[tuple[str, ...]] = ()
-    write_capabilities: ClassVar[tuple[str, ...]] = ()
-    permission_classes = [IsAuthenticated, HasDealerScope, HasCapability, WritableScope]
+    access_rule: ClassVar[Rule]
+    permission_classes = [IsAuthenticated, HasDealerScope, DeclaredAccess, WritableScope]
 
     def get_queryset(self) -> models.QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False) or current_scope() is None:

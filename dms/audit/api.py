@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 
+from dealers.access import AUDITORS, DeclaredAccess, Rule
 from dms.api.permissions import access_of
 
 from .filters import AuditEntryFilterSet
@@ -53,7 +54,8 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 )
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEntrySerializer
-    permission_classes = [IsAuthenticated, CanViewAudit]
+    permission_classes = [IsAuthenticated, DeclaredAccess, CanViewAudit]
+    access_rule = Rule(read=AUDITORS)
     filterset_class = AuditEntryFilterSet
     queryset = AuditEntry.objects.none()  # for the schema; real rows come from the selector
 

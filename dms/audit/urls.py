@@ -1,9 +1,9 @@
-from django.urls import path
+from dealers.access import AUDITORS, Rule, route
 
 from . import views
 
 app_name = "audit"
 urlpatterns = [
-    path("", views.AuditLogView.as_view(), name="log"),
-    path("export.csv", views.AuditExportView.as_view(), name="export"),
+    route("", views.AuditLogView.as_view(), name="log", access=Rule(read=AUDITORS)),
+    route("export.csv", views.AuditExportView.as_view(), name="export", access=Rule(read=AUDITORS)),
 ]

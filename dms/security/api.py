@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from dealers.access import SIGNED_IN, DeclaredAccess, Rule
+
 from . import selectors, services
 
 
@@ -23,7 +25,8 @@ class IssueTokenView(APIView):
     to the user (mandatory for the role, or enrolled), only if this session verified it."""
 
     authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, DeclaredAccess]
+    access_rule = Rule(read=SIGNED_IN, write=SIGNED_IN)
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 

@@ -20,7 +20,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dealers.roles import Cap
+from dealers.access import SALES_STAFF, Rule
 from dms.api.pagination import DefaultPagination
 from dms.api.viewsets import TenantViewSetMixin
 from dms.tenancy.context import current_scope
@@ -187,8 +187,7 @@ class CustomerViewSet(  # type: ignore[misc]
     model = Customer
     serializer_class = CustomerSerializer
     pagination_class = DefaultPagination
-    read_capabilities = (Cap.SALES_OWN,)
-    write_capabilities = (Cap.SALES_OWN,)
+    access_rule = Rule(read=SALES_STAFF, write=SALES_STAFF)
     filterset_class = None
 
     def get_queryset(self) -> QuerySet[Customer]:

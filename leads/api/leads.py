@@ -27,6 +27,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from dealers.access import SALES_STAFF, Rule
 from dealers.roles import Cap
 from dms.api.viewsets import TenantViewSetMixin
 from dms.tenancy.context import current_scope
@@ -200,8 +201,7 @@ class LeadViewSet(  # type: ignore[misc]
     serializer_class = LeadSerializer
     pagination_class = LeadCursorPagination
     filterset_class = LeadFilter
-    read_capabilities = (Cap.SALES_OWN,)
-    write_capabilities = (Cap.SALES_OWN,)
+    access_rule = Rule(read=SALES_STAFF, write=SALES_STAFF)
 
     def get_queryset(self) -> QuerySet[Lead]:
         if getattr(self, "swagger_fake_view", False) or current_scope() is None:

@@ -20,7 +20,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dealers.roles import Cap
+from dealers.access import SALES_STAFF, Rule
 from dms.api.pagination import DefaultPagination
 from dms.api.viewsets import TenantViewSetMixin
 from dms.tenancy.context import current_scope
@@ -116,8 +116,7 @@ class VisitViewSet(  # type: ignore[misc]
     model = Visit
     serializer_class = VisitSerializer
     pagination_class = DefaultPagination
-    read_capabilities = (Cap.SALES_OWN,)
-    write_capabilities = (Cap.SALES_OWN,)
+    access_rule = Rule(read=SALES_STAFF, write=SALES_STAFF)
     filterset_class = None
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
