@@ -118,6 +118,9 @@ STAFF_READERS = who(
     Cap.NETWORK_ADMIN,
 )
 STAFF_MANAGERS = who("staff managers", Cap.STAFF_MANAGE, Cap.NETWORK_ADMIN)
+DEALER_STAFF_MANAGERS = who(
+    "the dealer's staff managers", Cap.STAFF_MANAGE, staff=True, dealer=True
+)
 HANDOVER = who(
     "departures and handovers", Cap.STAFF_DEPARTURE, Cap.SALES_REASSIGN, staff=True, dealer=True
 )
@@ -149,14 +152,25 @@ class Rule:
 
 
 RULE_ATTRIBUTE = "access_rule"
+# A DRF viewset's extra actions may differ from its rule: {action name: Rule}.
+ACTION_RULES_ATTRIBUTE = "action_access_rules"
+
+
+def _api_rule(cls: Any, action: str | None) -> Rule | None:
+    by_action = getattr(cls, ACTION_RULES_ATTRIBUTE, None) or {}
+    return by_action.get(action) or getattr(cls, RULE_ATTRIBUTE, None)
 
 
 def rule_of(callback: Any) -> Rule | None:
     """The declaration of a resolved route's callback (HTML gate or DRF view class)."""
     rule = getattr(callback, RULE_ATTRIBUTE, None)
-    if rule is None:
-        cls = getattr(callback, "cls", None)  # DRF: the APIView class carries it
-        rule = getattr(cls, RULE_ATTRIBUTE, None)
+    cls = getattr(callback, "cls", None)  # DRF: the APIView class carries it
+    if rule is None and cls is not None:
+        actions = getattr(callback, "actions", None) or {}  # viewset route: method -> action
+        names = set(actions.values())
+        by_action = getattr(cls, ACTION_RULES_ATTRIBUTE, None) or {}
+        named = [by_action[a] for a in names if a in by_action]
+        rule = named[0] if named else getattr(cls, RULE_ATTRIBUTE, None)
     return rule if isinstance(rule, Rule) else None
 
 
@@ -212,7 +226,7 @@ class DeclaredAccess(BasePermission):
     message = _("Your role may not do this.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        rule = getattr(view, RULE_ATTRIBUTE, None)
+        rule = _api_rule(view, getattr(view, "action", None))
         if not isinstance(rule, Rule):
             return False  # fail closed: an API view without a declaration answers nobody
         if rule.audience(request.method) is None and not hasattr(view, request.method.lower()):

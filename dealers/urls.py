@@ -7,6 +7,7 @@ from . import views
 from .access import (
     ABSENCE_MANAGERS,
     ABSENCE_READERS,
+    DEALER_STAFF_MANAGERS,
     NETWORK_ADMINS,
     STAFF_MANAGERS,
     STAFF_READERS,
@@ -25,7 +26,7 @@ urlpatterns = [
         "staff/new/",
         views.StaffAddView.as_view(),
         name="staff-add",
-        access=Rule(read=STAFF_MANAGERS, write=STAFF_MANAGERS),
+        access=Rule(read=DEALER_STAFF_MANAGERS, write=DEALER_STAFF_MANAGERS),
     ),
     route(
         "staff/<int:pk>/edit/",

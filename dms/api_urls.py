@@ -1,8 +1,10 @@
 """All API routes under /api/. Apps register their viewsets on the one router."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import APIRootView, DefaultRouter
 
+from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 from dealers.api import AbsenceViewSet
 from dms.api.views import MeView
 from dms.audit.api import AuditEntryViewSet
@@ -13,7 +15,19 @@ from leads.api.leads import LeadViewSet
 from leads.api.visits import VisitViewSet
 from sales.api import DemoVehicleViewSet, OrderViewSet, QuoteViewSet, TestDriveViewSet
 
-router = DefaultRouter()
+
+class DeclaredAPIRootView(APIRootView):
+    """The API's index: any signed-in user (it lists the endpoints, no object)."""
+
+    permission_classes = [IsAuthenticated, DeclaredAccess]
+    access_rule = Rule(read=SIGNED_IN)
+
+
+class DeclaredRouter(DefaultRouter):
+    APIRootView = DeclaredAPIRootView
+
+
+router = DeclaredRouter()
 router.register("absences", AbsenceViewSet, basename="absence")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("customers", CustomerViewSet, basename="customer")

@@ -31,7 +31,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dealers.access import SALES_MANAGERS, SALES_STAFF, DeclaredAccess, Rule
+from dealers.access import SALES_APPROVERS, SALES_MANAGERS, SALES_STAFF, DeclaredAccess, Rule
 from dealers.roles import Cap
 from dms.api.permissions import access_of
 from dms.tenancy.context import current_scope
@@ -510,6 +510,7 @@ class EmptySerializer(serializers.Serializer):  # type: ignore[type-arg]
     retrieve=extend_schema(summary="One quote with its lines and finance summary"),
 )
 class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SalesViewSet):
+    action_access_rules = {"decide_discount": Rule(read=SALES_STAFF, write=SALES_APPROVERS)}
     model = Quote
     serializer_class = QuoteSerializer
     filterset_class = QuoteFilter

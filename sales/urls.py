@@ -3,13 +3,16 @@
 Every page shows customers' personal data (names, addresses, licence numbers): the dealer's own
 sales staff only, never HQ (HQ reads the funnel's figures under /reports/)."""
 
-from dealers.access import SALES_STAFF, Rule, route
+from dealers.access import SALES_APPROVERS, SALES_MANAGERS, SALES_STAFF, Rule, route
 
 from . import views
 
 app_name = "sales"
 
 STAFF = Rule(read=SALES_STAFF, write=SALES_STAFF)
+# The demo fleet is the manager's to change; discounts are decided by approvers.
+FLEET = Rule(read=SALES_STAFF, write=SALES_MANAGERS)
+DISCOUNT = Rule(read=SALES_STAFF, write=SALES_APPROVERS)
 
 urlpatterns = [
     # test drives and the demo fleet
@@ -40,12 +43,12 @@ urlpatterns = [
         name="testdrive_cancel",
         access=STAFF,
     ),
-    route("demo-vehicles/", views.demo_vehicle_list, name="demo_vehicles", access=STAFF),
+    route("demo-vehicles/", views.demo_vehicle_list, name="demo_vehicles", access=FLEET),
     route(
         "demo-vehicles/<int:pk>/active/",
         views.demo_vehicle_active,
         name="demo_vehicle_active",
-        access=STAFF,
+        access=FLEET,
     ),
     # quotes
     route("quotes/", views.quote_list, name="quotes", access=STAFF),
@@ -61,7 +64,9 @@ urlpatterns = [
     route("quotes/<int:pk>/send/", views.quote_send, name="quote_send", access=STAFF),
     route("quotes/<int:pk>/accept/", views.quote_accept, name="quote_accept", access=STAFF),
     route("quotes/<int:pk>/decline/", views.quote_decline, name="quote_decline", access=STAFF),
-    route("quotes/<int:pk>/discount/", views.quote_discount, name="quote_discount", access=STAFF),
+    route(
+        "quotes/<int:pk>/discount/", views.quote_discount, name="quote_discount", access=DISCOUNT
+    ),
     route("quotes/<int:pk>/pdf/", views.quote_pdf, name="quote_pdf", access=Rule(read=SALES_STAFF)),
     # orders and delivery
     route("quotes/<int:quote_id>/order/", views.order_create, name="order_create", access=STAFF),
