@@ -19,12 +19,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import get_script_prefix, get_urlconf, resolve, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dealers.access import Who, rule_of
 from dealers.roles import Cap
 from dealers.services import ABSENCE_VIEW_CAPS
 
@@ -58,7 +59,11 @@ class NavItem:
             return False
         if self.audience is Audience.HQ and not access.is_hq:
             return False
-        return any(access.can(cap) for cap in self.capabilities)
+        if not any(access.can(cap) for cap in self.capabilities):
+            return False
+        # Never a link the route's own declaration would refuse (a 403 behind a menu entry).
+        audience = None if self.coming_soon else read_audience(self.url_name)
+        return audience is None or audience.admits(access, authenticated=True)
 
 
 SECTIONS: tuple[NavSection, ...] = (
@@ -378,6 +383,13 @@ def _active_url(urls: list[str], current_path: str) -> str:
         u for u in urls if u and (current_path == u or (u != "/" and current_path.startswith(u)))
     ]
     return max(matches, key=len) if matches else ""
+
+
+@lru_cache(maxsize=256)
+def read_audience(url_name: str) -> Who | None:
+    """Who may open the entry's page, as its route declares (dealers.access)."""
+    rule = rule_of(resolve(reverse(url_name)).func)
+    return rule.read if rule else None
 
 
 @lru_cache(maxsize=256)
