@@ -44,6 +44,11 @@ app.conf.beat_schedule = {
     # KPI pack exports (reports/exports/tasks.py): delete files past DMS_EXPORT_KEEP_DAYS and
     # fail jobs silent for DMS_EXPORT_STALE_MINUTES. Every 15 minutes so a dead job is reported
     # soon after the stale limit; idempotent and cheap when there is nothing to do.
+    # Idempotency keys (dms/idempotency/tasks.py): answers older than a day are forgotten.
+    "idempotency-sweep": {
+        "task": "dms.idempotency.sweep",
+        "schedule": crontab(minute=20),
+    },
     "reports-export-sweep": {
         "task": "reports.exports.sweep",
         "schedule": crontab(minute="*/15"),

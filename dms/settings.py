@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "dms.audit",
     "dms.ops",  # operations: setup_db, demo_otp, the ping tasks
     "dms.security",
+    "dms.idempotency",
     "dealers",
     "leads",
     "sales",
@@ -101,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dms.tenancy.middleware.TenantMiddleware",
+    # Inside the tenant scope: a POST with an idempotency key runs once per user and key.
+    "dms.idempotency.middleware.IdempotencyMiddleware",
     # AxesMiddleware last, as django-axes documents.
     "axes.middleware.AxesMiddleware",
 ]
