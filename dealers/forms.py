@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from dms.accounts.models import HqRole
@@ -64,6 +66,40 @@ class StyledFormMixin:
         style_form(form)
 
 
+# A form or a page's query string takes days from EARLIEST_DAY to DAYS_AHEAD from today:
+# beyond that a date is a typo or a probe, and the day and time-zone arithmetic behind a form
+# would overflow (0001-01-01 or 9999-12-31). The services' own limits give the precise message.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+DAYS_AHEAD = 5 * 366
+
+
+def day_range() -> tuple[dt.date, dt.date]:
+    """The days forms and pages accept (server date: a day's difference in time zone does not
+    matter at these bounds)."""
+    return EARLIEST_DAY, timezone.localdate() + dt.timedelta(days=DAYS_AHEAD)
+
+
+def day_range_message() -> str:
+    first, last = day_range()
+    return str(
+        _("Enter a date between %(first)s and %(last)s.")
+        % {
+            "first": formats.date_format(first, "SHORT_DATE_FORMAT"),
+            "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+        }
+    )
+
+
+def validate_form_day(value: dt.date | dt.datetime | None) -> None:
+    """Validator of a form's date or date-time field: within `day_range()`."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, dt.datetime) else value
+    first, last = day_range()
+    if not first <= day <= last:
+        raise ValidationError(day_range_message(), code="out_of_range")
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -88,8 +124,10 @@ class AbsenceForm(StyledFormMixin, forms.Form):
     membership = MembershipChoiceField(
         label=_("Staff member"), queryset=Membership.objects.none(), empty_label=None
     )
-    starts_on = forms.DateField(label=_("From"), widget=DateInput())
-    ends_on = forms.DateField(label=_("Until (inclusive)"), widget=DateInput())
+    starts_on = forms.DateField(label=_("From"), widget=DateInput(), validators=[validate_form_day])
+    ends_on = forms.DateField(
+        label=_("Until (inclusive)"), widget=DateInput(), validators=[validate_form_day]
+    )
     reason = forms.ChoiceField(label=_("Reason"), choices=StaffAbsence.Reason.choices)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -168,6 +206,17 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+# The dealer's opening hours and date limits (enforced by the sales and leads services).
+DATE_LIMIT_FIELDS = (
+    "showroom_opens_at",
+    "showroom_closes_at",
+    "test_drive_days_ahead",
+    "follow_up_days_ahead",
+    "visit_days_back",
+    "delivery_days_ahead",
+)
+
+
 class DealerForm(StyledFormMixin, forms.ModelForm):
     timezone = forms.ChoiceField(
         label=_("Time zone"),
@@ -178,12 +227,25 @@ class DealerForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Dealer
         fields = list(DEALER_FIELDS)  # exactly what the service accepts
+        widgets = {
+            "showroom_opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "showroom_closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.order_by("name")  # type: ignore[attr-defined]
         self.fields["group"].queryset = DealerGroup.objects.order_by("name")  # type: ignore[attr-defined]
         self.fields["country"].help_text = _("Two-letter ISO code, e.g. DE.")
+        for name in DATE_LIMIT_FIELDS:  # left empty: kept as they are (the default when new)
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in DATE_LIMIT_FIELDS:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = getattr(self.instance, name)
+        return data
 
     def clean_country(self) -> str:
         value = (self.cleaned_data.get("country") or "").strip().upper()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
@@ -83,11 +85,46 @@ class Dealer(models.Model):
         default=False,
         help_text=_("HQ roles and admins always need a second factor."),
     )
+    # How far dates may reach, per dealer (the services enforce them; see the help texts).
+    showroom_opens_at = models.TimeField(
+        _("showroom opens at"),
+        default=dt.time(8, 0),
+        help_text=_("Test drives start and end within the opening hours."),
+    )
+    showroom_closes_at = models.TimeField(_("showroom closes at"), default=dt.time(20, 0))
+    test_drive_days_ahead = models.PositiveSmallIntegerField(
+        _("test drives bookable (days ahead)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    follow_up_days_ahead = models.PositiveSmallIntegerField(
+        _("follow-ups plannable (days ahead)"),
+        default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
+    visit_days_back = models.PositiveSmallIntegerField(
+        _("visits can be entered (days back)"),
+        default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(90)],
+        help_text=_("0: only today's visits and calls."),
+    )
+    delivery_days_ahead = models.PositiveSmallIntegerField(
+        _("expected delivery at most (days ahead)"),
+        default=730,
+        validators=[MinValueValidator(1), MaxValueValidator(1095)],
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("dealer")
         verbose_name_plural = _("dealers")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(showroom_opens_at__lt=models.F("showroom_closes_at")),
+                name="dealer_showroom_hours",
+                violation_error_message=_("The showroom must open before it closes."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -247,6 +247,12 @@ DEALER_FIELDS = (
     "timezone",
     "is_active",
     "require_2fa",
+    "showroom_opens_at",
+    "showroom_closes_at",
+    "test_drive_days_ahead",
+    "follow_up_days_ahead",
+    "visit_days_back",
+    "delivery_days_ahead",
 )
 
 

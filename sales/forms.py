@@ -11,10 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bulletins.models import PriceList, PriceListItem
+from dealers.forms import validate_form_day
 from inventory.models import Colour, Option, Trim, VehicleModel
 
 from .models import Payment, Quote
 from .services import QuoteSpec, checklist_items, money
+
+# An odometer reading a person could type (beyond it the database's integer overflowed).
+MAX_KM = 2_000_000
 
 DURATIONS = [
     (30, _("30 minutes")),
@@ -86,7 +90,9 @@ class DemoVehicleForm(SalesForm):
     )
     vin = forms.CharField(label=_("VIN"), max_length=25)
     plate = forms.CharField(label=_("Plate"), max_length=20, required=False)
-    odometer_km = forms.IntegerField(label=_("Odometer (km)"), min_value=0, initial=0)
+    odometer_km = forms.IntegerField(
+        label=_("Odometer (km)"), min_value=0, max_value=MAX_KM, initial=0
+    )
 
 
 # --- test drives ---------------------------------------------------------------------------------
@@ -98,7 +104,11 @@ class BookingForm(SalesForm):
         label=_("Demo vehicle"),
         queryset=None,  # type: ignore[arg-type]
     )
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        validators=[validate_form_day],
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     start_time = forms.TimeField(
         label=_("From"), widget=forms.TimeInput(attrs={"type": "time", "step": 900})
     )
@@ -124,6 +134,19 @@ class BookingForm(SalesForm):
         vehicle_field.queryset = vehicles
         vehicle_field.label_from_instance = lambda v: f"{v.vehicle_model.name} · {v.plate or v.vin}"
 
+    def apply_errors(self, error: ValidationError) -> None:
+        """The service speaks of starts_at/ends_at; show its message on the field to change."""
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                for err in errors:
+                    if name == "starts_at":
+                        target = "day" if err.code == "too_far_ahead" else "start_time"
+                    else:
+                        target = "duration" if name == "ends_at" else name
+                    self.add_error(target if target in self.fields else None, err)
+            return
+        super().apply_errors(error)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("day") and data.get("start_time") and data.get("duration"):
@@ -144,11 +167,11 @@ class CheckOutForm(SalesForm):
         label=_("The customer signed the test-drive consent"), required=False
     )
     walk_around = forms.BooleanField(label=_("Six-point walk-around presented"), required=False)
-    km_out = forms.IntegerField(label=_("km out"), min_value=0, required=False)
+    km_out = forms.IntegerField(label=_("km out"), min_value=0, max_value=MAX_KM, required=False)
 
 
 class CheckInForm(SalesForm):
-    km_in = forms.IntegerField(label=_("km in"), min_value=0, required=False)
+    km_in = forms.IntegerField(label=_("km in"), min_value=0, max_value=MAX_KM, required=False)
     outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
     feedback = forms.CharField(
         label=_("Customer's feedback"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -216,7 +239,10 @@ class QuoteForm(SalesForm):
         required=False,
     )
     valid_until = forms.DateField(
-        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_form_day],
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, price_list: PriceList | None, **kwargs: Any) -> None:
@@ -328,7 +354,10 @@ class OrderForm(SalesForm):
         help_text=_("Leave empty if the customer pays the deposit later."),
     )
     expected_delivery = forms.DateField(
-        label=_("Expected delivery"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_form_day],
+        label=_("Expected delivery"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     vin = forms.CharField(
         label=_("VIN"),
@@ -347,7 +376,10 @@ class PaymentForm(SalesForm):
 
 class OrderDetailsForm(SalesForm):
     expected_delivery = forms.DateField(
-        label=_("Expected delivery"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_form_day],
+        label=_("Expected delivery"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     vin = forms.CharField(label=_("VIN"), max_length=25, required=False)
 

@@ -350,6 +350,43 @@ def _double_booking_error(
     )
 
 
+def _local_day_start(dealer: Dealer, day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dealer_tz(dealer))
+
+
+def _check_showroom_window(dealer: Dealer, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    """A test drive starts within the dealer's booking horizon, and starts and ends within the
+    showroom's opening hours (the car is handed over and taken back by staff)."""
+    days = dealer.test_drive_days_ahead
+    last_day = dealer_today(dealer) + dt.timedelta(days=days)
+    # compare before converting: 9999-12-31 in a zone west of UTC has no UTC time
+    if starts_at >= _local_day_start(dealer, last_day + dt.timedelta(days=1)):
+        raise ValidationError(
+            {
+                "starts_at": ValidationError(
+                    _("A test drive can be booked at most %(days)d days ahead (until %(last)s).")
+                    % {"days": days, "last": formats.date_format(last_day, "SHORT_DATE_FORMAT")},
+                    code="too_far_ahead",
+                )
+            }
+        )
+    opens, closes = dealer.showroom_opens_at, dealer.showroom_closes_at
+    start, end = _local(starts_at, dealer).time(), _local(ends_at, dealer).time()
+    if not (opens <= start <= closes and opens <= end <= closes):
+        raise ValidationError(
+            {
+                "starts_at": ValidationError(
+                    _(
+                        "Test drives start and end within the showroom's opening hours "
+                        "(%(opens)s–%(closes)s)."
+                    )
+                    % {"opens": opens.strftime("%H:%M"), "closes": closes.strftime("%H:%M")},
+                    code="outside_hours",
+                )
+            }
+        )
+
+
 def book_test_drive(
     *, lead: Lead, vehicle: DemoVehicle, starts_at: dt.datetime, ends_at: dt.datetime, actor: Any
 ) -> TestDrive:
@@ -370,6 +407,7 @@ def book_test_drive(
         raise ValidationError({"ends_at": _("A test drive lasts at most three days.")})
     if ends_at <= timezone.now():
         raise ValidationError({"starts_at": _("This slot is already over: pick a time ahead.")})
+    _check_showroom_window(vehicle.dealer, starts_at, ends_at)
     if clashing_bookings(vehicle=vehicle, starts_at=starts_at, ends_at=ends_at).exists():
         raise _double_booking_error(vehicle, starts_at, ends_at)
     try:
@@ -1290,6 +1328,22 @@ def _sync_order_funnel(order: Order, actor: Any) -> list[str]:
     return advance_lead(lead=lead, to_stage=Stage.ORDER, actor=actor)
 
 
+def _delivery_problem(dealer: Dealer, day: dt.date) -> str:
+    """Why `day` cannot be the expected delivery date ("" when it can): not in the past, and
+    within the dealer's horizon (a delivery in 2290 is a typo)."""
+    today = dealer_today(dealer)
+    if day < today:
+        return _("The expected delivery date cannot be in the past.")
+    days = dealer.delivery_days_ahead
+    last = today + dt.timedelta(days=days)
+    if day > last:
+        return _("The expected delivery can be at most %(days)d days ahead (until %(last)s).") % {
+            "days": days,
+            "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+        }
+    return ""
+
+
 def create_order(
     *,
     quote: Quote,
@@ -1330,8 +1384,8 @@ def create_order(
             "due": money(amount_due, quote.currency)
         }
     dealer = Dealer.objects.get(pk=quote.dealer_id)
-    if expected_delivery is not None and expected_delivery < dealer_today(dealer):
-        errors["expected_delivery"] = _("The expected delivery date cannot be in the past.")
+    if expected_delivery is not None and (problem := _delivery_problem(dealer, expected_delivery)):
+        errors["expected_delivery"] = problem
     if vin:
         try:
             vin = validate_vin(vin)
@@ -1467,9 +1521,9 @@ def update_order(
     if (
         expected_delivery is not None
         and expected_delivery != order.expected_delivery
-        and expected_delivery < dealer_today(order.lead.dealer)
+        and (problem := _delivery_problem(order.lead.dealer, expected_delivery))
     ):
-        errors["expected_delivery"] = _("The expected delivery date cannot be in the past.")
+        errors["expected_delivery"] = problem
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dealers.roles import Cap
 from dealers.selectors import Access, request_access
+from leads.forms.funnel import parse_day
 
 from . import selectors, services
 from .forms import (
@@ -106,10 +107,7 @@ def _submit(
 
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return parse_day(value, default)  # bounded: 9999-12-31 would overflow the next-day link
 
 
 def _today(access: Access) -> dt.date:

@@ -87,7 +87,10 @@ class CustomerForm(StyledFormMixin, forms.Form):
         help_text=_("Make, model, year, mileage."),
     )
     driving_preferences = forms.CharField(
-        label=_("Driving preferences"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Driving preferences"),
+        max_length=2000,  # a note, not a document (100,000 characters were accepted)
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     competitor_models = forms.CharField(
         label=_("Competitor models considered"), max_length=200, required=False

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealers.forms import day_range, day_range_message, validate_form_day
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap
 from inventory.models import VehicleModel
@@ -162,7 +163,12 @@ def salespeople(dealer: Dealer) -> QuerySet[Any]:
 
 
 class FollowUpCreateForm(FunnelForm):
-    due_at = forms.DateTimeField(label=_("When"), widget=LocalDateTimeInput(), required=False)
+    due_at = forms.DateTimeField(
+        label=_("When"),
+        widget=LocalDateTimeInput(),
+        required=False,
+        validators=[validate_form_day],
+    )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
@@ -172,7 +178,12 @@ class FollowUpDoneForm(FunnelForm):
 
 
 class RescheduleForm(FunnelForm):
-    due_at = forms.DateTimeField(label=_("New time"), widget=LocalDateTimeInput(), required=False)
+    due_at = forms.DateTimeField(
+        label=_("New time"),
+        widget=LocalDateTimeInput(),
+        required=False,
+        validators=[validate_form_day],
+    )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
@@ -328,11 +339,28 @@ def model_choices() -> list[tuple[int, str]]:
     return cached
 
 
-def parse_day(raw: str | None, default: dt.date) -> dt.date:
+def read_day(raw: str | None) -> tuple[dt.date | None, str]:
+    """A day from a query string: (the day, "") or (None, why not) when it is missing, not a
+    date, or outside `day_range()` (0001-01-01 or 9999-12-31 overflowed the pages' "day
+    before/after" links)."""
+    if not raw:
+        return None, ""
     try:
-        return dt.date.fromisoformat(raw) if raw else default
+        day = dt.date.fromisoformat(raw.strip()) if len(raw) <= 32 else None
     except ValueError:
-        return default
+        day = None
+    if day is None:
+        return None, str(_("That is not a date."))
+    first, last = day_range()
+    if not first <= day <= last:
+        return None, day_range_message()
+    return day, ""
+
+
+def parse_day(raw: str | None, default: dt.date) -> dt.date:
+    """A day from a query string, or `default` when it is missing, bad or out of range."""
+    day, _problem = read_day(raw)
+    return default if day is None else day
 
 
 def default_due(days: int = 1) -> dt.datetime:

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import StyledFormMixin
+from dealers.forms import StyledFormMixin, validate_form_day
 from inventory.models import VehicleModel
 from leads.models import Customer, LeadSource, Visit
 from leads.reference.messages import by_label
@@ -28,6 +28,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class DateTimeLocalField(forms.DateTimeField):
     widget = DateTimeLocalInput
+    default_validators = [validate_form_day]
     input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 

@@ -358,7 +358,9 @@ def register_contact(
     if (msg := validate_party_size(party_size)) is not None:
         errors["party_size"] = [msg]
     arrived_at = arrived_at or timezone.now()
-    for field, msg in validate_visit_times(arrived_at=arrived_at, left_at=left_at).items():
+    for field, msg in validate_visit_times(
+        arrived_at=arrived_at, left_at=left_at, dealer=dealer
+    ).items():
         errors[field] = [msg]
     if outcome and outcome not in Visit.Outcome.values:
         errors["outcome"] = [_("Choose an outcome from the list.")]

@@ -21,11 +21,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from dealers.models import Dealer
 from dms.accounts.language import languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
 
 from .reference import defaults
-from .routing import dealer_zone, lead_url, settings_for
+from .routing import dealer_today, dealer_zone, lead_url, settings_for
 from .timeline import Choice, When, add_timeline_event, said
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,26 @@ def schedule_after_delivery_calls(*, lead: Lead, delivered_at: dt.datetime) -> l
     return planned
 
 
+def latest_due(dealer_id: int) -> tuple[dt.datetime, int]:
+    """The end of the last local day a follow-up may be planned for, and the dealer's limit in
+    days (a follow-up in 2099 would hide from "overdue" and the compliance figures)."""
+    dealer = Dealer.objects.get(pk=dealer_id)
+    last_day = dealer_today(dealer_id) + dt.timedelta(days=dealer.follow_up_days_ahead)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min)
+    return end.replace(tzinfo=dealer_zone(dealer_id)), dealer.follow_up_days_ahead
+
+
+def _too_far_ahead(dealer_id: int, due_at: dt.datetime) -> str | None:
+    latest, days = latest_due(dealer_id)
+    if due_at < latest:  # compare, never convert: 9999-12-31 west of UTC has no UTC time
+        return None
+    last = date_format(latest.date() - dt.timedelta(days=1), "SHORT_DATE_FORMAT")
+    return _("A follow-up can be planned at most %(days)d days ahead (until %(last)s).") % {
+        "days": days,
+        "last": last,
+    }
+
+
 def create_follow_up(
     *,
     lead: Lead,
@@ -221,6 +242,8 @@ def create_follow_up(
         errors["due_at"] = _("Give a time with its time zone.")
     elif due_at < timezone.now() - dt.timedelta(minutes=5):
         errors["due_at"] = _("The follow-up cannot be in the past.")
+    elif (too_far := _too_far_ahead(lead.dealer_id, due_at)) is not None:
+        errors["due_at"] = too_far
     owner_id = lead.consultant_id or getattr(actor, "pk", None)
     if owner_id is None:
         errors["lead"] = _("The lead has no consultant.")
@@ -309,6 +332,8 @@ def reschedule_follow_up(
         errors["due_at"] = _("Give a time with its time zone.")
     elif due_at <= timezone.now():
         errors["due_at"] = _("The new time must be in the future.")
+    elif (too_far := _too_far_ahead(follow_up.dealer_id, due_at)) is not None:
+        errors["due_at"] = too_far
     if errors or due_at is None:
         raise ValidationError(errors)
     with transaction.atomic():

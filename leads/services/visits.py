@@ -8,11 +8,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
+from dealers.models import Dealer
 from leads.models import Customer, Lead, LeadSource, Visit
 from leads.selectors.customers import sees_all_customers
+from leads.selectors.visits import day_bounds, local_today
 from leads.timeline_lines import Choice, Join, Msg, Said, said
 
 MAX_PARTY_SIZE = 50
@@ -20,13 +23,36 @@ MAX_PARTY_SIZE = 50
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
+def earliest_arrival(dealer: Dealer) -> datetime:
+    """The first moment a visit may be entered for: the start of the dealer's local day
+    `visit_days_back` days ago (a walk-in backdated by years would still be "in the showroom")."""
+    first_day = local_today(dealer) - timedelta(days=dealer.visit_days_back)
+    return day_bounds(dealer, first_day)[0]
+
+
 def validate_visit_times(
-    *, arrived_at: datetime, left_at: datetime | None, now: datetime | None = None
+    *,
+    arrived_at: datetime,
+    left_at: datetime | None,
+    now: datetime | None = None,
+    dealer: Dealer | None = None,
 ) -> dict[str, str]:
     now = now or timezone.now()
     errors: dict[str, str] = {}
     if arrived_at > now + FUTURE_TOLERANCE:
         errors["arrived_at"] = _("The arrival time cannot be in the future.")
+    elif dealer is not None and arrived_at < (earliest := earliest_arrival(dealer)):
+        # compare, never convert: 0001-01-01 in a zone east of UTC has no UTC time
+        days = dealer.visit_days_back
+        errors["arrived_at"] = (
+            ngettext(
+                "A visit can be entered at most %(days)d day back (from %(first)s).",
+                "A visit can be entered at most %(days)d days back (from %(first)s).",
+                days,
+            )
+            if days
+            else _("Only today's visits and calls can be entered (from %(first)s).")
+        ) % {"days": days, "first": date_format(earliest.date(), "SHORT_DATE_FORMAT")}
     if left_at is not None:
         if left_at < arrived_at:
             errors["left_at"] = _("The leave time must be after the arrival time.")
@@ -75,7 +101,8 @@ def log_visit(
 ) -> Visit:
     """One row of the visitor register (validated). The caller writes the timeline line."""
     arrived_at = arrived_at or timezone.now()
-    errors = validate_visit_times(arrived_at=arrived_at, left_at=left_at)
+    dealer = Dealer.objects.get(pk=customer.dealer_id)
+    errors = validate_visit_times(arrived_at=arrived_at, left_at=left_at, dealer=dealer)
     if kind not in Visit.Kind.values:
         errors["kind"] = _("Choose walk-in or phone call.")
     if (msg := validate_party_size(party_size)) is not None:

@@ -8,11 +8,12 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dealers.tables import BoundedPaging
 from leads.models import Customer
 from leads.services.normalize import format_phone
 
 
-class CustomerTable(tables.Table):
+class CustomerTable(BoundedPaging, tables.Table):
     name = tables.Column(
         verbose_name=_("Name"),
         accessor="last_name",

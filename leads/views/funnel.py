@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,7 +21,7 @@ from dealers.roles import Cap
 from dealers.selectors import Access
 from dms.dashboard import local_today
 from dms.html import escape as _escape
-from leads.forms.funnel import parse_day
+from leads.forms.funnel import parse_day, read_day
 from leads.selectors.funnel import DIMENSIONS, Funnel, FunnelRow, funnel, stale_leads
 from leads.services.routing import settings_for
 from leads.templatetags.funnel_tags import percent_of, short_date, stage_label
@@ -41,6 +42,10 @@ class FunnelView(SalesPageMixin, View):
         days = PERIODS.get(request.GET.get("period", ""), 30)
         end = parse_day(request.GET.get("end"), today)
         start = parse_day(request.GET.get("start"), end - dt.timedelta(days=days - 1))
+        for key in ("start", "end"):
+            if problem := read_day(request.GET.get(key))[1]:
+                messages.warning(request, problem)
+                break
         if start > end:
             start, end = end, start
         if (end - start).days > 731:

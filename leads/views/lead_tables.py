@@ -15,12 +15,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dealers.tables import BoundedPaging
 from dms.html import escape as _escape
 from leads.models import Lead
 from leads.templatetags.funnel_tags import grade_badge, person, short_date_in, stage_badge
 
 
-class LeadTable(tables.Table):
+class LeadTable(BoundedPaging, tables.Table):
     customer = tables.Column(
         verbose_name=_("Customer"),
         accessor="customer__last_name",
@@ -143,7 +144,7 @@ class LeadTable(tables.Table):
         return queryset.order_by(ordering, "-id" if is_descending else "id"), True
 
 
-class PoolTable(tables.Table):
+class PoolTable(BoundedPaging, tables.Table):
     customer = tables.Column(
         verbose_name=_("Customer"),
         accessor="customer__last_name",

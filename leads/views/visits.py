@@ -17,6 +17,7 @@ from django.views import View
 from django_htmx.http import trigger_client_event
 
 from leads.forms.customers import ClaimForm
+from leads.forms.funnel import read_day
 from leads.forms.visits import RegisterContactForm, VisitUpdateForm
 from leads.models import Visit
 from leads.selectors.visits import (
@@ -59,13 +60,10 @@ def visit_row(visit: Visit, *, user: Any, sees_all: bool) -> VisitRow:
 class VisitorLogMixin(SalesAccessMixin):
     def parse_day(self, raw: str | None) -> dt.date:
         today = local_today(self.dealer)
-        if not raw:
-            return today
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
-            messages.warning(self.request, _("That is not a date; showing today."))  # type: ignore[attr-defined]
-            return today
+        day, problem = read_day(raw)
+        if problem:
+            messages.warning(self.request, _("%(problem)s Showing today.") % {"problem": problem})  # type: ignore[attr-defined]
+        return today if day is None else day
 
     def new_form(self) -> RegisterContactForm:
         request: HttpRequest = self.request  # type: ignore[attr-defined]
