@@ -347,7 +347,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "dms.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, refusing NUL characters in query strings (PostgreSQL cannot hold them).
+    "DEFAULT_FILTER_BACKENDS": ["dms.api.filters.NulFreeFilterBackend"],
+    # DRF's parsers, refusing NUL characters anywhere in a body: one 400 for every field.
+    "DEFAULT_PARSER_CLASSES": [
+        "dms.api.parsers.NulFreeJSONParser",
+        "dms.api.parsers.NulFreeFormParser",
+        "dms.api.parsers.NulFreeMultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},

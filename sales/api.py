@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealers.roles import Cap
+from dms.api.filters import IsoDateTimeFilter
 from dms.api.permissions import access_of
 from dms.tenancy.context import current_scope
 from inventory.models import Colour, Option, Trim, VehicleModel
@@ -96,8 +97,8 @@ class TestDriveFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TestDrive.Status.choices)
     lead = django_filters.NumberFilter(field_name="lead_id")
     vehicle = django_filters.NumberFilter(field_name="vehicle_id")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
 
 class QuoteFilter(django_filters.FilterSet):
