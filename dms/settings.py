@@ -355,7 +355,10 @@ REST_FRAMEWORK = {
         "dms.api.parsers.NulFreeFormParser",
         "dms.api.parsers.NulFreeMultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, declaring every operation's error answers (dms/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "dms.api.schema.AutoSchema",
+    # Decimals (money) are strings in answers, and the schema says so: no float rounding.
+    "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
 }
@@ -367,6 +370,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dms.api.schema.blank_as_empty_string",
+    ],
     # Two choice sets share the field name "kind": name their enums explicitly.
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "leads.models.Customer.Kind",

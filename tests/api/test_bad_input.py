@@ -108,7 +108,7 @@ def test_nul_characters_in_a_json_body_are_refused_and_nothing_changes(
     room: Showroom, url: str, body: dict[str, Any]
 ) -> None:
     if url == "/api/quotes/":
-        body = {**body, "lead": room.lead(stage="offer").pk}
+        body = {**body, "lead": room.lead(stage="quote").pk}
     before = counts(room)
     response = token_client(room.manager).post(url, body, format="json")
     assert response.status_code == 400
