@@ -73,7 +73,12 @@ class AbsenceViewSet(TenantModelViewSet):
     access_rule = Rule(read=ABSENCE_READERS, write=ABSENCE_MANAGERS)
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.select_related("membership__user").order_by("-starts_on", "-id")
+        queryset = queryset.select_related("membership__user").order_by("-starts_on", "-id")
+        if self.action in ("update", "partial_update", "destroy"):
+            # Lock the row when it is looked up: a concurrent DELETE then either went first
+            # (404 here) or waits for this write, never deleting the row under its UPDATE.
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = _service_call(

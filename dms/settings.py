@@ -350,8 +350,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "dms.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # django-filter, refusing NUL characters in query strings (PostgreSQL cannot hold them).
+    "DEFAULT_FILTER_BACKENDS": ["dms.api.filters.NulFreeFilterBackend"],
+    # DRF's parsers, refusing NUL characters anywhere in a body: one 400 for every field.
+    "DEFAULT_PARSER_CLASSES": [
+        "dms.api.parsers.NulFreeJSONParser",
+        "dms.api.parsers.NulFreeFormParser",
+        "dms.api.parsers.NulFreeMultiPartParser",
+    ],
+    # drf-spectacular's, declaring every operation's error answers (dms/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "dms.api.schema.AutoSchema",
+    # Decimals (money) are strings in answers, and the schema says so: no float rounding.
+    "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
 }
@@ -363,6 +373,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dms.api.schema.blank_as_empty_string",
+    ],
     # Two choice sets share the field name "kind": name their enums explicitly.
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "leads.models.Customer.Kind",

@@ -33,7 +33,9 @@ from rest_framework.response import Response
 
 from dealers.access import SALES_APPROVERS, SALES_MANAGERS, SALES_STAFF, DeclaredAccess, Rule
 from dealers.roles import Cap
+from dms.api.filters import IsoDateTimeFilter
 from dms.api.permissions import access_of
+from dms.api.schema import decimal_string_field
 from dms.tenancy.context import current_scope
 from inventory.models import Colour, Option, Trim, VehicleModel
 from leads.models import Lead
@@ -88,7 +90,7 @@ class ScopedPK(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
         return self.source_fn(access_of(request))  # type: ignore[no-any-return]
 
 
-extend_schema_field_decimal = extend_schema_field(OpenApiTypes.DECIMAL)
+extend_schema_field_decimal = decimal_string_field
 
 
 # Declared filters only: auto-generated ones would query the scoped managers at import time.
@@ -97,8 +99,8 @@ class TestDriveFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TestDrive.Status.choices)
     lead = django_filters.NumberFilter(field_name="lead_id")
     vehicle = django_filters.NumberFilter(field_name="vehicle_id")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
 
 class QuoteFilter(django_filters.FilterSet):
@@ -135,12 +137,14 @@ class SalesViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
 
 class NotesMixin(serializers.Serializer):  # type: ignore[type-arg]
-    notes = serializers.ListField(
-        child=serializers.CharField(),
-        read_only=True,
-        required=False,
-        help_text="Messages for the user, e.g. a stage the HQ playbook keeps closed.",
+    # Always present (an empty list when there is nothing to say): the schema marks it required.
+    notes = serializers.SerializerMethodField(
+        help_text="Messages for the user, e.g. a stage the HQ playbook keeps closed."
     )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_notes(self, obj: Any) -> list[str]:
+        return []  # SalesViewSet.respond() puts an action's messages here
 
 
 # --- demo vehicles -------------------------------------------------------------------------------

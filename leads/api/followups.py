@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from dealers.access import SALES_STAFF, Rule
 from dealers.roles import Cap
+from dms.api.filters import IsoDateTimeFilter
 from dms.api.viewsets import TenantViewSetMixin
 from dms.tenancy.context import current_scope
 from leads.models import FollowUp
@@ -73,7 +74,7 @@ class RescheduleSerializer(serializers.Serializer):
 
 class FollowUpFilter(django_filters.FilterSet):
     open = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     lead = django_filters.NumberFilter(field_name="lead_id")
     kind = django_filters.ChoiceFilter(choices=FollowUp.Kind.choices)
 

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealers.access import SALES_STAFF, Rule
+from dms.api.filters import parse_day
 from dms.api.pagination import DefaultPagination
 from dms.api.viewsets import TenantViewSetMixin
 from dms.tenancy.context import current_scope
@@ -131,10 +132,7 @@ class VisitViewSet(  # type: ignore[misc]
         params = self.request.query_params
         raw_date = params.get("date", "")
         if raw_date:
-            try:
-                day = dt.date.fromisoformat(raw_date)
-            except ValueError as exc:
-                raise ValidationError({"date": [_("Use the format YYYY-MM-DD.")]}) from exc
+            day = parse_day(raw_date, field="date")
             dealer = self.access.dealer
             if dealer is not None:
                 start, end = day_bounds(dealer, day)
