@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -60,12 +60,32 @@ ERROR_DESCRIPTIONS = {
     "403": _("Not allowed for this role or scope"),
     "404": _("Not found (or not visible to the caller)"),
     "415": _("Unsupported media type"),
+    "422": _("The idempotency key was already used for another request"),
     "429": _("Too many requests: try again later"),
 }
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    pattern=r"^[A-Za-z0-9_\-:.]{8,64}$",
+    description=(
+        "Makes a retry safe: the first request with a key runs, a repeat (same user, path and "
+        "method) waits for it and gets its answer, with the header `Idempotent-Replayed: true`. "
+        "A key used for another request answers 422."
+    ),
+)
+
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema, adding the error answers each operation can give."""
+    """drf-spectacular's AutoSchema, adding the error answers each operation can give and the
+    Idempotency-Key header of every POST (dms.idempotency)."""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
@@ -100,7 +120,7 @@ class AutoSchema(SpectacularAutoSchema):
         filtered = bool(getattr(view, "filter_backends", None)) and hasattr(view, "get_queryset")
         paginated = self._is_list_view() and self._get_paginator() is not None
         codes = []
-        if has_body or filtered:
+        if has_body or filtered or self.method == "POST":  # POST: a malformed idempotency key
             codes.append("400")
         if not self._allows_anyone():
             codes += ["401", "403"]
@@ -108,6 +128,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if has_body:
             codes.append("415")
+        if self.method == "POST":
+            codes.append("422")
         if getattr(view, "throttle_classes", None):
             codes.append("429")
         return codes
