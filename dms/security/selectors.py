@@ -444,7 +444,7 @@ def user_security_overview(
     ]
     token = Token.objects.filter(user=user).values_list("created", flat=True).first()
     memberships = Membership.objects.filter(user=user, is_active=True)
-    if scope is not None and not scope.network:
+    if scope is not None and not scope.network and scope.dealer_id is not None:
         memberships = memberships.filter(dealer_id=scope.dealer_id)
     dealers = [m.dealer for m in memberships.select_related("dealer").order_by("dealer__code")]
     return UserSecurityOverview(
