@@ -251,6 +251,11 @@ AXES_ENABLED = env_bool("DMS_AXES_ENABLED", True)
 # Per-IP limits are our own throttle (dms.security), deliberately higher than the per-account
 # limit: a showroom shares one IP, and locking it would let one person lock out colleagues.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Client IP (login throttle, axes' records, API throttles, audit log, sessions): the number of
+# reverse proxies in front of the app that append to X-Forwarded-For; 0 = the app is reached
+# directly and REMOTE_ADDR is the client (X-Forwarded-For ignored). See docs/running.md.
+DMS_TRUSTED_PROXY_COUNT = env_int("DMS_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "dms.security.ip.client_ip"
 DMS_IP_THROTTLE_FAILURES = env_int("DMS_IP_THROTTLE_FAILURES", 30)
 DMS_IP_THROTTLE_WINDOW_SECONDS = env_int("DMS_IP_THROTTLE_WINDOW_SECONDS", 900)
 
@@ -349,7 +354,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Anonymous callers are keyed by dms.security.ip.client_ip (trusted proxies), as the login is.
+    "DEFAULT_THROTTLE_CLASSES": ["dms.security.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
 }
 # Swagger UI's files come from drf-spectacular-sidecar (a pinned dependency), never a CDN.
