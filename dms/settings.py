@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store, private on everything but static files (early: sees every answer).
+    "dms.security.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     # Django's SessionMiddleware, renewing the idle deadline once a minute at most (not per page).
     "dms.security.middleware.SessionMiddleware",
