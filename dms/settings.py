@@ -298,7 +298,10 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG and not TESTING:
+# Served over HTTPS (production, behind the TLS proxy): secure-only cookies, redirect, HSTS. The
+# local demo runs with DEBUG off but over plain http on 127.0.0.1, so it sets DMS_HTTPS=0.
+DMS_HTTPS = env_bool("DMS_HTTPS", not DEBUG and not TESTING)
+if DMS_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
