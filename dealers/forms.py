@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from dms.accounts.models import HqRole
+from dms.accounts.models import EMAIL_TAKEN_MESSAGE, HqRole
+from dms.accounts.validators import email_in_use
 
 from .models import Dealer, DealerGroup, Membership, Region, StaffAbsence
 from .roles import DealerRole
@@ -156,6 +157,13 @@ class NewAccountFields(forms.Form):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("The new colleague must choose their own password at first login."),
     )
+
+    def clean_email(self) -> str:
+        # Told at once with the other fields; the service checks again when it saves.
+        email: str = (self.cleaned_data.get("email") or "").strip()
+        if email_in_use(email):
+            raise ValidationError(EMAIL_TAKEN_MESSAGE, code="email_taken")
+        return email
 
 
 class StaffAddForm(StyledFormMixin, NewAccountFields):

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 from rest_framework.authtoken.models import Token
 
-from dms.accounts.models import HqRole
+from dms.accounts.models import ACTIVE_EMAIL_CONSTRAINT, EMAIL_TAKEN_MESSAGE, HqRole
+from dms.accounts.validators import validate_email_available
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 
@@ -328,6 +329,11 @@ def update_dealer(
 # --- users and memberships -----------------------------------------------------------------------
 
 
+def _is_email_clash(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == ACTIVE_EMAIL_CONSTRAINT
+
+
 def _new_user(
     *,
     username: str,
@@ -347,6 +353,7 @@ def _new_user(
     username = username.strip()
     if user_model.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is already taken.")})
+    validate_email_available(email)
     user = user_model(
         username=username,
         first_name=first_name.strip(),
@@ -366,7 +373,9 @@ def _new_user(
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError as exc:  # a concurrent request took the name
+    except IntegrityError as exc:  # a concurrent request took the name or the address
+        if _is_email_clash(exc):
+            raise ValidationError({"email": EMAIL_TAKEN_MESSAGE}) from exc
         raise ValidationError({"username": _("This username is already taken.")}) from exc
     record(
         action=AuditAction.USER_CHANGE,
@@ -459,9 +468,17 @@ def update_user(
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.email, user.preferred_language = email.strip(), preferred_language
     user.is_active, user.hq_role = is_active, hq_role
+    if is_active:  # also when re-enabling an account whose address someone took meanwhile
+        validate_email_available(user.email, exclude_pk=user.pk)
     _full_clean(user, exclude=["password"])
     after = {key: getattr(user, key) for key in before}
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent request took the address
+        if _is_email_clash(exc):
+            raise ValidationError({"email": EMAIL_TAKEN_MESSAGE}) from exc
+        raise
     if before != after:
         record(
             action=AuditAction.USER_CHANGE,

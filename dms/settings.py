@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store, private on everything but static files (early: sees every answer).
+    "dms.security.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     # Django's SessionMiddleware, renewing the idle deadline once a minute at most (not per page).
     "dms.security.middleware.SessionMiddleware",
@@ -254,6 +256,11 @@ AXES_ENABLED = env_bool("DMS_AXES_ENABLED", True)
 # Per-IP limits are our own throttle (dms.security), deliberately higher than the per-account
 # limit: a showroom shares one IP, and locking it would let one person lock out colleagues.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Client IP (login throttle, axes' records, API throttles, audit log, sessions): the number of
+# reverse proxies in front of the app that append to X-Forwarded-For; 0 = the app is reached
+# directly and REMOTE_ADDR is the client (X-Forwarded-For ignored). See docs/running.md.
+DMS_TRUSTED_PROXY_COUNT = env_int("DMS_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "dms.security.ip.client_ip"
 DMS_IP_THROTTLE_FAILURES = env_int("DMS_IP_THROTTLE_FAILURES", 30)
 DMS_IP_THROTTLE_WINDOW_SECONDS = env_int("DMS_IP_THROTTLE_WINDOW_SECONDS", 900)
 
@@ -294,7 +301,10 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG and not TESTING:
+# Served over HTTPS (production, behind the TLS proxy): secure-only cookies, redirect, HSTS. The
+# local demo runs with DEBUG off but over plain http on 127.0.0.1, so it sets DMS_HTTPS=0.
+DMS_HTTPS = env_bool("DMS_HTTPS", not DEBUG and not TESTING)
+if DMS_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -362,7 +372,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "dms.api.schema.AutoSchema",
     # Decimals (money) are strings in answers, and the schema says so: no float rounding.
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Anonymous callers are keyed by dms.security.ip.client_ip (trusted proxies), as the login is.
+    "DEFAULT_THROTTLE_CLASSES": ["dms.security.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "login": "20/minute"},
 }
 # Swagger UI's files come from drf-spectacular-sidecar (a pinned dependency), never a CDN.

@@ -36,14 +36,16 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/", include("dms.api_urls")),
     path("admin/", admin.site.urls),
-    # The API's description is public (it names no object); the docs page loads it.
-    route("api/schema/", SpectacularAPIView.as_view(), name="api-schema", access=Rule(read=ANYONE)),
+    # The API's description and docs are for signed-in users (SPECTACULAR's SERVE_PERMISSIONS).
+    route(
+        "api/schema/", SpectacularAPIView.as_view(), name="api-schema", access=Rule(read=SIGNED_IN)
+    ),
     # Split view: the init script is a separate file, as CSP (script-src 'self') requires.
     route(
         "api/docs/",
         SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
         name="api-docs",
-        access=Rule(read=ANYONE),
+        access=Rule(read=SIGNED_IN),
     ),
     route(
         "health/",

@@ -12,10 +12,25 @@ source "$(dirname "$0")/lib.sh"
 dms_setup_venv
 cd "$DMS_ROOT"
 
-# A local demo over plain http: DEBUG on (no secure-only cookies, no HTTPS redirect).
-export DEBUG="${DEBUG:-1}"
+# Production-like: DEBUG off (styled error pages, no URL map or traceback shown; static files
+# collected into staticfiles/ and served by WhiteNoise), but over plain http on 127.0.0.1, so
+# no secure-only cookies and no HTTPS redirect (DMS_HTTPS=0).
+export DEBUG="${DEBUG:-0}"
+export DMS_HTTPS="${DMS_HTTPS:-0}"
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+# Mail (reminders) to the web/worker logs: the demo machine has no mail server.
+export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}"
 export PYTHONUNBUFFERED=1
 unset DMS_TESTING
+# A secret key of this checkout's own, made once and kept in var/ (never committed).
+if [[ -z "${SECRET_KEY:-}" ]]; then
+    mkdir -p var
+    if [[ ! -s var/secret_key ]]; then
+        (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(50))' >var/secret_key)
+    fi
+    SECRET_KEY="$(cat var/secret_key)"
+    export SECRET_KEY
+fi
 port="${DMS_DEMO_PORT:-8000}"
 seed="${DMS_DEMO_SEED:-42}"
 log_dir="$DMS_ROOT/var/log"
@@ -47,7 +62,7 @@ dms_log "database setup: migrate as the owner, runtime role dms_app (manage.py s
 python manage.py setup_db
 dms_log "demo network (skipped when dealers exist)"
 python manage.py seed_demo --seed "$seed" --quiet
-dms_log "collectstatic"
+dms_log "collectstatic into staticfiles/ (served by WhiteNoise)"
 python manage.py collectstatic --noinput --verbosity 0
 
 pids=()

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+# The database's name for the rule below; services map its IntegrityError to a form message.
+ACTIVE_EMAIL_CONSTRAINT = "user_active_email_ci_unique"
+EMAIL_TAKEN_MESSAGE = _("Another active user already has this e-mail address.")
 
 
 class HqRole(models.TextChoices):
@@ -26,6 +31,16 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # One active account per e-mail address, whatever its case (password resets and
+            # notifications must reach one person); disabled accounts and blank addresses are free.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(is_active=True) & ~models.Q(email=""),
+                name=ACTIVE_EMAIL_CONSTRAINT,
+                violation_error_message=EMAIL_TAKEN_MESSAGE,
+            )
+        ]
 
     @property
     def is_hq(self) -> bool:

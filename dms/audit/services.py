@@ -7,14 +7,11 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from dms.security.ip import client_ip
+
 from .models import AuditEntry
 
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind the production proxy, REMOTE_ADDR is set by gunicorn from the trusted proxy config.
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["client_ip", "record"]  # client_ip: the one helper, re-exported for callers here
 
 
 def record(

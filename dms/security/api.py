@@ -10,12 +10,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 
 from . import selectors, services
+from .throttling import ScopedRateThrottle
 
 
 class IssueTokenView(APIView):

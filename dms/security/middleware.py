@@ -6,6 +6,8 @@ DMS_SESSION_RENEW_SECONDS (see SlidingSessionStore).
 SessionLifetimeMiddleware: a session lives at most DMS_SESSION_ABSOLUTE_SECONDS after login
 (the idle timeout is Django's SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
 
+NoStoreMiddleware: personal data never stays in a browser's or proxy's cache.
+
 SecurityPolicyMiddleware: before any other page, a user who must use a second factor and has not
 verified one this session is sent to enrolment (no device yet) or verification; then a user whose
 password is too old or was reset by an admin is sent to the password change page.
@@ -28,6 +30,7 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from .selectors import password_change_reason, second_factor_owed
@@ -181,3 +184,24 @@ class SecurityPolicyMiddleware:
                 {"detail": _("Change your password in the web application first.")}, status=403
             )
         return _redirect(request, reverse("security:password_change"))
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every response but static files (pages, PDFs,
+    exports and API answers may carry customer data; a shared tablet's browser cache or a proxy
+    must keep none of it). Static files keep their long caching: WhiteNoise answers them before
+    this middleware, and the STATIC_URL check covers the dev server's static view."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.static_prefix = str(getattr(settings, "STATIC_URL", "") or "/static/")
+        if not self.static_prefix.startswith("/"):
+            self.static_prefix = "/" + self.static_prefix
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(self.static_prefix):
+            # Merged with what a view set (never_cache's no-cache, must-revalidate...); `private`
+            # drops any `public`.
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -341,12 +341,17 @@ def security_admin_scope(user: Any, access: Any) -> SecurityAdminScope:
 
 
 def users_managed_in(scope: SecurityAdminScope) -> QuerySet[Any]:
+    """HQ admin: every account. Dealer admin: accounts with an ACTIVE membership at their dealer
+    only; once someone has left (membership deactivated), their former dealer no longer sees
+    or touches their sessions, token, password or second factor (they may work elsewhere now)."""
     if scope.network:
         return User.objects.all()
     if scope.dealer_id is None:
         return User.objects.none()
     return User.objects.filter(
-        pk__in=Membership.objects.filter(dealer_id=scope.dealer_id).values("user_id"),
+        pk__in=Membership.objects.filter(dealer_id=scope.dealer_id, is_active=True).values(
+            "user_id"
+        ),
         hq_role="",
         is_staff=False,
         is_superuser=False,
@@ -397,8 +402,12 @@ class UserSecurityOverview:
         return bool(self.totp_devices) or self.backup_codes_remaining > 0
 
 
-def user_security_overview(user: Any) -> UserSecurityOverview:
-    """Everything the user security page shows about one account (a few small queries)."""
+def user_security_overview(
+    user: Any, scope: SecurityAdminScope | None = None
+) -> UserSecurityOverview:
+    """Everything the user security page shows about one account (a few small queries). A dealer
+    admin's scope limits the employment shown to their own dealer (where else someone works is
+    not their business)."""
     from rest_framework.authtoken.models import Token
 
     username = user.get_username()
@@ -434,12 +443,10 @@ def user_security_overview(user: Any) -> UserSecurityOverview:
         for r in rows
     ]
     token = Token.objects.filter(user=user).values_list("created", flat=True).first()
-    dealers = [
-        m.dealer
-        for m in Membership.objects.filter(user=user, is_active=True)
-        .select_related("dealer")
-        .order_by("dealer__code")
-    ]
+    memberships = Membership.objects.filter(user=user, is_active=True)
+    if scope is not None and not scope.network and scope.dealer_id is not None:
+        memberships = memberships.filter(dealer_id=scope.dealer_id)
+    dealers = [m.dealer for m in memberships.select_related("dealer").order_by("dealer__code")]
     return UserSecurityOverview(
         user=user,
         dealers=dealers,

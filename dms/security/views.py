@@ -402,7 +402,7 @@ def user_security(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, _("Choose an action."))
             return redirect("security:user", pk=subject.pk)
-    overview = selectors.user_security_overview(subject)
+    overview = selectors.user_security_overview(subject, scope)
     return render(
         request,
         "security/user_security.html",

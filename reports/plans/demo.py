@@ -8,9 +8,7 @@ Called by `manage.py seed_demo`; skipped when the year already has a plan (unles
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import random
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dealers.models import Dealer
+from dms import tabular
 from dms.tenancy.context import as_dealer, unscoped
 from inventory.models import VehicleModel
 from reports.models import ConsultantTarget, Metric, PlanTarget, PlanVersion
@@ -106,9 +105,7 @@ def _plan_csv(
     paces: dict[int, dict[Metric, float]] | None = None,
     first_months: dict[int, dt.date] | None = None,
 ) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(services.COLUMNS)
+    rows: list[list[object]] = []
     rest = max(0.0, 1 - sum(MODEL_MIX.get(m.code, 0) for m in models))
     unknown = [m for m in models if m.code not in MODEL_MIX]
     for dealer in dealers:
@@ -127,10 +124,10 @@ def _plan_csv(
                 share = MODEL_MIX.get(vm.code) or (rest / len(unknown) if unknown else 0)
                 for metric in RATIOS:
                     target = 0 if before_history else monthly[metric] * SEASON[month - 1] * share
-                    writer.writerow(
+                    rows.append(
                         [dealer.code, f"{year}-{month:02d}", vm.code, metric.value, round(target)]
                     )
-    return out.getvalue().encode()
+    return tabular.csv_text(services.COLUMNS, rows).encode()
 
 
 def seed_plans(

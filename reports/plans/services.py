@@ -30,6 +30,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
+from dms import tabular
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 from dms.tenancy.context import as_dealer, as_dealers
@@ -465,12 +466,12 @@ def summarize(rows: Iterable[PlanRow]) -> PlanSummary:
 
 
 def errors_csv(errors: Iterable[RowError]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "column", "value", "error"])
-    for e in errors:
-        writer.writerow([e.row, e.column, e.value, e.message])
-    return out.getvalue()
+    """The upload's problems as CSV. The values are the uploader's own cells, echoed back: the
+    one writer (dms.tabular) neutralises any that a spreadsheet would run as a formula."""
+    return tabular.csv_text(
+        ["row", "column", "value", "error"],
+        ([e.row, e.column, e.value, e.message] for e in errors),
+    )
 
 
 # --- staging between preview and confirmation -------------------------------------------------
@@ -666,26 +667,11 @@ def template_rows(year: int) -> list[list[Any]]:
 
 
 def template_csv(year: int) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(template_rows(year))
-    return out.getvalue()
+    return tabular.csv_text(None, template_rows(year))
 
 
 def template_xlsx(year: int) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    if sheet is None:  # a new workbook always has one sheet
-        raise RuntimeError("openpyxl created a workbook without a sheet")
-    sheet.title = f"Plan {year}"
-    for row in template_rows(year):
-        sheet.append(row)
-    for column in ("A", "B", "C", "D", "E"):
-        sheet.column_dimensions[column].width = 16
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return tabular.xlsx_bytes(None, template_rows(year), title=f"Plan {year}", column_width=16)
 
 
 # --- consultant split -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ def net() -> dict[str, Any]:
         "admin": staff(a, "dealer_admin", first_name="Ada", last_name="Admin"),
         "anna": staff(a, "consultant", first_name="Anna", last_name="Berg"),
         "tom": staff(a, "technician", first_name="Tom", last_name="Tech"),
+        "pia": staff(a, "parts_clerk", first_name="Pia", last_name="Parts"),
+        "max": staff(a, "sales_manager", first_name="Max", last_name="Manager"),
         "bob": staff(b, "consultant", first_name="Bob", last_name="Other"),
     }
 
@@ -38,8 +40,19 @@ def memberships() -> list[tuple[Any, ...]]:
     )
 
 
+def test_staff_directory_is_for_managers_and_admins(net: dict[str, Any]) -> None:
+    """Names, usernames and e-mails of all staff: not for technicians, parts clerks or
+    consultants (issue 11), who get 403 and see no one; managers and admins read it."""
+    for who in ("tom", "pia", "anna"):
+        response = session_client(net[who]).get("/network/staff/")
+        assert response.status_code == 403, who
+        assert b"Ada Admin" not in response.content
+    for who in ("max", "admin"):
+        assert "Ada Admin" in table_html(session_client(net[who]).get("/network/staff/")), who
+
+
 def test_staff_list_shows_own_dealer_and_filters_by_role(net: dict[str, Any]) -> None:
-    client = session_client(net["anna"])  # any colleague may read the directory
+    client = session_client(net["max"])  # a manager reads the directory
     table = table_html(client.get("/network/staff/"))
     assert "Anna Berg" in table and "Tom Tech" in table and "Ada Admin" in table
     assert "Bob Other" not in table

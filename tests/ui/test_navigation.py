@@ -43,17 +43,19 @@ def test_coming_items_are_not_wired_to_missing_pages_silently():
 
 
 def test_every_role_has_something_beyond_the_dashboard():
-    from types import SimpleNamespace
-
+    from dealers.selectors import Access
     from dms.navigation import items_for
 
     for role, caps in {**DEALER_ROLE_CAPS, **HQ_ROLE_CAPS}.items():
         is_hq = role.startswith("hq_")
-        access = SimpleNamespace(
+        access = Access(
             user_id=1,
-            is_hq=is_hq,
-            membership=None if is_hq else object(),
-            can=caps.__contains__,
+            role=role,
+            membership=None if is_hq else object(),  # type: ignore[arg-type]
+            dealer=object(),  # type: ignore[arg-type]
+            dealer_ids=(1,),
+            writable=not is_hq,
+            capabilities=caps,
         )
         keys = {item.key for item in items_for(access)}
         assert keys - {"dashboard"}, role

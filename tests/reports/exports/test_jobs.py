@@ -92,10 +92,13 @@ def test_only_the_requester_sees_or_downloads_a_job(
     job = ExportJob.objects.get()
     assert job.status == "done"
     other_hq = hq_user("hq_admin", username="another_admin")
-    for user in (other_hq, facts.regional, facts.manager):
+    for user in (other_hq, facts.regional):  # HQ may use jobs, but not another user's: 404
         client = login(user)
         assert client.get(reverse("reports:export_job", args=[job.pk])).status_code == 404
         assert client.get(reverse("reports:export_job_download", args=[job.pk])).status_code == 404
+    manager = login(facts.manager)  # dealer staff have no network export jobs at all: 403
+    assert manager.get(reverse("reports:export_job", args=[job.pk])).status_code == 403
+    assert manager.get(reverse("reports:export_job_download", args=[job.pk])).status_code == 403
     downloads = AuditEntry.objects.filter(action=AuditAction.EXPORT, detail__step="downloaded")
     assert not downloads.exists()
     # The export page lists one's own jobs only.
