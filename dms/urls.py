@@ -56,3 +56,6 @@ urlpatterns = [
         access=Rule(read=ANYONE),
     ),
 ]
+
+# A URL no route matches: JSON under /api/, the styled page elsewhere.
+handler404 = "dms.views.not_found"
