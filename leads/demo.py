@@ -119,6 +119,29 @@ TRANSITIONS: dict[str, tuple[float, tuple[float, float], tuple[float, float]]] =
     Stage.TEST_DRIVE: (0.76, (1, 7), (5, 30)),
     Stage.QUOTE: (0.52, (3, 20), (7, 30)),
 }
+FUNNEL_ORDER: list[str] = [
+    Stage.NEW,
+    Stage.CONTACTED,
+    Stage.VISITED,
+    Stage.TEST_DRIVE,
+    Stage.QUOTE,
+    Stage.ORDER,
+    Stage.DELIVERED,
+]
+# every_stage: how a lead that must end in a stage starts (source, days before now), so that its
+# shortest path fits before now (a delivery 12 days after the order leaves the 30-day call open).
+# Test drive and quote need two: the live part turns one of them into today's ready order.
+STAGE_PLAN: dict[str, tuple[str, float, int]] = {
+    Stage.NEW: ("web", 5 / (24 * 60), 1),
+    Stage.CONTACTED: ("phone", 2, 1),
+    Stage.VISITED: ("walk_in", 2, 1),
+    Stage.TEST_DRIVE: ("walk_in", 6, 2),
+    Stage.QUOTE: ("walk_in", 10, 2),
+    Stage.ORDER: ("walk_in", 12, 1),
+    Stage.DELIVERED: ("walk_in", 25, 1),
+    Stage.LOST: ("phone", 20, 1),
+    Stage.DORMANT: ("phone", 20, 1),
+}
 NEXT_STAGE = {
     Stage.CONTACTED: Stage.VISITED,
     Stage.VISITED: Stage.TEST_DRIVE,
@@ -387,9 +410,12 @@ def seed_funnel(
 ) -> FunnelSeedResult:
     """Seed the funnel history of `dealers` (default: every active dealer). A dealer that
     already has customers is skipped unless `force` (its funnel data is replaced). The history
-    ends at the full hour before `now` (default: the current time)."""
+    ends at the full hour before `now` (default: the current time). The seeder's own decisions
+    all read `now`; the live part (today's work) goes through the services, which stamp the
+    current time: pass the current time, or freeze the clock as the tests do."""
     if months < 1 or leads_per_month < 1:
         raise ValueError("months and leads per month must be at least 1")
+    now = now or timezone.now()
     chosen = (
         list(dealers)
         if dealers is not None
@@ -435,12 +461,17 @@ def seed_funnel(
             [d for d in chosen if d.code in result.seeded],
             network=dealers is None,
             progress=progress,
+            now=now,
         )
     return result
 
 
 def roll_up_history(
-    dealers: list[Dealer], *, network: bool, progress: Callable[[str], None] | None = None
+    dealers: list[Dealer],
+    *,
+    network: bool,
+    progress: Callable[[str], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
     """KPI facts for the seeded history, so dashboards and the funnel read facts at once (the
     nightly beat keeps them current). The seeding marked every day dirty: that is history, not
@@ -454,8 +485,9 @@ def roll_up_history(
     first = earliest_day(ids)
     if first is None:
         return
-    started = timezone.now()
-    yesterday = min(local_today(d.timezone or "UTC") for d in dealers) - dt.timedelta(days=1)
+    started = timezone.now()  # compared with the dirty marks' own (wall-clock) times
+    today = min(local_today(d.timezone or "UTC", now) for d in dealers)
+    yesterday = today - dt.timedelta(days=1)
     if yesterday < first:
         return
     run = rollup(None if network else ids, first, yesterday)
@@ -485,6 +517,8 @@ class _Sim:
     last_activity: dt.datetime | None = None
     quote: Quote | None = None
     quotes: list[Quote] = field(default_factory=list)
+    # A lead made to end in a given stage (see DealerSeeder.every_stage): shortest gaps.
+    target: str | None = None
 
 
 @dataclass
@@ -634,6 +668,11 @@ class DealerSeeder:
             try:
                 e164 = normalize_phone(raw, self.region)
             except ValidationError:
+                continue
+            # Faker's national formats may start with "00", which phonenumbers reads as an
+            # international call (a German "0027…" became a South African +27…): keep only
+            # numbers of the dealer's own country.
+            if phonenumbers.region_code_for_number(phonenumbers.parse(e164)) != self.region:
                 continue
             if e164 not in self.phones:
                 self.phones.add(e164)
@@ -1295,7 +1334,8 @@ class DealerSeeder:
         self.move(sim, Stage.QUOTE, sent, sim.consultant)
         if sim.grade != "H":
             self.set_grade(sim, rng.choice(["H", "A"]), sent, sim.consultant)
-        if rng.random() < 0.25:  # the customer wanted changes: version 2
+        # The customer wanted changes: version 2 (not on a lead that must reach its stage in time).
+        if rng.random() < 0.25 and sim.target is None:
             revised_at = self.working(sent + self.days(1, 5))
             if revised_at < self.horizon - dt.timedelta(hours=2):
                 old = sim.quote
@@ -1354,7 +1394,8 @@ class DealerSeeder:
         )
         amount_due = quote.total - quote.trade_in_value
         deposit = min(_round_to(float(amount_due) * 0.1, 100), amount_due)
-        expected = (self.local(at) + self.days(12, 35)).date()
+        lead_time = dt.timedelta(days=12) if sim.target else self.days(12, 35)
+        expected = (self.local(at) + lead_time).date()
         while expected.weekday() == 6:
             expected += dt.timedelta(days=1)
         order = Order(
@@ -1599,7 +1640,10 @@ class DealerSeeder:
         self.round_robin += 1
         return self.consultants[self.round_robin % len(self.consultants)]
 
-    def simulate(self, t0: dt.datetime, source_code: str) -> None:
+    def simulate(self, t0: dt.datetime, source_code: str, *, target: str | None = None) -> None:
+        """One lead from its arrival at `t0` to now. Chance decides how far it gets, unless a
+        `target` stage is given (every_stage): then it goes on until it is there, by the
+        shortest gaps."""
         rng = self.rng
         source = self.sources[source_code]
         customer: Customer | None = None
@@ -1624,7 +1668,14 @@ class DealerSeeder:
             first_response_due=t0 + dt.timedelta(minutes=source.first_response_minutes),
         )
         self.leads.append(lead)
-        sim = _Sim(lead=lead, customer=customer, consultant=consultant, model=model, source=source)
+        sim = _Sim(
+            lead=lead,
+            customer=customer,
+            consultant=consultant,
+            model=model,
+            source=source,
+            target=target,
+        )
         opener = None if source_code in ONLINE_SOURCES else consultant
         self.event(
             sim,
@@ -1698,9 +1749,17 @@ class DealerSeeder:
         while sim.stage in TRANSITIONS and sim.lead.is_open:
             p, go_gap, lose_gap = TRANSITIONS[Stage(sim.stage)]
             p *= {"H": 1.25, "A": 1.1, "B": 0.95, "C": 0.8}.get(sim.grade, 1.0)
-            if rng.random() < p:
+            if target is None:
+                go_on = rng.random() < p
+            elif target in FUNNEL_ORDER:
+                go_on = FUNNEL_ORDER.index(sim.stage) < FUNNEL_ORDER.index(target)
+                if not go_on:
+                    break  # there: the lead stays open in its target stage
+            else:  # lost or dormant: closed at the first chance
+                go_on = False
+            if go_on:
                 nxt = NEXT_STAGE[Stage(sim.stage)]
-                when = t + self.days(*go_gap)
+                when = t + (dt.timedelta(days=go_gap[0]) if target else self.days(*go_gap))
                 self.cadence_calls(sim, until=min(when, self.horizon))
                 if when >= self.horizon:
                     if nxt == Stage.TEST_DRIVE and when < self.horizon + dt.timedelta(days=7):
@@ -1734,10 +1793,13 @@ class DealerSeeder:
                     self.order_stage(sim, when)
                     break
             else:
-                when = t + self.days(*lose_gap)
+                when = t + (dt.timedelta(days=lose_gap[0]) if target else self.days(*lose_gap))
                 self.cadence_calls(sim, until=min(when, self.horizon))
                 if when < self.horizon:
-                    if rng.random() < (0.7 if sim.stage != Stage.CONTACTED else 0.55):
+                    if target == Stage.LOST or (
+                        target is None
+                        and rng.random() < (0.7 if sim.stage != Stage.CONTACTED else 0.55)
+                    ):
                         self.lose(sim, when)
                     else:
                         self.go_dormant(sim, when)
@@ -1745,6 +1807,19 @@ class DealerSeeder:
         if sim.lead.is_open and sim.stage != Stage.ORDER and sim.lead.lost_requested_at is None:
             self.cadence_calls(sim, until=self.horizon, may_stop=True)
         self.finish(sim)
+
+    def every_stage(self) -> None:
+        """Chance may leave a stage empty (a small dealer, a short history): then a lead is made
+        to end there, so every page of the funnel has something to show."""
+        have = Counter(lead.stage for lead in self.leads)
+        for stage, (source, days_back, wanted) in STAGE_PLAN.items():
+            if source not in self.sources:
+                continue
+            for _n in range(wanted - have[stage]):
+                start = self.horizon - dt.timedelta(days=days_back)
+                if source not in ONLINE_SOURCES:
+                    start = self.working(start)
+                self.simulate(start, source, target=stage)
 
     def finish(self, sim: _Sim) -> None:
         lead = sim.lead
@@ -1786,6 +1861,7 @@ class DealerSeeder:
             self.make_vehicles()
             for t0, code in self.arrivals():
                 self.simulate(t0, code)
+            self.every_stage()
             self.odometers()
             self.timings["simulate"] = time.perf_counter() - clock
             clock = time.perf_counter()
@@ -1886,7 +1962,7 @@ class DealerSeeder:
         """Today's walk-ins, registered in the visitor log as the consultant would."""
         from leads.services.customers import register_contact
 
-        now = timezone.now()
+        now = self.now
         local = self.local(now)
         if local.weekday() == 6 or local.hour < 10:
             return  # the showroom has not seen anyone yet today
@@ -1949,7 +2025,7 @@ class DealerSeeder:
         a slot is still ahead), through the booking service (the exclusion constraint judges)."""
         from sales.services import book_test_drive
 
-        now = timezone.now()
+        now = self.now
         tomorrow = self.next_working_day(self.today)
         for consultant in self.consultants:
             candidates = self.open_leads(consultant, [Stage.VISITED, Stage.CONTACTED])
@@ -2077,7 +2153,7 @@ class DealerSeeder:
         service; an overdue call is a planned grade follow-up whose time has passed."""
         from leads.services.followups import create_follow_up
 
-        now = timezone.now()
+        now = self.now
         _start, tomorrow_start = self.local_window()
         day_after = tomorrow_start + dt.timedelta(days=1)
         callback_notes = [

@@ -16,6 +16,29 @@ from psycopg import sql
 os.environ.setdefault("DMS_TESTING", "1")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Opt-in: DMS_TEST_CLOCK=2027-12-31T23:50 (UTC) runs the whole session with the clock moved
+    there (ticking), to prove no test depends on today's date. Off unless set."""
+    when = os.environ.get("DMS_TEST_CLOCK")
+    if not when:
+        return
+    import datetime as dt
+
+    import time_machine
+
+    moment = dt.datetime.fromisoformat(when)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    when = os.environ.get("DMS_TEST_CLOCK")
+    return f"clock moved to {when} (DMS_TEST_CLOCK)" if when else None
+
+
 def _switch_user(user: str, password: str) -> None:
     for alias in connections:
         conn = connections[alias]

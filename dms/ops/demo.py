@@ -10,6 +10,7 @@ These keys are public: never seed this network into a production database.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import unicodedata
 from collections.abc import Iterable
@@ -156,7 +157,11 @@ class _People:
 
 
 @transaction.atomic
-def build_demo_network(*, seed: int = DEFAULT_SEED, force: bool = False) -> DemoResult:
+def build_demo_network(
+    *, seed: int = DEFAULT_SEED, force: bool = False, now: dt.datetime | None = None
+) -> DemoResult:
+    """The demo network (see the module docstring); `now` (default: the current time) dates
+    the memberships and password changes."""
     if demo_network_exists():
         if not force:
             return DemoResult(created=False)
@@ -171,7 +176,7 @@ def build_demo_network(*, seed: int = DEFAULT_SEED, force: bool = False) -> Demo
             ) from exc
 
     User = get_user_model()
-    now = timezone.now()
+    now = now or timezone.now()
     password_hash = make_password(DEMO_PASSWORD)  # hashed once: Argon2 per user would be slow
     people = _People()
     predictable = {role: name for name, role in DEMO_LOGINS[:7]}

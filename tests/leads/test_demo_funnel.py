@@ -1,5 +1,9 @@
 """The demo funnel history (manage.py seed_funnel, leads/demo.py) on a two-dealer network: every
-page has something to show, the rows obey the funnel's rules, and the seed decides the data."""
+page has something to show, the rows obey the funnel's rules, and the seed decides the data.
+
+The seed's random generator is keyed by the dealer code and the history ends at "now": the dealers
+get fixed codes and the clock is frozen, so what a test sees does not depend on the day it runs or
+on how many dealers other tests created before it."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 import phonenumbers
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
@@ -42,12 +47,20 @@ MONTHS = 3
 LEADS_PER_MONTH = 35
 
 
+# A Tuesday afternoon; the night the clocks go forward in Europe (a Sunday); New Year's Eve
+# (already New Year in Berlin, not yet on the Azores).
+TUESDAY = dt.datetime(2027, 3, 9, 13, 20, tzinfo=dt.UTC)
+DST_SUNDAY = dt.datetime(2027, 3, 28, 1, 30, tzinfo=dt.UTC)
+NEW_YEAR = dt.datetime(2027, 12, 31, 23, 50, tzinfo=dt.UTC)
+
+
 def network() -> list[tuple[Dealer, list[Any]]]:
-    """Two dealers in two markets, three consultants and a sales manager each."""
+    """Two dealers in two markets, one of them west of UTC (the Azores), three consultants and a
+    sales manager each. Fixed codes: the code keys the seed's random generator."""
     ensure_reference_data()
     result = []
-    for country, tz in (("DE", "Europe/Berlin"), ("FR", "Europe/Paris")):
-        dealer = DealerFactory(country=country, timezone=tz)
+    for code, country, tz in (("DE901", "DE", "Europe/Berlin"), ("PT902", "PT", "Atlantic/Azores")):
+        dealer = DealerFactory(code=code, country=country, timezone=tz)
         consultants = [staff(dealer, "consultant") for _ in range(3)]
         staff(dealer, "sales_manager")
         result.append((dealer, consultants))
@@ -69,11 +82,16 @@ def seed(*args: str) -> str:
 
 
 @pytest.mark.django_db
-def test_every_page_has_something_and_the_rows_obey_the_rules() -> None:
+@pytest.mark.parametrize("now", [TUESDAY, DST_SUNDAY], ids=["tuesday", "dst"])
+def test_every_page_has_something_and_the_rows_obey_the_rules(now: dt.datetime) -> None:
+    with time_machine.travel(now, tick=False):
+        _every_page_has_something_and_the_rows_obey_the_rules(now)
+
+
+def _every_page_has_something_and_the_rows_obey_the_rules(now: dt.datetime) -> None:
     shops = network()
     output = seed("--seed", "7")
     assert "Funnel history seeded (seed 7) for 2 dealers" in output
-    now = timezone.now()
 
     for dealer, consultants in shops:
         with as_dealer(dealer):
@@ -253,6 +271,7 @@ def snapshot(dealers: list[Dealer]) -> dict[str, Any]:
 
 
 @pytest.mark.django_db
+@time_machine.travel(TUESDAY, tick=False)
 def test_the_same_seed_gives_the_same_data() -> None:
     dealers = [dealer for dealer, _ in network()]
     now = timezone.now()
@@ -276,3 +295,48 @@ def test_bad_options_are_refused_and_change_nothing() -> None:
     for dealer in Dealer.objects.all():
         with as_dealer(dealer):
             assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("now", [TUESDAY, DST_SUNDAY, NEW_YEAR], ids=["tuesday", "dst", "new-year"])
+def test_a_tiny_history_still_fills_every_stage(now: dt.datetime) -> None:
+    """Two leads a month for one month: chance alone leaves most stages empty; the seeder makes
+    a lead end in each missing one (test drive and quote twice: today's ready order takes one)."""
+    dealers = [dealer for dealer, _ in network()]
+    with time_machine.travel(now, tick=False):
+        result = seed_funnel(seed=3, now=now, months=1, leads_per_month=2, dealers=dealers)
+    assert sorted(result.seeded) == ["DE901", "PT902"]
+    for dealer in dealers:
+        with as_dealer(dealer):
+            stages = Counter(Lead.objects.values_list("stage", flat=True))
+            assert set(stages) == set(Stage.values), (dealer.code, stages)
+            assert stages[Stage.TEST_DRIVE] >= 1 and stages[Stage.QUOTE] >= 1
+            # the made-to-order leads are real history: a delivered order paid in full whose
+            # 30-day call is still ahead, an open order with a balance, a lost lead approved
+            delivered = Order.objects.get(lead__stage=Stage.DELIVERED)
+            assert delivered.status == Order.Status.DELIVERED and order_balance(delivered) == 0
+            assert delivered.delivered_at is not None and delivered.delivered_at < now
+            assert FollowUp.objects.filter(
+                kind=FollowUp.Kind.AFTER_DELIVERY, done_at__isnull=True, due_at__gt=now
+            ).exists()
+            assert any(order_balance(o) > 0 for o in Order.objects.filter(status=Order.Status.OPEN))
+            lost = Lead.objects.filter(stage=Stage.LOST).first()
+            assert lost is not None and not lost.is_open and lost.lost_reason_id is not None
+            # nothing of it lies in the future
+            assert not Lead.objects.filter(created_at__gt=now).exists()
+            assert not StageChange.objects.filter(changed_at__gt=now).exists()
+
+
+@pytest.mark.django_db
+def test_a_faker_number_of_another_country_is_not_taken() -> None:
+    """de_DE Faker writes numbers such as "00352 478667": phonenumbers reads the 00 as an
+    international call (+352, Luxembourg). The seeder skips them for a German dealer."""
+    from leads.demo import DealerSeeder
+
+    dealer, _consultants = network()[0]
+    with as_dealer(dealer):
+        seeder = DealerSeeder(dealer, seed=1, index=0, months=1, leads_per_month=1, now=TUESDAY)
+    typed = iter(["00352 478667", "00532 499752", "030 12345678"])
+    seeder.fake.phone_number = lambda: next(typed)  # type: ignore[method-assign]
+    seeder.rng.random = lambda: 0.99  # type: ignore[method-assign]  # Faker's numbers, not examples
+    assert seeder.phone() == "+493012345678"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +26,8 @@ from tests.leads._funnel import (  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
 
 def _plan(shop: Shop) -> dict:
     now = timezone.now()
@@ -39,14 +43,16 @@ def _plan(shop: Shop) -> dict:
     return locals()
 
 
+@time_machine.travel(dt.datetime(2027, 3, 9, 14, 0, tzinfo=BERLIN), tick=False)
 def test_my_day_orders_overdue_first_and_shows_only_mine(shop: Shop):
+    # A fixed Tuesday afternoon: "in a minute" is today and "in a day" tomorrow whenever the
+    # suite runs (at 23:59 the first would be tomorrow).
     rows = _plan(shop)
     with as_dealer(shop.dealer):
         plan = my_day(user=shop.alice, dealer=shop.dealer)
     assert plan.overdue == [rows["overdue"]]
-    # "later today" may cross midnight in the dealer's zone when the test runs at 23:59
-    assert rows["later_today"] in plan.due_today + plan.due_tomorrow
-    assert rows["tomorrow"] in plan.due_tomorrow + plan.due_today
+    assert plan.due_today == [rows["later_today"]]
+    assert plan.due_tomorrow == [rows["tomorrow"]]
     everything = plan.overdue + plan.due_today + plan.due_tomorrow
     assert rows["next_week"] not in everything and rows["bobs"] not in everything
     assert plan.pool == [rows["pooled"]]
