@@ -28,13 +28,19 @@ HEADER = "Idempotency-Key"
 FORM_FIELD = "_idempotency_key"
 _KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
 MAX_BODY = 256 * 1024  # larger answers are replayed without their body (status and redirect)
+# What a repeat must see of the first answer besides its body: where it redirected, what it is,
+# and htmx's instructions (e.g. HX-Trigger: refresh the visitor list).
+REPLAYED = ("Location", "Content-Type", "Content-Disposition")
 
 
 def request_key(request: HttpRequest) -> str | None:
     raw = request.headers.get(HEADER)
-    if raw is None and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    # Pages' plain forms send a field; the API reads its own body (DRF's parsers check it), so a
+    # form field is only looked for outside /api/.
+    if (
+        raw is None
+        and not request.path.startswith("/api/")
+        and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         raw = request.POST.get(FORM_FIELD)
     return raw.strip() if raw else None
@@ -46,13 +52,9 @@ def _user_id(request: HttpRequest) -> int | None:
 
 
 def _replay(record: IdempotentRequest) -> HttpResponse:
-    response = HttpResponse(
-        bytes(record.body or b""),
-        status=record.status or 200,
-        content_type=record.content_type or "text/html; charset=utf-8",
-    )
-    if record.location:
-        response["Location"] = record.location
+    response = HttpResponse(bytes(record.body or b""), status=record.status or 200)
+    for name, value in (record.headers or {}).items():
+        response[name] = value
     response["Idempotent-Replayed"] = "true"
     response["Cache-Control"] = "no-store, private"
     return response
@@ -102,9 +104,11 @@ class IdempotencyMiddleware:
         streaming = getattr(response, "streaming", False)
         if not streaming and len(response.content) <= MAX_BODY:
             body = response.content
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name in REPLAYED or name.lower().startswith("hx-")
+        }
         IdempotentRequest.objects.filter(pk=record.pk).update(
-            status=response.status_code,
-            location=response.get("Location", "")[:2000],
-            content_type=response.get("Content-Type", "")[:200],
-            body=body,
+            status=response.status_code, headers=headers, body=body
         )

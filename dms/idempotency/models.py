@@ -16,8 +16,7 @@ class IdempotentRequest(models.Model):
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=500)
     status = models.PositiveSmallIntegerField(null=True)  # null while the first one runs
-    location = models.CharField(max_length=2000, blank=True)
-    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict)  # the answer's headers a repeat needs (see REPLAYED)
     body = models.BinaryField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -27,8 +27,10 @@
   }
 
   // Double submits (a double click, a retry on a flaky tablet connection) must not create twice:
-  // every POST form carries a key made when the form is shown; the server runs a key once per
-  // user and replays its answer to a repeat (dms/idempotency). A new form gets a new key.
+  // a submission carries a key made when the form is first submitted; the server runs a key once
+  // per user and replays its answer to a repeat (dms/idempotency). After an answer the form gets a
+  // new key for its next, deliberate submission. Only submissions carry it: a form's live
+  // previews (htmx on change) are not creates.
   function newKey() {
     var bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
@@ -37,23 +39,54 @@
     }).join("");
   }
 
-  function addIdempotencyKeys(root) {
-    root.querySelectorAll('form[method="post"], form[method="POST"]').forEach(function (form) {
-      if (form.querySelector('input[name="_idempotency_key"]')) {
-        return;
-      }
-      var input = document.createElement("input");
-      input.type = "hidden";
-      input.name = "_idempotency_key";
-      input.value = newKey();
-      form.appendChild(input);
-    });
+  function submissionKey(form) {
+    if (!form.dataset.idempotencyKey) {
+      form.dataset.idempotencyKey = newKey();
+    }
+    return form.dataset.idempotencyKey;
   }
 
+  function isHtmxForm(form) {
+    return form.hasAttribute("hx-post") || form.closest("[hx-boost]") !== null;
+  }
+
+  // A plain form: the key travels as a hidden field (a browser's resubmission sends it again).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || isHtmxForm(form)) {
+      return;
+    }
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post") {
+      return;
+    }
+    var input = form.querySelector('input[name="_idempotency_key"]');
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "_idempotency_key";
+      form.appendChild(input);
+    }
+    input.value = submissionKey(form);
+  }, true);
+
+  // An htmx form: the key travels as the Idempotency-Key header of the submit request only.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    var form = event.detail.elt;
+    if (event.detail.verb === "post" && trigger && trigger.type === "submit" &&
+        form instanceof HTMLFormElement) {
+      event.detail.headers["Idempotency-Key"] = submissionKey(form);
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form instanceof HTMLFormElement && event.detail.successful) {
+      delete form.dataset.idempotencyKey;  // answered: the next submission is a new one
+    }
+  });
+
   initTooltips(document);
-  addIdempotencyKeys(document);
   document.body.addEventListener("htmx:afterSwap", function (event) {
     initTooltips(event.target);
-    addIdempotencyKeys(event.target);
   });
 })();
