@@ -836,6 +836,9 @@ def _discount_status(pricing: Pricing, approved_up_to: Decimal | None) -> str:
 
 
 def _next_version(lead: Lead) -> int:
+    # The lead's row lock numbers one quote at a time: two quotes (or a new quote and a
+    # revision) of one lead at once would both take max + 1 and collide on the unique version.
+    Lead.objects.select_for_update(of=("self",)).filter(pk=lead.pk).first()
     current = Quote.objects.filter(lead=lead).aggregate(v=Max("version"))["v"]
     return (current or 0) + 1
 
