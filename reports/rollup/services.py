@@ -539,6 +539,22 @@ def _through(
 
 # --- the services --------------------------------------------------------------------------------
 
+# The facts lock of a dealer (advisory, per transaction): a rollup chunk holds it exclusively,
+# every write to a table the facts are read from holds it shared (reports migration
+# 0011_rollup_facts_lock, in the dirty-day triggers). So two runs over one dealer take turns
+# (they would otherwise insert the same day's facts twice), and a run waits for the writes in
+# flight: none of them can find a day's mark present (ON CONFLICT DO NOTHING) that the run
+# then deletes while computing the day without it.
+FACTS_LOCK = 5003
+
+
+def _lock_facts(cursor: Any, dealer_ids: Sequence[int]) -> None:
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock(%s, d::int)"
+        " FROM (SELECT DISTINCT unnest(%s::bigint[]) AS d ORDER BY 1) ids",  # no deadlock
+        [FACTS_LOCK, list(dealer_ids)],
+    )
+
 
 def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[int, int]:
     """Recompute the facts of one chunk of dealers in one transaction: (day rows, month rows).
@@ -549,6 +565,7 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
     n_days = (end - start).days + 1
     params = _params(part, start, end)
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
+        _lock_facts(cursor, part)
         cursor.execute(BULK_PLANNER if n_days > BIG_RANGE_DAYS else SMALL_PLANNER)
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)"
@@ -681,6 +698,7 @@ def _nightly_chunk(
     pairs: set[tuple[int, dt.date]] = set()
     rows = 0
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
+        _lock_facts(cursor, part)
         cursor.execute(SMALL_PLANNER)
         cursor.execute(
             "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) RETURNING dealer_id, day",
