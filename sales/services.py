@@ -1410,7 +1410,10 @@ def record_payment(
     if value <= 0:
         raise ValidationError({"amount": _("The amount must be more than zero.")})
     with transaction.atomic():
-        Order.objects.select_for_update().filter(pk=order.pk).first()  # one payment at a time
+        locked = Order.objects.select_for_update().get(pk=order.pk)  # one payment at a time
+        # Checked again under the lock: a delivery (or cancellation) that held it has won.
+        _open_order(locked)
+        _forget_payments(order)  # the balance from the payments as they are now
         balance = order_balance(order)
         if kind == Payment.Kind.REFUND:
             paid = order_paid(order)
@@ -1429,7 +1432,6 @@ def record_payment(
                 }
             )
         when = received_at or timezone.now()
-        _forget_payments(order)
         payment = Payment.objects.create(
             dealer_id=order.dealer_id,
             order=order,

@@ -5,6 +5,7 @@ into a plain read (the rule breaks: proof that the test depends on the lock)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from sales import services
 from sales.models import Order, Payment, Quote
 from tests.sales.conftest import Showroom, make_showroom, quote_spec
 
-from ._race import Outcome, Race, kinds, point_after, with_and_without_locks
+from ._race import Outcome, Race, kinds, point_after, racing, with_and_without_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -210,3 +211,54 @@ def test_two_new_quotes_of_one_lead_at_once_get_distinct_versions(
     assert sorted(o.value for o in outcomes.values()) == versions == [1, 2]
     # without the lock both number their quote 1: the second fails on the unique version
     assert kinds(unlocked) == ["error", "ok"] and unlocked_versions == [1], unlocked
+
+
+def test_a_refund_racing_the_delivery_never_leaves_a_delivered_car_unpaid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The delivery holds the order's lock (it found nothing open); a refund started meanwhile
+    waits for it and must then see the delivered order, not the open one it read before."""
+
+    def scenario(race: Race) -> dict[str, Any]:
+        room = make_showroom()
+        order = _order(room, paid="21490", ready=True)
+        delivering = threading.Event()
+
+        def blockers_then_wait(order: Order) -> list[str]:
+            found = original(order)
+            delivering.set()
+            race.point()
+            return found
+
+        original = services.delivery_blockers
+        monkeypatch.setattr(services, "delivery_blockers", blockers_then_wait)
+
+        def deliver() -> Any:
+            return services.deliver_order(order=Order.objects.get(pk=order.pk), actor=room.alice)
+
+        def refund() -> Any:
+            current = Order.objects.get(pk=order.pk)  # still open
+            assert delivering.wait(15)
+            return services.record_payment(
+                order=current, actor=room.manager, kind="refund", amount="1000"
+            )
+
+        outcomes = race.run(
+            {"delivery": _in_dealer(room, deliver), "refund": _in_dealer(room, refund)}
+        )
+        monkeypatch.setattr(services, "delivery_blockers", original)
+        with as_dealer(room.dealer):
+            order.refresh_from_db()
+            return {
+                "outcomes": outcomes,
+                "status": order.status,
+                "balance": services.order_balance(order),
+            }
+
+    with racing() as race:
+        held = scenario(race)
+
+    assert held["outcomes"]["delivery"].ok, held["outcomes"]
+    assert held["outcomes"]["refund"].kind == "refused", held["outcomes"]
+    assert held["outcomes"]["refund"].messages == ["This order is “Delivered”: it cannot change."]
+    assert held["status"] == Order.Status.DELIVERED and held["balance"] == Decimal("0.00")
