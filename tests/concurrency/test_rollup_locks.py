@@ -78,8 +78,8 @@ def test_two_nightly_runs_at_once_give_the_facts_of_one(monkeypatch: pytest.Monk
                 _visit(dealer, alice, when)
         services.rollup([dealer.pk], D1, dt.date(2026, 3, 3), jobs=1)  # complete up to D3
         _forget_marks(dealer)  # nothing late: the night's work is D3
-        # both runs know their days and are about to replace their facts
-        point_after(monkeypatch, services, "_windows", race)
+        # the day's old facts deleted, the new ones about to be inserted
+        point_after(monkeypatch, services, "insert_days_sql", race)
         outcomes = race.run({"beat": _nightly(dealer), "redelivered": _nightly(dealer)})
         raced = _snapshot(dealer)
         services.nightly(now=NIGHT, dealer_ids=[dealer.pk], jobs=1)  # one run, alone

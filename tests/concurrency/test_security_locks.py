@@ -23,7 +23,7 @@ from tests.security.conftest import (  # noqa: F401 - private_cache: an autouse 
     private_cache,
 )
 
-from ._race import Race, kinds, point_after, with_and_without_locks
+from ._race import Race, kinds, point_before, with_and_without_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,8 +46,9 @@ def test_two_colleagues_approving_an_unlock_at_once_unlock_it(
         locked = staff(dealer, "consultant")
         first, second = staff(dealer, "sales_manager"), staff(dealer, "dealer_manager")
         _lock_out(locked.username)
-        # each approval is written; the approvals are counted next
-        point_after(monkeypatch, UnlockApproval, "save", race)
+        # each approval is written and the approvals counted; the outcome not yet recorded
+        point_before(monkeypatch, services, "_unlock", race)
+        point_before(monkeypatch, services, "record", race)
 
         outcomes = race.run({"first": _approve(locked, first), "second": _approve(locked, second)})
         return {
@@ -82,8 +83,8 @@ def test_one_colleague_approving_twice_at_once_counts_once(
         dealer = make_dealer()
         locked, colleague = staff(dealer, "consultant"), staff(dealer, "sales_manager")
         _lock_out(locked.username)
-        # the approval of this colleague was looked for (none yet) and is about to be written
-        point_after(monkeypatch, services, "locked_account_for", race)
+        # this colleague's approval was looked for (none yet) and is about to be written
+        point_before(monkeypatch, UnlockApproval, "save", race)
 
         outcomes = race.run(
             {"tab-1": _approve(locked, colleague), "tab-2": _approve(locked, colleague)}
