@@ -58,8 +58,9 @@ Database triggers (reports migration 0004_rollup_dirty_triggers) mark a (dealer,
 KpiDirtyDay whenever a source row placing something on that day is inserted, changed (in a
 column the facts read) or deleted — backdated deliveries, late visitor-log entries, corrected
 order dates alike, whatever code or SQL wrote them. ``nightly()`` takes the dirty rows (DELETE ...
-RETURNING, in the same transaction as the recompute, so a concurrent change is never lost: it
-marks its day again after our commit) and recomputes those days before today plus every day from
+RETURNING, in the same transaction as the recompute, after taking the dealers' facts lock that
+every write holds shared until it commits: a change is either committed and seen by the
+recompute, or still to come and marks its day again after our commit) and recomputes those days before today plus every day from
 the last rolled-through day to yesterday (normally just yesterday). Running it twice changes
 nothing. KpiRun keeps the bookkeeping; ``reports.rollup.selectors.rolled_through()`` answers the
 last day the facts are complete up to.
