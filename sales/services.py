@@ -874,6 +874,9 @@ def _discount_status(pricing: Pricing, approved_up_to: Decimal | None) -> str:
 
 
 def _next_version(lead: Lead) -> int:
+    # The lead's row lock numbers one quote at a time: two quotes (or a new quote and a
+    # revision) of one lead at once would both take max + 1 and collide on the unique version.
+    Lead.objects.select_for_update(of=("self",)).filter(pk=lead.pk).first()
     current = Quote.objects.filter(lead=lead).aggregate(v=Max("version"))["v"]
     return (current or 0) + 1
 
@@ -1461,7 +1464,10 @@ def record_payment(
     if value <= 0:
         raise ValidationError({"amount": _("The amount must be more than zero.")})
     with transaction.atomic():
-        Order.objects.select_for_update().filter(pk=order.pk).first()  # one payment at a time
+        locked = Order.objects.select_for_update().get(pk=order.pk)  # one payment at a time
+        # Checked again under the lock: a delivery (or cancellation) that held it has won.
+        _open_order(locked)
+        _forget_payments(order)  # the balance from the payments as they are now
         balance = order_balance(order)
         if kind == Payment.Kind.REFUND:
             paid = order_paid(order)
@@ -1480,7 +1486,6 @@ def record_payment(
                 }
             )
         when = received_at or timezone.now()
-        _forget_payments(order)
         payment = Payment.objects.create(
             dealer_id=order.dealer_id,
             order=order,

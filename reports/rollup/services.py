@@ -58,8 +58,9 @@ Database triggers (reports migration 0004_rollup_dirty_triggers) mark a (dealer,
 KpiDirtyDay whenever a source row placing something on that day is inserted, changed (in a
 column the facts read) or deleted — backdated deliveries, late visitor-log entries, corrected
 order dates alike, whatever code or SQL wrote them. ``nightly()`` takes the dirty rows (DELETE ...
-RETURNING, in the same transaction as the recompute, so a concurrent change is never lost: it
-marks its day again after our commit) and recomputes those days before today plus every day from
+RETURNING, in the same transaction as the recompute, after taking the dealers' facts lock that
+every write holds shared until it commits: a change is either committed and seen by the
+recompute, or still to come and marks its day again after our commit) and recomputes those days before today plus every day from
 the last rolled-through day to yesterday (normally just yesterday). Running it twice changes
 nothing. KpiRun keeps the bookkeeping; ``reports.rollup.selectors.rolled_through()`` answers the
 last day the facts are complete up to.
@@ -539,6 +540,22 @@ def _through(
 
 # --- the services --------------------------------------------------------------------------------
 
+# The facts lock of a dealer (advisory, per transaction): a rollup chunk holds it exclusively,
+# every write to a table the facts are read from holds it shared (reports migration
+# 0011_rollup_facts_lock, in the dirty-day triggers). So two runs over one dealer take turns
+# (they would otherwise insert the same day's facts twice), and a run waits for the writes in
+# flight: none of them can find a day's mark present (ON CONFLICT DO NOTHING) that the run
+# then deletes while computing the day without it.
+FACTS_LOCK = 5003
+
+
+def _lock_facts(cursor: Any, dealer_ids: Sequence[int]) -> None:
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock(%s, d::int)"
+        " FROM (SELECT DISTINCT unnest(%s::bigint[]) AS d ORDER BY 1) ids",  # no deadlock
+        [FACTS_LOCK, list(dealer_ids)],
+    )
+
 
 def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[int, int]:
     """Recompute the facts of one chunk of dealers in one transaction: (day rows, month rows).
@@ -549,6 +566,7 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
     n_days = (end - start).days + 1
     params = _params(part, start, end)
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
+        _lock_facts(cursor, part)
         cursor.execute(BULK_PLANNER if n_days > BIG_RANGE_DAYS else SMALL_PLANNER)
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)"
@@ -681,6 +699,7 @@ def _nightly_chunk(
     pairs: set[tuple[int, dt.date]] = set()
     rows = 0
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
+        _lock_facts(cursor, part)
         cursor.execute(SMALL_PLANNER)
         cursor.execute(
             "DELETE FROM reports_kpidirtyday WHERE dealer_id = ANY(%s) RETURNING dealer_id, day",
