@@ -44,7 +44,7 @@ class Who:
     - `hq`: HQ users only.
     """
 
-    label: str
+    label: Any  # who they are, in the reader's language (lazy)
     any_of: frozenset[str] = field(default_factory=frozenset)
     anonymous: bool = False
     staff: bool = False
@@ -91,47 +91,57 @@ class _AnyDealer:
 _ANY_DEALER = _AnyDealer()
 
 
-def who(label: str, *caps: str, **flags: bool) -> Who:
+def who(label: Any, *caps: str, **flags: bool) -> Who:
     return Who(label=label, any_of=frozenset(caps), **flags)
 
 
 # --- the audiences (name them after who they are, so a declaration reads as a sentence) ---------
-ANYONE = who("anyone, signed in or not", anonymous=True)
-SIGNED_IN = who("any signed-in user")
-SALES_STAFF = who("the dealer's sales staff", Cap.SALES_OWN, staff=True)
-SALES_MANAGERS = who("the dealer's sales managers", Cap.SALES_ALL, staff=True)
-SALES_APPROVERS = who("the dealer's approvers", Cap.SALES_APPROVE, staff=True)
+ANYONE = who(_("anyone, signed in or not"), anonymous=True)
+SIGNED_IN = who(_("any signed-in user"))
+SALES_STAFF = who(_("the dealer's sales staff"), Cap.SALES_OWN, staff=True)
+SALES_MANAGERS = who(_("the dealer's sales managers"), Cap.SALES_ALL, staff=True)
+SALES_APPROVERS = who(_("the dealer's approvers"), Cap.SALES_APPROVE, staff=True)
 FUNNEL_READERS = who(
-    "sales managers and KPI readers of a dealer", Cap.SALES_ALL, Cap.KPI_DEALER, dealer=True
+    _("sales managers and KPI readers of a dealer"), Cap.SALES_ALL, Cap.KPI_DEALER, dealer=True
 )
-KPI_DEALER_READERS = who("KPI readers of a dealer", Cap.KPI_DEALER)
-KPI_NETWORK_READERS = who("HQ KPI readers", Cap.KPI_NETWORK, hq=True)
-KPI_EXPORTERS = who("KPI readers (dealer or network)", Cap.KPI_DEALER, Cap.KPI_NETWORK)
-PLAN_READERS = who("plan readers", Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, Cap.PLAN_SPLIT)
-PLAN_SPLITTERS = who("the dealer's plan splitters", Cap.PLAN_SPLIT, staff=True, dealer=True)
-NETWORK_ADMINS = who("HQ network admins", Cap.NETWORK_ADMIN)
+KPI_DEALER_READERS = who(_("KPI readers of a dealer"), Cap.KPI_DEALER)
+KPI_NETWORK_READERS = who(_("HQ KPI readers"), Cap.KPI_NETWORK, hq=True)
+KPI_EXPORTERS = who(_("KPI readers"), Cap.KPI_DEALER, Cap.KPI_NETWORK)
+PLAN_READERS = who(
+    _("HQ and the dealers' plan splitters"), Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, Cap.PLAN_SPLIT
+)
+PLAN_SPLITTERS = who(_("the dealer's plan splitters"), Cap.PLAN_SPLIT, staff=True, dealer=True)
+NETWORK_ADMINS = who(_("HQ network admins"), Cap.NETWORK_ADMIN)
 STAFF_READERS = who(
-    "staff directory readers",
+    _("the dealer's managers and admins"),
     Cap.STAFF_MANAGE,
     Cap.STAFF_DEPARTURE,
     Cap.SALES_ALL,
     Cap.NETWORK_ADMIN,
 )
-STAFF_MANAGERS = who("staff managers", Cap.STAFF_MANAGE, Cap.NETWORK_ADMIN)
+STAFF_MANAGERS = who(_("staff managers"), Cap.STAFF_MANAGE, Cap.NETWORK_ADMIN)
 DEALER_STAFF_MANAGERS = who(
-    "the dealer's staff managers", Cap.STAFF_MANAGE, staff=True, dealer=True
+    _("the dealer's staff managers"), Cap.STAFF_MANAGE, staff=True, dealer=True
 )
 HANDOVER = who(
-    "departures and handovers", Cap.STAFF_DEPARTURE, Cap.SALES_REASSIGN, staff=True, dealer=True
+    _("the dealer's managers and admins who hand over customers"),
+    Cap.STAFF_DEPARTURE,
+    Cap.SALES_REASSIGN,
+    staff=True,
+    dealer=True,
 )
-DEPARTURES = who("departures", Cap.STAFF_DEPARTURE, staff=True, dealer=True)
-UNLOCKERS = who("colleagues with the unlock right", Cap.UNLOCK, Cap.UNLOCK_ALONE)
-SECURITY_ADMINS = who("security admins", Cap.UNLOCK_ALONE)
-AUDITORS = who("audit readers", Cap.AUDIT_VIEW)
-DEALER_MEMBERS = who("anyone working in or overseeing a dealer", dealer=True)
-ABSENCE_READERS = who("absence readers", *ABSENCE_VIEW_CAPS)
+DEPARTURES = who(
+    _("the dealer's managers and admins who record departures"),
+    Cap.STAFF_DEPARTURE,
+    staff=True,
+    dealer=True,
+)
+UNLOCKERS = who(_("colleagues with the unlock right"), Cap.UNLOCK, Cap.UNLOCK_ALONE)
+SECURITY_ADMINS = who(_("security admins"), Cap.UNLOCK_ALONE)
+AUDITORS = who(_("audit readers"), Cap.AUDIT_VIEW)
+ABSENCE_READERS = who(_("absence readers"), *ABSENCE_VIEW_CAPS)
 ABSENCE_MANAGERS = who(
-    "the dealer's absence managers", *ABSENCE_MANAGE_CAPS, staff=True, dealer=True
+    _("the dealer's absence managers"), *ABSENCE_MANAGE_CAPS, staff=True, dealer=True
 )
 
 
@@ -187,7 +197,10 @@ def gate(view: Callable[..., Any], rule: Rule) -> Callable[..., Any]:
             return None
         if not authenticated:
             return redirect_to_login(request.get_full_path())
-        raise PermissionDenied
+        raise PermissionDenied(
+            _("Your role may not open this page: it is for %(audience)s.")
+            % {"audience": audience.label}
+        )
 
     if iscoroutinefunction(view):  # e.g. the health check: stay async for Django's handler
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +42,20 @@ def me_payload(request: Request) -> dict[str, Any]:
         "hq_scope": hq_scope,
         "capabilities": sorted(access.capabilities),
     }
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema: for signed-in users (it maps the API, though it names no object)."""
+
+    permission_classes = [IsAuthenticated, DeclaredAccess]
+    access_rule = Rule(read=SIGNED_IN)
+
+
+class SchemaDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI over the schema, for the same users."""
+
+    permission_classes = [IsAuthenticated, DeclaredAccess]
+    access_rule = Rule(read=SIGNED_IN)
 
 
 class MeView(APIView):

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from dms.tenancy.context import as_dealer
@@ -226,6 +227,7 @@ def test_api_registration_bad_input_is_400(shop: Shop) -> None:
     assert customer_rows(shop) == []
 
 
+@time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_visit_list_by_day_and_visibility(shop: Shop) -> None:
     day = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
     registered(shop, shop.alice, arrived_at=day)

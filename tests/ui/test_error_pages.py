@@ -68,7 +68,8 @@ def test_403_shows_the_layout_the_reason_and_a_link_back(login: Any) -> None:
     body = response.content.decode()
     assert 'data-testid="error-page" data-status="403"' in body
     assert "You may not open this page" in text_of(body)
-    assert "Only admins manage other users&#x27; security." in body
+    # The route's declaration refused it, before any user was looked up: it says who may.
+    assert "it is for security admins." in text_of(body)
     assert 'class="navbar-brand' in body and 'data-testid="error-back"' in body
     assert "403 Forbidden" not in body
     assert_nothing_technical(body)
