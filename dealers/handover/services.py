@@ -381,7 +381,12 @@ def reassign_items(
         _require_draft(locked)
         items = ReassignmentItem.objects.filter(batch=locked)
         if item_ids is not None:
-            items = items.filter(pk__in=list(item_ids))
+            wanted = set(item_ids)
+            items = items.filter(pk__in=wanted)
+            # An id outside this batch (another batch's, another dealer's) is bad input, not
+            # "0 customers changed hands"; the same words whether or not such a row exists.
+            if items.count() != len(wanted):
+                raise ValidationError({"item": _("This customer is not part of this handover.")})
         if grade is not None:
             if grade not in GRADE_ORDER:
                 raise ValidationError({"grade": _("Unknown grade: %(g)s") % {"g": grade}})
