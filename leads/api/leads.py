@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -260,7 +261,7 @@ class LeadViewSet(  # type: ignore[misc]
         if data.get("customer") is not None:
             customer = customers_visible_to(self.access).filter(pk=data["customer"]).first()
             if customer is None:
-                raise ValidationError({"customer": ["Unknown customer."]})
+                raise ValidationError({"customer": [_("Unknown customer.")]})
         consultant = self._user(data.get("consultant"), "consultant")
         try:
             lead = call_service(
