@@ -34,6 +34,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("DMS_TESTING", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+_DEMO_SECRET = BASE_DIR / "var" / "secret_key"  # made once by scripts/demo.sh for this checkout
+if not SECRET_KEY and _DEMO_SECRET.is_file():
+    # The demo's own commands (e.g. `manage.py demo_otp`) run outside demo.sh's environment.
+    SECRET_KEY = _DEMO_SECRET.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG and not TESTING:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
