@@ -1,9 +1,11 @@
 """Wall 2 plumbing: make every SQL statement run with the tenant ids of the active scope.
 
 PostgreSQL RLS policies read `app.dealer_ids` and `app.write_dealer_ids`. They are set with
-`set_config(..., is_local => true)` (the function form of SET LOCAL), so they vanish at the end of
-the transaction: safe behind PgBouncer transaction pooling and forwarded by Citus. The values are
-built from validated integers only.
+`SET LOCAL` statements, so they vanish at the end of the transaction: safe behind PgBouncer
+transaction pooling. Citus forwards `SET LOCAL` to the workers when the role has
+`citus.propagate_set_commands = 'local'` (setup_db sets it where Citus is installed); it never
+forwards `set_config()`, whose workers then see no ids and return no rows. SET takes no bind
+parameters, so the values are built from validated integers only (`_ids_text`).
 
 An execute wrapper (installed by the project's database backend, dms.tenancy.backend) sets them
 once per transaction, again when the scope changes or a savepoint that set them was rolled back,
@@ -21,9 +23,18 @@ from psycopg.pq import TransactionStatus
 
 from .context import TenantScope, current_scope
 
-_SET_SQL = (
-    "SELECT set_config('app.dealer_ids', %s, true), set_config('app.write_dealer_ids', %s, true)"
-)
+
+def _ids_text(ids: tuple[int, ...]) -> str:
+    return ",".join(str(int(i)) for i in ids)
+
+
+def set_local_sql(read_ids: tuple[int, ...], write_ids: tuple[int, ...]) -> str:
+    """The two SET LOCAL statements for these ids (integers only: int() refuses anything else,
+    so nothing but digits and commas reaches the SQL)."""
+    return (
+        f"SET LOCAL app.dealer_ids = '{_ids_text(read_ids)}'; "
+        f"SET LOCAL app.write_dealer_ids = '{_ids_text(write_ids)}'"
+    )
 
 
 _UNKNOWN = object()  # what the transaction holds is not known: set it again
@@ -38,10 +49,6 @@ def _is_control(sql: Any, connection: BaseDatabaseWrapper) -> bool:
         return True
     raw = connection.connection
     return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
-
-
-def _ids_text(ids: tuple[int, ...]) -> str:
-    return ",".join(str(int(i)) for i in ids)
 
 
 class TenantSettingWrapper:
@@ -72,11 +79,9 @@ class TenantSettingWrapper:
             raise RuntimeError("tenant ids can only be set on an open connection")
         with raw.cursor() as cursor:  # raw cursor: does not re-enter this wrapper
             cursor.execute(
-                _SET_SQL,
-                [
-                    _ids_text(active.read_ids) if active else "",
-                    _ids_text(active.write_ids) if active else "",
-                ],
+                set_local_sql(active.read_ids, active.write_ids)
+                if active
+                else set_local_sql((), ())
             )
         self.applied = (tuple(connection.savepoint_ids), active)
 

@@ -58,8 +58,27 @@ def ensure_runtime_role(using: str = "default") -> None:
                     sql.Identifier(table), ident
                 )
             )
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
+        if cursor.fetchone() is not None and not _propagates_set_local(cursor, role):
+            # Citus forwards the tenant ids (SET LOCAL, dms.tenancy.db) to the workers only so.
+            statements.append(
+                sql.SQL(
+                    "ALTER ROLE {} IN DATABASE {} SET citus.propagate_set_commands = 'local'"
+                ).format(ident, database)
+            )
         for statement in statements:
             cursor.execute(statement.as_string(raw))
+
+
+def _propagates_set_local(cursor: Any, role: str) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+        " JOIN pg_database d ON d.oid = s.setdatabase"
+        " WHERE r.rolname = %s AND d.datname = current_database()"
+        " AND 'citus.propagate_set_commands=local' = ANY(s.setconfig)",
+        [role],
+    )
+    return cursor.fetchone() is not None
 
 
 @receiver(post_migrate)
