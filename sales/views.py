@@ -12,10 +12,12 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -108,6 +110,20 @@ def _submit(
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:
     return parse_day(value, default)  # bounded: 9999-12-31 would overflow the next-day link
+
+
+LIST_PAGE_SIZE = 50
+
+
+def _paged(request: HttpRequest, rows: Any, name: str, status: str) -> dict[str, Any]:
+    """One page of a list (every row reachable, none loaded beyond the page); a page number that
+    is not one shows the first or last page (Paginator.get_page)."""
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        name: page.object_list,
+        "page": page,
+        "query": urlencode({"status": status} if status else {}),
+    }
 
 
 def _today(access: Access) -> dt.date:
@@ -358,7 +374,7 @@ def quote_list(request: HttpRequest, access: Access) -> HttpResponse:
         request,
         "sales/quote_list.html",
         {
-            "quotes": quotes.order_by("-created_at")[:200],
+            **_paged(request, quotes.order_by("-created_at", "-pk"), "quotes", status),
             "status": status,
             "statuses": Quote.Status.choices,
         },
@@ -701,7 +717,7 @@ def order_list(request: HttpRequest, access: Access) -> HttpResponse:
         request,
         "sales/order_list.html",
         {
-            "orders": orders.order_by("-ordered_at")[:200],
+            **_paged(request, orders.order_by("-ordered_at", "-pk"), "orders", status),
             "status": status,
             "statuses": Order.Status.choices,
         },
