@@ -17,7 +17,7 @@ from dms.accounts.validators import email_in_use
 
 from .models import Dealer, DealerGroup, Membership, Region, StaffAbsence
 from .roles import DealerRole
-from .services import DEALER_FIELDS
+from .services import DATE_LIMIT_FIELDS, DEALER_FIELDS
 
 _INPUT_CLASS = {
     "checkboxinput": "form-check-input",
@@ -212,17 +212,6 @@ class RegionForm(StyledFormMixin, forms.ModelForm):
 
 def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
-
-
-# The dealer's opening hours and date limits (enforced by the sales and leads services).
-DATE_LIMIT_FIELDS = (
-    "showroom_opens_at",
-    "showroom_closes_at",
-    "test_drive_days_ahead",
-    "follow_up_days_ahead",
-    "visit_days_back",
-    "delivery_days_ahead",
-)
 
 
 class DealerForm(StyledFormMixin, forms.ModelForm):

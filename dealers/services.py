@@ -235,6 +235,15 @@ def set_region_managers(
 
 # --- dealers -------------------------------------------------------------------------------------
 
+# The dealer's opening hours and date limits (enforced by the sales and leads services).
+DATE_LIMIT_FIELDS = (
+    "showroom_opens_at",
+    "showroom_closes_at",
+    "test_drive_days_ahead",
+    "follow_up_days_ahead",
+    "visit_days_back",
+    "delivery_days_ahead",
+)
 DEALER_FIELDS = (
     "code",
     "name",
@@ -248,12 +257,7 @@ DEALER_FIELDS = (
     "timezone",
     "is_active",
     "require_2fa",
-    "showroom_opens_at",
-    "showroom_closes_at",
-    "test_drive_days_ahead",
-    "follow_up_days_ahead",
-    "visit_days_back",
-    "delivery_days_ahead",
+    *DATE_LIMIT_FIELDS,
 )
 
 

@@ -51,6 +51,7 @@ from dealers.roles import DealerRole
 from dms.tenancy.context import as_dealer
 from inventory.models import Colour, Option, Trim, VehicleModel
 from leads.models import (
+    FUNNEL_STAGES,
     Customer,
     CustomerModelInterest,
     FollowUp,
@@ -119,15 +120,7 @@ TRANSITIONS: dict[str, tuple[float, tuple[float, float], tuple[float, float]]] =
     Stage.TEST_DRIVE: (0.76, (1, 7), (5, 30)),
     Stage.QUOTE: (0.52, (3, 20), (7, 30)),
 }
-FUNNEL_ORDER: list[str] = [
-    Stage.NEW,
-    Stage.CONTACTED,
-    Stage.VISITED,
-    Stage.TEST_DRIVE,
-    Stage.QUOTE,
-    Stage.ORDER,
-    Stage.DELIVERED,
-]
+FUNNEL_ORDER: list[str] = list(FUNNEL_STAGES)  # the funnel's stages in order (leads.models)
 # every_stage: how a lead that must end in a stage starts (source, days before now), so that its
 # shortest path fits before now (a delivery 12 days after the order leaves the 30-day call open).
 # Test drive and quote need two: the live part turns one of them into today's ready order.

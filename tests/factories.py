@@ -278,3 +278,22 @@ class OrderFactory(factory.django.DjangoModelFactory):
     consultant = factory.LazyAttribute(lambda o: o.quote.lead.consultant)
     total = factory.LazyAttribute(lambda o: o.quote.total)
     ordered_at = factory.LazyFunction(timezone.now)
+
+
+def ensure_reference_data() -> None:
+    """HQ defaults (grades, playbooks, lead sources, catalogue, price list) come from the leads
+    data migration; a transactional test's flush removes them: load them again when missing
+    (idempotent), and forget the choice lists cached from before."""
+    from django.apps import apps
+
+    from bulletins.models import PriceList
+    from leads.forms.funnel import clear_choice_cache
+    from leads.models import Grade
+    from leads.services.reference import load_reference_data
+    from sales.models import PlaybookStep
+
+    if not (
+        Grade.objects.exists() and PlaybookStep.objects.exists() and PriceList.objects.exists()
+    ):
+        load_reference_data(apps)
+        clear_choice_cache()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-import zoneinfo
 from typing import Any
 
 import pytest
@@ -14,44 +13,26 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dms.idempotency.models import IdempotentRequest
 from dms.idempotency.services import forget_old_answers
 from dms.tenancy.context import as_dealer
 from leads.models import Visit
 from leads.views import visits as visit_views
+from tests.api.support import session_client
 from tests.conftest import owner_connect
 from tests.leads._funnel import Shop, make_shop
+from tests.leads.test_visits_register import form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
+    return session_client(user)
 
 
 def _walk_in(key: str | None = None, **extra: str) -> dict[str, str]:
-    now = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo("Europe/Berlin"))
-    data = {
-        "kind": "walk_in",
-        "name": "Anna Schmidt",
-        "phone": "030 1234567",
-        "email": "",
-        "source": "walk_in",
-        "vehicle_model": "",
-        "party_size": "2",
-        "arrived_at": now.strftime("%Y-%m-%dT%H:%M"),
-        "left_at": "",
-        **extra,
-    }
+    data = form_data(**extra)
     if key:
         data["_idempotency_key"] = key
     return data
@@ -177,12 +158,8 @@ def test_api_create_replays_the_first_answer() -> None:
 
 def test_a_server_error_forgets_the_key_so_a_retry_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     shop = make_shop()
-    client = Client(raise_request_exception=False)
-    client.force_login(shop.alice)
-    device = TOTPDevice.objects.create(user=shop.alice, name="default", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    client = session_client(shop.alice)
+    client.raise_request_exception = False
     original = visit_views.register_contact
 
     def broken(**kwargs: Any) -> Any:

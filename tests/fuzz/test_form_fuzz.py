@@ -22,8 +22,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dealers.forms import DATE_LIMIT_FIELDS, AbsenceForm, DealerForm
+from dealers.forms import AbsenceForm, DealerForm
 from dealers.models import Dealer, Membership, StaffAbsence
+from dealers.services import DATE_LIMIT_FIELDS
 from dms.tenancy.context import as_dealer
 from leads.forms import funnel as funnel_forms
 from leads.forms.customers import CustomerForm

@@ -10,26 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
-from leads.models import Grade, Lead
-from tests.factories import CustomerFactory, DealerFactory, LeadFactory, staff
-
-
-def ensure_reference_data() -> None:
-    """The leads data migration loads HQ defaults; transactional tests elsewhere may have
-    truncated them, so load them again when missing (idempotent)."""
-    if not Grade.objects.exists():
-        from leads.forms.funnel import clear_choice_cache
-        from leads.services.reference import load_reference_data
-
-        load_reference_data(apps)
-        clear_choice_cache()
+from leads.models import Lead
+from tests.factories import (  # ensure_reference_data: re-exported for the tests using it
+    CustomerFactory,
+    DealerFactory,
+    LeadFactory,
+    ensure_reference_data,
+    staff,
+)
 
 
 @dataclass

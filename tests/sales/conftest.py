@@ -10,35 +10,23 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 
-from bulletins.models import PriceList
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
-from leads.models import Grade, Lead
+from leads.models import Lead
 from sales import services
-from sales.models import DemoVehicle, PlaybookStep, Quote, TestDrive
+from sales.models import DemoVehicle, Quote, TestDrive
 from tests.factories import (
     CustomerFactory,
     DealerFactory,
     DemoVehicleFactory,
     LeadFactory,
+    ensure_reference_data,
     signed_in_client,
     staff,
 )
-
-
-def ensure_reference_data() -> None:
-    """HQ defaults (grades, playbooks, catalogue, price list) come from the leads data migration;
-    a transactional test elsewhere may have truncated them: load them again (idempotent)."""
-    if not (
-        Grade.objects.exists() and PlaybookStep.objects.exists() and PriceList.objects.exists()
-    ):
-        from leads.services.reference import load_reference_data
-
-        load_reference_data(apps)
 
 
 @dataclass

@@ -34,11 +34,10 @@ import datetime as dt
 import importlib
 import inspect
 import json
-import logging
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,15 +48,14 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
-from django.test import Client, override_settings
-from django_otp import DEVICE_ID_SESSION_KEY
+from django.test import Client
 
 from dealers.models import Dealer, DealerGroup, Membership, Region
 from dealers.roles import DealerRole
 from dms.tenancy.context import as_dealer
-from dms.tenancy.middleware import SESSION_DEALER_KEY
 from dms.tenancy.models import TenantModel
 
+from .clients import Clients, quiet_clients
 from .conftest import Snapshot
 from .world import FOREIGN_ID, LOCAL_ID, MISSING_ID, World
 
@@ -315,35 +313,10 @@ NAMES_NOT_IDS = {
 # --- the world's clients and data ----------------------------------------------------------------
 
 
-@dataclass
-class Clients:
-    world: World
-    by_role: dict[str, Client] = field(default_factory=dict)
-
-    def get(self, role: str) -> Client:
-        if role not in self.by_role:
-            client = Client(raise_request_exception=False)
-            user = self.world.role_user(role)
-            client.force_login(user)
-            session = client.session
-            session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id
-            session[SESSION_DEALER_KEY] = self.world.a.pk  # HQ: drilled into dealer A
-            session.save()
-            self.by_role[role] = client
-        return self.by_role[role]
-
-
 @pytest.fixture(scope="module")
 def clients(committed_world: World) -> Iterator[Clients]:
-    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    request_log = logging.getLogger("django.request")
-    level = request_log.level
-    request_log.setLevel(logging.ERROR)
-    try:
-        with override_settings(CACHES=caches):
-            yield Clients(committed_world)
-    finally:
-        request_log.setLevel(level)
+    with quiet_clients(committed_world) as clients:
+        yield clients
 
 
 def b_markers(world: World) -> list[str]:

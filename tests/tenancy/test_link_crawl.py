@@ -14,12 +14,10 @@ from html import unescape
 from urllib.parse import urldefrag, urlparse
 
 import pytest
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from dealers.roles import DealerRole
-from dms.tenancy.middleware import SESSION_DEALER_KEY
 
+from .clients import signed_in
 from .world import World
 
 ROLES = [*DealerRole.values, "hq_regional_manager", "hq_admin"]
@@ -27,17 +25,6 @@ MAX_PAGES = 120
 HREF = re.compile(r'href="([^"]+)"')
 # Links that are not pages to read: leaving, downloads that build files, the admin (own gate).
 SKIP = re.compile(r"^/(static/|security/logout/|admin/|api/|i18n/|favicon\.ico)|\.(pdf|csv|xlsx)$")
-
-
-def _client(world: World, role: str) -> Client:
-    client = Client(raise_request_exception=False)
-    user = world.role_user(role)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id
-    session[SESSION_DEALER_KEY] = world.a.pk
-    session.save()
-    return client
 
 
 def _links(html: str) -> list[str]:
@@ -53,7 +40,7 @@ def _links(html: str) -> list[str]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_links_to_a_page_its_reader_may_not_open(world_db: World, role: str) -> None:
-    client = _client(world_db, role)
+    client = signed_in(world_db, role)
     seen: set[str] = {"/"}
     queue: deque[tuple[str, str]] = deque([("/", "(start)")])
     problems: list[str] = []

@@ -20,25 +20,21 @@ A route without a declaration fails `test_every_route_declares_its_access`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.shortcuts import resolve_url
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from dealers.access import SAFE_METHODS, Rule, rule_of
 from dealers.roles import DealerRole
-from dms.tenancy.middleware import SESSION_DEALER_KEY
 
+from .clients import Clients, quiet_clients
 from .conftest import Snapshot
 from .routes import Route, enumerate_routes
 from .world import LOCAL_ID, World
@@ -81,41 +77,10 @@ def _cases() -> list[Any]:
     return cases
 
 
-@dataclass
-class Clients:
-    world: World
-    by_role: dict[str, Client]
-
-    def get(self, role: str) -> Client:
-        client = self.by_role.get(role)
-        if client is not None and role != "anonymous":
-            session = client.session  # a logout or "end my sessions" case ended it: log in again
-            if not (session.get(SESSION_KEY) and session.get(DEVICE_ID_SESSION_KEY)):
-                del self.by_role[role]
-        if role not in self.by_role:
-            client = Client(raise_request_exception=False)
-            if role != "anonymous":
-                user = self.world.role_user(role)
-                client.force_login(user)
-                session = client.session
-                session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id
-                session[SESSION_DEALER_KEY] = self.world.a.pk  # HQ: drilled into dealer A
-                session.save()
-            self.by_role[role] = client
-        return self.by_role[role]
-
-
 @pytest.fixture(scope="module")
 def clients(committed_world: World) -> Iterator[Clients]:
-    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    request_log = logging.getLogger("django.request")
-    level = request_log.level
-    request_log.setLevel(logging.ERROR)
-    try:
-        with override_settings(CACHES=caches):
-            yield Clients(committed_world, {})
-    finally:
-        request_log.setLevel(level)
+    with quiet_clients(committed_world) as clients:
+        yield clients
 
 
 def _call(client: Client, route: Route, method: str, url: str) -> Any:

@@ -307,8 +307,9 @@ def build_world() -> World:
 
     from dms.audit.models import AuditAction, AuditEntry
     from dms.security.models import UnlockApproval
-    from tests.factories import DealerFactory, RegionFactory
+    from tests.factories import DealerFactory, RegionFactory, ensure_reference_data
 
+    ensure_reference_data()  # a transactional test's flush may have removed the HQ defaults
     world = World()
     world.regions["A"] = RegionFactory(id=LOCAL_ID, code="mx-ra", name="Matrix region A")
     world.regions["B"] = RegionFactory(id=FOREIGN_ID, code="mx-rb", name="Matrix region B")
