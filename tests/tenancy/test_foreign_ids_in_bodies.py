@@ -600,31 +600,21 @@ BODY_CASES: list[BodyCase] = [
         lambda w, v: {"strategy": "round_robin", "targets": [v]},
         local=lambda w: _user(w, "sales_manager"),
     ),
-    BodyCase(
-        "form handover wizard: grade H",
-        ("form dealers.handover.forms.DistributionForm.grade_H",),
-        "dealer_manager",
-        "POST",
-        f"/network/handover/staff/{LOCAL_ID}/",
-        lambda w, v: {
-            "strategy": "round_robin",
-            "targets": [_user(w, "sales_manager")],
-            "grade_H": v,
-        },
-        local=lambda w: _user(w, "sales_manager"),
-    ),
-    BodyCase(
-        "form handover wizard: grade A",
-        ("form dealers.handover.forms.DistributionForm.grade_A",),
-        "dealer_manager",
-        "POST",
-        f"/network/handover/staff/{LOCAL_ID}/",
-        lambda w, v: {
-            "strategy": "round_robin",
-            "targets": [_user(w, "sales_manager")],
-            "grade_A": v,
-        },
-        local=lambda w: _user(w, "sales_manager"),
+    *(
+        BodyCase(
+            f"form handover wizard: grade {grade}",
+            (f"form dealers.handover.forms.DistributionForm.grade_{grade}",),
+            "dealer_manager",
+            "POST",
+            f"/network/handover/staff/{LOCAL_ID}/",
+            lambda w, v, grade=grade: {
+                "strategy": "round_robin",
+                "targets": [_user(w, "sales_manager")],
+                f"grade_{grade}": v,
+            },
+            local=lambda w: _user(w, "sales_manager"),
+        )
+        for grade in ("H", "A")
     ),
     BodyCase(
         "form handover batch: to_user",
