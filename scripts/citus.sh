@@ -452,6 +452,65 @@ if errors:
     print("distinct errors (tables: message):")
     for message, names in sorted(errors.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(names):>3}: {message}")
+
+# Citus stops at a table's first problem. The catalogue shows all the known ones at once (read
+# from pg_catalog by this script, not said by Citus): the schema work's checklist per table.
+CHECKS = """
+SELECT
+  (SELECT coalesce(string_agg(a.attname, ',' ORDER BY k.ord), '')
+     FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(att, ord)
+     JOIN pg_attribute a ON a.attrelid = %(t)s::regclass AND a.attnum = k.att
+    WHERE c.conrelid = %(t)s::regclass AND c.contype = 'p') AS pk,
+  (SELECT count(*) FROM pg_index i
+    WHERE i.indrelid = %(t)s::regclass AND i.indisunique AND NOT i.indisprimary
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
+                      AND a.attname = 'dealer_id' AND a.attnum = ANY(i.indkey))) AS uniq,
+  (SELECT count(*) FROM pg_constraint c
+    WHERE c.conrelid = %(t)s::regclass AND c.contype = 'f'
+      AND c.confrelid::regclass::text = ANY(%(tenant)s)
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid
+                      AND a.attname = 'dealer_id' AND a.attnum = ANY(c.conkey))) AS fk,
+  (SELECT count(*) FROM pg_trigger g
+    WHERE g.tgrelid = %(t)s::regclass AND NOT g.tgisinternal AND g.tgtype & 1 = 0) AS stmt_trg,
+  (SELECT count(*) FROM pg_trigger g
+    WHERE g.tgrelid = %(t)s::regclass AND NOT g.tgisinternal AND g.tgtype & 1 = 1) AS row_trg,
+  (SELECT count(*) FROM pg_attribute a
+    WHERE a.attrelid = %(t)s::regclass AND a.attidentity <> '' AND NOT a.attisdropped) AS ident,
+  (SELECT NOT a.attnotnull FROM pg_attribute a
+    WHERE a.attrelid = %(t)s::regclass AND a.attname = 'dealer_id') AS nullable
+"""
+todo = [t for t in tables if t in tenant and placement(t) != "distributed"]
+if todo:
+    print()
+    print("catalogue check of the tenant tables not distributed (pg_catalog, not Citus's word):")
+    counts: dict[str, int] = {}
+    for table in todo:
+        pk, uniq, fk, stmt_trg, row_trg, ident, nullable = conn.execute(
+            CHECKS, {"t": table, "tenant": sorted(tenant)}
+        ).fetchone()
+        found = []  # (finding, as printed for this table)
+        if "dealer_id" not in pk.split(","):
+            found.append(("primary key without dealer_id", f"primary key ({pk or 'none'})"))
+        if uniq:
+            found.append(("unique index without dealer_id", f"{uniq} unique w/o dealer_id"))
+        if fk:
+            found.append(("foreign key to a tenant table without dealer_id", f"{fk} single FK"))
+        if stmt_trg:
+            found.append(("statement-level trigger", f"{stmt_trg} statement trigger"))
+        if row_trg:
+            found.append(("row-level trigger", f"{row_trg} row trigger"))
+        if ident:
+            # Only blocks converting an existing Citus table (a Citus local one, say).
+            found.append(("identity column", "identity"))
+        if nullable:
+            found.append(("nullable dealer_id", "nullable dealer_id"))
+        for key, _ in found:
+            counts[key] = counts.get(key, 0) + 1
+        print(f"  {table:<{width}}  " + ("; ".join(text for _, text in found) or "nothing found"))
+    print("  tables per finding (any trigger is refused unless citus.enable_unsafe_triggers;")
+    print("  an identity column only blocks converting a table Citus already holds):")
+    for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"    {n:>3}: {key}")
 PY
 }
 
