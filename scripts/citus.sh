@@ -7,7 +7,7 @@
 #   scripts/citus.sh start       # initdb (first time) and start coordinator + 2 workers, register them
 #   scripts/citus.sh setup       # manage.py setup_db against the coordinator (migrate as the owner)
 #   scripts/citus.sh distribute  # setup, then distribute every tenant table / reference every other
-#   scripts/citus.sh status      # nodes, and every table's Citus placement
+#   scripts/citus.sh status      # nodes, and the number of tables per Citus table type
 #   scripts/citus.sh stop        # stop the three servers (data stays in var/citus/data)
 #   CITUS_SRC=... scripts/citus.sh all   # build, start, distribute
 #   scripts/citus.sh destroy     # stop and delete the cluster's data (keeps the build)
@@ -154,6 +154,13 @@ cmd_build() {
         log "build: $want already installed in var/citus/root (CITUS_REBUILD=1 to redo)"
         return 0
     fi
+    local node
+    for node in "${NODES[@]}"; do
+        # The servers run from var/citus/root: never replace it under them.
+        if [[ -f "$DATA/$node/PG_VERSION" ]] && node_running "$node"; then
+            die "the cluster is running from the tree a rebuild replaces: scripts/citus.sh stop first"
+        fi
+    done
     log "build: $want"
     rm -rf "$BUILD" "$TREE"
     mkdir -p "$BUILD"
