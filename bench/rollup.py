@@ -25,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import require_runtime_role, setup_django  # noqa: E402
+from dealers.clock import today_in
 
 # The hand-written baseline: one statement, the measures of reports.models.MEASURES in order.
 BASELINE = """
@@ -261,7 +262,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear scenario
     jobs = args.jobs or settings.KPI_ROLLUP_JOBS
     dealers = list(Dealer.objects.order_by("pk").values_list("pk", "timezone"))
     ids = [pk for pk, _ in dealers]
-    yesterday = min(services.local_today(tz) for _, tz in dealers) - dt.timedelta(days=1)
+    yesterday = min(today_in(tz) for _, tz in dealers) - dt.timedelta(days=1)
     start = yesterday - dt.timedelta(days=args.days - 1)
     print(
         f"KPI rollup bench: {len(ids)} dealers, {start} .. {yesterday} (role "

@@ -8,15 +8,14 @@ here so these reads are safe outside a request too); HQ users see the dealers of
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
-from django.utils import timezone
 
+from dealers.clock import dealer_today
 from dealers.models import Dealer, Membership, Region, StaffAbsence
 from dealers.roles import DealerRole
 from dealers.selectors import active_colleagues, dealers_visible_to, regions_for
@@ -57,12 +56,6 @@ def dashboard_kind(access: Any) -> str:
     if not access.user_id or not (access.is_hq or access.membership is not None):
         return Kind.NONE
     return _KIND_BY_ROLE.get(access.role, Kind.NONE)
-
-
-def local_today(dealer: Dealer | None) -> dt.date:
-    """Today in the dealer's own time zone (a dealer in Tokyo starts its day before Berlin)."""
-    tz = zoneinfo.ZoneInfo(dealer.timezone) if dealer is not None else dt.UTC
-    return timezone.now().astimezone(tz).date()
 
 
 @dataclass(frozen=True)
@@ -231,7 +224,7 @@ def kpi_tile(access: Any) -> KpiTile | None:
     if not ids:
         return None
     as_of = as_of_date(ids)
-    day = as_of or local_today(access.dealer)
+    day = as_of or dealer_today(access.dealer)
     data = network_kpis(ids, year=day.year, month=day.month, as_of=as_of)
     return KpiTile(
         as_of=as_of,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.defaults import page_not_found
 
+from dealers.clock import dealer_today
 from dealers.models import Membership
 from dealers.selectors import NO_ACCESS, Access
 from dms.tenancy.middleware import SESSION_DEALER_KEY
@@ -53,7 +54,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             context["dealer_count"] = sum(row.dealers for row in context["regions"])
     elif access.dealer is not None and access.membership is not None:
-        today = dash.local_today(access.dealer)
+        today = dealer_today(access.dealer)
         context["today"] = today
         context["team"] = dash.team_summary(dealer=access.dealer, today=today)
         context["my_absences"] = dash.my_absences(membership=access.membership, today=today)

@@ -31,7 +31,6 @@ import operator
 import random
 import time
 import unicodedata
-import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from faker import Faker
 
+from dealers.clock import dealer_zone, today_in
 from dealers.models import Dealer, Membership
 from dealers.roles import DealerRole
 from dms.tenancy.context import as_dealer
@@ -472,14 +472,14 @@ def roll_up_history(
     from django.utils import timezone
 
     from reports.models import KpiDirtyDay
-    from reports.rollup.services import earliest_day, local_today, rollup
+    from reports.rollup.services import earliest_day, rollup
 
     ids = [d.pk for d in dealers]
     first = earliest_day(ids)
     if first is None:
         return
     started = timezone.now()  # compared with the dirty marks' own (wall-clock) times
-    today = min(local_today(d.timezone or "UTC", now) for d in dealers)
+    today = min(today_in(d.timezone or "UTC", now) for d in dealers)
     yesterday = today - dt.timedelta(days=1)
     if yesterday < first:
         return
@@ -542,7 +542,7 @@ class DealerSeeder:
         self.fake = Faker(LOCALES.get(dealer.country.upper(), "en_US"))
         self.fake.seed_instance(key)
         self.region = (dealer.country or "DE").upper()
-        self.tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+        self.tz = dealer_zone(dealer)
         self.now = now or timezone.now()
         # The history ends at the last full hour: two runs a few seconds apart agree.
         self.horizon = self.now.replace(minute=0, second=0, microsecond=0)

@@ -17,11 +17,12 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dealers.clock import dealer_zone
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 
 from .models import Quote
-from .services import dealer_tz, quote_number
+from .services import quote_number
 
 BRAND = "Aurora Motors"
 
@@ -47,8 +48,8 @@ def quote_context(quote: Quote) -> dict[str, Any]:
         "subtotal": subtotal,
         "amount_due": quote.total - quote.trade_in_value,
         "financed": quote.total - quote.trade_in_value - quote.down_payment,
-        "printed_at": timezone.localtime(timezone.now(), dealer_tz(dealer)),
-        "created_local": timezone.localtime(quote.created_at, dealer_tz(dealer)),
+        "printed_at": timezone.localtime(timezone.now(), dealer_zone(dealer)),
+        "created_local": timezone.localtime(quote.created_at, dealer_zone(dealer)),
     }
 
 

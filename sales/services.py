@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from bulletins.models import PriceList, PriceListItem
+from dealers.clock import dealer_today, dealer_zone
 from dealers.models import Dealer
 from dealers.roles import Cap
 from dms.audit.services import record
@@ -88,19 +88,8 @@ def money(value: Decimal, currency: str = "EUR") -> str:
     return f"{currency} {value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
-def dealer_tz(dealer: Dealer) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(dealer.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
-def dealer_today(dealer: Dealer) -> dt.date:
-    return timezone.localtime(timezone.now(), dealer_tz(dealer)).date()
-
-
 def _local(value: dt.datetime, dealer: Dealer) -> dt.datetime:
-    return timezone.localtime(value, dealer_tz(dealer))
+    return timezone.localtime(value, dealer_zone(dealer))
 
 
 def format_slot(starts_at: dt.datetime, ends_at: dt.datetime, dealer: Dealer) -> tuple[str, str]:
@@ -351,7 +340,7 @@ def _double_booking_error(
 
 
 def _local_day_start(dealer: Dealer, day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dealer_tz(dealer))
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dealer_zone(dealer))
 
 
 def _check_showroom_window(dealer: Dealer, starts_at: dt.datetime, ends_at: dt.datetime) -> None:

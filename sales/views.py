@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dealers.clock import dealer_today, dealer_zone
 from dealers.roles import Cap
 from dealers.selectors import Access, request_access
 from leads.forms.funnel import parse_day
@@ -65,7 +66,7 @@ def sales_view(view: View, *, form_page: bool = False) -> View:
         writing = form_page or request.method not in ("GET", "HEAD", "OPTIONS")
         if writing and not selectors.can_write_sales(access):
             raise PermissionDenied
-        tz = services.dealer_tz(access.dealer) if access.dealer is not None else dt.UTC
+        tz = dealer_zone(access.dealer) if access.dealer is not None else dt.UTC
         with timezone.override(tz):
             return view(request, access, *args, **kwargs)
 
@@ -127,7 +128,7 @@ def _paged(request: HttpRequest, rows: Any, name: str, status: str) -> dict[str,
 
 
 def _today(access: Access) -> dt.date:
-    return services.dealer_today(access.dealer) if access.dealer else timezone.localdate()
+    return dealer_today(access.dealer) if access.dealer else timezone.localdate()
 
 
 # --- test drives ---------------------------------------------------------------------------------

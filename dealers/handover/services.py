@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import json
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from dealers.clock import dealer_today
 from dealers.models import (
     CoverPeriod,
     Dealer,
@@ -49,11 +49,6 @@ from .selectors import GRADE_ORDER, SALES_ROLES, book_customer_ids
 
 Batch = ReassignmentBatch
 MAX_REASON = 200
-
-
-def dealer_today(dealer: Dealer, now: dt.datetime | None = None) -> dt.date:
-    tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
-    return timezone.localtime(now or timezone.now(), tz).date()
 
 
 def _display(user: Any) -> str:

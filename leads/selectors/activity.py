@@ -5,7 +5,6 @@ the day's work wrote (timeline, visitor log, sales tables): one grouped query pe
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from dealers.clock import dealer_zone
 from dealers.models import Dealer
 from leads.models import FollowUp, StageChange, TimelineEvent, Visit
 
@@ -53,7 +53,7 @@ def activity_report(
     *, dealer: Dealer, day: dt.date, user_ids: list[int] | None = None
 ) -> ActivityReport:
     """`user_ids` limits the report to these staff (a consultant sees their own line only)."""
-    tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+    tz = dealer_zone(dealer)
     since = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
     until = since + dt.timedelta(days=1)
 

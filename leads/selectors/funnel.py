@@ -17,7 +17,6 @@ Stale leads are a bounded list (LIMIT n+1), never an exact COUNT over the lead t
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +27,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealers.clock import dealer_zone
 from dealers.models import Dealer
 from leads.models import FUNNEL_STAGES, Lead, Stage, StageChange
 from leads.reference.messages import hq_text
@@ -92,7 +92,7 @@ def _conversions(counts: list[int]) -> list[float | None]:
 
 
 def period_bounds(dealer: Dealer, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+    tz = dealer_zone(dealer)
     return (
         dt.datetime.combine(start, dt.time.min, tzinfo=tz),
         dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
@@ -185,7 +185,7 @@ def _live_rows(
     """The same columns from StageChange: distinct (lead, local day) pairs per stage, i.e. a
     lead entering a stage on two days counts twice, as in the facts."""
     since, until = period_bounds(dealer, start, end)
-    tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+    tz = dealer_zone(dealer)
     qs = StageChange.objects.filter(
         dealer_id=dealer.pk,
         changed_at__gte=since,

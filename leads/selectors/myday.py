@@ -8,7 +8,6 @@ count capped at COUNT_CAP.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from dealers.clock import dealer_zone
 from dealers.models import Dealer
 from leads.models import FollowUp, Lead
 
@@ -98,7 +98,7 @@ def day_bounds(
     dealer: Dealer, now: dt.datetime
 ) -> tuple[dt.date, dt.datetime, dt.datetime, dt.datetime]:
     """(today, start of today, start of tomorrow, start of the day after) in the dealer's zone."""
-    tz = zoneinfo.ZoneInfo(dealer.timezone or "UTC")
+    tz = dealer_zone(dealer)
     today = timezone.localtime(now, tz).date()
     start = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
     return today, start, start + dt.timedelta(days=1), start + dt.timedelta(days=2)

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from dealers.clock import dealer_zone
 from dealers.models import Dealer
 from dealers.roles import Cap
 from dealers.selectors import Access
 from leads.models import Visit
 
 
-def dealer_tz(dealer: Dealer) -> zoneinfo.ZoneInfo:
-    return zone_named(dealer.timezone)
-
-
-def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
-    """A dealer's time zone by its name; UTC when unset or unknown."""
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def local_today(dealer: Dealer) -> dt.date:
-    return timezone.now().astimezone(dealer_tz(dealer)).date()
-
-
 def day_bounds(dealer: Dealer, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of a calendar day in the dealer's time zone (23 or 25 hours on DST days)."""
-    tz = dealer_tz(dealer)
+    tz = dealer_zone(dealer)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return start, end

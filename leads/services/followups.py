@@ -21,12 +21,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from dealers.clock import dealer_today, dealer_zone
 from dealers.models import Dealer
 from dms.accounts.language import languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
 
 from .reference import defaults
-from .routing import dealer_today, dealer_zone, lead_url, settings_for
+from .routing import lead_url, settings_for
 from .timeline import Choice, When, add_timeline_event, said
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ dealer allows it, reassigned automatically.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -20,13 +19,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from dealers.clock import dealer_today, dealer_zone
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap, DealerRole
 from dealers.selectors import absent_membership_ids
 from dms.accounts.language import in_each_language
 from dms.audit.services import record
 from leads.models import FollowUp, Lead, LeadSettings, Notification
-from leads.selectors.visits import zone_named
 
 from .permissions import actor_can, approver_ids, can_hold_leads
 from .reference import defaults
@@ -89,18 +88,6 @@ def update_lead_settings(*, dealer_id: int, actor: Any, **values: Any) -> LeadSe
 
 
 # --- who may receive leads -----------------------------------------------------------------------
-
-
-def dealer_zone(dealer_id: int) -> zoneinfo.ZoneInfo:
-    """The dealer's time zone (UTC when unset or unknown): texts written by background tasks
-    give times as the dealer's staff read them, not in the worker's UTC."""
-    return zone_named(
-        Dealer.objects.filter(pk=dealer_id).values_list("timezone", flat=True).first()
-    )
-
-
-def dealer_today(dealer_id: int, now: dt.datetime | None = None) -> dt.date:
-    return timezone.localtime(now or timezone.now(), dealer_zone(dealer_id)).date()
 
 
 def eligible_consultants(*, dealer_id: int, on: dt.date) -> list[Any]:

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views import View
 
+from dealers.clock import dealer_today
 from dealers.roles import Cap
-from dms.dashboard import local_today
 from leads.forms.funnel import parse_day
 from leads.selectors.activity import activity_report
 
@@ -19,7 +19,7 @@ from .leads import SalesPageMixin
 
 class ActivityReportView(SalesPageMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        today = local_today(self.dealer)  # the dealer's own date, not the server's
+        today = dealer_today(self.dealer)  # the dealer's own date, not the server's
         day = min(parse_day(request.GET.get("day"), today), today)
         sees_all = self.access.can(Cap.SALES_ALL)
         report = activity_report(

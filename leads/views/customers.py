@@ -24,6 +24,7 @@ from django.views.generic import FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from dealers.clock import dealer_zone
 from dealers.roles import Cap
 from dealers.views import AccessRequiredMixin
 from leads.forms.customers import ClaimForm, CustomerFilterSet, CustomerForm, MergeForm
@@ -35,7 +36,6 @@ from leads.selectors.customers import (
     timeline_of,
     timeline_rows,
 )
-from leads.selectors.visits import dealer_tz
 from leads.services import customers as services
 from leads.services.normalize import format_phone
 
@@ -56,7 +56,7 @@ class SalesAccessMixin(AccessRequiredMixin):
         dealer = getattr(access, "dealer", None)
         if dealer is None:
             return super().dispatch(request, *args, **kwargs)
-        with timezone.override(dealer_tz(dealer)):
+        with timezone.override(dealer_zone(dealer)):
             response = super().dispatch(request, *args, **kwargs)
             if isinstance(response, TemplateResponse) and not response.is_rendered:
                 response.render()

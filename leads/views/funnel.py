@@ -17,9 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
+from dealers.clock import dealer_today
 from dealers.roles import Cap
 from dealers.selectors import Access
-from dms.dashboard import local_today
 from dms.html import escape as _escape
 from leads.forms.funnel import parse_day, read_day
 from leads.selectors.funnel import DIMENSIONS, Funnel, FunnelRow, funnel, stale_leads
@@ -38,7 +38,7 @@ class FunnelView(SalesPageMixin, View):
         return super().has_access(access) and access.dealer is not None
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        today = local_today(self.dealer)  # the dealer's own date, not the server's
+        today = dealer_today(self.dealer)  # the dealer's own date, not the server's
         days = PERIODS.get(request.GET.get("period", ""), 30)
         end = parse_day(request.GET.get("end"), today)
         start = parse_day(request.GET.get("start"), end - dt.timedelta(days=days - 1))

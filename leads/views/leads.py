@@ -24,6 +24,7 @@ from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import LazyPaginator, SingleTableMixin
 
+from dealers.clock import dealer_zone
 from dealers.roles import Cap
 from dealers.selectors import Access
 from dealers.views import AccessRequiredMixin
@@ -44,7 +45,6 @@ from leads.forms.funnel import (
 )
 from leads.models import FollowUp, Lead, Stage
 from leads.selectors import leads as selectors
-from leads.selectors.visits import dealer_tz
 from leads.services import followups as followup_services
 from leads.services import leads as services
 from leads.services.routing import settings_for
@@ -63,7 +63,7 @@ class SalesPageMixin(AccessRequiredMixin):
         dealer = getattr(access, "dealer", None)
         if dealer is None:
             return super().dispatch(request, *args, **kwargs)
-        with timezone.override(dealer_tz(dealer)):
+        with timezone.override(dealer_zone(dealer)):
             response = super().dispatch(request, *args, **kwargs)
             if isinstance(response, TemplateResponse) and not response.is_rendered:
                 response.render()

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import trigger_client_event
 
+from dealers.clock import dealer_today
 from leads.forms.customers import ClaimForm
 from leads.forms.funnel import read_day
 from leads.forms.visits import RegisterContactForm, VisitUpdateForm
 from leads.models import Visit
 from leads.selectors.visits import (
     duration_minutes,
-    local_today,
     summarise,
     visits_of_day,
     visits_visible_to,
@@ -59,7 +59,7 @@ def visit_row(visit: Visit, *, user: Any, sees_all: bool) -> VisitRow:
 
 class VisitorLogMixin(SalesAccessMixin):
     def parse_day(self, raw: str | None) -> dt.date:
-        today = local_today(self.dealer)
+        today = dealer_today(self.dealer)
         day, problem = read_day(raw)
         if problem:
             messages.warning(self.request, _("%(problem)s Showing today.") % {"problem": problem})  # type: ignore[attr-defined]
@@ -80,7 +80,7 @@ class VisitorLogMixin(SalesAccessMixin):
         visits = list(visits_of_day(access=self.access, dealer=self.dealer, day=day))
         return {
             "day": day,
-            "today": local_today(self.dealer),
+            "today": dealer_today(self.dealer),
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "rows": [visit_row(v, user=user, sees_all=self.sees_all) for v in visits],
@@ -133,7 +133,7 @@ class RegisterContactView(VisitorLogMixin, View):
             if result is not None and result.conflict is None:
                 trigger_client_event(response, "visitsChanged")
             return response
-        context = self.day_context(local_today(self.dealer))
+        context = self.day_context(dealer_today(self.dealer))
         context.update(panel)
         return TemplateResponse(request, "leads/visits/visitor_log.html", context)
 

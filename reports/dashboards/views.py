@@ -18,11 +18,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from dealers.clock import dealer_today
 from dealers.models import Dealer, Region
 from dealers.roles import Cap
 from dealers.selectors import Access
 from dealers.views import AccessRequiredMixin
-from dms.dashboard import local_today
 from dms.tenancy.context import as_dealers
 
 from .forms import PERIODS, NetworkFilterForm, PeriodForm
@@ -98,7 +98,7 @@ class DealerPageMixin:
     def render_dealer(
         self, dealer: Dealer, *, drill_down: bool, extra: dict[str, Any] | None = None
     ) -> HttpResponse:
-        today = local_today(dealer)
+        today = dealer_today(dealer)
         form = PeriodForm(self.request.GET or None, today=today)
         with as_dealers([dealer.pk]):  # read only this dealer, whatever the caller's scope
             as_of = as_of_date([dealer.pk])
@@ -260,7 +260,7 @@ class NetworkView(AccessRequiredMixin, View):
         return super().has_access(access) and access.is_hq
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        today = local_today(None)
+        today = dealer_today(None)
         dealers = list(
             Dealer.objects.filter(pk__in=self.access.dealer_ids)
             .select_related("region")

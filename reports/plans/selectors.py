@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db.models import Max, QuerySet, Sum
 
+from dealers.clock import dealer_today
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap, DealerRole
 from dealers.selectors import Access
-from dms.dashboard import local_today
 from reports.models import ConsultantTarget, Metric, PlanTarget, PlanVersion
 
 
@@ -300,7 +300,7 @@ def split_frame(
 ) -> SplitFrame:
     """Read the split of one metric with the rules of what may change (call in the dealer's
     scope). `today` defaults to the dealer's local date."""
-    today = today or local_today(dealer)
+    today = today or dealer_today(dealer)
     year = version.year
     saved = split_cells(dealer=dealer, version=version, metric=metric)
     people = [SplitPerson(m.user, True, m.leaving_on) for m in active_split_memberships(dealer)]

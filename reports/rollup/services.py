@@ -69,7 +69,6 @@ last day the facts are complete up to.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -80,6 +79,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dealers.clock import today_in
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealers
 from reports.models import MEASURES, STAGE_MEASURES, KpiRun
@@ -486,10 +486,6 @@ def _dealers(dealer_ids: Iterable[int] | None) -> list[tuple[int, str]]:
     return [(pk, tz or "UTC") for pk, tz in qs.values_list("pk", "timezone")]
 
 
-def local_today(tz: str, now: dt.datetime | None = None) -> dt.date:
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tz)).date()
-
-
 def _previous_through(dealer_ids: Sequence[int] | None) -> dt.date | None:
     from .selectors import rolled_through  # noqa: PLC0415
 
@@ -660,7 +656,7 @@ def rollup(
     run = KpiRun.objects.create(
         kind=KpiRun.Kind.RANGE, dealer_ids=scope, start=start, end=end, started_at=now
     )
-    yesterday = min((local_today(tz, now) for _, tz in dealers), default=now.date())
+    yesterday = min((today_in(tz, now) for _, tz in dealers), default=now.date())
     yesterday -= dt.timedelta(days=1)
     results = _run_chunks(
         _chunks(ids, chunk), lambda part: _rollup_chunk(part, start, end), _jobs(jobs), progress
@@ -739,7 +735,7 @@ def nightly(
     dealers = _dealers(dealer_ids)
     ids = [d for d, _ in dealers]
     scope = None if dealer_ids is None else ids
-    today = {d: local_today(tz, now) for d, tz in dealers}
+    today = {d: today_in(tz, now) for d, tz in dealers}
     yesterday = min(today.values(), default=now.date()) - dt.timedelta(days=1)
     prev = _previous_through(scope)
     if prev is None:

@@ -24,7 +24,7 @@ YEAR = 2026
 def test_split_editor_keeps_a_departed_consultants_months(
     page: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(selectors, "local_today", lambda dealer: datetime.date(YEAR, 6, 15))
+    monkeypatch.setattr(selectors, "dealer_today", lambda dealer: datetime.date(YEAR, 6, 15))
     dealer = DealerFactory.create(code="DE901", name="Autohaus Sonnenschein")
     manager = staff(dealer, "dealer_manager", username="maria", first_name="Maria")
     anna = staff(dealer, "consultant", first_name="Anna", last_name="Berg")
@@ -62,7 +62,7 @@ def test_split_editor_keeps_a_departed_consultants_months(
 def test_split_editor_offers_the_earlier_versions_split(
     page: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(selectors, "local_today", lambda dealer: datetime.date(YEAR - 1, 12, 1))
+    monkeypatch.setattr(selectors, "dealer_today", lambda dealer: datetime.date(YEAR - 1, 12, 1))
     dealer = DealerFactory.create(code="DE902", name="Autohaus Mond")
     manager = staff(dealer, "dealer_manager", username="mona", first_name="Mona")
     anna = staff(dealer, "consultant", first_name="Anna", last_name="Berg")

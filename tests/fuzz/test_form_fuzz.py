@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from dealers.clock import dealer_zone
 from dealers.forms import AbsenceForm, DealerForm
 from dealers.models import Dealer, Membership, StaffAbsence
 from dealers.services import DATE_LIMIT_FIELDS
@@ -174,7 +175,7 @@ def readable_snapshot(world: World) -> Any:
 
 
 def local(world: World, at: dt.datetime) -> str:
-    return timezone.localtime(at, services.dealer_tz(world.room.dealer)).strftime("%Y-%m-%dT%H:%M")
+    return timezone.localtime(at, dealer_zone(world.room.dealer)).strftime("%Y-%m-%dT%H:%M")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dms.dashboard import local_today
+from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from inventory.models import VehicleModel
 from leads.models import Lead, StageChange
@@ -55,7 +55,7 @@ def _history(shop: Shop) -> None:
 
 def test_counts_and_conversion_by_consultant(shop: Shop):
     _history(shop)
-    today = local_today(shop.dealer)
+    today = dealer_today(shop.dealer)
     with as_dealer(shop.dealer):
         data = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today)
     assert data.total.counts == [6, 6, 2, 1, 1, 1, 1]  # the 90-day-old lead is outside
@@ -68,7 +68,7 @@ def test_counts_and_conversion_by_consultant(shop: Shop):
 
 def test_by_source_and_model_and_longer_period(shop: Shop):
     _history(shop)
-    today = local_today(shop.dealer)
+    today = dealer_today(shop.dealer)
     with as_dealer(shop.dealer):
         by_model = funnel(
             dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today, dimension="model"
@@ -149,7 +149,7 @@ def test_funnel_reads_kpi_facts_up_to_the_rolled_through_day(shop: Shop, other_s
     _walk(shop, moved, ["new", "contacted", "lost"], at=three_days_ago)
     _walk(shop, shop.lead(shop.bob), ["new", "contacted"])  # today: live
     _walk(other_shop, other_shop.lead(other_shop.alice), ["new"], at=three_days_ago)
-    today = local_today(shop.dealer)
+    today = dealer_today(shop.dealer)
     start = today - dt.timedelta(days=29)
     with as_dealer(shop.dealer):
         Lead.objects.filter(pk=moved.pk).update(consultant=shop.bob)  # reassigned later
@@ -201,7 +201,7 @@ def test_funnel_page_with_facts_and_live_day_stays_within_eight_queries(
     for _ in range(2):
         _walk(shop, shop.lead(shop.alice), ["new", "contacted", "visited"], at=three_days_ago)
     _walk(shop, shop.lead(shop.bob), ["new", "contacted"])  # today: live
-    today = local_today(shop.dealer)
+    today = dealer_today(shop.dealer)
     rollup([shop.dealer.pk], today - dt.timedelta(days=5), today - dt.timedelta(days=1))
     manager = signed_in(shop.manager)
     manager.get(reverse("leads:funnel"))  # warm: session, rolled-through day cached
@@ -232,7 +232,7 @@ def test_long_period_reads_whole_months_and_gives_the_live_numbers(shop: Shop):
         (0, shop.alice, ["new", "contacted"]),
     ]:
         _walk(shop, shop.lead(consultant), stages, at=now - dt.timedelta(days=days_ago))
-    today = local_today(shop.dealer)
+    today = dealer_today(shop.dealer)
     start = today - dt.timedelta(days=364)
     with as_dealer(shop.dealer):
         live = {d: funnel(dealer=shop.dealer, start=start, end=today, dimension=d) for d in DIMS}

@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from dms.dashboard import local_today
+from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from leads.models import Visit
 from leads.selectors.myday import my_day
@@ -116,7 +116,7 @@ def test_activity_report_counts_per_consultant_and_dealer(shop: Shop, other_shop
     from leads.selectors.activity import activity_report
 
     with as_dealer(shop.dealer):
-        report = activity_report(dealer=shop.dealer, day=local_today(shop.dealer))
+        report = activity_report(dealer=shop.dealer, day=dealer_today(shop.dealer))
     by_name = {r.user_id: r.figures for r in report.rows}
     assert by_name[shop.alice.pk]["calls"] == 2 and by_name[shop.alice.pk]["visits"] == 1
     assert by_name[shop.bob.pk]["calls"] == 1

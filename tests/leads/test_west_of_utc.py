@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from dms.dashboard import local_today
+from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from leads.models import Notification, Visit
 from leads.selectors.activity import activity_report
@@ -47,7 +47,7 @@ def west_fixture(db: None) -> Iterator[Shop]:
 
 
 def test_the_dealers_today_is_its_own_date(west: Shop) -> None:
-    assert local_today(west.dealer) == TUESDAY
+    assert dealer_today(west.dealer) == TUESDAY
 
 
 def test_my_day_sorts_the_evening_into_today_and_tomorrow(west: Shop, signed_in) -> None:

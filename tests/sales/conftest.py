@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from dealers.clock import dealer_zone
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
 from leads.models import Lead
@@ -90,9 +91,7 @@ class Showroom:
             )
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(
-            day, dt.time(hour, minute), tzinfo=services.dealer_tz(self.dealer)
-        )
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dealer_zone(self.dealer))
 
     @property
     def tomorrow(self) -> dt.date:

@@ -28,7 +28,7 @@ YEAR = 2026
 def start_of_year(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests edit every month: the dealers' local date is 1 January of the plan year (the
     kept months that are over are tested in test_split_departures.py)."""
-    monkeypatch.setattr(selectors, "local_today", lambda dealer: datetime.date(YEAR, 1, 1))
+    monkeypatch.setattr(selectors, "dealer_today", lambda dealer: datetime.date(YEAR, 1, 1))
 
 
 @pytest.fixture

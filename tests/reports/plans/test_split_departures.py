@@ -42,7 +42,7 @@ def plan_v2(month: int) -> int:
 def today(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime.date]:
     """The dealers' local date (mutable: a test may move it)."""
     state = {"today": TODAY}
-    monkeypatch.setattr(selectors, "local_today", lambda dealer: state["today"])
+    monkeypatch.setattr(selectors, "dealer_today", lambda dealer: state["today"])
     return state
 
 
