@@ -176,11 +176,12 @@ def rule_of(callback: Any) -> Rule | None:
     rule = getattr(callback, RULE_ATTRIBUTE, None)
     cls = getattr(callback, "cls", None)  # DRF: the APIView class carries it
     if rule is None and cls is not None:
-        actions = getattr(callback, "actions", None) or {}  # viewset route: method -> action
-        names = set(actions.values())
+        # A viewset route maps methods to actions; an extra action's own rule wins (as in
+        # DeclaredAccess, which asks _api_rule for the action being run).
+        actions = getattr(callback, "actions", None) or {}
         by_action = getattr(cls, ACTION_RULES_ATTRIBUTE, None) or {}
-        named = [by_action[a] for a in names if a in by_action]
-        rule = named[0] if named else getattr(cls, RULE_ATTRIBUTE, None)
+        action = next((a for a in actions.values() if a in by_action), None)
+        rule = _api_rule(cls, action)
     return rule if isinstance(rule, Rule) else None
 
 

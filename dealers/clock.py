@@ -48,6 +48,13 @@ def dealer_today(dealer: Dealer | int | None, now: dt.datetime | None = None) ->
     return dealer_now(dealer, now).date()
 
 
+def day_start(dealer: Dealer | int | None, day: dt.date) -> dt.datetime:
+    """The first moment of `day` on the dealer's wall clock (a day is 23 or 25 hours long on DST
+    days: the next day's start is its end). Built, never converted, so 9999-12-31 west of UTC
+    compares without overflowing."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dealer_zone(dealer))
+
+
 def today_in(zone_name: str | None, now: dt.datetime | None = None) -> dt.date:
     """The date in a zone given by name, for loops that already hold each dealer's zone name."""
     return (now or timezone.now()).astimezone(zone_named(zone_name)).date()

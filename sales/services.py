@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from bulletins.models import PriceList, PriceListItem
-from dealers.clock import dealer_today, dealer_zone
+from dealers.clock import day_start, dealer_today, dealer_zone
 from dealers.models import Dealer
 from dealers.roles import Cap
 from dms.audit.services import record
@@ -339,17 +339,13 @@ def _double_booking_error(
     )
 
 
-def _local_day_start(dealer: Dealer, day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dealer_zone(dealer))
-
-
 def _check_showroom_window(dealer: Dealer, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     """A test drive starts within the dealer's booking horizon, and starts and ends within the
     showroom's opening hours (the car is handed over and taken back by staff)."""
     days = dealer.test_drive_days_ahead
     last_day = dealer_today(dealer) + dt.timedelta(days=days)
     # compare before converting: 9999-12-31 in a zone west of UTC has no UTC time
-    if starts_at >= _local_day_start(dealer, last_day + dt.timedelta(days=1)):
+    if starts_at >= day_start(dealer, last_day + dt.timedelta(days=1)):
         raise ValidationError(
             {
                 "starts_at": ValidationError(

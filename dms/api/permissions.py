@@ -1,8 +1,10 @@
 """DRF permission classes reading `request.access` (dealers.selectors.Access), which the tenancy
 middleware resolved for session and token requests alike.
 
-Order of answers for an authenticated caller:
-- no dealer in scope, or the role lacks the view's capability → 403 (nothing about any object);
+Who may read and write a view is its declaration (`access_rule`, checked by
+dealers.access.DeclaredAccess); these add the scope conditions. Order of answers for an
+authenticated caller:
+- no dealer in scope, or a role the declaration does not admit → 403 (nothing about any object);
 - an object outside the scope → 404 (the scoped queryset does not contain it);
 - a write from a read-only scope (HQ) or without the write capability → 403.
 """
@@ -32,21 +34,6 @@ class HasDealerScope(BasePermission):
         return bool(access_of(request).dealer_ids)
 
 
-class HasCapability(BasePermission):
-    """Any of the view's `read_capabilities` for safe methods, any of `write_capabilities` for
-    the others. An empty tuple means no capability beyond the scope is required."""
-
-    message = _("Your role may not do this.")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        access = access_of(request)
-        if request.method in SAFE_METHODS:
-            needed = getattr(view, "read_capabilities", ())
-        else:
-            needed = getattr(view, "write_capabilities", ())
-        return not needed or any(access.can(cap) for cap in needed)
-
-
 class WritableScope(BasePermission):
     """Writes only from a writable single-dealer scope: HQ scopes are read only."""
 
@@ -57,14 +44,3 @@ class WritableScope(BasePermission):
             return True
         access = access_of(request)
         return access.writable and access.dealer is not None
-
-
-class CapabilityRequired(BasePermission):
-    """For non-tenant endpoints: any of the view's `required_capabilities`, all methods."""
-
-    message = _("Your role may not do this.")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        access = access_of(request)
-        needed = getattr(view, "required_capabilities", ())
-        return bool(needed) and any(access.can(cap) for cap in needed)

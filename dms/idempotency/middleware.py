@@ -55,8 +55,7 @@ def _replay(record: IdempotentRequest) -> HttpResponse:
     response = HttpResponse(bytes(record.body or b""), status=record.status or 200)
     for name, value in (record.headers or {}).items():
         response[name] = value
-    response["Idempotent-Replayed"] = "true"
-    response["Cache-Control"] = "no-store, private"
+    response["Idempotent-Replayed"] = "true"  # (no-store: dms.security's NoStoreMiddleware)
     return response
 
 

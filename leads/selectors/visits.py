@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from dealers.clock import dealer_zone
+from dealers.clock import day_start
 from dealers.models import Dealer
 from dealers.roles import Cap
 from dealers.selectors import Access
@@ -16,10 +16,7 @@ from leads.models import Visit
 
 def day_bounds(dealer: Dealer, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of a calendar day in the dealer's time zone (23 or 25 hours on DST days)."""
-    tz = dealer_zone(dealer)
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    return start, end
+    return day_start(dealer, day), day_start(dealer, day + dt.timedelta(days=1))
 
 
 def visits_visible_to(access: Access) -> QuerySet[Visit]:

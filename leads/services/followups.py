@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dealers.clock import dealer_today, dealer_zone
+from dealers.clock import day_start, dealer_today, dealer_zone
 from dealers.models import Dealer
 from dms.accounts.language import languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
@@ -209,9 +209,8 @@ def latest_due(dealer_id: int) -> tuple[dt.datetime, int]:
     """The end of the last local day a follow-up may be planned for, and the dealer's limit in
     days (a follow-up in 2099 would hide from "overdue" and the compliance figures)."""
     dealer = Dealer.objects.get(pk=dealer_id)
-    last_day = dealer_today(dealer_id) + dt.timedelta(days=dealer.follow_up_days_ahead)
-    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min)
-    return end.replace(tzinfo=dealer_zone(dealer_id)), dealer.follow_up_days_ahead
+    last_day = dealer_today(dealer) + dt.timedelta(days=dealer.follow_up_days_ahead)
+    return day_start(dealer, last_day + dt.timedelta(days=1)), dealer.follow_up_days_ahead
 
 
 def _too_far_ahead(dealer_id: int, due_at: dt.datetime) -> str | None:

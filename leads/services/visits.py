@@ -12,11 +12,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from dealers.clock import dealer_today
+from dealers.clock import day_start, dealer_today
 from dealers.models import Dealer
 from leads.models import Customer, Lead, LeadSource, Visit
 from leads.selectors.customers import sees_all_customers
-from leads.selectors.visits import day_bounds
 from leads.timeline_lines import Choice, Join, Msg, Said, said
 
 MAX_PARTY_SIZE = 50
@@ -28,7 +27,7 @@ def earliest_arrival(dealer: Dealer) -> datetime:
     """The first moment a visit may be entered for: the start of the dealer's local day
     `visit_days_back` days ago (a walk-in backdated by years would still be "in the showroom")."""
     first_day = dealer_today(dealer) - timedelta(days=dealer.visit_days_back)
-    return day_bounds(dealer, first_day)[0]
+    return day_start(dealer, first_day)
 
 
 def validate_visit_times(
