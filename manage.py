@@ -15,6 +15,7 @@ OWNER_COMMANDS = {
     "seed_funnel",
     "sqlflush",
     "setup_db",
+    "citus_distribute",
 }
 
 

@@ -12,8 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
-from dms.tenancy.rls import same_dealer
 
 from .roles import DealerRole
 
@@ -307,8 +307,8 @@ class ReassignmentBatch(TenantModel):
 class ReassignmentItem(TenantModel):
     """One customer of a batch and the colleague who gets them (and everything open of them)."""
 
-    batch = models.ForeignKey(ReassignmentBatch, on_delete=models.CASCADE, related_name="items")
-    customer = models.ForeignKey("leads.Customer", on_delete=models.CASCADE, related_name="+")
+    batch = TenantForeignKey(ReassignmentBatch, on_delete=models.CASCADE, related_name="items")
+    customer = TenantForeignKey("leads.Customer", on_delete=models.CASCADE, related_name="+")
     to_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -325,7 +325,6 @@ class ReassignmentItem(TenantModel):
         ordering = ["id"]
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("reassignmentitem", "batch", "customer"),
             models.UniqueConstraint(
                 fields=["dealer", "batch", "customer"], name="reassignment_item_once"
             ),
@@ -354,10 +353,10 @@ class CoverPeriod(TenantModel):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
-    batch = models.ForeignKey(
+    batch = TenantForeignKey(
         ReassignmentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    return_batch = models.ForeignKey(
+    return_batch = TenantForeignKey(
         ReassignmentBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_by = models.ForeignKey(
@@ -371,7 +370,6 @@ class CoverPeriod(TenantModel):
         verbose_name_plural = _("cover periods")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("coverperiod", "batch", "return_batch"),
             models.CheckConstraint(
                 condition=models.Q(ends_on__gte=models.F("starts_on")), name="cover_dates_ordered"
             ),

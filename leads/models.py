@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
-from dms.tenancy.rls import same_dealer
 from leads.reference.messages import hq_text
 from leads.timeline_lines import render_row
 
@@ -175,7 +175,7 @@ class Customer(TenantModel):
         verbose_name=_("consultant"),
     )
     owner_since = models.DateTimeField(_("served since"), null=True, blank=True)
-    merged_into = models.ForeignKey(
+    merged_into = TenantForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -186,7 +186,6 @@ class Customer(TenantModel):
         verbose_name_plural = _("customers")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("customer", "merged_into"),
             # Dedupe, enforced by PostgreSQL: safe under concurrent registrations.
             models.UniqueConstraint(
                 fields=["dealer", "phone"],
@@ -222,7 +221,7 @@ class Customer(TenantModel):
 class CustomerModelInterest(TenantModel):
     """Through table of Customer.models_of_interest: a tenant table like its owner."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     vehicle_model = models.ForeignKey(
         "inventory.VehicleModel", on_delete=models.PROTECT, related_name="+"
     )
@@ -230,7 +229,6 @@ class CustomerModelInterest(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("customermodelinterest", "customer"),
             models.UniqueConstraint(
                 fields=["dealer", "customer", "vehicle_model"], name="customer_model_interest_once"
             ),
@@ -240,7 +238,7 @@ class CustomerModelInterest(TenantModel):
 class Lead(TenantModel):
     """One purchase opportunity of a customer, moving through the funnel."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
     consultant = models.ForeignKey(
         USER,
         on_delete=models.PROTECT,
@@ -294,7 +292,6 @@ class Lead(TenantModel):
         verbose_name_plural = _("leads")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("lead", "customer"),
             models.CheckConstraint(
                 condition=Q(grade__in=["", "H", "A", "B", "C", "O"]), name="lead_grade_valid"
             ),
@@ -355,7 +352,7 @@ class Lead(TenantModel):
 class GradeChange(TenantModel):
     """The prospect-grade progression table: every grade a lead has had, when and by whom."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="grade_changes")
+    lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="grade_changes")
     from_grade = models.CharField(max_length=1, blank=True)
     to_grade = models.CharField(max_length=1)
     changed_at = models.DateTimeField(auto_now_add=True)
@@ -363,7 +360,7 @@ class GradeChange(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["changed_at"]
-        constraints = [*TenantModel.Meta.constraints, *same_dealer("gradechange", "lead")]
+        constraints = TenantModel.Meta.constraints
         indexes = [models.Index(fields=["dealer", "lead", "changed_at"], name="grade_change_lead")]
 
 
@@ -371,7 +368,7 @@ class StageChange(TenantModel):
     """One move of a lead between stages. `consultant` is who held the lead at that moment (a
     snapshot, never updated by reassignment): the KPI facts credit stage entries to them."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.CharField(max_length=16, blank=True)
     to_stage = models.CharField(max_length=16)
     changed_at = models.DateTimeField(auto_now_add=True)
@@ -388,7 +385,7 @@ class StageChange(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["changed_at"]
-        constraints = [*TenantModel.Meta.constraints, *same_dealer("stagechange", "lead")]
+        constraints = TenantModel.Meta.constraints
         indexes = [
             models.Index(fields=["dealer", "lead", "changed_at"], name="stage_change_lead"),
             models.Index(fields=["dealer", "to_stage", "changed_at"], name="stage_change_stage"),
@@ -419,8 +416,8 @@ class Visit(TenantModel):
         NO_INTEREST = "no_interest", _("No interest")
 
     kind = models.CharField(_("visit or call"), max_length=10, choices=Kind.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="visits")
-    lead = models.ForeignKey(
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="visits")
+    lead = TenantForeignKey(
         Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="visits"
     )
     served_by = models.ForeignKey(
@@ -440,7 +437,6 @@ class Visit(TenantModel):
         ordering = ["-arrived_at"]
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("visit", "customer", "lead"),
             models.CheckConstraint(
                 condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("arrived_at")),
                 name="visit_left_after_arrival",
@@ -459,10 +455,8 @@ class TimelineEvent(TenantModel):
     """One line of a customer's timeline: visits, calls, test drives, quotes, orders, deliveries,
     handovers, later service. Written by the services that do the work."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
-    lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+    customer = TenantForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    lead = TenantForeignKey(Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     kind = models.CharField(_("kind"), max_length=30)
     summary = models.CharField(_("summary"), max_length=300)  # as written (writer's language)
     # The line as message (English msgid) and parameters, shown in the reader's language (text);
@@ -480,7 +474,6 @@ class TimelineEvent(TenantModel):
         ordering = ["-at", "-id"]
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("timelineevent", "customer", "lead"),
         ]
         indexes = [models.Index(fields=["dealer", "customer", "-at"], name="timeline_customer")]
 
@@ -512,8 +505,8 @@ class FollowUp(TenantModel):
         APPOINTMENT = "appointment", _("Appointment made")
         NOT_INTERESTED = "not_interested", _("Not interested")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="follow_ups")
+    lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
+    customer = TenantForeignKey(Customer, on_delete=models.CASCADE, related_name="follow_ups")
     owner = models.ForeignKey(
         USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
     )
@@ -531,7 +524,6 @@ class FollowUp(TenantModel):
         ordering = ["due_at"]
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("followup", "lead", "customer"),
             # At most one open follow-up of a kind per lead: cadence re-planning is idempotent.
             models.UniqueConstraint(
                 fields=["dealer", "lead", "kind"],
@@ -564,7 +556,7 @@ class Notification(TenantModel):
     kind = models.CharField(max_length=30)
     text = models.CharField(max_length=300)
     url = models.CharField(max_length=300, blank=True)
-    follow_up = models.ForeignKey(
+    follow_up = TenantForeignKey(
         FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -575,7 +567,6 @@ class Notification(TenantModel):
         ordering = ["-created_at"]
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("notification", "follow_up"),
             models.UniqueConstraint(
                 fields=["dealer", "follow_up", "user"],
                 condition=Q(follow_up__isnull=False),
@@ -599,7 +590,7 @@ class OwnershipClaim(TenantModel):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
+    customer = TenantForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
     claimant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     current_owner = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     reason = models.CharField(_("reason"), max_length=300)
@@ -615,7 +606,6 @@ class OwnershipClaim(TenantModel):
         ordering = ["-created_at"]
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("ownershipclaim", "customer"),
             models.UniqueConstraint(
                 fields=["dealer", "customer", "claimant"],
                 condition=Q(status="pending"),

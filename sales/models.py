@@ -12,8 +12,8 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
-from dms.tenancy.rls import same_dealer
 from leads.reference.messages import hq_text
 
 USER = settings.AUTH_USER_MODEL
@@ -59,7 +59,7 @@ class PlaybookStep(models.Model):
 class LeadStep(TenantModel):
     """A playbook step done for a lead, or waived by a manager with a reason."""
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="steps")
+    lead = TenantForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="steps")
     step = models.ForeignKey(PlaybookStep, on_delete=models.PROTECT, related_name="+")
     done_at = models.DateTimeField(auto_now_add=True)
     done_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -69,7 +69,6 @@ class LeadStep(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("leadstep", "lead"),
             models.UniqueConstraint(fields=["dealer", "lead", "step"], name="lead_step_once"),
             models.CheckConstraint(
                 condition=Q(waived=False) | ~Q(waive_reason=""), name="lead_step_waiver_has_reason"
@@ -114,11 +113,11 @@ class TestDrive(TenantModel):
         CANCELLED = "cancelled", _("Cancelled")
         NO_SHOW = "no_show", _("No show")
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="test_drives")
-    customer = models.ForeignKey(
+    lead = TenantForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="test_drives")
+    customer = TenantForeignKey(
         "leads.Customer", on_delete=models.PROTECT, related_name="test_drives"
     )
-    vehicle = models.ForeignKey(DemoVehicle, on_delete=models.PROTECT, related_name="test_drives")
+    vehicle = TenantForeignKey(DemoVehicle, on_delete=models.PROTECT, related_name="test_drives")
     consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
@@ -139,7 +138,6 @@ class TestDrive(TenantModel):
         verbose_name = _("test drive")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("testdrive", "lead", "customer", "vehicle"),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="test_drive_ends_after_start"
             ),
@@ -190,8 +188,8 @@ class Quote(TenantModel):
         FINANCE = "finance", _("Finance")
         LEASE = "lease", _("Lease")
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="quotes")
-    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="quotes")
+    lead = TenantForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="quotes")
+    customer = TenantForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="quotes")
     version = models.PositiveIntegerField(_("version"), default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     price_list = models.ForeignKey(
@@ -227,7 +225,7 @@ class Quote(TenantModel):
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     # Versioning: editing a sent quote creates version n+1 pointing at the one it replaces.
-    supersedes = models.ForeignKey(
+    supersedes = TenantForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
@@ -247,7 +245,6 @@ class Quote(TenantModel):
         verbose_name = _("quote")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("quote", "lead", "customer", "supersedes"),
             models.UniqueConstraint(
                 fields=["dealer", "lead", "version"], name="quote_version_unique"
             ),
@@ -268,14 +265,14 @@ class Quote(TenantModel):
 
 
 class QuoteLine(TenantModel):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    quote = TenantForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=16)  # option | accessory | colour
     code = models.CharField(max_length=30)
     description = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta(TenantModel.Meta):
-        constraints = [*TenantModel.Meta.constraints, *same_dealer("quoteline", "quote")]
+        constraints = TenantModel.Meta.constraints
 
 
 class Order(TenantModel):
@@ -285,9 +282,9 @@ class Order(TenantModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     # One order per quote: a unique key that starts with dealer_id (Citus), not a OneToOneField.
-    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="orders")
-    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="orders")
-    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="orders")
+    quote = TenantForeignKey(Quote, on_delete=models.PROTECT, related_name="orders")
+    lead = TenantForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="orders")
+    customer = TenantForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="orders")
     consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     currency = models.CharField(max_length=3, default="EUR")
@@ -309,7 +306,6 @@ class Order(TenantModel):
         verbose_name = _("order")
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("order", "quote", "lead", "customer"),
             models.UniqueConstraint(fields=["dealer", "quote"], name="order_one_per_quote"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
         ]
@@ -332,7 +328,7 @@ class Payment(TenantModel):
         BALANCE = "balance", _("Balance")
         REFUND = "refund", _("Refund")
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    order = TenantForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     received_at = models.DateTimeField()
@@ -341,6 +337,5 @@ class Payment(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            *same_dealer("payment", "order"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]

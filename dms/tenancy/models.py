@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from .rls import RowLevelSecurity
+from .rls import RowLevelSecurity, TenantPrimaryKey
 
 
 class TenantModel(models.Model):
@@ -25,9 +25,8 @@ class TenantModel(models.Model):
         abstract = True
         base_manager_name = "objects"
         constraints = [
-            # Citus distribution column first in every unique key; lets FKs become composite.
-            models.UniqueConstraint(
-                fields=["dealer", "id"], name="%(app_label)s_%(class)s_dealer_id"
-            ),
+            # PRIMARY KEY (dealer_id, id): Citus's distribution column in every unique key, and
+            # the target of the composite keys of TenantForeignKey.
+            TenantPrimaryKey(name="%(app_label)s_%(class)s_pkey"),
             RowLevelSecurity(name="%(app_label)s_%(class)s_rls"),
         ]

@@ -144,6 +144,120 @@ class SameDealerForeignKey(BaseConstraint):
         return hash((self.name, self.field))
 
 
-def same_dealer(model_label: str, *fields: str) -> list[SameDealerForeignKey]:
-    """Composite same-dealer FKs for the given FK fields of a tenant model."""
-    return [SameDealerForeignKey(name=f"{model_label}_{f}_same_dealer", field=f) for f in fields]
+def _rekey_sql(table: str, *statements: str) -> str:
+    """One statement (a DO block) that changes the table's keys with `statements` (run with
+    EXECUTE; `%I` is the table, `%s` its current primary key's name). Foreign keys pointing at
+    the table are dropped first (PostgreSQL ties them to the index they use): composite ones,
+    (dealer_id, x_id) → (dealer_id, id), are put back afterwards; single-column ones to `id`
+    are not (`id` alone is no longer unique: they belong to fields that are TenantForeignKeys
+    now, whose own migration drops them as well)."""
+    steps = "\n".join(
+        f"    EXECUTE format('{statement}', '{table}', old_pk);" for statement in statements
+    )
+    # Table and constraint names come from the models, never from input.
+    return f"""
+DO $rekey$
+DECLARE
+    fk record;
+    restore text[] := '{{}}';
+    stmt text;
+    old_pk text;
+BEGIN
+    FOR fk IN
+        SELECT c.conrelid::regclass AS source, c.conname, pg_get_constraintdef(c.oid) AS def,
+               array_length(c.conkey, 1) AS width
+          FROM pg_constraint c
+         WHERE c.contype = 'f' AND c.confrelid = '{table}'::regclass
+    LOOP
+        IF fk.width > 1 THEN
+            restore := restore || format('ALTER TABLE %s ADD CONSTRAINT %I %s',
+                                         fk.source, fk.conname, fk.def);
+        END IF;
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.source, fk.conname);
+    END LOOP;
+    SELECT conname INTO old_pk FROM pg_constraint
+     WHERE conrelid = '{table}'::regclass AND contype = 'p';
+{steps}
+    FOREACH stmt IN ARRAY restore LOOP
+        EXECUTE stmt;
+    END LOOP;
+END
+$rekey$"""  # noqa: S608
+
+
+def tenant_key_sql(table: str, name: str, *, old_unique: str | None = None) -> str:
+    """PRIMARY KEY (id) (and UNIQUE (dealer_id, id) `old_unique`) → PRIMARY KEY (dealer_id, id)
+    named `name`."""
+    statements = []
+    if old_unique:
+        statements.append(f"ALTER TABLE %I DROP CONSTRAINT IF EXISTS {old_unique}")
+    statements += [
+        "ALTER TABLE %I DROP CONSTRAINT %I",
+        f"ALTER TABLE %1$I ADD CONSTRAINT {name} PRIMARY KEY (dealer_id, id)",
+    ]
+    return _rekey_sql(table, *statements)
+
+
+def id_key_sql(table: str, *, unique: str | None = None) -> str:
+    """The way back: PRIMARY KEY (id), and UNIQUE (dealer_id, id) `unique` for the composite
+    foreign keys."""
+    statements = ["ALTER TABLE %I DROP CONSTRAINT %I", "ALTER TABLE %1$I ADD PRIMARY KEY (id)"]
+    if unique:
+        statements.append(f"ALTER TABLE %1$I ADD CONSTRAINT {unique} UNIQUE (dealer_id, id)")
+    return _rekey_sql(table, *statements)
+
+
+class TenantPrimaryKey(BaseConstraint):
+    """PRIMARY KEY (dealer_id, id) in the database (what Citus checks: every unique key of a
+    distributed table contains the distribution column); Django keeps `id` as the model's pk.
+    The table is created with Django's `PRIMARY KEY (id)`; the switch is deferred to the end of
+    the migration, before the composite foreign keys that point at the new key."""
+
+    def constraint_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        self.create_sql(model, schema_editor)
+        return ""
+
+    def create_sql(  # type: ignore[override]  # None: deferred, see _defer
+        self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None
+    ) -> None:
+        _defer(schema_editor, tenant_key_sql(model._meta.db_table, self.name))
+
+    def remove_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
+        return id_key_sql(model._meta.db_table)
+
+    def validate(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the id is unique on its own; PostgreSQL enforces the pair
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TenantPrimaryKey):
+            return self.name == other.name
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("TenantPrimaryKey", self.name))
+
+
+def tenant_primary_key_operations(model_name: str, table: str, old_unique: str) -> list[Any]:
+    """Migration operations for an existing tenant table: UNIQUE (dealer_id, id) and
+    PRIMARY KEY (id) become PRIMARY KEY (dealer_id, id) (composite keys pointing at the table
+    are moved over). Reversible."""
+    from django.db import migrations  # noqa: PLC0415 - only migrations call this
+
+    new_name = f"{table}_pkey"
+    return [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    tenant_key_sql(table, new_name, old_unique=old_unique),
+                    id_key_sql(table, unique=old_unique),
+                )
+            ],
+            state_operations=[
+                migrations.RemoveConstraint(model_name=model_name, name=old_unique),
+                migrations.AddConstraint(
+                    model_name=model_name,
+                    constraint=TenantPrimaryKey(name=new_name),
+                ),
+            ],
+        )
+    ]
