@@ -6,17 +6,20 @@
 #   CITUS_SRC=/path/to/citus scripts/citus.sh build   # apt packages, copy + patch + compile Citus
 #   scripts/citus.sh start       # initdb (first time) and start coordinator + 2 workers, register them
 #   scripts/citus.sh setup       # manage.py setup_db against the coordinator (migrate as the owner)
-#   scripts/citus.sh distribute  # setup, then distribute every tenant table / reference every other
+#   scripts/citus.sh distribute  # setup, then manage.py citus_distribute: every table placed
+#                                # (dms/tenancy/placement.py: distributed / reference / coordinator)
+#   scripts/citus.sh demo        # distribute, then seed the demo network; rows per node
+#   scripts/citus.sh test [args] # the tenancy and page smoke tests against a distributed test
+#                                # database (CITUS_TEST_DB, default dms_test); args go to pytest
 #   scripts/citus.sh status      # nodes, and the number of tables per Citus table type
 #   scripts/citus.sh stop        # stop the three servers (data stays in var/citus/data)
-#   CITUS_SRC=... scripts/citus.sh all   # build, start, distribute
+#   CITUS_SRC=... scripts/citus.sh all   # build, start, demo, test
 #   scripts/citus.sh destroy     # stop and delete the cluster's data (keeps the build)
 #
 # CITUS_SRC: the citusdata/citus repository at tag v13.2.2 (the version for PostgreSQL 15).
 # Every sub-command is idempotent: it checks before it acts and says what it does.
 #
-# Environment (defaults): CITUS_ORDER (reference-first; tenant-first to see each tenant table's
-# own blockers), CITUS_PORT (9700: coordinator; workers on the next two ports),
+# Environment (defaults): CITUS_PORT (9700: coordinator; workers on the next two ports),
 # CITUS_DB (dms), CITUS_JOBS (2, make -j), CITUS_OS_USER (postgres: PostgreSQL refuses to run as
 # root, so the servers run as this user when the script runs as root), PG_CONFIG
 # (/usr/lib/postgresql/15/bin/pg_config), CITUS_REBUILD=1 to rebuild an existing build.
@@ -236,6 +239,37 @@ logging_collector = off
 EOF
 }
 
+# A database on every node with the citus extension, the nodes registered in it (Citus keeps its
+# node list per database) and the shard count. Idempotent.
+prepare_database() {
+    local db="$1" node port
+    for node in "${NODES[@]}"; do
+        port="$(node_port "$node")"
+        if [[ -z "$(psql_node "$port" postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
+            log "$node: CREATE DATABASE $db"
+            psql_node "$port" postgres -c "CREATE DATABASE \"$db\""
+        fi
+        if [[ -z "$(psql_node "$port" "$db" -tAc "SELECT 1 FROM pg_extension WHERE extname = 'citus'")" ]]; then
+            log "$node: CREATE EXTENSION citus"
+            psql_node "$port" "$db" -c "CREATE EXTENSION citus"
+        fi
+    done
+    log "coordinator: citus_set_coordinator_host('127.0.0.1', $PORT)"
+    psql_node "$PORT" "$db" -tAc "SELECT citus_set_coordinator_host('127.0.0.1', $PORT)" >/dev/null
+    for node in "${NODES[@]:1}"; do
+        port="$(node_port "$node")"
+        if [[ -n "$(psql_node "$PORT" "$db" -tAc "SELECT 1 FROM pg_dist_node WHERE nodename = '127.0.0.1' AND nodeport = $port")" ]]; then
+            log "coordinator: $node (127.0.0.1:$port) already registered"
+        else
+            log "coordinator: citus_add_node('127.0.0.1', $port)"
+            psql_node "$PORT" "$db" -tAc "SELECT citus_add_node('127.0.0.1', $port)" >/dev/null
+        fi
+    done
+    # New distributed tables get this many shards; set on the database too so every session
+    # (manage.py's included) sees it, not only the servers' config files.
+    psql_node "$PORT" "$db" -c "ALTER DATABASE \"$db\" SET citus.shard_count = $SHARD_COUNT"
+}
+
 cmd_start() {
     require_build
     mkdir -p "$DATA" "$LOGS" "$SOCK"
@@ -257,31 +291,7 @@ cmd_start() {
             }
         fi
     done
-    for node in "${NODES[@]}"; do
-        port="$(node_port "$node")"
-        if [[ -z "$(psql_node "$port" postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]]; then
-            log "$node: CREATE DATABASE $DB"
-            psql_node "$port" postgres -c "CREATE DATABASE \"$DB\""
-        fi
-        if [[ -z "$(psql_node "$port" "$DB" -tAc "SELECT 1 FROM pg_extension WHERE extname = 'citus'")" ]]; then
-            log "$node: CREATE EXTENSION citus"
-            psql_node "$port" "$DB" -c "CREATE EXTENSION citus"
-        fi
-    done
-    log "coordinator: citus_set_coordinator_host('127.0.0.1', $PORT)"
-    psql_node "$PORT" "$DB" -tAc "SELECT citus_set_coordinator_host('127.0.0.1', $PORT)" >/dev/null
-    for node in "${NODES[@]:1}"; do
-        port="$(node_port "$node")"
-        if [[ -n "$(psql_node "$PORT" "$DB" -tAc "SELECT 1 FROM pg_dist_node WHERE nodename = '127.0.0.1' AND nodeport = $port")" ]]; then
-            log "coordinator: $node (127.0.0.1:$port) already registered"
-        else
-            log "coordinator: citus_add_node('127.0.0.1', $port)"
-            psql_node "$PORT" "$DB" -tAc "SELECT citus_add_node('127.0.0.1', $port)" >/dev/null
-        fi
-    done
-    # New distributed tables get this many shards; set on the database too so every session
-    # (manage.py's included) sees it, not only the servers' config files.
-    psql_node "$PORT" "$DB" -c "ALTER DATABASE \"$DB\" SET citus.shard_count = $SHARD_COUNT"
+    prepare_database "$DB"
     cmd_status_nodes
 }
 
@@ -340,185 +350,71 @@ python_bin() {
 }
 
 cmd_setup() {
+    local db="${1:-$DB}"
     require_build
     cmd_status_nodes >/dev/null || die "the cluster is not running: scripts/citus.sh start"
-    log "manage.py setup_db against the coordinator (owner postgres@127.0.0.1:$PORT/$DB)"
+    log "manage.py setup_db against the coordinator (owner postgres@127.0.0.1:$PORT/$db)"
+    manage_on "$db" setup_db
+}
+
+# manage.py with DATABASE_URL on the coordinator (owner postgres) and database $1.
+manage_on() {
+    local db="$1"
+    shift
     (
         cd "$ROOT"
-        export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/$DB"
-        unset DATABASE_APP_URL DMS_TEST_DB_NAME
-        # setup_db serves nothing; a fixed key keeps the settings from refusing to load.
-        export SECRET_KEY="${SECRET_KEY:-citus-local-cluster-setup-only}"
-        "$(python_bin)" manage.py setup_db
+        export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/$db"
+        unset DATABASE_APP_URL DMS_TEST_DB_NAME DMS_TESTING
+        # These commands serve nothing; a fixed key keeps the settings from refusing to load.
+        export SECRET_KEY="${SECRET_KEY:-citus-local-cluster-only}"
+        "$(python_bin)" manage.py "$@"
     )
 }
 
-# Tenant tables (a dealer_id column) → create_distributed_table(t, 'dealer_id'); every other
-# table → create_reference_table(t). Tables are tried in foreign-key order (referenced first),
-# each in its own transaction; prints OK or Citus's exact error per table, then the placement
-# of every table. This list is the to-do list of issue 12's schema work.
+# setup_db, then manage.py citus_distribute (dms/tenancy/placement.py): tenant tables distributed
+# on dealer_id, HQ tables as reference tables, the rest on the coordinator; prints every table's
+# placement and fails when one is not where it belongs.
 cmd_distribute() {
-    cmd_setup
-    log "distribute: tenant tables on dealer_id, every other table as a reference table"
-    PGPORT="$PORT" CITUS_DB="$DB" "$(python_bin)" - <<'PY'
-import os
-import re
-from graphlib import CycleError, TopologicalSorter
+    local db="${1:-$DB}"
+    cmd_setup "$db"
+    log "distribute ($db): manage.py citus_distribute"
+    manage_on "$db" citus_distribute
+}
 
-import psycopg
+# The demo network on the cluster, then where its rows ended up (rows per node).
+cmd_demo() {
+    cmd_distribute
+    log "seed the demo network on the cluster (manage.py seed_demo)"
+    manage_on "$DB" seed_demo
+    psql_node "$PORT" "$DB" -c "SELECT citus_table_type, count(*) AS tables FROM citus_tables GROUP BY 1 ORDER BY 1" \
+        -c "SELECT s.nodeport, count(DISTINCT s.shardid) AS shards, sum(s.shard_size) / 1024 AS kib
+              FROM citus_shards s WHERE s.citus_table_type = 'distributed' GROUP BY 1 ORDER BY 1" \
+        -c "SELECT 'leads_lead' AS tbl, nodeport, count(*) AS rows FROM (
+              SELECT get_shard_id_for_distribution_column('leads_lead', dealer_id) AS shardid
+                FROM leads_lead) l JOIN citus_shards s USING (shardid)
+              WHERE s.table_name = 'leads_lead'::regclass GROUP BY 1, 2 ORDER BY 2"
+}
 
-conn = psycopg.connect(
-    host="127.0.0.1", port=os.environ["PGPORT"], user="postgres",
-    dbname=os.environ["CITUS_DB"], autocommit=True,
-)
-tables = [r[0] for r in conn.execute(
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-    "ORDER BY 1"
-)]
-tenant = {r[0] for r in conn.execute(
-    "SELECT table_name FROM information_schema.columns "
-    "WHERE table_schema = 'public' AND column_name = 'dealer_id'"
-)}
-deps: dict[str, set[str]] = {t: set() for t in tables}
-for src, dst in conn.execute(
-    "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c "
-    "JOIN pg_namespace n ON n.oid = c.connamespace "
-    "WHERE c.contype = 'f' AND n.nspname = 'public'"
-):
-    if src in deps and dst in deps and src != dst:
-        deps[src].add(dst)
-try:
-    order = list(TopologicalSorter(deps).static_order())
-except CycleError as exc:  # a cycle: fall back to name order, still one attempt per table
-    print(f"note: foreign-key cycle {exc.args[1]}: trying in name order")
-    order = tables
-# Reference tables first (the order the finished schema needs: distributed tables may reference
-# them, not the other way round). CITUS_ORDER=tenant-first tries the tenant tables first, which
-# shows what blocks each of them on its own before the reference tables cascade into them.
-first_tenant = os.environ.get("CITUS_ORDER", "reference-first") == "tenant-first"
-hq = [t for t in order if t not in tenant]
-tn = [t for t in order if t in tenant]
-order = tn + hq if first_tenant else hq + tn
-print(f"order: {'tenant tables first' if first_tenant else 'reference tables first'}")
-
-
-def placement(table: str) -> str:
-    row = conn.execute(
-        "SELECT citus_table_type FROM citus_tables WHERE table_name = %s::regclass", [table]
-    ).fetchone()
-    if not row:
-        return "plain PostgreSQL (not in Citus metadata)"
-    if row[0] == "local":  # a table tied by foreign keys to a reference table
-        return "local (Citus local table: coordinator only)"
-    return row[0]
-
-
-ok = failed = skipped = 0
-errors: dict[str, list[str]] = {}
-width = max(len(t) for t in tables) if tables else 10
-for table in order:
-    want = "distributed" if table in tenant else "reference"
-    now = placement(table)
-    label = f"{table:<{width}}  {'tenant' if table in tenant else 'other':<6} -> {want:<11}"
-    if now == want:
-        print(f"{label}  already {now}")
-        skipped += 1
-        continue
-    call = (
-        "SELECT create_distributed_table(%s, 'dealer_id')"
-        if table in tenant
-        else "SELECT create_reference_table(%s)"
+# The tenancy tests (walls, access matrix, page smoke tests of every route and role, catalogue
+# rules) and the tenant-key tests against a distributed test database (CITUS_TEST_DB): it is
+# prepared once (every node, setup_db, citus_distribute) and kept between runs; pytest uses it as
+# it is (DMS_TEST_KEEPDB). Extra arguments go to pytest instead of the default selection.
+cmd_test() {
+    local db="${CITUS_TEST_DB:-${DB}_test}"
+    prepare_database "$db"
+    cmd_distribute "$db"
+    log "pytest against the cluster (database $db)"
+    local args=("$@")
+    if ((${#args[@]} == 0)); then
+        args=(tests/tenancy tests/test_demo_network.py -p no:randomly -q)
+    fi
+    (
+        cd "$ROOT"
+        export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/$db"
+        export DMS_TEST_DB_NAME="$db" DMS_TEST_KEEPDB=1 DMS_TESTING=1
+        unset DATABASE_APP_URL
+        "$(dirname "$(python_bin)")/pytest" "${args[@]}"
     )
-    try:
-        conn.execute(call, [table])
-    except psycopg.Error as exc:
-        message = (exc.diag.message_primary or str(exc)).strip()
-        detail = exc.diag.message_detail
-        print(f"{label}  ERROR: {message}" + (f" DETAIL: {detail}" if detail else ""))
-        # Group by the message without the table's name, plus the detail (the actual reason).
-        kind = re.sub(r'"[^"]*"', '"…"', message) + (f" — {detail}" if detail else "")
-        errors.setdefault(kind, []).append(table)
-        failed += 1
-    else:
-        print(f"{label}  OK")
-        ok += 1
-
-print()
-print(f"distribute: {len(order)} tables ({len(tenant & set(tables))} with dealer_id): "
-      f"{ok} OK now, {skipped} already placed, {failed} failed")
-final: dict[str, list[str]] = {}
-for table in tables:
-    final.setdefault(placement(table), []).append(table)
-print("placement now:")
-for kind, names in sorted(final.items()):
-    print(f"  {kind}: {len(names)}")
-    if kind not in ("distributed", "reference"):  # the to-do list
-        print("    " + ", ".join(names))
-if errors:
-    print("distinct errors (tables: message):")
-    for message, names in sorted(errors.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {len(names):>3}: {message}")
-
-# Citus stops at a table's first problem. The catalogue shows all the known ones at once (read
-# from pg_catalog by this script, not said by Citus): the schema work's checklist per table.
-CHECKS = """
-SELECT
-  (SELECT coalesce(string_agg(a.attname, ',' ORDER BY k.ord), '')
-     FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(att, ord)
-     JOIN pg_attribute a ON a.attrelid = %(t)s::regclass AND a.attnum = k.att
-    WHERE c.conrelid = %(t)s::regclass AND c.contype = 'p') AS pk,
-  (SELECT count(*) FROM pg_index i
-    WHERE i.indrelid = %(t)s::regclass AND i.indisunique AND NOT i.indisprimary
-      AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
-                      AND a.attname = 'dealer_id' AND a.attnum = ANY(i.indkey))) AS uniq,
-  (SELECT count(*) FROM pg_constraint c
-    WHERE c.conrelid = %(t)s::regclass AND c.contype = 'f'
-      AND c.confrelid::regclass::text = ANY(%(tenant)s)
-      AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid
-                      AND a.attname = 'dealer_id' AND a.attnum = ANY(c.conkey))) AS fk,
-  (SELECT count(*) FROM pg_trigger g
-    WHERE g.tgrelid = %(t)s::regclass AND NOT g.tgisinternal AND g.tgtype & 1 = 0) AS stmt_trg,
-  (SELECT count(*) FROM pg_trigger g
-    WHERE g.tgrelid = %(t)s::regclass AND NOT g.tgisinternal AND g.tgtype & 1 = 1) AS row_trg,
-  (SELECT count(*) FROM pg_attribute a
-    WHERE a.attrelid = %(t)s::regclass AND a.attidentity <> '' AND NOT a.attisdropped) AS ident,
-  (SELECT NOT a.attnotnull FROM pg_attribute a
-    WHERE a.attrelid = %(t)s::regclass AND a.attname = 'dealer_id') AS nullable
-"""
-todo = [t for t in tables if t in tenant and placement(t) != "distributed"]
-if todo:
-    print()
-    print("catalogue check of the tenant tables not distributed (pg_catalog, not Citus's word):")
-    counts: dict[str, int] = {}
-    for table in todo:
-        pk, uniq, fk, stmt_trg, row_trg, ident, nullable = conn.execute(
-            CHECKS, {"t": table, "tenant": sorted(tenant)}
-        ).fetchone()
-        found = []  # (finding, as printed for this table)
-        if "dealer_id" not in pk.split(","):
-            found.append(("primary key without dealer_id", f"primary key ({pk or 'none'})"))
-        if uniq:
-            found.append(("unique index without dealer_id", f"{uniq} unique w/o dealer_id"))
-        if fk:
-            found.append(("foreign key to a tenant table without dealer_id", f"{fk} single FK"))
-        if stmt_trg:
-            found.append(("statement-level trigger", f"{stmt_trg} statement trigger"))
-        if row_trg:
-            found.append(("row-level trigger", f"{row_trg} row trigger"))
-        if ident:
-            # Only blocks converting an existing Citus table (a Citus local one, say).
-            found.append(("identity column", "identity"))
-        if nullable:
-            found.append(("nullable dealer_id", "nullable dealer_id"))
-        for key, _ in found:
-            counts[key] = counts.get(key, 0) + 1
-        print(f"  {table:<{width}}  " + ("; ".join(text for _, text in found) or "nothing found"))
-    print("  tables per finding (any trigger is refused unless citus.enable_unsafe_triggers;")
-    print("  an identity column only blocks converting a table Citus already holds):")
-    for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"    {n:>3}: {key}")
-PY
 }
 
 usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
@@ -530,10 +426,16 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 setup) cmd_setup ;;
 distribute) cmd_distribute ;;
+demo) cmd_demo ;;
+test)
+    shift
+    cmd_test "$@"
+    ;;
 all)
     cmd_build
     cmd_start
-    cmd_distribute
+    cmd_demo
+    cmd_test
     ;;
 destroy) cmd_destroy ;;
 -h | --help | help | "") usage ;;

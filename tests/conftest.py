@@ -60,9 +60,12 @@ def django_db_setup(
 
     owner = settings.OWNER_DATABASE
     _switch_user(owner["USER"], owner.get("PASSWORD", ""))
+    # DMS_TEST_KEEPDB=1: use the test database as it is (scripts/citus.sh test prepares one on
+    # every node of a Citus cluster, which CREATE DATABASE on the coordinator alone cannot).
+    keepdb = os.environ.get("DMS_TEST_KEEPDB") == "1"
     with django_db_blocker.unblock():
         db_cfg = setup_databases(
-            verbosity=0, interactive=False, keepdb=False, serialized_aliases=[]
+            verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=[]
         )
         ensure_runtime_role("default")
         # Tests that need real commits (two connections) are reset with TRUNCATE: a test-only
@@ -78,7 +81,7 @@ def django_db_setup(
     yield
     _switch_user(owner["USER"], owner.get("PASSWORD", ""))
     with django_db_blocker.unblock():
-        teardown_databases(db_cfg, verbosity=0)
+        teardown_databases(db_cfg, verbosity=0, keepdb=keepdb)
 
 
 def owner_connect() -> psycopg.Connection[Any]:
@@ -132,3 +135,26 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _joins_carry_the_tenant() -> Iterator[None]:
+    """Every statement a test sends is checked: a join between two tenant tables without
+    `dealer_id` equality (refused by Citus, issue 12) fails the test that sent it."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from tests.tenancy.tenant_joins import JOIN_AUDIT
+
+    connection_created.connect(JOIN_AUDIT.install, dispatch_uid="join-audit")
+    for alias in connections:
+        JOIN_AUDIT.install(connection=connections[alias])
+    JOIN_AUDIT.take()
+    yield
+    found = JOIN_AUDIT.take()
+    if found:
+        pytest.fail(
+            "joins between tenant tables without dealer_id equality (Citus refuses them):\n"
+            + "\n".join(dict.fromkeys(found)),
+            pytrace=False,
+        )

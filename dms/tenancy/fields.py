@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db import models
-from django.db.models.expressions import Col
+from django.db.models.expressions import Col, ResolvedOuterRef
 from django.db.models.lookups import Exact
 from django.db.models.sql.where import AND, WhereNode
 
@@ -66,13 +66,20 @@ class TenantForeignKey(models.ForeignKey[_ST, _GT]):
     def get_extra_restriction(self, alias: str | None, related_alias: str | None) -> Any:
         """`related_alias.dealer_id = alias.dealer_id` in the join's ON clause (the field's own
         model is at `related_alias`, the target at `alias`; reverse joins swap them through the
-        relation object). No alias (Django's exclude() pushdown): nothing to add."""
-        if not (alias and related_alias):
-            return None
+        relation object). With one alias only, Django is turning an exclude() across the relation
+        into a NOT EXISTS subquery (Query.trim_start): the subquery's table is then tied to the
+        outer query's dealer, `inner.dealer_id = outer.dealer_id`, which is what lets Citus push
+        the subquery down to the outer row's shard."""
         own: Any = self.model._meta.get_field("dealer")
         target: Any = self.remote_field.model._meta.get_field("dealer")
         condition = WhereNode(connector=AND)
-        condition.add(Exact(Col(related_alias, own), Col(alias, target)), AND)
+        if alias and related_alias:
+            condition.add(Exact(Col(related_alias, own), Col(alias, target)), AND)
+        elif alias or related_alias:
+            inner = Col(alias, target) if alias else Col(related_alias, own)
+            condition.add(Exact(inner, ResolvedOuterRef(TENANT_COLUMN)), AND)
+        else:
+            return None
         return condition
 
     def get_extra_descriptor_filter(self, instance: Any) -> dict[str, Any]:

@@ -107,31 +107,32 @@ def policy_problems(fetch: Fetch, table: str, column: str = "dealer_id") -> list
 
 
 def unique_index_problems(fetch: Fetch, table: str, column: str = "dealer_id") -> list[str]:
-    """Every unique index / unique or exclusion constraint except the primary key starts with
-    `column` (Citus: the distribution column must be part of them), and (dealer_id, id) is one."""
+    """The primary key is (dealer_id, id) — the target of the composite foreign keys — and every
+    other unique index / unique or exclusion constraint starts with `column` too (Citus: the
+    distribution column must be part of every one of them)."""
     rows = fetch(
-        "SELECT ic.relname, i.indisunique, i.indisexclusion, i.indnatts,"
+        "SELECT ic.relname, i.indisprimary,"
         " (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(i.indkey::int2[])"
         "   WITH ORDINALITY AS k(attnum, n)"
         "   LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum),"
         " pg_get_indexdef(i.indexrelid)"
         " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
-        " WHERE i.indrelid = to_regclass(%s) AND NOT i.indisprimary"
+        " WHERE i.indrelid = to_regclass(%s)"
         " AND (i.indisunique OR i.indisexclusion) ORDER BY ic.relname",
         [_quoted(table)],
     )
     problems = []
-    has_dealer_id_key = False
-    for name, _unique, _exclusion, natts, columns, definition in rows:
+    primary: list[str] | None = None
+    for name, is_primary, columns, definition in rows:
         columns = list(columns or [])
+        if is_primary:
+            primary = columns
         if not columns or columns[0] != column:
             problems.append(
                 f"{table}: unique index {name} does not start with {column}: {definition}"
             )
-        if natts == 2 and columns == [column, "id"] and " WHERE " not in definition:
-            has_dealer_id_key = True
-    if not has_dealer_id_key:
-        problems.append(f"{table}: no unique constraint on ({column}, id) (composite FK target)")
+    if primary != [column, "id"]:
+        problems.append(f"{table}: primary key is ({', '.join(primary or [])}), not ({column}, id)")
     return problems
 
 

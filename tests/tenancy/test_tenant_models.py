@@ -180,8 +180,8 @@ def scratch(owner_connection: Any) -> Iterator[Any]:
 
 def test_checks_accept_the_rls_helper_output(scratch: Any) -> None:
     scratch.execute(
-        "CREATE TEMP TABLE good (id bigserial PRIMARY KEY, dealer_id bigint NOT NULL, code text,"
-        " UNIQUE (dealer_id, id), UNIQUE (dealer_id, code))"
+        "CREATE TEMP TABLE good (id bigserial, dealer_id bigint NOT NULL, code text,"
+        " PRIMARY KEY (dealer_id, id), UNIQUE (dealer_id, code))"
     )
     for statement in rls_statements("good"):
         scratch.execute(statement)
@@ -202,7 +202,8 @@ def test_checks_catch_a_table_without_rls_and_with_a_global_unique_key(scratch: 
         "no UPDATE policy",
         "no DELETE policy",
         "bad_code_key does not start with dealer_id",
-        "no unique constraint on (dealer_id, id)",
+        "bad_pkey does not start with dealer_id",
+        "primary key is (id), not (dealer_id, id)",
     ):
         assert expected in problems
 
