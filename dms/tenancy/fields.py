@@ -75,9 +75,10 @@ class TenantForeignKey(models.ForeignKey[_ST, _GT]):
         condition = WhereNode(connector=AND)
         if alias and related_alias:
             condition.add(Exact(Col(related_alias, own), Col(alias, target)), AND)
-        elif alias or related_alias:
-            inner = Col(alias, target) if alias else Col(related_alias, own)
-            condition.add(Exact(inner, ResolvedOuterRef(TENANT_COLUMN)), AND)
+        elif alias:
+            condition.add(Exact(Col(alias, target), ResolvedOuterRef(TENANT_COLUMN)), AND)
+        elif related_alias:
+            condition.add(Exact(Col(related_alias, own), ResolvedOuterRef(TENANT_COLUMN)), AND)
         else:
             return None
         return condition
