@@ -482,7 +482,9 @@ def apply_batch(
         # Small tables (a few rows per book): one UPDATE each for all receivers, the new owner
         # read from the batch item of the row's customer.
         new_owner = Subquery(
-            items.filter(customer_id=OuterRef("customer_id")).values("to_user_id")[:1]
+            items.filter(
+                dealer_id=OuterRef("dealer_id"), customer_id=OuterRef("customer_id")
+            ).values("to_user_id")[:1]
         )
         batch_customers = items.values("customer_id")
         counts["test_drives"] = TestDrive.objects.filter(

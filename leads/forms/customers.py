@@ -292,6 +292,8 @@ class CustomerFilterSet(django_filters.FilterSet):
 
         return queryset.filter(
             Exists(
-                CustomerModelInterest.objects.filter(customer=OuterRef("pk"), vehicle_model=value)
+                CustomerModelInterest.objects.filter(
+                    dealer_id=OuterRef("dealer_id"), customer=OuterRef("pk"), vehicle_model=value
+                )
             )
         )

@@ -64,7 +64,11 @@ def sees_all_customers(actor: Any, dealer: Dealer | int) -> bool:
 
 
 def _pool_lead() -> Exists:
-    return Exists(Lead.objects.filter(customer=OuterRef("pk"), in_pool=True, is_open=True))
+    return Exists(
+        Lead.objects.filter(
+            dealer_id=OuterRef("dealer_id"), customer=OuterRef("pk"), in_pool=True, is_open=True
+        )
+    )
 
 
 def customers_visible_to(access: Access, *, include_merged: bool = False) -> QuerySet[Customer]:

@@ -133,7 +133,10 @@ def plan_missing_cadence_follow_ups(*, dealer_id: int, chunk: int = 2000) -> int
     Set-based (batched INSERT ... ON CONFLICT DO NOTHING); rerunning plans nothing twice."""
     days_by_grade = cadence_days()
     open_cadence = FollowUp.objects.filter(
-        lead=OuterRef("pk"), kind=FollowUp.Kind.CADENCE, done_at__isnull=True
+        dealer_id=OuterRef("dealer_id"),
+        lead=OuterRef("pk"),
+        kind=FollowUp.Kind.CADENCE,
+        done_at__isnull=True,
     )
     rows = (
         Lead.objects.filter(
