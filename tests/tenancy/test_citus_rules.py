@@ -185,3 +185,47 @@ def test_the_source_scan_sees_the_tenancy_layer() -> None:
     the folder list were wrong)."""
     names = {p.relative_to(ROOT).as_posix() for p in _app_sources()}
     assert "dms/tenancy/db.py" in names and "reports/rollup/services.py" in names
+
+
+def test_a_new_tenant_model_is_born_distributable(owner_connection: Any) -> None:
+    """What a future module's table gets from TenantModel + TenantForeignKey alone: its
+    CREATE TABLE (as makemigrations would run it) ends with PRIMARY KEY (dealer_id, id), a
+    composite key to its target and no single-column one, and row-level security."""
+    from leads.models import Lead  # noqa: PLC0415
+
+    try:
+
+        class CitusRulesProbe(TenantModel):
+            lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+
+            class Meta(TenantModel.Meta):
+                app_label = "leads"
+                db_table = "citus_rules_probe"
+
+        with connection.schema_editor(collect_sql=True) as editor:
+            editor.create_model(CitusRulesProbe)
+        statements = editor.collected_sql
+    finally:  # out of the registry again: no other test may see the probe model
+        apps.all_models["leads"].pop("citusrulesprobe", None)
+        apps.clear_cache()
+
+    with owner_connection.transaction(force_rollback=True):
+        for statement in statements:
+            owner_connection.execute(statement)
+        keys = owner_connection.execute(
+            "SELECT contype, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'citus_rules_probe'::regclass AND contype IN ('p', 'f')"
+            " ORDER BY 1, 2"
+        ).fetchall()
+        forced = owner_connection.execute(
+            "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'citus_rules_probe'::regclass"
+        ).fetchone()
+    definitions = [definition for _, definition in keys]
+    assert ("p", "PRIMARY KEY (dealer_id, id)") in keys
+    assert any(
+        "FOREIGN KEY (dealer_id, lead_id) REFERENCES leads_lead(dealer_id, id)" in d
+        for d in definitions
+    )
+    assert not any("FOREIGN KEY (lead_id)" in d for d in definitions)
+    assert any("REFERENCES dealers_dealer(id)" in d for d in definitions)
+    assert forced == (True,)
