@@ -54,10 +54,15 @@ handful of rows where there are millions and pick nested loops or merge joins ov
 
 Incremental nightly run
 -----------------------
-Database triggers (reports migration 0004_rollup_dirty_triggers) mark a (dealer, local day) in
-KpiDirtyDay whenever a source row placing something on that day is inserted, changed (in a
-column the facts read) or deleted — backdated deliveries, late visitor-log entries, corrected
-order dates alike, whatever code or SQL wrote them. ``nightly()`` takes the dirty rows (DELETE ...
+The code writing the source tables marks a (dealer, local day) in KpiDirtyDay whenever a source
+row placing something on that day is inserted, changed (in a column the facts read) or deleted
+— backdated deliveries, late visitor-log entries, corrected order dates alike: the models'
+save(), delete() and querysets do it, raw-SQL writers call its mark_*() functions
+(reports.rollup.dirty; until reports migration 0012 database triggers did). Raw SQL writes to
+the source tables: leads.demo.insert_rows (the seeded history) marks through mark_rows();
+bench/generate.py loads a fresh bench network as the owner and empties the marks (a first full
+run follows); the handover (dealers.handover) writes the source tables through the ORM only
+(its one raw statement fills the timeline). ``nightly()`` takes the dirty rows (DELETE ...
 RETURNING, in the same transaction as the recompute, after taking the dealers' facts lock that
 every write holds shared until it commits: a change is either committed and seen by the
 recompute, or still to come and marks its day again after our commit) and recomputes those days before today plus every day from
@@ -84,6 +89,7 @@ from dealers.models import Dealer
 from dms.tenancy.context import as_dealers
 from reports.models import MEASURES, STAGE_MEASURES, KpiRun
 
+from .dirty import FACTS_LOCK
 from .selectors import forget_rolled_through
 
 Progress = Callable[[int, int, str], None]
@@ -537,12 +543,11 @@ def _through(
 # --- the services --------------------------------------------------------------------------------
 
 # The facts lock of a dealer (advisory, per transaction): a rollup chunk holds it exclusively,
-# every write to a table the facts are read from holds it shared (reports migration
-# 0011_rollup_facts_lock, in the dirty-day triggers). So two runs over one dealer take turns
-# (they would otherwise insert the same day's facts twice), and a run waits for the writes in
-# flight: none of them can find a day's mark present (ON CONFLICT DO NOTHING) that the run
-# then deletes while computing the day without it.
-FACTS_LOCK = 5003
+# every write to a table the facts are read from holds it shared (reports.rollup.dirty, when it
+# marks the write's days). So two runs over one dealer take turns (they would otherwise insert
+# the same day's facts twice), and a run waits for the writes in flight: none of them can find a
+# day's mark present (ON CONFLICT DO NOTHING) that the run then deletes while computing the day
+# without it.
 
 
 def _lock_facts(cursor: Any, dealer_ids: Sequence[int]) -> None:
