@@ -282,8 +282,10 @@ def main() -> None:
     ):
         reset_sequence(model)
     with connection.cursor() as cursor:
-        # The KPI dirty-day triggers marked every generated day: that is history, not late
-        # changes (bench/rollup.py times the full rollup over it).
+        # The rows above were COPYed as the owner, without marking their KPI days
+        # (reports.rollup.dirty marks writes made through the ORM or its mark_*() functions):
+        # they are history, not late changes, and bench/rollup.py times the full rollup over it.
+        # No mark is wanted; none left from an earlier network either.
         cursor.execute("TRUNCATE reports_kpidirtyday")
     with timed("VACUUM (ANALYZE)", results), connection.cursor() as cursor:
         # Statistics and the visibility map, as autovacuum keeps them in production (it is off on

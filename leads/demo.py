@@ -69,6 +69,7 @@ from leads.models import (
 )
 from leads.services.normalize import normalize_email, normalize_phone
 from leads.timeline_lines import Choice, Hq, Msg, Said, said
+from reports.rollup import dirty
 from sales.models import (
     DemoVehicle,
     LeadStep,
@@ -299,11 +300,14 @@ def insert_rows(objs: list[Any], *, chunk: int = 400) -> None:
     """INSERT unsaved model objects of one model, ids drawn from the table's sequence, a few
     hundred rows per statement, every column as the object holds it (creation times included:
     auto_now fields are not touched). bulk_create's per-field work in Python was most of the
-    seeding time. Goes through Django's cursor, so the tenant settings (RLS) apply as usual."""
+    seeding time. Goes through Django's cursor, so the tenant settings (RLS) apply as usual.
+    Rows of a table the KPI facts read mark their days as the ORM would (reports.rollup.dirty;
+    roll_up_history then recomputes the seeded history and drops those marks)."""
     if not objs:
         return
     light = isinstance(objs[0], _Row)
-    meta = objs[0].model._meta if light else type(objs[0])._meta
+    model = objs[0].model if light else type(objs[0])
+    meta = model._meta
     qn = connection.ops.quote_name
     fields = list(meta.concrete_fields)
     getters: list[Callable[[Any], Any]] = [
@@ -328,6 +332,13 @@ def insert_rows(objs: list[Any], *, chunk: int = 400) -> None:
                 + ", ".join([row_sql] * len(part)),
                 [get(obj) for obj in part for get in getters],
             )
+    if meta.label in dirty.SOURCES:
+        tracked = [
+            (f.attname, get)
+            for f, get in zip(fields, getters, strict=True)
+            if f.attname in dirty.SOURCES[meta.label].columns
+        ]
+        dirty.mark_rows(model, ({name: get(obj) for name, get in tracked} for obj in objs))
 
 
 def _slug(text: str) -> str:

@@ -13,6 +13,7 @@ from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
 from leads.reference.messages import hq_text
 from leads.timeline_lines import render_row
+from reports.rollup.dirty import KpiSource
 
 USER = settings.AUTH_USER_MODEL
 
@@ -235,7 +236,7 @@ class CustomerModelInterest(TenantModel):
         ]
 
 
-class Lead(TenantModel):
+class Lead(KpiSource, TenantModel):
     """One purchase opportunity of a customer, moving through the funnel."""
 
     customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
@@ -364,7 +365,7 @@ class GradeChange(TenantModel):
         indexes = [models.Index(fields=["dealer", "lead", "changed_at"], name="grade_change_lead")]
 
 
-class StageChange(TenantModel):
+class StageChange(KpiSource, TenantModel):
     """One move of a lead between stages. `consultant` is who held the lead at that moment (a
     snapshot, never updated by reassignment): the KPI facts credit stage entries to them."""
 
@@ -400,7 +401,7 @@ class StageChange(TenantModel):
         super().save(*args, **kwargs)
 
 
-class Visit(TenantModel):
+class Visit(KpiSource, TenantModel):
     """The visitor register: every walk-in and call, who served them, how long, outcome."""
 
     class Kind(models.TextChoices):
@@ -489,7 +490,7 @@ class TimelineEvent(TenantModel):
             return self.summary
 
 
-class FollowUp(TenantModel):
+class FollowUp(KpiSource, TenantModel):
     """A planned contact: a row with a due time (never only a queued message)."""
 
     class Kind(models.TextChoices):

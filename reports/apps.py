@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class ReportsConfig(AppConfig):
     name = "reports"
+
+    def ready(self) -> None:
+        from django.apps import apps
+        from django.db.models.signals import post_delete
+
+        from .rollup.dirty import SOURCES, KpiSource, on_deleted
+
+        # A source row deleted by any collector (a cascade from another model included) marks
+        # its days; the KPI sources' own delete() batch these marks (reports.rollup.dirty).
+        for model in apps.get_models():
+            if issubclass(model, KpiSource):
+                if model._meta.label not in SOURCES:
+                    raise RuntimeError(f"{model._meta.label} is a KpiSource missing from SOURCES")
+                post_delete.connect(on_deleted, sender=model, dispatch_uid=f"kpi-dirty-{model}")

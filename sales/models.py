@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
 from leads.reference.messages import hq_text
+from reports.rollup.dirty import KpiSource
 
 USER = settings.AUTH_USER_MODEL
 
@@ -105,7 +106,7 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
-class TestDrive(TenantModel):
+class TestDrive(KpiSource, TenantModel):
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
         OUT = "out", _("On the road")
@@ -169,7 +170,7 @@ class TestDrive(TenantModel):
         ]
 
 
-class Quote(TenantModel):
+class Quote(KpiSource, TenantModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SENT = "sent", _("Sent")
@@ -275,7 +276,7 @@ class QuoteLine(TenantModel):
         constraints = TenantModel.Meta.constraints
 
 
-class Order(TenantModel):
+class Order(KpiSource, TenantModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DELIVERED = "delivered", _("Delivered")

@@ -4,12 +4,13 @@
 How a run works
 ---------------
 For a set of dealers and days the facts are recomputed in one transaction per chunk of dealers:
-ONE ``INSERT ... SELECT ... GROUP BY`` over a ``UNION ALL`` of one aggregate per source table
-(stage changes, visitor log, test drives, quotes, orders, deliveries, follow-ups, first
-responses) into a scratch table, merged into KpiDay with three set-based statements (delete the
-rows no longer produced, update the rows that differ, insert the new ones: a rerun over
-unchanged data writes nothing and keeps the ids); then the touched months of KpiMonth (delete +
-insert from KpiDay). The nightly run (a few days) deletes and inserts its days directly. A rerun
+ONE ``SELECT ... GROUP BY`` over a ``UNION ALL`` of one aggregate per source table (stage
+changes, visitor log, test drives, quotes, orders, deliveries, follow-ups, first responses). A
+first run inserts it straight into KpiDay (``INSERT ... SELECT``); over existing facts the same
+SELECT is compared with them (a full join) and only the differing rows are deleted, updated or
+inserted by primary key (a rerun over unchanged data writes nothing and keeps the ids); then the
+touched months of KpiMonth (delete + insert from KpiDay). The nightly run (a few days) deletes
+and inserts its days directly. A rerun
 of any range gives the same rows. The run is done by the runtime role under row-level security inside
 ``as_dealers(ids, write=True)``: it can neither read nor write another dealer's rows.
 
@@ -52,12 +53,22 @@ sequential scans): the local-day expressions and the RLS condition make the plan
 handful of rows where there are millions and pick nested loops or merge joins over whole indexes
 (measured on bench/: minutes instead of seconds).
 
+Citus (issue 12): every statement here keeps to the rules of a distributed database — tenant
+tables joined on dealer_id equality, dealer_id carried from the source rows to the facts, every
+write filtered on ``dealer_id = ANY(...)``, no temporary table feeding a write, no LATERAL
+subquery over a reference table, no trigger.
+
 Incremental nightly run
 -----------------------
-Database triggers (reports migration 0004_rollup_dirty_triggers) mark a (dealer, local day) in
-KpiDirtyDay whenever a source row placing something on that day is inserted, changed (in a
-column the facts read) or deleted — backdated deliveries, late visitor-log entries, corrected
-order dates alike, whatever code or SQL wrote them. ``nightly()`` takes the dirty rows (DELETE ...
+The code writing the source tables marks a (dealer, local day) in KpiDirtyDay whenever a source
+row placing something on that day is inserted, changed (in a column the facts read) or deleted
+— backdated deliveries, late visitor-log entries, corrected order dates alike: the models'
+save(), delete() and querysets do it, raw-SQL writers call its mark_*() functions
+(reports.rollup.dirty; until reports migration 0012 database triggers did). Raw SQL writes to
+the source tables: leads.demo.insert_rows (the seeded history) marks through mark_rows();
+bench/generate.py loads a fresh bench network as the owner and empties the marks (a first full
+run follows); the handover (dealers.handover) writes the source tables through the ORM only
+(its one raw statement fills the timeline). ``nightly()`` takes the dirty rows (DELETE ...
 RETURNING, in the same transaction as the recompute, after taking the dealers' facts lock that
 every write holds shared until it commits: a change is either committed and seen by the
 recompute, or still to come and marks its day again after our commit) and recomputes those days before today plus every day from
@@ -84,6 +95,7 @@ from dealers.models import Dealer
 from dms.tenancy.context import as_dealers
 from reports.models import MEASURES, STAGE_MEASURES, KpiRun
 
+from .dirty import FACTS_LOCK
 from .selectors import forget_rolled_through
 
 Progress = Callable[[int, int, str], None]
@@ -319,19 +331,26 @@ def _with(pairs: bool) -> str:
     return sql
 
 
-def insert_days_sql(pairs: bool = False, table: str = "reports_kpiday") -> str:
-    """The one INSERT ... SELECT ... GROUP BY that writes the facts of the target days (into
-    `table`: the facts, or the run's scratch table that is then merged into them)."""
+def _compute_sql(pairs: bool) -> str:
+    """The SELECT ... GROUP BY of the facts of the target days, as they are now (its columns:
+    _KEYS, then MEASURES)."""
     measures = ", ".join(MEASURES)
-    sums = ", ".join(f"sum({m})::int" for m in MEASURES)
+    sums = ", ".join(f"sum({m})::int AS {m}" for m in MEASURES)
     union = "\nUNION ALL\n".join(_branches(pairs))
     return (
-        f"{_with(pairs)}\n"  # noqa: S608
-        f"INSERT INTO {table} "
-        f"(dealer_id, day, consultant_id, source_id, vehicle_model_id, {measures})\n"
-        f"SELECT dealer_id, day, consultant_id, source_id, model_id, {sums}\n"
-        f"FROM (\n{union}\n) AS facts (dealer_id, day, consultant_id, source_id, model_id, "
-        f"{measures})\nGROUP BY 1, 2, 3, 4, 5"
+        "SELECT dealer_id, day, consultant_id, source_id, model_id AS vehicle_model_id, "  # noqa: S608
+        f"{sums}\nFROM (\n{union}\n) AS facts (dealer_id, day, consultant_id, source_id, "
+        f"model_id, {measures})\nGROUP BY 1, 2, 3, 4, 5"
+    )
+
+
+def insert_days_sql(pairs: bool = False) -> str:
+    """The one INSERT ... SELECT ... GROUP BY that writes the facts of the target days. Every
+    row keeps the dealer_id of the source rows it sums (on Citus: between colocated tables,
+    pushed down to the shards)."""
+    return (
+        f"{_with(pairs)}\nINSERT INTO reports_kpiday ({_COLUMNS})\n"  # noqa: S608
+        f"{_compute_sql(pairs)}"
     )
 
 
@@ -340,7 +359,8 @@ def _delete_days_sql(pairs: bool) -> str:
         return (
             "DELETE FROM reports_kpiday k USING (SELECT unnest(%(pair_dealers)s::bigint[]) AS "
             "dealer_id, unnest(%(pair_days)s::date[]) AS day) t "
-            "WHERE k.dealer_id = t.dealer_id AND k.day = t.day"
+            "WHERE k.dealer_id = ANY(%(ids)s) AND k.day BETWEEN %(start)s AND %(end)s"
+            " AND k.dealer_id = t.dealer_id AND k.day = t.day"
         )
     return (
         "DELETE FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s) "
@@ -348,12 +368,15 @@ def _delete_days_sql(pairs: bool) -> str:
     )
 
 
-# A ranged run over existing facts computes into a scratch table, then changes only what differs:
-# rows no longer produced are deleted, changed rows updated, new rows inserted. A rerun over
-# unchanged data writes nothing. The existing facts are read ONCE, by a plain SELECT, into the
-# (small) list of differences: an UPDATE or DELETE that scanned them would check the read policy
-# row by row (re-parsing the id list for each row; only the write policy becomes the index
-# condition there), a SELECT checks it once as its index condition.
+# A ranged run over existing facts changes only what differs: rows no longer produced are
+# deleted, changed rows updated, new rows inserted. A rerun over unchanged data writes nothing.
+# ONE SELECT computes the facts and compares them with the stored ones (a full join on the fact
+# key, dealer_id first) into the (small) list of differences; the existing facts are read once,
+# by that SELECT, which checks the read policy once as its index condition (an UPDATE or DELETE
+# scanning them would check it row by row). The differences come back to Python and are written
+# by primary key in a few statements, each filtered on dealer_id: no temporary table feeds a
+# write (on Citus an INSERT from a local table is a COPY, which row-level security refuses, and
+# a write joining a distributed table with a local one is refused).
 _KEY_MATCH = (
     "n.dealer_id = k.dealer_id AND n.day = k.day"
     " AND coalesce(n.consultant_id, 0) = coalesce(k.consultant_id, 0)"
@@ -362,44 +385,85 @@ _KEY_MATCH = (
 )
 _KEYS = ["dealer_id", "day", "consultant_id", "source_id", "vehicle_model_id"]
 _COLUMNS = ", ".join([*_KEYS, *MEASURES])
-SCRATCH_SQL = (
-    f"CREATE TEMP TABLE kpi_new ON COMMIT DROP AS SELECT {_COLUMNS} "  # noqa: S608
-    "FROM reports_kpiday WITH NO DATA"
+WRITE_BATCH = 500  # differing rows per UPDATE / INSERT statement
+
+
+def diff_days_sql() -> str:
+    """The differences between the facts of the chunk's days as computed now (n) and as stored
+    (k): (stored id or NULL, dealer_id, produced?, _KEYS, MEASURES). No stored id: a new row;
+    not produced: a row to delete; both: a row to update."""
+    return """{with_d}, n AS (
+{compute}
 )
-_DIFF_SQL = """
-CREATE TEMP TABLE kpi_diff ON COMMIT DROP AS
-SELECT k.id AS old_id, n.day AS new_day, {new_columns}
-  FROM kpi_new n
+SELECT k.id, coalesce(n.dealer_id, k.dealer_id), n.day IS NOT NULL, {new_columns}
+  FROM n
   FULL JOIN (SELECT * FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)
                 AND day BETWEEN %(start)s AND %(end)s) k ON {key_match}
  WHERE ({old_measures}) IS DISTINCT FROM ({new_measures})
 """.format(  # noqa: S608 - constant SQL (column names from MEASURES, values are parameters)
-    new_columns=", ".join(f"n.{c}" for c in [*_KEYS, *MEASURES]),
-    key_match=_KEY_MATCH,
-    old_measures=", ".join(f"k.{m}" for m in MEASURES),
-    new_measures=", ".join(f"n.{m}" for m in MEASURES),
+        with_d=_with(False),
+        compute=_compute_sql(False),
+        new_columns=", ".join(f"n.{c}" for c in [*_KEYS, *MEASURES]),
+        key_match=_KEY_MATCH,
+        old_measures=", ".join(f"k.{m}" for m in MEASURES),
+        new_measures=", ".join(f"n.{m}" for m in MEASURES),
+    )
+
+
+_COUNT_DAYS_SQL = (
+    "SELECT count(*) FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)"
+    " AND day BETWEEN %(start)s AND %(end)s"
 )
-MERGE_SQL = [
-    "ANALYZE kpi_new",
-    # old_id NULL: a new row; new_day NULL: a row no longer produced; both: a changed row
-    _DIFF_SQL,
+_DELETE_ROWS_SQL = "DELETE FROM reports_kpiday WHERE dealer_id = ANY(%s) AND id = ANY(%s)"
+_MEASURE_TYPES = ", ".join("%s::int" for _ in MEASURES)
+
+
+def _update_rows_sql(n: int) -> str:
+    values = ", ".join([f"(%s::bigint, %s::bigint, {_MEASURE_TYPES})"] * n)
+    return (
+        "UPDATE reports_kpiday k SET "  # noqa: S608 - constant SQL, values are parameters
+        + ", ".join(f"{m} = v.{m}" for m in MEASURES)
+        + f" FROM (VALUES {values}) AS v (id, dealer_id, {', '.join(MEASURES)})"
+        " WHERE k.dealer_id = ANY(%s) AND k.dealer_id = v.dealer_id AND k.id = v.id"
+    )
+
+
+def _insert_rows_sql(n: int) -> str:
+    row = f"(%s::bigint, %s::date, %s::bigint, %s::bigint, %s::bigint, {_MEASURE_TYPES})"
+    return f"INSERT INTO reports_kpiday ({_COLUMNS}) VALUES " + ", ".join([row] * n)  # noqa: S608
+
+
+def _merge(cursor: Any, part: Sequence[int], params: dict[str, Any]) -> int:
+    """Compute the chunk's facts, compare them with the stored ones and write the differences
+    (by primary key, dealer_id in every statement). Returns the day rows produced."""
+    cursor.execute(diff_days_sql(), params)
+    diff = cursor.fetchall()
+    gone = [row[0] for row in diff if not row[2]]
+    changed = [(row[0], row[1], *row[8:]) for row in diff if row[0] is not None and row[2]]
+    new = [row[3:] for row in diff if row[0] is None]
     # the few differing rows by primary key: nested loops and index scans again
-    "SET LOCAL enable_nestloop = on; SET LOCAL enable_indexscan = on",
-    "DELETE FROM reports_kpiday k USING kpi_diff d"  # noqa: S608
-    " WHERE k.id = d.old_id AND d.new_day IS NULL",
-    "UPDATE reports_kpiday k SET "  # noqa: S608
-    + ", ".join(f"{m} = d.{m}" for m in MEASURES)
-    + " FROM kpi_diff d WHERE k.id = d.old_id AND d.new_day IS NOT NULL",
-    f"INSERT INTO reports_kpiday ({_COLUMNS}) SELECT {_COLUMNS} FROM kpi_diff"  # noqa: S608
-    " WHERE old_id IS NULL",
-    "DROP TABLE kpi_diff",
-]
+    cursor.execute("SET LOCAL enable_nestloop = on; SET LOCAL enable_indexscan = on")
+    ids = list(part)
+    if gone:
+        cursor.execute(_DELETE_ROWS_SQL, [ids, gone])
+    for start in range(0, len(changed), WRITE_BATCH):
+        batch = changed[start : start + WRITE_BATCH]
+        cursor.execute(_update_rows_sql(len(batch)), [v for r in batch for v in r] + [ids])
+    for start in range(0, len(new), WRITE_BATCH):
+        batch = new[start : start + WRITE_BATCH]
+        cursor.execute(_insert_rows_sql(len(batch)), [v for r in batch for v in r])
+    # the rows the days have now: those produced (an index-only count)
+    cursor.execute(_COUNT_DAYS_SQL, params)
+    produced: int = cursor.fetchone()[0]
+    return produced
+
 
 MONTHS_DELETE_SQL = """
 DELETE FROM reports_kpimonth k
  USING (SELECT unnest(%(month_dealers)s::bigint[]) AS dealer_id,
                unnest(%(months)s::date[]) AS month) m
- WHERE k.dealer_id = m.dealer_id AND k.month = m.month
+ WHERE k.dealer_id = ANY(%(dealer_set)s) AND k.month >= %(first_day)s AND k.month < %(after_day)s
+   AND k.dealer_id = m.dealer_id AND k.month = m.month
 """
 
 
@@ -501,10 +565,13 @@ def earliest_day(dealer_ids: Sequence[int]) -> dt.date | None:
     if not dealer_ids:
         return None
     with as_dealers(dealer_ids), connection.cursor() as cursor:
+        # a grouped subquery joined to the dealers (Citus plans no LATERAL subquery that
+        # references a reference table)
         cursor.execute(
-            "SELECT min((f.first AT TIME ZONE d.timezone)::date) FROM dealers_dealer d"
-            " CROSS JOIN LATERAL (SELECT min(changed_at) AS first FROM leads_stagechange"
-            " WHERE dealer_id = d.id AND to_stage = 'new') f WHERE d.id = ANY(%s)",
+            "SELECT min((f.first AT TIME ZONE d.timezone)::date)"
+            " FROM (SELECT dealer_id, min(changed_at) AS first FROM leads_stagechange"
+            " WHERE dealer_id = ANY(%s) AND to_stage = 'new' GROUP BY dealer_id) f"
+            " JOIN dealers_dealer d ON d.id = f.dealer_id",
             [list(dealer_ids)],
         )
         row = cursor.fetchone()
@@ -537,12 +604,11 @@ def _through(
 # --- the services --------------------------------------------------------------------------------
 
 # The facts lock of a dealer (advisory, per transaction): a rollup chunk holds it exclusively,
-# every write to a table the facts are read from holds it shared (reports migration
-# 0011_rollup_facts_lock, in the dirty-day triggers). So two runs over one dealer take turns
-# (they would otherwise insert the same day's facts twice), and a run waits for the writes in
-# flight: none of them can find a day's mark present (ON CONFLICT DO NOTHING) that the run
-# then deletes while computing the day without it.
-FACTS_LOCK = 5003
+# every write to a table the facts are read from holds it shared (reports.rollup.dirty, when it
+# marks the write's days). So two runs over one dealer take turns (they would otherwise insert
+# the same day's facts twice), and a run waits for the writes in flight: none of them can find a
+# day's mark present (ON CONFLICT DO NOTHING) that the run then deletes while computing the day
+# without it.
 
 
 def _lock_facts(cursor: Any, dealer_ids: Sequence[int]) -> None:
@@ -557,8 +623,8 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
     """Recompute the facts of one chunk of dealers in one transaction: (day rows, month rows).
 
     Where the chunk has no facts in the range yet (a first run) they are inserted directly;
-    otherwise computed into a scratch table and merged (a rerun over unchanged data then writes
-    nothing and keeps the rows' ids)."""
+    otherwise compared with the stored ones and only the differences written (a rerun over
+    unchanged data then writes nothing and keeps the rows' ids)."""
     n_days = (end - start).days + 1
     params = _params(part, start, end)
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
@@ -574,12 +640,7 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
             cursor.execute(insert_days_sql(False), params)
             rows = max(cursor.rowcount, 0)
         else:
-            cursor.execute(SCRATCH_SQL)
-            cursor.execute(insert_days_sql(False, table="kpi_new"), params)
-            rows = max(cursor.rowcount, 0)
-            for statement in MERGE_SQL:
-                cursor.execute(statement, params)
-            cursor.execute("DROP TABLE kpi_new")
+            rows = _merge(cursor, part, params)
         month_rows = _recompute_months((d, m) for d in part for m in _months(start, end))
         cursor.execute(RESET_PLANNER)
     return rows, month_rows

@@ -15,7 +15,7 @@ from django.db.models import Sum
 
 from dms.tenancy.context import as_dealer, as_dealers
 from reports.models import MEASURES, KpiDay, KpiDirtyDay
-from reports.rollup import services
+from reports.rollup import dirty, services
 from tests.factories import CustomerFactory, DealerFactory, VisitFactory, staff
 from tests.leads._funnel import ensure_reference_data
 
@@ -105,7 +105,8 @@ def test_a_write_during_the_nightly_run_is_counted_or_left_marked_never_lost(
 ) -> None:
     """A walk-in of D1 is typed in late, in a transaction still open when the nightly run
     starts (the run sees nothing of it yet). D1 may already be marked by an earlier late entry
-    (the trigger then finds its mark there) or not."""
+    (the write then finds its mark there) or not. The write marks its day holding the dealer's
+    facts lock shared, the run takes it exclusively: without either lock the entry is missed."""
 
     def scenario(race: Race) -> dict[str, Any]:
         dealer, alice = _dealer()
@@ -142,10 +143,20 @@ def test_a_write_during_the_nightly_run_is_counted_or_left_marked_never_lost(
     # the run waited for the open write and counted it
     assert (held["counted"], held["marked"]) == (expected, False)
 
-    monkeypatch.setattr(services, "_lock_facts", lambda *args: None)  # the lock removed
+    def unshared(days: Any) -> str:  # the marks without the write's shared lock
+        return original(days).split("; ", 1)[1]
+
+    original = dirty._marks_sql
+    assert original([(1, D1)]).startswith("SELECT pg_advisory_xact_lock_shared(5003, 1); ")
+    with monkeypatch.context() as patched:
+        patched.setattr(dirty, "_marks_sql", unshared)  # the write's lock removed
+        with racing() as race:
+            writer_unlocked = scenario(race)
+    monkeypatch.setattr(services, "_lock_facts", lambda *args: None)  # the run's lock removed
     with racing() as race:
-        removed = scenario(race)
-    assert kinds(removed["outcomes"]) == ["ok", "ok"], removed["outcomes"]
-    assert removed["counted"] == expected - 1  # the run did not wait: it missed the entry
-    # ... and only an unmarked day keeps the write's own mark: a marked day's write is lost
-    assert removed["marked"] is not marked
+        run_unlocked = scenario(race)
+    for removed in (writer_unlocked, run_unlocked):
+        assert kinds(removed["outcomes"]) == ["ok", "ok"], removed["outcomes"]
+        assert removed["counted"] == expected - 1  # the run did not wait: it missed the entry
+        # ... and only an unmarked day keeps the write's own mark: a marked day's write is lost
+        assert removed["marked"] is not marked

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -529,3 +530,54 @@ def test_nightly_after_a_long_pause_catches_up_step_by_step(net: Network):
     assert rolled_through() == run.through  # not beyond what was computed
     run = services.nightly(now=now)
     assert run.through == D3 + dt.timedelta(days=100) == rolled_through()
+
+
+def test_earliest_day_is_the_first_local_day_of_funnel_history(net: Network):
+    assert services.earliest_day([net.a.pk, net.b.pk]) == D1
+    with as_dealer(net.b):  # B's first lead, opened at 00:30 Berlin on D1: 23:30 UTC the day before
+        first = StageChange.objects.get(lead=net.leads["lb"], to_stage="new")
+        StageChange.objects.filter(pk=first.pk).update(changed_at=at(D1, 0, 30))
+    assert services.earliest_day([net.b.pk]) == D1
+    with as_dealer(net.b):
+        StageChange.objects.filter(pk=first.pk).update(
+            changed_at=at(D1, 0, 30) - dt.timedelta(hours=1)
+        )
+    assert services.earliest_day([net.a.pk, net.b.pk]) == D1 - dt.timedelta(days=1)
+    assert services.earliest_day([]) is None
+    assert services.earliest_day([DealerFactory().pk]) is None  # no history
+
+
+def test_a_rerun_writes_the_differences_by_key_without_temporary_tables(net: Network):
+    """Citus: no temporary table feeds a write, every write of the facts names its dealers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.rollup(None, D1, D3)
+    before = {row[1:7]: row[0] for row in snapshot(net.a, net.b, with_id=True)[:-2] if row[0]}
+    with as_dealer(net.a):
+        KpiDay.objects.create(dealer=net.a, day=D2, consultant=net.carol, visits=5)  # to delete
+        VisitFactory(  # a new row (Carol never served at A) and a changed one (Alice on D1)
+            customer=net.leads["l1"].customer, served_by=net.alice, arrived_at=at(D1, 16)
+        )
+        VisitFactory(customer=net.leads["l2"].customer, served_by=net.carol, arrived_at=at(D3, 9))
+    with CaptureQueriesContext(connection) as queries:
+        run = services.rollup(None, D1, D3)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in statements if "TEMP" in s.upper() or "LATERAL" in s.upper()]
+    facts_write = re.compile(
+        r"(INSERT INTO|UPDATE|DELETE FROM) reports_kpi(day|month|funnelmonth)\b"
+    )
+    writes = [s for s in statements if facts_write.search(s)]
+    # every UPDATE / DELETE and INSERT ... SELECT names its dealers (an INSERT ... VALUES
+    # carries each row's dealer)
+    assert len(writes) >= 5, writes
+    assert all("dealer_id = ANY(" in s for s in writes if " VALUES " not in s), writes
+    after = snapshot(net.a, net.b, with_id=True)
+    with as_dealers([net.a.pk, net.b.pk]):
+        assert run.rows == KpiDay.objects.count()
+    got = facts(net.a)
+    assert got[(D1, "Alice")]["visits"] == 2 and got[(D3, "Carol")] == {"visits": 1}
+    assert (D2, "Carol") not in got
+    # every row that was there and still is keeps its id
+    kept = {row[1:7]: row[0] for row in after if row[0] and row[1:7] in before}
+    assert kept and all(before[key] == kept[key] for key in kept)
