@@ -12,7 +12,7 @@ _locked = importlib.import_module("reports.migrations.0011_rollup_facts_lock")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reports", "0011_rollup_facts_lock")]
+    dependencies = [("reports", "0012_tenant_keys")]
 
     operations = [
         migrations.RunSQL(
