@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
 from dealers.clock import dealer_today
+from dealers.handover.selectors import still_holding
 from dealers.models import Dealer, Membership, Region, StaffAbsence
 from dealers.roles import DealerRole
 from dealers.selectors import active_colleagues, dealers_visible_to, regions_for
@@ -71,7 +72,14 @@ class TeamSummary:
     present_today: int = 0
     by_role: list[RoleCount] = field(default_factory=list)
     absent_today: list[StaffAbsence] = field(default_factory=list)
+    # Each with `.still_holds`: what they hold (dealers.handover.selectors.Book), None once
+    # their book has been handed over.
     leaving_soon: list[Membership] = field(default_factory=list)
+
+    @property
+    def handover_pending(self) -> bool:
+        """Someone leaving soon still holds customers, leads or follow-ups."""
+        return any(getattr(m, "still_holds", None) for m in self.leaving_soon)
 
 
 def team_summary(*, dealer: Dealer, today: dt.date) -> TeamSummary:
@@ -85,6 +93,15 @@ def team_summary(*, dealer: Dealer, today: dt.date) -> TeamSummary:
             .order_by("ends_on", "membership__user__last_name")
         )
     absent_ids = {a.membership_id for a in absent}
+    leaving = [
+        m
+        for m in members
+        if m.leaving_on and today <= m.leaving_on <= today + dt.timedelta(LEAVING_SOON_DAYS)
+    ]
+    with as_dealer(dealer):
+        holding = still_holding(dealer=dealer, user_ids=[m.user_id for m in leaving])
+    for member in leaving:
+        member.still_holds = holding.get(member.user_id)  # type: ignore[attr-defined]
     counts = Counter(m.role for m in members)
     labels = dict(DealerRole.choices)
     return TeamSummary(
@@ -96,11 +113,7 @@ def team_summary(*, dealer: Dealer, today: dt.date) -> TeamSummary:
             if counts[role]
         ],
         absent_today=absent,
-        leaving_soon=[
-            m
-            for m in members
-            if m.leaving_on and today <= m.leaving_on <= today + dt.timedelta(LEAVING_SOON_DAYS)
-        ],
+        leaving_soon=leaving,
     )
 
 

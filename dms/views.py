@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.defaults import page_not_found
 
+from dealers.access import HANDOVER
 from dealers.clock import dealer_today
 from dealers.models import Membership
 from dealers.selectors import NO_ACCESS, Access
@@ -57,6 +58,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         today = dealer_today(access.dealer)
         context["today"] = today
         context["team"] = dash.team_summary(dealer=access.dealer, today=today)
+        context["can_hand_over"] = HANDOVER.admits(access, authenticated=True)
         context["my_absences"] = dash.my_absences(membership=access.membership, today=today)
     else:
         return _no_access(request)

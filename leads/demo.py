@@ -847,6 +847,7 @@ class DealerSeeder:
                 to_grade=grade,
                 changed_at=at,
                 changed_by=actor,
+                consultant=sim.consultant,  # who holds the lead now: credited in the report
             )
         )
         self.event(

@@ -351,18 +351,35 @@ class Lead(KpiSource, TenantModel):
 
 
 class GradeChange(TenantModel):
-    """The prospect-grade progression table: every grade a lead has had, when and by whom."""
+    """The prospect-grade progression table: every grade a lead has had, when and by whom.
+    `consultant` is who held the lead at that moment (a snapshot, never updated by
+    reassignment or a handover): the grade-progression report credits the row to them."""
 
     lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="grade_changes")
     from_grade = models.CharField(max_length=1, blank=True)
     to_grade = models.CharField(max_length=1)
     changed_at = models.DateTimeField(auto_now_add=True)
     changed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
+    consultant = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,  # read by dealer (and lead), never looked up by consultant alone
+        related_name="+",
+        verbose_name=_("consultant"),
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["changed_at"]
         constraints = TenantModel.Meta.constraints
         indexes = [models.Index(fields=["dealer", "lead", "changed_at"], name="grade_change_lead")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The snapshot defaults to the lead's consultant when the row is first written.
+        if self._state.adding and self.consultant_id is None and self.lead_id is not None:
+            self.consultant_id = self.lead.consultant_id
+        super().save(*args, **kwargs)
 
 
 class StageChange(KpiSource, TenantModel):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from dealers.forms import DateInput, StyledFormMixin
 from dealers.models import Membership, ReassignmentBatch
@@ -21,14 +22,20 @@ def _users(receivers: list[Any]) -> Any:
     )
 
 
+def _receiver_label(user: Any, load: int) -> str:
+    """A colleague as the receiver lists show them: the name (never the username, unless no
+    name is known) and their open-lead load."""
+    leads = ngettext("%(n)d open lead", "%(n)d open leads", load) % {"n": load}
+    return f"{user.get_full_name() or user.get_username()} ({leads})"
+
+
 class _ReceiverLabels:
     def _label(self, receivers: list[Any], *field_names: str) -> None:
         loads = {m.user_id: m.open_leads for m in receivers}
         fields: Any = self.fields  # type: ignore[attr-defined]
         for name in field_names:
-            fields[name].label_from_instance = lambda u, _l=loads: "{} ({})".format(
-                u.get_full_name() or u.get_username(),
-                _("%(n)d open leads") % {"n": _l.get(u.pk, 0)},
+            fields[name].label_from_instance = lambda u, _l=loads: _receiver_label(
+                u, _l.get(u.pk, 0)
             )
 
 
@@ -37,13 +44,27 @@ class DepartureForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
 
 
+# What each "Distribute" option does (shown under it; dealers.handover.services._assign).
+STRATEGY_HELP = {
+    ReassignmentBatch.Strategy.ROUND_ROBIN: _(
+        "One customer each in turn: everyone gets the same number, give or take one."
+    ),
+    ReassignmentBatch.Strategy.BALANCE: _(
+        "Everyone gets the same number of customers, give or take one; the customers with the "
+        "most open leads go to whoever has the fewest, so open leads end up as even as possible."
+    ),
+    ReassignmentBatch.Strategy.MANUAL: _(
+        "Everything to the first chosen colleague; adjust customer by customer in the preview."
+    ),
+}
+
+
 class DistributionForm(_ReceiverLabels, StyledFormMixin, forms.Form):
     strategy = forms.ChoiceField(
         label=_("Distribute"),
         choices=ReassignmentBatch.Strategy.choices,
         initial=ReassignmentBatch.Strategy.ROUND_ROBIN,
         widget=forms.RadioSelect,
-        help_text=_("Manual: everything to the first chosen colleague; adjust in the preview."),
     )
     targets = forms.ModelMultipleChoiceField(
         label=_("Among these colleagues"),
@@ -69,6 +90,13 @@ class DistributionForm(_ReceiverLabels, StyledFormMixin, forms.Form):
             self.fields[name].queryset = users  # type: ignore[attr-defined]
         self._label(receivers, "targets", "grade_H", "grade_A")
 
+    def strategy_options(self) -> list[tuple[Any, Any]]:
+        """Each "Distribute" radio with the words saying what it does."""
+        return [(option, STRATEGY_HELP[option.data["value"]]) for option in self["strategy"]]
+
+    def grade_fields(self) -> list[Any]:
+        return [self["grade_H"], self["grade_A"]]
+
     def grade_rules(self) -> dict[str, Any]:
         return {
             g: self.cleaned_data.get(f"grade_{g}")
@@ -77,7 +105,7 @@ class DistributionForm(_ReceiverLabels, StyledFormMixin, forms.Form):
         }
 
 
-class ReassignForm(StyledFormMixin, forms.Form):
+class ReassignForm(_ReceiverLabels, StyledFormMixin, forms.Form):
     """Manual choice in the preview: one item (item) or a whole grade (grade) to one colleague."""
 
     to_user = forms.ModelChoiceField(label=_("Give to"), queryset=get_user_model().objects.none())
@@ -91,6 +119,7 @@ class ReassignForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, receivers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = _users(receivers)  # type: ignore[attr-defined]
+        self._label(receivers, "to_user")
 
 
 class CoverForm(StyledFormMixin, forms.Form):
@@ -99,9 +128,11 @@ class CoverForm(StyledFormMixin, forms.Form):
     starts_on = forms.DateField(label=_("From"), widget=DateInput())
     ends_on = forms.DateField(label=_("Until"), widget=DateInput())
 
-    def __init__(self, *args: Any, memberships: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, memberships: Any, candidates: Any, **kwargs: Any) -> None:
+        """`memberships`: who may be on leave; `candidates`: who may cover (available sales
+        staff: their absences are checked against the dates on saving)."""
         super().__init__(*args, **kwargs)
-        for name in ("absent", "covering"):
+        for name, queryset in (("absent", memberships), ("covering", candidates)):
             field: Any = self.fields[name]
-            field.queryset = memberships
+            field.queryset = queryset
             field.label_from_instance = lambda m: m.user.get_full_name() or m.user.get_username()

@@ -3,12 +3,15 @@ request's or the task's); membership reads are limited to the given dealer expli
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from dealers.clock import dealer_today
 from dealers.models import (
     CoverPeriod,
     Dealer,
@@ -16,6 +19,7 @@ from dealers.models import (
     Membership,
     ReassignmentBatch,
     ReassignmentItem,
+    StaffAbsence,
 )
 from dealers.roles import DEALER_ROLE_CAPS, Cap
 
@@ -30,14 +34,81 @@ def staff_membership(*, dealer: Dealer, pk: int) -> Membership:
     return Membership.objects.select_related("user", "dealer").get(dealer=dealer, pk=pk)
 
 
-def receiving_memberships(*, dealer: Dealer, exclude_user_id: int | None = None) -> list[Any]:
-    """Active colleagues of `dealer` who may receive customers, each with `.open_leads` (their
-    current open-lead load). Two queries."""
+def absent_throughout(
+    *, dealer: Dealer, membership_ids: Iterable[int], starts_on: dt.date, ends_on: dt.date
+) -> set[int]:
+    """Those of `membership_ids` absent on every day from `starts_on` to `ends_on`: their
+    recorded absences together cover the whole period, or they are marked not present (which
+    has no end date). One query for the absences; call inside the dealer's scope."""
+    ids = set(membership_ids)
+    if not ids:
+        return set()
+    absent = set(
+        Membership.objects.filter(dealer=dealer, pk__in=ids, is_present=False).values_list(
+            "pk", flat=True
+        )
+    )
+    spans: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for member_id, first, last in (
+        StaffAbsence.objects.filter(
+            dealer=dealer,
+            membership_id__in=ids - absent,
+            starts_on__lte=ends_on,
+            ends_on__gte=starts_on,
+        )
+        .order_by("membership_id", "starts_on")
+        .values_list("membership_id", "starts_on", "ends_on")
+    ):
+        spans.setdefault(member_id, []).append((first, last))
+    for member_id, periods in spans.items():
+        covered_to = starts_on - dt.timedelta(days=1)  # every day up to here is covered
+        for first, last in periods:  # in order of their first day
+            if first > covered_to + dt.timedelta(days=1):
+                break  # a day without an absence
+            covered_to = max(covered_to, last)
+        if covered_to >= ends_on:
+            absent.add(member_id)
+    return absent
+
+
+def available_receivers(
+    *,
+    dealer: Dealer,
+    user_ids: Iterable[int] | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> QuerySet[Membership]:
+    """Who may receive customers at `dealer`: active sales staff (membership and account
+    active), not marked as leaving, and, when a period is given, not absent for the whole of it
+    (a handover takes effect today: its period is today; a cover: its days). Limited to
+    `user_ids` when given. Call inside the dealer's scope (the absences are tenant rows)."""
+    qs = Membership.objects.filter(
+        dealer=dealer,
+        is_active=True,
+        user__is_active=True,
+        role__in=SALES_ROLES,
+        leaving_on__isnull=True,
+    )
+    if user_ids is not None:
+        qs = qs.filter(user_id__in=list(user_ids))
+    if period is not None:
+        candidates = list(qs.values_list("pk", flat=True))
+        away = absent_throughout(
+            dealer=dealer, membership_ids=candidates, starts_on=period[0], ends_on=period[1]
+        )
+        qs = qs.exclude(pk__in=away)
+    return qs
+
+
+def receiving_memberships(
+    *, dealer: Dealer, exclude_user_id: int | None = None, on: dt.date | None = None
+) -> list[Any]:
+    """The colleagues a handover may be given to, in name order, each with `.open_leads` (their
+    current open-lead load): `available_receivers` on `on` (default: the dealer's today).
+    A fixed number of queries, whatever the number of staff."""
     from leads.models import Lead
 
-    qs = Membership.objects.filter(
-        dealer=dealer, is_active=True, user__is_active=True, role__in=SALES_ROLES
-    )
+    day = on or dealer_today(dealer)
+    qs = available_receivers(dealer=dealer, period=(day, day))
     if exclude_user_id is not None:
         qs = qs.exclude(user_id=exclude_user_id)
     members = list(
@@ -54,6 +125,16 @@ def receiving_memberships(*, dealer: Dealer, exclude_user_id: int | None = None)
     for member in members:
         member.open_leads = loads.get(member.user_id, 0)  # type: ignore[attr-defined]
     return members
+
+
+def cover_candidates(*, dealer: Dealer) -> QuerySet[Membership]:
+    """Who may be chosen to cover: available receivers (their absences are checked against the
+    cover's dates when it is saved, as those are not known before)."""
+    return (
+        available_receivers(dealer=dealer)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
 
 
 def book_customer_ids(*, dealer: Dealer, user_id: int) -> QuerySet[Any]:
@@ -152,6 +233,43 @@ def book_of(*, dealer: Dealer, user_id: int) -> Book:
         .count()
     )
     return book
+
+
+def still_holding(*, dealer: Dealer, user_ids: Iterable[int]) -> dict[int, Book]:
+    """For each of `user_ids` who still holds something at `dealer` (customer cards, open leads
+    or open follow-ups): those counts. People whose book is empty are left out. Three grouped
+    queries; call inside the dealer's scope."""
+    from leads.models import Customer, FollowUp, Lead
+
+    ids = list(user_ids)
+    books: dict[int, Book] = {}
+    if not ids:
+        return books
+    for owner, n in (
+        Customer.objects.filter(dealer=dealer, owner_id__in=ids, merged_into__isnull=True)
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+        .order_by()
+    ):
+        books.setdefault(owner, Book()).customers = n
+    for consultant, n in (
+        Lead.objects.filter(dealer=dealer, consultant_id__in=ids, is_open=True)
+        .values("consultant")
+        .annotate(n=Count("id"))
+        .values_list("consultant", "n")
+        .order_by()
+    ):
+        books.setdefault(consultant, Book()).open_leads = n
+    for owner, n in (
+        FollowUp.objects.filter(dealer=dealer, owner_id__in=ids, done_at__isnull=True)
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+        .order_by()
+    ):
+        books.setdefault(owner, Book()).open_follow_ups = n
+    return books
 
 
 def _grade_rank(grade: str) -> int:

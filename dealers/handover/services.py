@@ -15,7 +15,6 @@ longer held by the person it was planned from and is refused as a whole.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
@@ -45,7 +44,7 @@ from dms.audit.models import AuditAction
 from dms.audit.services import record
 from leads.timeline_lines import Choice, Said
 
-from .selectors import GRADE_ORDER, SALES_ROLES, book_customer_ids
+from .selectors import GRADE_ORDER, SALES_ROLES, absent_throughout, book_customer_ids
 
 Batch = ReassignmentBatch
 MAX_REASON = 200
@@ -184,20 +183,36 @@ def process_due_departures(*, dealer_id: int, now: dt.datetime | None = None) ->
 # --- planning a batch -----------------------------------------------------------------------------
 
 
-def _receivers(*, dealer: Dealer, user_ids: Iterable[int], from_user_id: int) -> dict[int, Any]:
+Period = tuple[dt.date, dt.date]
+
+
+def _names(users: Iterable[Any]) -> str:
+    return ", ".join(sorted(_display(u) for u in users))
+
+
+def _receivers(
+    *,
+    dealer: Dealer,
+    user_ids: Iterable[int],
+    from_user_id: int,
+    period: Period | None = None,
+    field: str = "targets",
+) -> dict[int, Any]:
     """The given users, checked: active colleagues of THIS dealer in a sales role. Anyone else
-    (another dealer, even of the same group; inactive; not in sales) is refused by name."""
+    (another dealer, even of the same group; inactive; not in sales) is refused by name.
+
+    With a `period` (a handover: today; a cover: its days) they must also be available: not
+    marked as leaving, not absent for the whole period. Without one (a cover's own batches,
+    checked when the cover was planned) that is not asked again."""
     wanted = set(user_ids)
     if not wanted:
-        raise ValidationError(
-            {"targets": _("Choose at least one consultant to receive customers.")}
-        )
+        raise ValidationError({field: _("Choose at least one consultant to receive customers.")})
     if from_user_id in wanted:
         raise ValidationError(
-            {"targets": _("Customers cannot be handed to the person they are taken from.")}
+            {field: _("Customers cannot be handed to the person they are taken from.")}
         )
-    ok = {
-        m.user_id: m.user
+    members = {
+        m.user_id: m
         for m in Membership.objects.filter(
             dealer=dealer,
             user_id__in=wanted,
@@ -206,21 +221,98 @@ def _receivers(*, dealer: Dealer, user_ids: Iterable[int], from_user_id: int) ->
             role__in=SALES_ROLES,
         ).select_related("user")
     }
-    refused = wanted - set(ok)
+    refused = wanted - set(members)
     if refused:
-        names = ", ".join(
-            sorted(_display(u) for u in get_user_model().objects.filter(pk__in=refused))
-        ) or ", ".join(str(i) for i in sorted(refused))
+        names = _names(get_user_model().objects.filter(pk__in=refused)) or ", ".join(
+            str(i) for i in sorted(refused)
+        )
         raise ValidationError(
             {
-                "targets": _(
+                field: _(
                     "%(names)s cannot receive customers: only active sales staff of %(dealer)s "
                     "can (a handover never crosses dealers, not even within a dealer group)."
                 )
                 % {"names": names, "dealer": dealer.name}
             }
         )
-    return ok
+    if period is not None:
+        leaving = [m.user for m in members.values() if m.leaving_on is not None]
+        if leaving:
+            raise ValidationError(
+                {
+                    field: ngettext(
+                        "%(names)s is marked as leaving and cannot receive customers.",
+                        "%(names)s are marked as leaving and cannot receive customers.",
+                        len(leaving),
+                    )
+                    % {"names": _names(leaving)}
+                }
+            )
+        away = absent_throughout(
+            dealer=dealer,
+            membership_ids=[m.pk for m in members.values()],
+            starts_on=period[0],
+            ends_on=period[1],
+        )
+        if away:
+            absent = [m.user for m in members.values() if m.pk in away]
+            if period[0] == period[1]:
+                text = ngettext(
+                    "%(names)s is absent on %(day)s and cannot receive customers.",
+                    "%(names)s are absent on %(day)s and cannot receive customers.",
+                    len(absent),
+                )
+            else:
+                text = ngettext(
+                    "%(names)s is absent for the whole period (%(day)s to %(last)s) and "
+                    "cannot receive customers.",
+                    "%(names)s are absent for the whole period (%(day)s to %(last)s) and "
+                    "cannot receive customers.",
+                    len(absent),
+                )
+            raise ValidationError(
+                {
+                    field: text
+                    % {
+                        "names": _names(absent),
+                        "day": formats.date_format(period[0], "SHORT_DATE_FORMAT"),
+                        "last": formats.date_format(period[1], "SHORT_DATE_FORMAT"),
+                    }
+                }
+            )
+    return {uid: m.user for uid, m in members.items()}
+
+
+def _today(dealer: Dealer, now: dt.datetime | None = None) -> Period:
+    """A handover's period: it takes effect on the dealer's today."""
+    today = dealer_today(dealer, now)
+    return (today, today)
+
+
+def _balance(
+    customers: Sequence[tuple[int, str, int]], targets: Sequence[int], loads: dict[int, int]
+) -> dict[int, int]:
+    """The "Balance open-lead load" option: the WHOLE book is shared out evenly (each receiver gets the same
+    number of customers, give or take one; customers without an open lead count like any
+    other), and within those shares the customers with the most open leads go first, each to
+    whoever then carries the fewest open leads (what they held plus what this handover gave
+    them). The one-more shares go to the least loaded receivers. Ties: fewer customers received,
+    then the order of `targets`."""
+    base, extra = divmod(len(customers), len(targets))
+    rank = {t: i for i, t in enumerate(targets)}
+    by_load = sorted(targets, key=lambda t: (loads.get(t, 0), rank[t]))
+    share = {t: base + (1 if i < extra else 0) for i, t in enumerate(by_load)}
+    load = {t: loads.get(t, 0) for t in targets}
+    got = dict.fromkeys(targets, 0)
+    result: dict[int, int] = {}
+    for cid, _grade, n in sorted(customers, key=lambda c: (-c[2], c[0])):
+        target = min(
+            (t for t in targets if got[t] < share[t]), key=lambda t: (load[t], got[t], rank[t])
+        )
+        result[cid] = target
+        load[target] += n
+        got[target] += 1
+    return result
 
 
 def _assign(
@@ -229,17 +321,14 @@ def _assign(
     strategy: str,
     loads: dict[int, int],
 ) -> dict[int, int]:
-    """customer id -> receiver id. `customers` are (id, grade, open leads)."""
+    """customer id -> receiver id. `customers` are (id, grade, open leads).
+
+    Round robin: in customer order, one each in turn (even shares, give or take one). Balance:
+    see `_balance`. Manual: everything to the first receiver (adjusted in the preview)."""
     result: dict[int, int] = {}
     if strategy == Batch.Strategy.BALANCE:
-        # Greedy: biggest books first, each to whoever has the fewest open leads now.
-        heap = [(loads.get(t, 0), 0, t) for t in targets]
-        heapq.heapify(heap)
-        for cid, _grade, n in sorted(customers, key=lambda c: (-c[2], c[0])):
-            load, count, target = heapq.heappop(heap)
-            result[cid] = target
-            heapq.heappush(heap, (load + n, count + 1, target))
-    elif strategy == Batch.Strategy.MANUAL:
+        return _balance(customers, targets, loads)
+    if strategy == Batch.Strategy.MANUAL:
         for cid, _grade, _n in customers:
             result[cid] = targets[0]
     else:
@@ -258,11 +347,14 @@ def plan_batch(
     grade_rules: dict[str, Any] | None = None,
     kind: str = Batch.Kind.HANDOVER,
     customer_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
 ) -> ReassignmentBatch:
     """A draft batch (the preview): which colleague gets which customer. Changes nothing else.
 
     `grade_rules` maps a grade (H/A/B/C, the customer's best open-lead grade) to one colleague:
-    those customers go to them; the rest are distributed by `strategy` among `targets`."""
+    those customers go to them; the rest are distributed by `strategy` among `targets` (see
+    `_assign`). A handover's receivers must be available today (not leaving, not absent); a
+    cover's were checked against its dates when it was planned."""
     from leads.models import Customer, Lead
 
     if strategy not in Batch.Strategy.values:
@@ -279,7 +371,12 @@ def plan_batch(
         raise ValidationError(
             {"targets": _("Choose at least one consultant to receive customers.")}
         )
-    _receivers(dealer=dealer, user_ids=[*target_ids, *rule_ids], from_user_id=from_user.pk)
+    _receivers(
+        dealer=dealer,
+        user_ids=[*target_ids, *rule_ids],
+        from_user_id=from_user.pk,
+        period=_today(dealer, now) if kind == Batch.Kind.HANDOVER else None,
+    )
     if not Membership.objects.filter(dealer=dealer, user=from_user).exists():
         raise ValidationError(
             _("%(name)s does not work at this dealer.") % {"name": _display(from_user)}
@@ -370,7 +467,12 @@ def reassign_items(
     `to_user`. Returns how many items changed."""
     if to_user is None:
         raise ValidationError({"to_user": _("Choose who gets these customers.")})
-    _receivers(dealer=batch.dealer, user_ids=[to_user.pk], from_user_id=batch.from_user_id)
+    _receivers(
+        dealer=batch.dealer,
+        user_ids=[to_user.pk],
+        from_user_id=batch.from_user_id,
+        period=_today(batch.dealer) if batch.kind == Batch.Kind.HANDOVER else None,
+    )
     with transaction.atomic():
         locked = ReassignmentBatch.objects.select_for_update().get(pk=batch.pk)
         _require_draft(locked)
@@ -433,7 +535,12 @@ def apply_batch(
         target_ids = sorted(set(items.values_list("to_user_id", flat=True)))
         if not target_ids:
             raise ValidationError(_("This batch moves nobody's customers: nothing to apply."))
-        receivers = _receivers(dealer=dealer, user_ids=target_ids, from_user_id=from_user.pk)
+        receivers = _receivers(
+            dealer=dealer,
+            user_ids=target_ids,
+            from_user_id=from_user.pk,
+            period=_today(dealer, now) if locked.kind == Batch.Kind.HANDOVER else None,
+        )
         # Lock the cards (in id order: no deadlock between two appliers), then check nobody
         # moved them since the preview. A conflicting batch applied meanwhile is caught here.
         cards = dict(
@@ -616,7 +723,13 @@ def create_cover(
         raise ValidationError({"ends_on": _("The cover would already be over.")})
     if not absent.is_active:
         raise ValidationError({"absent": _("This person has left the dealer.")})
-    _receivers(dealer=absent.dealer, user_ids=[covering.user_id], from_user_id=absent.user_id)
+    _receivers(
+        dealer=absent.dealer,
+        user_ids=[covering.user_id],
+        from_user_id=absent.user_id,
+        period=(starts_on, ends_on),
+        field="covering",
+    )
     overlapping = CoverPeriod.objects.filter(
         absent=absent,
         status__in=[CoverPeriod.Status.PLANNED, CoverPeriod.Status.ACTIVE],

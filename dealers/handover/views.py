@@ -279,12 +279,13 @@ class CoverCreateView(HandoverMixin, View):
             .select_related("user")
             .order_by("user__last_name", "user__first_name")
         )
+        self.candidates = selectors.cover_candidates(dealer=self.dealer)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self._render(CoverForm(memberships=self.members))
+        return self._render(CoverForm(memberships=self.members, candidates=self.candidates))
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = CoverForm(request.POST, memberships=self.members)
+        form = CoverForm(request.POST, memberships=self.members, candidates=self.candidates)
         if not form.is_valid():
             return self._render(form, status=400)
         try:

@@ -193,11 +193,37 @@ def lead_timeline(lead: Lead, limit: int = 30) -> list[TimelineEvent]:
 
 def grade_progression(access: Access, *, consultant_id: int | None = None) -> QuerySet[GradeChange]:
     """Every grade change of the visible leads (newest first): the paper "prospect-grade
-    progression table", per lead or per consultant."""
+    progression table", per lead or per consultant. A row is credited to the consultant who
+    held the lead when it was graded (the row's snapshot), not to whoever holds it now: after a
+    handover the departed consultant's grading stays theirs."""
     leads = visible_leads(access)
     qs = GradeChange.objects.filter(lead__in=leads)
     if consultant_id is not None:
-        qs = qs.filter(lead__consultant_id=consultant_id)
-    return qs.select_related("lead__customer", "lead__consultant", "changed_by").order_by(
+        qs = qs.filter(consultant_id=consultant_id)
+    return qs.select_related("lead__customer", "consultant", "changed_by").order_by(
         "-changed_at", "-id"
+    )
+
+
+def grade_progression_consultants(access: Access) -> QuerySet[Any]:
+    """Whom the grade-progression report can be filtered by: today's salespeople and everyone
+    a visible row is credited to (a consultant who has left keeps their rows)."""
+    from django.contrib.auth import get_user_model
+
+    from dealers.models import Membership
+    from dealers.roles import DEALER_ROLE_CAPS
+
+    if access.dealer is None:
+        return get_user_model().objects.none()
+    selling = [role for role, caps in DEALER_ROLE_CAPS.items() if Cap.SALES_OWN in caps]
+    today = Membership.objects.filter(
+        dealer_id=access.dealer.pk, role__in=selling, is_active=True, user__is_active=True
+    ).values("user_id")
+    credited = GradeChange.objects.filter(
+        dealer_id=access.dealer.pk, lead__in=visible_leads(access), consultant_id__isnull=False
+    ).values("consultant_id")
+    return (
+        get_user_model()
+        .objects.filter(Q(pk__in=today) | Q(pk__in=credited))
+        .order_by("last_name", "first_name", "username")
     )

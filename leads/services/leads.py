@@ -125,6 +125,7 @@ def _grade_change(lead: Lead, *, to_grade: str, actor: Any) -> None:
         from_grade=before,
         to_grade=to_grade,
         changed_by=_actor(actor),
+        consultant_id=lead.consultant_id,  # who holds the lead now: credited in the report
     )
     add_timeline_event(
         customer=lead.customer,

@@ -153,15 +153,15 @@ class GradeTableView(SalesPageMixin, View):
             raw = request.GET.get("consultant", "")
             consultant_id = int(raw) if raw.isdigit() else None
         rows = list(selectors.grade_progression(self.access, consultant_id=consultant_id)[:200])
-        from leads.forms.funnel import salespeople
-
         return TemplateResponse(
             request,
             "leads/leads/grade_table.html",
             {
                 "rows": rows,
                 "consultants": (
-                    list(salespeople(self.dealer)) if selectors.sees_all_leads(self.access) else []
+                    list(selectors.grade_progression_consultants(self.access))
+                    if selectors.sees_all_leads(self.access)
+                    else []
                 ),
                 "consultant_id": consultant_id,
             },
