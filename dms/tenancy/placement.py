@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.apps import apps
 
@@ -66,3 +66,15 @@ def placement() -> dict[str, Placement]:
 
 def distributed_tables() -> list[str]:
     return [t for t, p in placement().items() if p == "distributed"]
+
+
+_CITUS: dict[str, bool] = {}
+
+
+def on_citus(cursor: Any) -> bool:
+    """Whether the connected database has the citus extension (asked once per database)."""
+    name = cursor.db.settings_dict["NAME"]
+    if name not in _CITUS:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        _CITUS[name] = bool(cursor.fetchone()[0])
+    return _CITUS[name]

@@ -80,6 +80,7 @@ last day the facts are complete up to.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -93,6 +94,7 @@ from django.utils import timezone
 from dealers.clock import today_in
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealers
+from dms.tenancy.placement import on_citus
 from reports.models import MEASURES, STAGE_MEASURES, KpiRun
 
 from .dirty import FACTS_LOCK
@@ -520,6 +522,31 @@ def _months(start: dt.date, end: dt.date) -> list[dt.date]:
     return out
 
 
+_INSERT_HEAD = re.compile(r"INSERT INTO (\w+) \(([^)]*)\)\s*")
+
+
+def _insert_select(cursor: Any, sql: str, params: dict[str, Any]) -> int:
+    """Run an `INSERT INTO t (...) SELECT ...` of this module; returns the rows written.
+
+    On Citus an INSERT ... SELECT that cannot be pushed down to the shards is executed by pulling
+    the rows to the coordinator and sending them back with COPY, which PostgreSQL refuses under
+    row-level security. There the SELECT runs on its own and its rows go back with
+    INSERT ... VALUES (each routed to its dealer's shard, checked by the write policy)."""
+    if not on_citus(cursor):
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+    head = _INSERT_HEAD.search(sql)
+    if head is None:
+        raise ValueError("not an INSERT ... SELECT of the rollup")
+    table, columns = head.group(1), head.group(2)
+    cursor.execute(sql[: head.start()] + sql[head.end() :], params)
+    rows = cursor.fetchall()
+    if rows:
+        marks = ", ".join(["%s"] * len(rows[0]))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+    return len(rows)
+
+
 def _recompute_months(pairs: Iterable[tuple[int, dt.date]]) -> int:
     month_pairs = sorted({(dealer, day.replace(day=1)) for dealer, day in pairs})
     if not month_pairs:
@@ -536,10 +563,9 @@ def _recompute_months(pairs: Iterable[tuple[int, dt.date]]) -> int:
         # are poor and led to sorting every row; the last statement of the transaction)
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(MONTHS_DELETE_SQL, params)
-        cursor.execute(MONTHS_SQL, params)
-        month_rows = max(cursor.rowcount, 0)
+        month_rows = _insert_select(cursor, MONTHS_SQL, params)
         cursor.execute(FUNNEL_MONTHS_DELETE_SQL, params)
-        cursor.execute(FUNNEL_MONTHS_SQL, params)
+        _insert_select(cursor, FUNNEL_MONTHS_SQL, params)
         return month_rows
 
 
@@ -637,8 +663,7 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
         )
         has_facts = cursor.fetchone()[0]
         if not has_facts:
-            cursor.execute(insert_days_sql(False), params)
-            rows = max(cursor.rowcount, 0)
+            rows = _insert_select(cursor, insert_days_sql(False), params)
         else:
             rows = _merge(cursor, part, params)
         month_rows = _recompute_months((d, m) for d in part for m in _months(start, end))
@@ -774,8 +799,7 @@ def _nightly_chunk(
             params["pair_dealers"] = [p[0] for p in window]
             params["pair_days"] = days
             cursor.execute(_delete_days_sql(True), params)
-            cursor.execute(insert_days_sql(True), params)
-            rows += max(cursor.rowcount, 0)
+            rows += _insert_select(cursor, insert_days_sql(True), params)
         month_rows = _recompute_months(pairs)
         cursor.execute(RESET_PLANNER)
     return len(pairs), rows, month_rows, min((p[1] for p in pairs), default=None)
