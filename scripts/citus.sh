@@ -389,10 +389,11 @@ cmd_demo() {
     psql_node "$PORT" "$DB" -c "SELECT citus_table_type, count(*) AS tables FROM citus_tables GROUP BY 1 ORDER BY 1" \
         -c "SELECT s.nodeport, count(DISTINCT s.shardid) AS shards, sum(s.shard_size) / 1024 AS kib
               FROM citus_shards s WHERE s.citus_table_type = 'distributed' GROUP BY 1 ORDER BY 1" \
-        -c "SELECT 'leads_lead' AS tbl, nodeport, count(*) AS rows FROM (
-              SELECT get_shard_id_for_distribution_column('leads_lead', dealer_id) AS shardid
-                FROM leads_lead) l JOIN citus_shards s USING (shardid)
-              WHERE s.table_name = 'leads_lead'::regclass GROUP BY 1, 2 ORDER BY 2"
+        -c "SELECT (SELECT count(*) FROM leads_lead) AS leads, (SELECT count(*) FROM leads_stagechange) AS stage_changes,
+                   (SELECT count(*) FROM reports_kpiday) AS kpi_days, (SELECT count(*) FROM reports_kpimonth) AS kpi_months" \
+        -c "SELECT s.nodeport, sum(r.result::bigint) AS leads
+              FROM run_command_on_shards('leads_lead', 'SELECT count(*) FROM %s') r
+              JOIN citus_shards s USING (shardid) GROUP BY 1 ORDER BY 1"
 }
 
 # The tenancy tests (walls, access matrix, page smoke tests of every route and role, catalogue
