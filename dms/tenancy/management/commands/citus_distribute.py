@@ -68,6 +68,8 @@ class Command(BaseCommand):
                 for table in sorted(t for t, p in todo.items() if p == kind):
                     self._place(cursor, table, kind)
             self._restore_keys(cursor)
+            for table in sorted(t for t, p in wanted.items() if p == "coordinator"):
+                self._resync_identity(cursor, table)
             cursor.execute(CURRENT_PLACEMENT_SQL)
             now: dict[str, str] = dict(cursor.fetchall())
         self._report(wanted, now, placed=len(todo))
@@ -107,6 +109,24 @@ class Command(BaseCommand):
             # On the coordinator, known to Citus so that it may keep keys to reference tables.
             cursor.execute("SELECT citus_add_local_table_to_metadata(%s)", [table])
         self.stdout.write(f"  {kind:<12} {table}")
+
+    def _resync_identity(self, cursor: Any, table: str) -> None:
+        """citus_add_local_table_to_metadata restarts the identity sequence of the table it
+        moves (seen with Citus 13.2: django_migrations' next id became 1 with 94 rows there).
+        Point each identity sequence of a coordinator table past its highest id again
+        (idempotent, so every run repairs it)."""
+        cursor.execute(
+            "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = %s::regclass"
+            " AND a.attidentity <> '' AND NOT a.attisdropped",
+            [table],
+        )
+        for (column,) in cursor.fetchall():
+            cursor.execute(f'SELECT max("{column}") FROM "{table}"')  # noqa: S608
+            highest = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, %s), %s, %s)",
+                [table, column, highest or 1, highest is not None],
+            )
 
     def _restore_keys(self, cursor: Any) -> None:
         cursor.execute(f"SELECT source, name, definition FROM {BACKLOG} ORDER BY 1, 2")  # noqa: S608
