@@ -308,6 +308,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Served over HTTPS (production, behind the TLS proxy): secure-only cookies, redirect, HSTS. The
 # local demo runs with DEBUG off but over plain http on 127.0.0.1, so it sets DMS_HTTPS=0.
 DMS_HTTPS = env_bool("DMS_HTTPS", not DEBUG and not TESTING)
+
+# `AND a.dealer_id = b.dealer_id` in every ORM join between tenant tables (TenantForeignKey):
+# what Citus needs to push a join down to one shard. On one PostgreSQL server it changes no
+# result (the composite keys already keep both rows in one dealer) but misleads the planner:
+# it multiplies the two conditions' selectivities, and the manager's lead list went from an
+# ordered index scan (2 ms) to a hash join and sort (50 ms) on the bench network. So: on for a
+# Citus cluster (DMS_TENANT_JOINS=1, scripts/citus.sh sets it) and for the test suite, whose
+# every statement is checked for it (tests/conftest.py); off on plain PostgreSQL.
+DMS_TENANT_JOINS = env_bool("DMS_TENANT_JOINS", TESTING)
 if DMS_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -365,6 +365,7 @@ manage_on() {
         cd "$ROOT"
         export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/$db"
         unset DATABASE_APP_URL DMS_TEST_DB_NAME DMS_TESTING
+        export DMS_TENANT_JOINS=1 # joins carry dealer_id: Citus pushes them down (dms/settings.py)
         # These commands serve nothing; a fixed key keeps the settings from refusing to load.
         export SECRET_KEY="${SECRET_KEY:-citus-local-cluster-only}"
         "$(python_bin)" manage.py "$@"
@@ -412,7 +413,7 @@ cmd_test() {
     (
         cd "$ROOT"
         export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/$db"
-        export DMS_TEST_DB_NAME="$db" DMS_TEST_KEEPDB=1 DMS_TESTING=1
+        export DMS_TEST_DB_NAME="$db" DMS_TEST_KEEPDB=1 DMS_TESTING=1 DMS_TENANT_JOINS=1
         unset DATABASE_APP_URL
         "$(dirname "$(python_bin)")/pytest" "${args[@]}"
     )

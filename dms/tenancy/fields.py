@@ -11,7 +11,7 @@ always the pair `(dealer_id, x_id) → (dealer_id, id)`:
 - in every ORM join (`select_related`, filters across the relation, `select_for_update`,
   reverse joins), `AND a.dealer_id = b.dealer_id` next to `a.x_id = b.id`, so that Citus can
   push the join down to one shard group (the approach of citusdata's django-multitenant
-  `TenantForeignKey`);
+  `TenantForeignKey`) — when `settings.DMS_TENANT_JOINS` is on (Citus, and the test suite);
 - when an instance's relation is fetched (`lead.customer`), the query names the dealer too, so
   Citus routes it to one shard.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models.expressions import Col, ResolvedOuterRef
 from django.db.models.lookups import Exact
@@ -70,6 +71,8 @@ class TenantForeignKey(models.ForeignKey[_ST, _GT]):
         into a NOT EXISTS subquery (Query.trim_start): the subquery's table is then tied to the
         outer query's dealer, `inner.dealer_id = outer.dealer_id`, which is what lets Citus push
         the subquery down to the outer row's shard."""
+        if not settings.DMS_TENANT_JOINS:
+            return None  # one PostgreSQL server: see the setting
         own: Any = self.model._meta.get_field("dealer")
         target: Any = self.remote_field.model._meta.get_field("dealer")
         condition = WhereNode(connector=AND)

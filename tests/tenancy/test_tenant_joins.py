@@ -3,6 +3,8 @@ TenantForeignKey. tests/conftest.py applies the checker to every statement of th
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -90,3 +92,19 @@ def test_fetching_a_relation_names_the_dealer() -> None:
             assert fresh.customer.pk == lead.customer_id
     [query] = captured.captured_queries
     assert f'"leads_customer"."dealer_id" = {dealer.pk}' in query["sql"]
+
+
+@pytest.mark.django_db
+def test_one_postgresql_server_joins_without_the_dealer_condition(settings: Any) -> None:
+    """DMS_TENANT_JOINS off (plain PostgreSQL in production): the join is Django's own, so the
+    planner's estimates are those it always had."""
+    settings.DMS_TENANT_JOINS = False
+    with as_dealer(1), transaction.atomic():
+        sql = _sql_of(Lead.objects.select_related("customer"))
+    joined = sql.split(" JOIN ", 1)[1]
+    assert '"leads_lead"."customer_id" = "leads_customer"."id"' in joined
+    assert '"leads_lead"."dealer_id" = ("leads_customer"."dealer_id")' not in joined
+    settings.DMS_TENANT_JOINS = True
+    with as_dealer(1), transaction.atomic():
+        sql = _sql_of(Lead.objects.select_related("customer"))
+    assert '"dealer_id" = ("leads_customer"."dealer_id")' in sql.split(" JOIN ", 1)[1]
