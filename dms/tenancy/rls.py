@@ -145,38 +145,50 @@ class SameDealerForeignKey(BaseConstraint):
 
 
 def _rekey_sql(table: str, *statements: str) -> str:
-    """One statement (a DO block) that changes the table's keys with `statements` (run with
-    EXECUTE; `%I` is the table, `%s` its current primary key's name). Foreign keys pointing at
-    the table are dropped first (PostgreSQL ties them to the index they use): composite ones,
-    (dealer_id, x_id) → (dealer_id, id), are put back afterwards; single-column ones to `id`
-    are not (`id` alone is no longer unique: they belong to fields that are TenantForeignKeys
-    now, whose own migration drops them as well)."""
+    """One statement (a DO block) that changes the table's keys with `statements`, in which
+    `{table}` stands for the table and `{old_pk}` for the name of its current primary key. Foreign
+    keys pointing at the table are dropped first (PostgreSQL ties them to the index they use):
+    composite ones, (dealer_id, x_id) → (dealer_id, id), are put back afterwards; single-column
+    ones to `id` are not (`id` alone is no longer unique: they belong to fields that are
+    TenantForeignKeys now, whose own migration drops them as well). No `%` anywhere: the text
+    goes through RunSQL and the schema editor alike, with or without parameters."""
     steps = "\n".join(
-        f"    EXECUTE format('{statement}', '{table}', old_pk);" for statement in statements
+        "    EXECUTE "
+        + " || ".join(
+            f"'{part}'" if i % 2 == 0 else part
+            for i, part in enumerate(
+                statement.replace("{table}", "\x00quote_ident(tbl)\x00")
+                .replace("{old_pk}", "\x00quote_ident(old_pk)\x00")
+                .split("\x00")
+            )
+            if part
+        )
+        + ";"
+        for statement in statements
     )
-    # Table and constraint names come from the models, never from input.
     return f"""
 DO $rekey$
 DECLARE
+    tbl text := '{table}';
     fk record;
     restore text[] := '{{}}';
     stmt text;
     old_pk text;
 BEGIN
     FOR fk IN
-        SELECT c.conrelid::regclass AS source, c.conname, pg_get_constraintdef(c.oid) AS def,
+        SELECT c.conrelid::regclass::text AS source, c.conname, pg_get_constraintdef(c.oid) AS def,
                array_length(c.conkey, 1) AS width
           FROM pg_constraint c
-         WHERE c.contype = 'f' AND c.confrelid = '{table}'::regclass
+         WHERE c.contype = 'f' AND c.confrelid = tbl::regclass
     LOOP
         IF fk.width > 1 THEN
-            restore := restore || format('ALTER TABLE %s ADD CONSTRAINT %I %s',
-                                         fk.source, fk.conname, fk.def);
+            restore := restore || ('ALTER TABLE ' || fk.source || ' ADD CONSTRAINT '
+                                   || quote_ident(fk.conname) || ' ' || fk.def);
         END IF;
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.source, fk.conname);
+        EXECUTE 'ALTER TABLE ' || fk.source || ' DROP CONSTRAINT ' || quote_ident(fk.conname);
     END LOOP;
     SELECT conname INTO old_pk FROM pg_constraint
-     WHERE conrelid = '{table}'::regclass AND contype = 'p';
+     WHERE conrelid = tbl::regclass AND contype = 'p';
 {steps}
     FOREACH stmt IN ARRAY restore LOOP
         EXECUTE stmt;
@@ -190,10 +202,10 @@ def tenant_key_sql(table: str, name: str, *, old_unique: str | None = None) -> s
     named `name`."""
     statements = []
     if old_unique:
-        statements.append(f"ALTER TABLE %I DROP CONSTRAINT IF EXISTS {old_unique}")
+        statements.append(f"ALTER TABLE {{table}} DROP CONSTRAINT IF EXISTS {old_unique}")
     statements += [
-        "ALTER TABLE %I DROP CONSTRAINT %I",
-        f"ALTER TABLE %1$I ADD CONSTRAINT {name} PRIMARY KEY (dealer_id, id)",
+        "ALTER TABLE {table} DROP CONSTRAINT {old_pk}",
+        f"ALTER TABLE {{table}} ADD CONSTRAINT {name} PRIMARY KEY (dealer_id, id)",
     ]
     return _rekey_sql(table, *statements)
 
@@ -201,9 +213,12 @@ def tenant_key_sql(table: str, name: str, *, old_unique: str | None = None) -> s
 def id_key_sql(table: str, *, unique: str | None = None) -> str:
     """The way back: PRIMARY KEY (id), and UNIQUE (dealer_id, id) `unique` for the composite
     foreign keys."""
-    statements = ["ALTER TABLE %I DROP CONSTRAINT %I", "ALTER TABLE %1$I ADD PRIMARY KEY (id)"]
+    statements = [
+        "ALTER TABLE {table} DROP CONSTRAINT {old_pk}",
+        "ALTER TABLE {table} ADD PRIMARY KEY (id)",
+    ]
     if unique:
-        statements.append(f"ALTER TABLE %1$I ADD CONSTRAINT {unique} UNIQUE (dealer_id, id)")
+        statements.append(f"ALTER TABLE {{table}} ADD CONSTRAINT {unique} UNIQUE (dealer_id, id)")
     return _rekey_sql(table, *statements)
 
 
