@@ -43,7 +43,18 @@ from leads.services.permissions import actor_can, approver_ids
 from leads.services.routing import notify
 from leads.services.timeline import Choice, Join, Msg, Said, When, add_timeline_event
 
-from .models import DemoVehicle, LeadStep, Order, Payment, PlaybookStep, Quote, QuoteLine, TestDrive
+from . import numbering
+from .models import (
+    DemoVehicle,
+    LeadStep,
+    NumberSeries,
+    Order,
+    Payment,
+    PlaybookStep,
+    Quote,
+    QuoteLine,
+    TestDrive,
+)
 
 T = TypeVar("T")
 
@@ -1387,6 +1398,11 @@ def create_order(
         with transaction.atomic():
             order = Order.objects.create(
                 dealer_id=quote.dealer_id,
+                # In this transaction: a refused order gives its number back (no gaps), and a
+                # second order of the dealer waits on the series row until this one commits.
+                number=numbering.next_number(
+                    dealer_id=quote.dealer_id, kind=NumberSeries.Kind.ORDER
+                ),
                 quote=quote,
                 lead=lead,
                 customer_id=quote.customer_id,
@@ -1400,6 +1416,8 @@ def create_order(
                 ordered_at=now,
             )
     except IntegrityError as exc:
+        if _integrity_constraint(exc) != "order_one_per_quote":
+            raise  # the dealer's number series is the only way to a number: never a clash
         raise ValidationError(_("This quote already has an order.")) from exc
     with transaction.atomic():
         if paid_now > 0:
@@ -1431,7 +1449,9 @@ def create_order(
 
 
 def order_number(order: Order) -> str:
-    return f"O{order.pk}"
+    """The order's number as the dealer and the customer see it: the dealer's own series
+    (sales.numbering), never the network-wide id."""
+    return order.display_number
 
 
 def _open_order(order: Order) -> None:
