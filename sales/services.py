@@ -907,6 +907,26 @@ def quote_number(quote: Quote) -> str:
     return f"Q{lead_id}-{quote.version}"
 
 
+def quote_not_valid(quote: Quote, today: dt.date | None = None) -> str:
+    """Why this quote is not a valid offer to the customer, or "" when it is: its PDF then says
+    so across every page and carries no signature lines (sales/pdf.py). A discount waiting for a
+    manager or rejected is not offered yet; a replaced, declined or expired quote no longer is."""
+    if quote.status in (Quote.Status.SUPERSEDED, Quote.Status.DECLINED):
+        return str(quote.status)
+    if quote.discount_status == Quote.DiscountStatus.PENDING:
+        return "discount_pending"
+    if quote.discount_status == Quote.DiscountStatus.REJECTED:
+        return "discount_rejected"
+    open_offer = quote.status in (Quote.Status.DRAFT, Quote.Status.SENT)
+    if (
+        open_offer
+        and quote.valid_until
+        and quote.valid_until < (today or dealer_today(quote.dealer))
+    ):
+        return "expired"
+    return ""
+
+
 def create_quote(*, lead: Lead, actor: Any, spec: QuoteSpec, on: dt.date | None = None) -> Quote:
     """A new quote (next version number of the lead), priced from the list valid on its date."""
     if not lead.is_open:
