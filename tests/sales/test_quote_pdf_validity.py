@@ -130,4 +130,4 @@ def test_the_approvals_list_shows_the_discount_as_a_share_of_the_list_price(
     assert "discount 2,500.00 EUR 11.6 % of the list price" in text
     detail = signed_in(room.manager).get(reverse("sales:quote_detail", args=[quote.pk]))
     assert "Discount (11.6 % of the list price)" in text_of(detail.content.decode())
-    assert "Its PDF is marked “not valid”" in text_of(detail.content.decode())
+    assert "Meanwhile its PDF is marked “not valid”" in text_of(detail.content.decode())
