@@ -497,7 +497,7 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
     """Render one dealer's rows as COPY text and load them. Ids are derived from the customer
     number (lead id = slot of its customer, quote id = its lead id), so workers never collide."""
     from leads.models import Customer, FollowUp, Lead, OwnershipClaim, StageChange, Visit
-    from sales.models import DemoVehicle, Order, Quote, TestDrive
+    from sales.models import DemoVehicle, NumberSeries, Order, Quote, TestDrive
 
     rng = random.Random(f"{spec['seed']}-{spec['index']}")
     r = rng.random
@@ -715,8 +715,8 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
                         if delivered and closed_at
                         else (now + (r() * 60 - 3) * day).date()
                     )
-                    orders.append(
-                        f"{ds}\t{lead_id}\t{lead_id}\t{cid}\t{owner}\t"
+                    orders.append(  # numbered per dealer (sales.numbering), as generated
+                        f"{ds}\t{len(orders) + 1}\t{lead_id}\t{lead_id}\t{cid}\t{owner}\t"
                         f"{'delivered' if delivered else 'open'}\t{total}\t1000.00\t"
                         f"{expected.isoformat()}\t{_iso(ordered_at)}\t"
                         f"{_iso(closed_at) if delivered and closed_at else chr(92) + 'N'}"
@@ -884,6 +884,7 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
         Order,
         [
             "dealer_id",
+            "number",
             "quote_id",
             "lead_id",
             "customer_id",
@@ -897,6 +898,10 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
         ],
         orders,
     )
+    if orders:  # the dealer's order series goes on after the generated orders
+        copy_text(
+            NumberSeries, ["dealer_id", "kind", "last_number"], [f"{ds}\torder\t{len(orders)}"]
+        )
     copy_text(
         OwnershipClaim,
         [

@@ -73,6 +73,7 @@ from reports.rollup import dirty
 from sales.models import (
     DemoVehicle,
     LeadStep,
+    NumberSeries,
     Order,
     Payment,
     PlaybookStep,
@@ -80,6 +81,7 @@ from sales.models import (
     QuoteLine,
     TestDrive,
 )
+from sales.numbering import next_number
 
 DEFAULT_SEED = 42
 DEFAULT_MONTHS = 6
@@ -1892,6 +1894,13 @@ class DealerSeeder:
         return self.counts
 
     def save_history(self) -> None:
+        if self.orders:  # the dealer's own order numbers, oldest order first (as placed)
+            last = next_number(
+                dealer_id=self.dealer.pk, kind=NumberSeries.Kind.ORDER, count=len(self.orders)
+            )
+            chronological = sorted(self.orders, key=lambda o: o.ordered_at)
+            for number, order in enumerate(chronological, start=last - len(self.orders) + 1):
+                order.number = number
         for rows in (
             self.customers,
             self.interests,

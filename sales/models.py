@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -264,6 +265,15 @@ class Quote(KpiSource, TenantModel):
             ),
         ]
 
+    @property
+    def discount_percent(self) -> Decimal | None:
+        """The discount as a share of the list price, the base of the approval threshold
+        (sales.services.discount_threshold), to one decimal."""
+        if not self.list_price:
+            return None
+        share = self.discount * Decimal(100) / self.list_price
+        return share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
 
 class QuoteLine(TenantModel):
     quote = TenantForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
@@ -276,11 +286,35 @@ class QuoteLine(TenantModel):
         constraints = TenantModel.Meta.constraints
 
 
+class NumberSeries(TenantModel):
+    """A dealer's own running number for one kind of document: every dealer's orders count 1, 2,
+    3... on their own, and no dealer learns the network's volume from its numbers. The next
+    number is taken by one UPDATE ... RETURNING on this row (sales.numbering.next_number): the
+    row lock makes a second order of the same dealer wait until the first commits."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", _("Order")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("number series")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["dealer", "kind"], name="number_series_once"),
+        ]
+
+
 class Order(KpiSource, TenantModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DELIVERED = "delivered", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The dealer's own order number (O1, O2... per dealer; sales.numbering). Orders placed
+    # before numbers ran per dealer kept their old number (migration 0006).
+    number = models.PositiveIntegerField(_("order number"), editable=False)
 
     # One order per quote: a unique key that starts with dealer_id (Citus), not a OneToOneField.
     quote = TenantForeignKey(Quote, on_delete=models.PROTECT, related_name="orders")
@@ -308,6 +342,7 @@ class Order(KpiSource, TenantModel):
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["dealer", "quote"], name="order_one_per_quote"),
+            models.UniqueConstraint(fields=["dealer", "number"], name="order_number_unique"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
         ]
         indexes = [
@@ -321,6 +356,19 @@ class Order(KpiSource, TenantModel):
                 name="order_delivered_day",
             ),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every way of saving a new order (the service, the API, fixtures) takes the dealer's
+        # next number; bulk inserts (the demo's history) reserve theirs with next_number(count=n).
+        if self.number is None:
+            from .numbering import next_number
+
+            self.number = next_number(dealer_id=self.dealer_id, kind=NumberSeries.Kind.ORDER)
+        super().save(*args, **kwargs)
+
+    @property
+    def display_number(self) -> str:
+        return f"O{self.number}"
 
 
 class Payment(TenantModel):

@@ -43,7 +43,18 @@ from leads.services.permissions import actor_can, approver_ids
 from leads.services.routing import notify
 from leads.services.timeline import Choice, Join, Msg, Said, When, add_timeline_event
 
-from .models import DemoVehicle, LeadStep, Order, Payment, PlaybookStep, Quote, QuoteLine, TestDrive
+from . import numbering
+from .models import (
+    DemoVehicle,
+    LeadStep,
+    NumberSeries,
+    Order,
+    Payment,
+    PlaybookStep,
+    Quote,
+    QuoteLine,
+    TestDrive,
+)
 
 T = TypeVar("T")
 
@@ -896,6 +907,26 @@ def quote_number(quote: Quote) -> str:
     return f"Q{lead_id}-{quote.version}"
 
 
+def quote_not_valid(quote: Quote, today: dt.date | None = None) -> str:
+    """Why this quote is not a valid offer to the customer, or "" when it is: its PDF then says
+    so across every page and carries no signature lines (sales/pdf.py). A discount waiting for a
+    manager or rejected is not offered yet; a replaced, declined or expired quote no longer is."""
+    if quote.status in (Quote.Status.SUPERSEDED, Quote.Status.DECLINED):
+        return str(quote.status)
+    if quote.discount_status == Quote.DiscountStatus.PENDING:
+        return "discount_pending"
+    if quote.discount_status == Quote.DiscountStatus.REJECTED:
+        return "discount_rejected"
+    open_offer = quote.status in (Quote.Status.DRAFT, Quote.Status.SENT)
+    if (
+        open_offer
+        and quote.valid_until
+        and quote.valid_until < (today or dealer_today(quote.dealer))
+    ):
+        return "expired"
+    return ""
+
+
 def create_quote(*, lead: Lead, actor: Any, spec: QuoteSpec, on: dt.date | None = None) -> Quote:
     """A new quote (next version number of the lead), priced from the list valid on its date."""
     if not lead.is_open:
@@ -1387,6 +1418,11 @@ def create_order(
         with transaction.atomic():
             order = Order.objects.create(
                 dealer_id=quote.dealer_id,
+                # In this transaction: a refused order gives its number back (no gaps), and a
+                # second order of the dealer waits on the series row until this one commits.
+                number=numbering.next_number(
+                    dealer_id=quote.dealer_id, kind=NumberSeries.Kind.ORDER
+                ),
                 quote=quote,
                 lead=lead,
                 customer_id=quote.customer_id,
@@ -1400,6 +1436,8 @@ def create_order(
                 ordered_at=now,
             )
     except IntegrityError as exc:
+        if _integrity_constraint(exc) != "order_one_per_quote":
+            raise  # the dealer's number series is the only way to a number: never a clash
         raise ValidationError(_("This quote already has an order.")) from exc
     with transaction.atomic():
         if paid_now > 0:
@@ -1431,7 +1469,9 @@ def create_order(
 
 
 def order_number(order: Order) -> str:
-    return f"O{order.pk}"
+    """The order's number as the dealer and the customer see it: the dealer's own series
+    (sales.numbering), never the network-wide id."""
+    return order.display_number
 
 
 def _open_order(order: Order) -> None:

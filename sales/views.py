@@ -12,11 +12,9 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dealers.clock import dealer_today, dealer_zone
 from dealers.roles import Cap
 from dealers.selectors import Access, request_access
+from dms.paging import paginate
 from leads.forms.funnel import parse_day
 
 from . import selectors, services
@@ -103,15 +102,13 @@ def _parse_day(value: str | None, default: dt.date) -> dt.date:
 LIST_PAGE_SIZE = 50
 
 
-def _paged(request: HttpRequest, rows: Any, name: str, status: str) -> dict[str, Any]:
-    """One page of a list (every row reachable, none loaded beyond the page); a page number that
-    is not one shows the first or last page (Paginator.get_page)."""
-    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {
-        name: page.object_list,
-        "page": page,
-        "query": urlencode({"status": status} if status else {}),
-    }
+def _paged(
+    request: HttpRequest, rows: Any, name: str, keep: dict[str, Any], param: str = "page"
+) -> dict[str, Any]:
+    """One page of a list (dms.paging: every row reachable, none loaded beyond the page, the
+    list's filters kept in the pager's links, a page number that is not one shows a page)."""
+    paged = paginate(request, rows, per_page=LIST_PAGE_SIZE, keep=keep, param=param)
+    return {name: paged.object_list, **paged.context}
 
 
 def _today(access: Access) -> dt.date:
@@ -132,8 +129,9 @@ def test_drive_list(request: HttpRequest, access: Access) -> HttpResponse:
     upcoming = (
         selectors.test_drives_visible(access)
         .filter(status__in=[TestDrive.Status.BOOKED, TestDrive.Status.OUT], ends_at__gte=start)
-        .order_by("starts_at")[:50]
+        .order_by("starts_at", "pk")
     )
+    day_shown = {"day": day.isoformat()} if "day" in request.GET else {}
     return render(
         request,
         "sales/test_drive_list.html",
@@ -142,7 +140,7 @@ def test_drive_list(request: HttpRequest, access: Access) -> HttpResponse:
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "plan": plan,
-            "upcoming": upcoming,
+            **_paged(request, upcoming, "upcoming", day_shown),
             "can_manage_fleet": access.can(Cap.SALES_ALL) and access.writable,
         },
     )
@@ -360,7 +358,7 @@ def quote_list(request: HttpRequest, access: Access) -> HttpResponse:
         request,
         "sales/quote_list.html",
         {
-            **_paged(request, quotes.order_by("-created_at", "-pk"), "quotes", status),
+            **_paged(request, quotes.order_by("-created_at", "-pk"), "quotes", {"status": status}),
             "status": status,
             "statuses": Quote.Status.choices,
         },
@@ -701,7 +699,7 @@ def order_list(request: HttpRequest, access: Access) -> HttpResponse:
         request,
         "sales/order_list.html",
         {
-            **_paged(request, orders.order_by("-ordered_at", "-pk"), "orders", status),
+            **_paged(request, orders.order_by("-ordered_at", "-pk"), "orders", {"status": status}),
             "status": status,
             "statuses": Order.Status.choices,
         },

@@ -57,6 +57,7 @@ DISCOUNT_FIELDS = (
     "trim_id",
     "created_by_id",
     "discount",
+    "list_price",  # the discount as a share of it (Quote.discount_percent)
     "currency",
     "created_at",
     *_fields("customer", CUSTOMER_NAME),
@@ -82,15 +83,34 @@ class Inbox:
     discounts: list[Any] = field(default_factory=list)
     claims_available: bool = True
     discounts_available: bool = True
+    # Sections with more waiting than shown (the oldest INBOX_LIMIT are: decided ones leave the
+    # list and the next come up), found by reading one row more than shown, never by counting.
+    more: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
         return len(self.lost) + len(self.claims) + len(self.discounts)
 
+    @property
+    def has_more(self) -> bool:
+        return bool(self.more)
+
+    @property
+    def limit(self) -> int:
+        return INBOX_LIMIT
+
+
+def _bounded(inbox: Inbox, section: str, rows: QuerySet[Any]) -> list[Any]:
+    found = list(rows[: INBOX_LIMIT + 1])
+    if len(found) > INBOX_LIMIT:
+        inbox.more.add(section)
+    return found[:INBOX_LIMIT]
+
 
 def approval_inbox(*, dealer: Dealer) -> Inbox:
-    """Everything waiting for the sales manager: three queries, each bounded."""
-    inbox = Inbox(lost=list(pending_lost(dealer=dealer).only(*LOST_FIELDS)[:INBOX_LIMIT]))
+    """Everything waiting for the sales manager, oldest first: three queries, each bounded."""
+    inbox = Inbox()
+    inbox.lost = _bounded(inbox, "lost", pending_lost(dealer=dealer).only(*LOST_FIELDS))
     try:
         from leads.selectors.claims import pending_claims
     except ImportError:  # pragma: no cover - claims ship with the customers module
@@ -102,7 +122,7 @@ def approval_inbox(*, dealer: Dealer) -> Inbox:
             .select_related("customer", "claimant", "current_owner")
             .only(*CLAIM_FIELDS)
         )
-        inbox.claims = list(claims[:INBOX_LIMIT])
+        inbox.claims = _bounded(inbox, "claims", claims)
     try:
         from sales.selectors import pending_discounts
     except ImportError:  # pragma: no cover - discounts ship with the sales module
@@ -114,5 +134,5 @@ def approval_inbox(*, dealer: Dealer) -> Inbox:
             .select_related("customer", "trim__vehicle_model", "created_by")
             .only(*DISCOUNT_FIELDS)
         )
-        inbox.discounts = list(discounts[:INBOX_LIMIT])
+        inbox.discounts = _bounded(inbox, "discounts", discounts)
     return inbox

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from dealers.roles import Cap
+from dms.paging import paginate
 from leads.forms.customers import ClaimDecisionForm, ClaimForm
 from leads.selectors.claims import claims_of, claims_visible_to, pending_claims
 from leads.selectors.customers import ConflictInfo, read_claim_token
@@ -64,12 +65,18 @@ class ClaimFileView(SalesAccessMixin, View):
 class ClaimListView(SalesAccessMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         can_decide = self.access.can(Cap.SALES_APPROVE)
+        # Two lists, each paged on its own (the other's page number stays in the links).
+        own = paginate(request, claims_of(user=request.user), param="page")
         context: dict[str, Any] = {
             "can_decide": can_decide and self.access.writable,
-            "own_claims": list(claims_of(user=request.user)[:100]),
-            "pending": list(pending_claims(dealer=self.dealer)) if can_decide else [],
+            "own_claims": own.object_list,
+            "own_pager": own.context,
+            "pending": [],
             "decision_form": ClaimDecisionForm(),
         }
+        if can_decide:
+            pending = paginate(request, pending_claims(dealer=self.dealer), param="pending_page")
+            context.update(pending=pending.object_list, pending_pager=pending.context)
         return TemplateResponse(request, "leads/claims/list.html", context)
 
 

@@ -28,6 +28,7 @@ from dealers.clock import dealer_zone
 from dealers.roles import Cap
 from dealers.selectors import Access
 from dealers.views import AccessRequiredMixin
+from dms.paging import paginate
 from leads.forms.funnel import (
     ActivityForm,
     DormantForm,
@@ -152,12 +153,17 @@ class GradeTableView(SalesPageMixin, View):
         if selectors.sees_all_leads(self.access):
             raw = request.GET.get("consultant", "")
             consultant_id = int(raw) if raw.isdigit() else None
-        rows = list(selectors.grade_progression(self.access, consultant_id=consultant_id)[:200])
+        paged = paginate(
+            request,
+            selectors.grade_progression(self.access, consultant_id=consultant_id),
+            keep={"consultant": consultant_id},
+        )
         return TemplateResponse(
             request,
             "leads/leads/grade_table.html",
             {
-                "rows": rows,
+                "rows": paged.object_list,
+                **paged.context,
                 "consultants": (
                     list(selectors.grade_progression_consultants(self.access))
                     if selectors.sees_all_leads(self.access)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from dealers.selectors import request_access
+from dms.paging import paginate
 from leads.models import Notification
 from leads.selectors.notifications import UNREAD_CAP, notifications_of, unread_count
 
@@ -41,15 +42,21 @@ class NotificationsMixin(LoginRequiredMixin):
 class NotificationListView(NotificationsMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         unread_only = request.GET.get("show") != "all"
-        rows = list(notifications_of(self.access, unread_only=unread_only)[: PAGE + 1])
+        paged = paginate(
+            request,
+            notifications_of(self.access, unread_only=unread_only),
+            per_page=PAGE,
+            keep={"show": "" if unread_only else "all"},
+        )
+        rows = list(paged.object_list)
         for row in rows:
             row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " "))  # type: ignore[attr-defined]
         return TemplateResponse(
             request,
             "leads/notifications/list.html",
             {
-                "rows": rows[:PAGE],
-                "more": len(rows) > PAGE,
+                "rows": rows,
+                **paged.context,
                 "unread_only": unread_only,
                 "can_write": self.access.dealer is not None and self.access.writable,
             },

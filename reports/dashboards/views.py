@@ -23,6 +23,7 @@ from dealers.models import Dealer, Region
 from dealers.roles import Cap
 from dealers.selectors import Access
 from dealers.views import AccessRequiredMixin
+from dms.paging import paginate
 from dms.tenancy.context import as_dealers
 
 from .forms import PERIODS, NetworkFilterForm, PeriodForm
@@ -43,6 +44,7 @@ from .selectors import (
 from .tables import dealer_rows_html
 
 STATUS_ORDER = {GREEN: 0, AMBER: 1, RED: 2, NO_STATUS: 3}
+RANKING_PAGE_SIZE = 50  # dealers per page of the network ranking
 
 
 def optional_url(name: str, *args: Any) -> str:
@@ -293,16 +295,24 @@ class NetworkView(AccessRequiredMixin, View):
         if not form.is_bound or errors:
             form = NetworkFilterForm(initial={**params, "sort": sort}, today=today, regions=regions)
         totals = [t for t in kpis.regions if region_id is None or t.region_id == region_id]
+        # The ranking is paged (ranks stay the network's): the filters and the sort are kept in
+        # the pager's links, and a drill-down's way back returns to the same page.
+        listed = {**{k: v for k, v in params.items() if v}, "sort": sort}
+        paged = paginate(request, rows, per_page=RANKING_PAGE_SIZE, keep=listed)
+        back = {**params, "sort": sort}
+        if paged.page.number > 1:
+            back["page"] = str(paged.page.number)
         context = {
             "kpis": kpis,
             "period_start": dt.date(year, month, 1),
             "rows_html": dealer_rows_html(
-                rows,
+                paged.object_list,
                 metric=metric,
                 period=period,
-                back="?" + urlencode({**params, "sort": sort}),
+                back="?" + urlencode(back),
                 drill_prefix=reverse("reports:kpi_network"),
             ),
+            **paged.context,
             "row_count": len(rows),
             "other_metrics": [(m, metric_label(m)) for m in METRICS if m != metric],
             "form": form,

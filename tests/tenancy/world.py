@@ -184,6 +184,7 @@ TENANT_FACTORIES: dict[str, Factory] = {
     "leads.Visit": auto(),
     "sales.DemoVehicle": auto(vin=lambda c: f"VIN{c.pk}"),
     "sales.LeadStep": auto(),
+    "sales.NumberSeries": auto(kind="order"),
     "sales.Order": auto(total=Decimal("1000")),
     "sales.Payment": auto(),
     "sales.Quote": auto(),
