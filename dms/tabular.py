@@ -9,6 +9,10 @@ merely looks like one ("-5" typed into an upload) is neutralised.
 
 Workbooks (openpyxl) would store text starting with "=" as a formula: cells are neutralised the
 same way and written as text explicitly.
+
+Every table a page offers for download comes in both formats (`FORMATS`): `table_content` builds
+either from the same header and rows, `attachment` hands it out, so the CSV and the XLSX of a
+table never differ in their figures.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ def csv_text(header: Sequence[Any] | None, rows: Iterable[Iterable[Any]]) -> str
     return "".join(csv_lines(header, rows))
 
 
+SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "-"))
+
+
 def xlsx_bytes(
     header: Sequence[Any] | None,
     rows: Iterable[Iterable[Any]],
@@ -73,24 +80,76 @@ def xlsx_bytes(
     title: str = "Sheet1",
     column_width: float | None = None,
 ) -> bytes:
-    """A one-sheet workbook: header first when given, numbers as numbers, text as text."""
+    """A one-sheet workbook: header first when given (bold), numbers as numbers, text as text.
+    Written row by row (openpyxl's write-only mode): a long export never holds its cells in
+    memory twice."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    sheet = workbook.active
-    if sheet is None:  # a new workbook always has one sheet
-        raise RuntimeError("openpyxl created a workbook without a sheet")
-    sheet.title = title[:31]  # Excel's limit for sheet names
-    all_rows: Iterable[Iterable[Any]] = rows if header is None else [header, *rows]
-    for values in all_rows:
-        cells = row_cells(values)
-        sheet.append(cells)
-        for written, value in zip(sheet[sheet.max_row], cells, strict=False):
+    workbook = Workbook(write_only=True)
+    # Excel's limits for sheet names: 31 characters, none of []:*?/\
+    sheet = workbook.create_sheet(title=(title.translate(SHEET_TITLE_FORBIDDEN) or "Sheet1")[:31])
+    bold = Font(bold=True)
+    width_set = False
+
+    def cells_of(values: Iterable[Any], *, is_header: bool) -> list[Any]:
+        out = []
+        for value in row_cells(values):
+            written = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 written.data_type = "s"  # never a formula, whatever it starts with
-    if column_width is not None:
-        for column in sheet.iter_cols(min_row=1, max_row=1):
-            sheet.column_dimensions[column[0].column_letter].width = column_width
+            if is_header:
+                written.font = bold
+            out.append(written)
+        return out
+
+    def set_widths(count: int) -> None:
+        nonlocal width_set
+        if column_width is not None and not width_set:
+            for index in range(1, count + 1):
+                sheet.column_dimensions[get_column_letter(index)].width = column_width
+        width_set = True
+
+    if header is not None:
+        first = cells_of(header, is_header=True)
+        set_widths(len(first))
+        sheet.append(first)
+    for values in rows:
+        line = cells_of(values, is_header=False)
+        set_widths(len(line))
+        sheet.append(line)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+# --- a table as a download -----------------------------------------------------------------------
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FORMATS = tuple(CONTENT_TYPES)
+
+
+def table_content(
+    file_format: str, header: Sequence[Any] | None, rows: Iterable[Iterable[Any]], *, title: str
+) -> bytes:
+    """The table as a CSV (UTF-8) or XLSX file."""
+    if file_format == "csv":
+        return csv_text(header, rows).encode("utf-8")
+    if file_format == "xlsx":
+        return xlsx_bytes(header, rows, title=title)
+    raise ValueError(f"unknown table format: {file_format}")
+
+
+def attachment(content: bytes | str, file_format: str, filename: str) -> Any:
+    """A download of a table file: `filename` without its extension, which the format adds."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{file_format}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

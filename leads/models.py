@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from dms.accounts.language import in_reader_language
 from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
 from leads.reference.messages import hq_text
@@ -533,6 +534,9 @@ class FollowUp(KpiSource, TenantModel):
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=16, choices=Result.choices, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # A note the system wrote ("Covered by: …", "Delivered"), in every language (language code ->
+    # text; dms.accounts.language.every_language): shown in the reader's. Empty for a person's.
+    note_texts = models.JSONField(default=dict, blank=True)
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     rescheduled_from = models.DateTimeField(null=True, blank=True)
     reschedule_reason = models.CharField(_("reschedule reason"), max_length=200, blank=True)
@@ -565,6 +569,11 @@ class FollowUp(KpiSource, TenantModel):
             models.Index(fields=["dealer", "due_at"], name="followup_due_day"),
         ]
 
+    @property
+    def shown_note(self) -> str:
+        """The note in the active (reader's) language when the system wrote it."""
+        return in_reader_language(self.note_texts, self.note)
+
 
 class Notification(TenantModel):
     """In-app notification. A follow-up reminder is unique per follow-up: running the reminder
@@ -572,7 +581,10 @@ class Notification(TenantModel):
 
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30)
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300)  # in the reader's language when it was written
+    # The text in every language (language code -> text): the list shows the reader's current
+    # one, whatever language they read in when it was written (or the sender wrote in).
+    texts = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)
     follow_up = TenantForeignKey(
         FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -598,6 +610,11 @@ class Notification(TenantModel):
                 name="notification_unread",
             )
         ]
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the active (reader's) language."""
+        return in_reader_language(self.texts, self.text)
 
 
 class OwnershipClaim(TenantModel):

@@ -158,3 +158,20 @@ def _joins_carry_the_tenant() -> Iterator[None]:
             + "\n".join(dict.fromkeys(found)),
             pytrace=False,
         )
+
+
+@pytest.fixture(autouse=True)
+def _browser_console_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test fails on any console error or uncaught exception in a page it opened
+    (tests/e2e/console.py), whichever fixture launched the browser."""
+    from tests.e2e.console import ConsoleErrors, watching
+
+    marker = request.node.get_closest_marker("console_errors_allowed")
+    errors = ConsoleErrors(tuple(marker.args) if marker else ())
+    with watching(errors):
+        yield
+    if errors.found:
+        pytest.fail(
+            "console errors in the browser:\n" + "\n".join(dict.fromkeys(errors.found)),
+            pytrace=False,
+        )

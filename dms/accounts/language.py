@@ -106,3 +106,22 @@ def in_each_language(user_ids: Iterable[int], render: Callable[[], Any]) -> dict
                 texts[code] = str(render())
         result[uid] = texts[code]
     return result
+
+
+def every_language(render: Callable[[], Any]) -> dict[str, str]:
+    """render() in every language the application speaks (LANGUAGES), for a text stored once and
+    read later by people of any language (a notification, a note the system writes): the page
+    shows the reader's version (`in_reader_language`), whatever language the writer used."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = str(render())
+    return texts
+
+
+def in_reader_language(texts: Any, written: str) -> str:
+    """The version of a text stored by `every_language` in the active language; `written` (the
+    text as stored for its first reader) when there is none (rows written before)."""
+    if isinstance(texts, dict):
+        return str(texts.get(translation.get_language() or "", "") or written)
+    return written

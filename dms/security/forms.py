@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp.forms import OTPAuthenticationFormMixin
 from two_factor.forms import AuthenticationTokenForm
 from two_factor.utils import default_device, totp_digits
@@ -72,6 +75,27 @@ def _looks_like_totp(token: str) -> bool:
     return token.isdigit() and len(token) == totp_digits()
 
 
+def wait_in_words(seconds: float) -> str:
+    """A wait as a person says it: "1 second", "8 seconds", "3 minutes", "2 hours"."""
+    n = max(1, math.ceil(seconds))
+    if n < 120:
+        return ngettext("%(n)d second", "%(n)d seconds", n) % {"n": n}
+    minutes = math.ceil(n / 60)
+    if minutes < 120:
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+
+
+def seconds_to_wait(device: Any) -> float:
+    """How long django-otp refuses the device's next code after wrong ones (1 s, 2 s, 4 s, ...
+    doubling with each wrong code in a row); 0 when a code may be tried now."""
+    allowed, extra = device.verify_is_allowed()
+    if allowed or not isinstance(extra, dict) or "locked_until" not in extra:
+        return 0.0
+    return max(0.0, (extra["locked_until"] - timezone.now()).total_seconds())
+
+
 class TokenForm(AuthenticationTokenForm):
     """The second step of the login: the authenticator app's code, or one unused backup code
     (the code's shape chooses the device; a backup code is checked against stored hashes)."""
@@ -94,6 +118,27 @@ class TokenForm(AuthenticationTokenForm):
             return default_device(user)
         self.cleaned_data["otp_token"] = normalise_code(token)
         return backup_device_for(user)
+
+    def _verify_token(self, user: Any, token: str, device: Any = None) -> Any:
+        """django-otp's check, with the wait after wrong codes said in words and in the
+        reader's language (django-otp says "please try again soon", in English only)."""
+        if device is not None and (wait := seconds_to_wait(device)) > 0:
+            raise forms.ValidationError(
+                _("Too many wrong codes in a row. Wait %(wait)s, then enter the current code.")
+                % {"wait": wait_in_words(wait)},
+                code="n_failed_attempts",
+            )
+        try:
+            return super()._verify_token(user, token, device)
+        except forms.ValidationError as error:
+            wait = seconds_to_wait(device) if device is not None else 0
+            if error.code != "invalid_token" or wait <= 0:
+                raise
+            raise forms.ValidationError(
+                _("%(problem)s Wait %(wait)s before you enter the next code.")
+                % {"problem": CODE_ERROR, "wait": wait_in_words(wait)},
+                code="invalid_token",
+            ) from error
 
 
 class BackupCodeForm(TokenForm):

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer
 from dealers.roles import Cap
-from dms.accounts.language import speaking, supported
+from dms.accounts.language import every_language, speaking, supported
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 from inventory.models import VehicleModel
@@ -49,7 +49,7 @@ from leads.selectors.customers import (
     find_matches,
     person_name,
 )
-from leads.services.leads import open_lead, record_activity
+from leads.services.leads import open_lead, record_activity, record_showroom_visit
 from leads.services.normalize import normalize_email, normalize_national_id, normalize_phone
 from leads.services.timeline import Msg, Said, add_timeline_event
 from leads.services.visits import log_visit, visit_summary
@@ -97,6 +97,7 @@ class RegistrationResult:
     visit: Visit | None = None
     conflict: ConflictInfo | None = None
     created_customer: bool = False
+    continued_lead: bool = False  # an open lead of the customer went on (else one was opened)
 
 
 class DuplicateCustomer(Exception):
@@ -177,12 +178,16 @@ def _actor_or_none(actor: Any) -> Any:
 def notify_user(
     *, dealer_id: int, user: Any, kind: str, text: Callable[[], str], url: str = ""
 ) -> None:
-    """One in-app notification, `text` written in the user's own language."""
+    """One in-app notification, `text` written in the user's own language (and in every
+    language: shown in the one they read in)."""
     if user is None:
         return
     with speaking(supported(user.preferred_language)):
         body = str(text())
-    Notification.objects.create(dealer_id=dealer_id, user=user, kind=kind, text=body[:300], url=url)
+    every = {code: line[:300] for code, line in every_language(text).items()}
+    Notification.objects.create(
+        dealer_id=dealer_id, user=user, kind=kind, text=body[:300], texts=every, url=url
+    )
 
 
 def customer_url(customer: Customer) -> str:
@@ -197,7 +202,8 @@ def customer_url(customer: Customer) -> str:
 
 def _continue_or_open_lead(
     *, customer: Customer, actor: Any, source: LeadSource, vehicle_model: Any, consultant: Any
-) -> Lead:
+) -> tuple[Lead, bool]:
+    """The customer's open lead (the consultant's first) and True, or a new lead and False."""
     open_leads = list(
         Lead.objects.select_for_update()
         .filter(customer=customer, is_open=True, in_pool=False)
@@ -207,17 +213,18 @@ def _continue_or_open_lead(
         iter(open_leads), None
     )
     if lead is None:
-        return open_lead(
+        opened = open_lead(
             customer=customer,
             source=source,
             actor=actor,
             consultant=consultant,
             vehicle_model=vehicle_model,
         )
+        return opened, False
     if lead.vehicle_model_id is None and vehicle_model is not None:
         lead.vehicle_model = vehicle_model
         lead.save(update_fields=["vehicle_model"])
-    return lead
+    return lead, True
 
 
 def add_model_interest(*, customer: Customer, vehicle_model: VehicleModel | None) -> None:
@@ -385,7 +392,7 @@ def register_contact(
             if customer.owner_id is None:
                 _take_unowned(customer=customer, actor=actor)
         consultant = customer.owner or actor
-        lead = _continue_or_open_lead(
+        lead, continued = _continue_or_open_lead(
             customer=customer,
             actor=actor,
             source=source,
@@ -414,7 +421,15 @@ def register_contact(
             ref=visit,
             at=arrived_at,
         )
-    return RegistrationResult(customer=customer, lead=lead, visit=visit, created_customer=created)
+        if kind == Visit.Kind.WALK_IN:  # served in person: the lead has reached Visited
+            record_showroom_visit(lead=lead, actor=actor)
+    return RegistrationResult(
+        customer=customer,
+        lead=lead,
+        visit=visit,
+        created_customer=created,
+        continued_lead=continued,
+    )
 
 
 def _colleague_conflict(*, customer: Customer, actor: Any, kind: str) -> RegistrationResult:

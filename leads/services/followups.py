@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 
 from dealers.clock import day_start, dealer_today, dealer_zone
 from dealers.models import Dealer
-from dms.accounts.language import languages_of, speaking, supported
+from dms.accounts.language import every_language, languages_of, speaking, supported
 from leads.models import FollowUp, Grade, Lead, Notification
 
 from .reference import defaults
@@ -388,12 +388,14 @@ def _remind_batch(batch: Sequence[FollowUp], *, now: dt.datetime, email: bool) -
     for f in batch:
         with speaking(languages.get(f.owner_id, "")):
             text = _reminder_text(f)[:300]
+        every = every_language(lambda f=f: _reminder_text(f))  # type: ignore[misc]
         notifications.append(
             Notification(
                 dealer_id=f.dealer_id,
                 user_id=f.owner_id,
                 kind="follow_up",
                 text=text,
+                texts={code: line[:300] for code, line in every.items()},
                 url=lead_url(f.lead_id),
                 follow_up=f,
             )

@@ -8,6 +8,7 @@ changed) and writes inside one transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.roles import Cap
+from dms.accounts.language import every_language
 from dms.audit.services import record
 from inventory.models import VehicleModel
 from leads.models import (
@@ -34,6 +36,7 @@ from leads.models import (
     StageChange,
     TimelineEvent,
 )
+from sales.models import PlaybookStep
 
 from . import followups
 from .permissions import actor_can, approver_ids, can_hold_leads
@@ -138,10 +141,17 @@ def _grade_change(lead: Lead, *, to_grade: str, actor: Any) -> None:
     )
 
 
-def _close_follow_ups(lead: Lead, *, at: dt.datetime, note: str) -> None:
+def system_note(render: Callable[[], Any]) -> dict[str, Any]:
+    """The fields of a note the system writes on follow-ups: as written now (`note`) and in
+    every language (`note_texts`, shown in the reader's)."""
+    texts = {code: text[:300] for code, text in every_language(render).items()}
+    return {"note": str(render())[:300], "note_texts": texts}
+
+
+def _close_follow_ups(lead: Lead, *, at: dt.datetime, note: Callable[[], Any]) -> None:
     FollowUp.objects.filter(lead=lead, done_at__isnull=True).exclude(
         kind=FollowUp.Kind.AFTER_DELIVERY
-    ).update(done_at=at, note=note[:300])
+    ).update(done_at=at, **system_note(note))
 
 
 # --- opening -------------------------------------------------------------------------------------
@@ -261,12 +271,14 @@ def record_activity(
                 fields += ["in_pool", "pooled_at"]
         lead.save(update_fields=fields)
         if kind not in NON_CONTACT_KINDS and lead.is_open:
-            note = _("Covered by: %(summary)s") % {"summary": summary}
             FollowUp.objects.filter(
                 lead=lead,
                 done_at__isnull=True,
                 kind__in=[FollowUp.Kind.FIRST_RESPONSE, FollowUp.Kind.CADENCE],
-            ).update(done_at=at, note=note[:300])
+            ).update(
+                done_at=at,
+                **system_note(lambda: _("Covered by: %(summary)s") % {"summary": summary}),
+            )
             if lead.stage == Stage.NEW and _actor(actor) is not None:
                 complete_step(lead=lead, step_code="first_contact_logged", actor=actor)
                 _stage_change(lead, to_stage=Stage.CONTACTED, actor=actor)
@@ -276,6 +288,34 @@ def record_activity(
 
 
 # --- stages --------------------------------------------------------------------------------------
+
+
+def record_showroom_visit(*, lead: Lead, actor: Any, at: dt.datetime | None = None) -> Lead:
+    """A walk-in served in person (the visitor log): the lead reaches Visited, whatever it was
+    before (New or Contacted), and never moves back from a later stage.
+
+    The visit itself is the fact the stage stands for ("Visited showroom"), as the first logged
+    contact is Contacted's; the visitor log's entry is the evidence, so entering Visited this way
+    does not wait for the stage's other playbook steps: the greeting is recorded (the consultant
+    met the customer), the needs analysis stays open on the lead's checklist as the next thing
+    to do. A move made by hand still needs every required step (advance_stage)."""
+    with transaction.atomic():
+        _lock(lead)
+        if not lead.is_open or lead.lost_requested_at is not None:
+            return lead
+        if FUNNEL_STAGES.index(Stage(lead.stage)) >= FUNNEL_STAGES.index(Stage.VISITED):
+            return lead
+        if _actor(actor) is not None:
+            defined = set(
+                PlaybookStep.objects.filter(
+                    code__in=("first_contact_logged", "greeting"), is_active=True
+                ).values_list("code", flat=True)
+            )
+            for code in sorted(defined):
+                complete_step(lead=lead, step_code=code, actor=actor)
+        _stage_change(lead, to_stage=Stage.VISITED, actor=actor, at=at)
+        lead.save(update_fields=["stage"])
+    return lead
 
 
 def advance_stage(*, lead: Lead, to_stage: str, actor: Any) -> Lead:
@@ -317,7 +357,9 @@ def advance_stage(*, lead: Lead, to_stage: str, actor: Any) -> Lead:
         lead.save(update_fields=fields)
         if to_stage == Stage.ORDER:
             _close_follow_ups(
-                lead, at=timezone.now(), note=_("Ordered: follow-ups come from the delivery plan")
+                lead,
+                at=timezone.now(),
+                note=lambda: _("Ordered: follow-ups come from the delivery plan"),
             )
     return lead
 
@@ -341,7 +383,7 @@ def mark_won(*, lead: Lead, actor: Any, at: dt.datetime | None = None) -> Lead:
         lead.credited_to_id = lead.consultant_id
         lead.in_pool, lead.pooled_at = False, None
         lead.save(update_fields=fields)
-        _close_follow_ups(lead, at=at, note=_("Delivered"))
+        _close_follow_ups(lead, at=at, note=lambda: _("Delivered"))
         followups.schedule_after_delivery_calls(lead=lead, delivered_at=at)
     return lead
 
@@ -465,7 +507,7 @@ def decide_lost(*, lead: Lead, actor: Any, approve: bool, note: str = "") -> Lea
                     "pooled_at",
                 ]
             )
-            _close_follow_ups(lead, at=now, note=_("Lost"))
+            _close_follow_ups(lead, at=now, note=lambda: _("Lost"))
         else:
             lead.lost_reason = None
             lead.lost_requested_at = None
@@ -529,7 +571,7 @@ def mark_dormant(*, lead: Lead, actor: Any, reason: str) -> Lead:
         lead.save(
             update_fields=["stage", "is_open", "closed_at", "lost_note", "in_pool", "pooled_at"]
         )
-        _close_follow_ups(lead, at=now, note=_("Dormant"))
+        _close_follow_ups(lead, at=now, note=lambda: _("Dormant"))
         add_timeline_event(
             customer=lead.customer,
             lead=lead,
@@ -573,7 +615,7 @@ def pool_stale_leads(*, dealer_id: int, now: dt.datetime | None = None) -> int:
         # The previous consultant no longer gets reminded about pooled leads.
         FollowUp.objects.filter(
             lead_id__in=ids, done_at__isnull=True, kind=FollowUp.Kind.CADENCE
-        ).update(done_at=now, note=_("Lead went to the pool"))
+        ).update(done_at=now, **system_note(lambda: _("Lead went to the pool")))
         record(
             action="bulk_change",
             actor=None,

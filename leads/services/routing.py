@@ -23,7 +23,7 @@ from dealers.clock import dealer_today, dealer_zone
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap, DealerRole
 from dealers.selectors import absent_membership_ids
-from dms.accounts.language import in_each_language
+from dms.accounts.language import every_language, in_each_language
 from dms.audit.services import record
 from leads.models import FollowUp, Lead, LeadSettings, Notification
 
@@ -278,14 +278,18 @@ def notify(
     url: str = "",
 ) -> int:
     """In-app notifications; `text` builds the message and is called in each reader's own
-    language (dms.accounts.language.in_each_language), not the sender's or the worker's."""
+    language (dms.accounts.language.in_each_language), not the sender's or the worker's, and in
+    every language (`texts`): a reader who switches language reads it in the new one."""
     if not user_ids:
         return 0
     url = url or (lead_url(lead.pk) if lead is not None else "")
     texts = in_each_language(user_ids, text)
+    every = {code: body[:300] for code, body in every_language(text).items()}
     Notification.objects.bulk_create(
         [
-            Notification(dealer_id=dealer_id, user_id=uid, kind=kind, text=body[:300], url=url)
+            Notification(
+                dealer_id=dealer_id, user_id=uid, kind=kind, text=body[:300], texts=every, url=url
+            )
             for uid, body in texts.items()
         ]
     )

@@ -119,6 +119,19 @@ def _consents(customer: Customer) -> list[dict[str, Any]]:
 
 
 class CustomerDetailView(SalesAccessMixin, View):
+    def linked_leads(self, customer: Customer) -> list[Any]:
+        """The card's leads, each with `url` to its page where the reader may open it (their
+        own, the pool's, or any for a manager; a colleague's lead is listed without a link)."""
+        from leads.selectors.leads import visible_leads
+
+        rows = list(leads_of(customer))
+        openable = set(
+            visible_leads(self.access).filter(customer_id=customer.pk).values_list("pk", flat=True)
+        )
+        for lead in rows:
+            lead.url = safe_reverse("leads:lead_detail", lead.pk) if lead.pk in openable else ""  # type: ignore[attr-defined]
+        return rows
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         customer = get_object_or_404(
             customers_visible_to(self.access, include_merged=True).select_related(
@@ -145,7 +158,7 @@ class CustomerDetailView(SalesAccessMixin, View):
                 .select_related("vehicle_model")
                 .order_by("vehicle_model__name")
             ),
-            "leads": list(leads_of(customer)),
+            "leads": self.linked_leads(customer),
             "timeline": page,
             "timeline_rows": timeline_rows(page.object_list),
             "can_write": self.access.writable,

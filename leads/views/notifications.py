@@ -19,6 +19,8 @@ from leads.models import Notification
 from leads.selectors.notifications import UNREAD_CAP, notifications_of, unread_count
 
 PAGE = 50
+# Every kind a service writes (tests/leads/test_words.py finds them in the code): a kind
+# without a label here was shown as its code ("claim decided", "handover") in every language.
 KIND_LABELS = {
     "follow_up": gettext_lazy("Follow-up"),
     "escalation": gettext_lazy("Escalation"),
@@ -26,7 +28,17 @@ KIND_LABELS = {
     "unassigned": gettext_lazy("Unassigned lead"),
     "approval": gettext_lazy("Approval"),
     "decision": gettext_lazy("Decision"),
+    "claim_decided": gettext_lazy("Claim decided"),
+    "customer_moved": gettext_lazy("Customer moved"),
+    "customer_contact": gettext_lazy("Customer contact"),
+    "handover": gettext_lazy("Handover"),
 }
+
+
+def kind_label(kind: str) -> str:
+    """A notification kind in the reader's language ("Notification" for a kind not known)."""
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else str(gettext_lazy("Notification"))
 
 
 class NotificationsMixin(LoginRequiredMixin):
@@ -50,7 +62,7 @@ class NotificationListView(NotificationsMixin, View):
         )
         rows = list(paged.object_list)
         for row in rows:
-            row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " "))  # type: ignore[attr-defined]
+            row.kind_label = kind_label(row.kind)  # type: ignore[attr-defined]
         return TemplateResponse(
             request,
             "leads/notifications/list.html",

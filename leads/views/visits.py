@@ -142,7 +142,9 @@ class RegisterContactView(VisitorLogMixin, View):
         name = result.customer.display_name if result.customer is not None else ""
         if result.created_customer:
             return _("%(name)s registered as a new customer.") % {"name": name}
-        return _("%(name)s registered (existing customer, lead continued).") % {"name": name}
+        if result.continued_lead:
+            return _("%(name)s registered (existing customer, lead continued).") % {"name": name}
+        return _("%(name)s registered (existing customer, new lead opened).") % {"name": name}
 
 
 class VisitEditView(VisitorLogMixin, View):

@@ -345,6 +345,7 @@ class NetworkView(AccessRequiredMixin, View):
             "chart_labels": chart_labels(),
             "export_url": optional_url("reports:export_list"),
             "csv_url": optional_url("reports:export_network_csv"),
+            "xlsx_url": optional_url("reports:export_network_xlsx"),
             "csv_query": urlencode({k: v for k, v in params.items() if v}),
             "plan_url": optional_url("reports:plan_list"),
         }

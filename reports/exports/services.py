@@ -319,6 +319,27 @@ def network_table_csv(*, dealer_ids: Sequence[int], period: Period) -> tuple[str
     return to_csv(header, rows), len(kpis.rows)
 
 
+def dealer_table_file(
+    *, dealer: Dealer, period: Period, table: str, file_format: str
+) -> tuple[bytes, int]:
+    """One dealer table as a CSV or XLSX file (dms.tabular.FORMATS) and its row count: the same
+    header and rows in either format."""
+    kpis = dealer_kpis(dealer, year=period.year, month=period.month)
+    header, rows = dealer_table(kpis, table)
+    title = f"{table} {period.slug}"
+    return tabular.table_content(file_format, header, rows, title=title), len(rows)
+
+
+def network_table_file(
+    *, dealer_ids: Sequence[int], period: Period, file_format: str
+) -> tuple[bytes, int]:
+    """The network table as a CSV or XLSX file and the number of dealers in it."""
+    kpis = network_kpis(dealer_ids, year=period.year, month=period.month)
+    header, rows = network_table(kpis)
+    title = f"network {period.slug}"
+    return tabular.table_content(file_format, header, rows, title=title), len(kpis.rows)
+
+
 def network_dealer_ids(access: Access, region: Region | None) -> list[int]:
     ids = list(access.dealer_ids)
     if region is None:

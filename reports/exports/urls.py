@@ -19,7 +19,19 @@ urlpatterns = [
         name="export_dealer_csv",
         access=Rule(read=KPI_EXPORTERS),
     ),
+    route(
+        "dealers/<int:dealer_id>/xlsx/",
+        views.DealerCsvView.as_view(file_format="xlsx"),
+        name="export_dealer_xlsx",
+        access=Rule(read=KPI_EXPORTERS),
+    ),
     route("network.csv", views.NetworkCsvView.as_view(), name="export_network_csv", access=NETWORK),
+    route(
+        "network.xlsx",
+        views.NetworkCsvView.as_view(file_format="xlsx"),
+        name="export_network_xlsx",
+        access=NETWORK,
+    ),
     route("jobs/", views.JobStartView.as_view(), name="export_job_start", access=NETWORK),
     route("jobs/<int:pk>/", views.JobStatusView.as_view(), name="export_job", access=NETWORK),
     route(

@@ -5,7 +5,9 @@ Routes (namespace `reports`, under /reports/exports/):
 - export_list                 the export page (period, dealer, CSV links, pack jobs)
 - export_kpi_pdf              dealers/<dealer_id>/kpi-pack.pdf?year=&month=   (synchronous)
 - export_dealer_csv           dealers/<dealer_id>/csv/?table=summary|funnel|leaderboard|trend
+- export_dealer_xlsx          dealers/<dealer_id>/xlsx/?table=…   (the same table as a workbook)
 - export_network_csv          network.csv?table=network&region=<id>&year=&month=  (HQ)
+- export_network_xlsx         network.xlsx?…   (the same table as a workbook)
 - export_job_start            jobs/  (POST: region, kind, year, month)  (HQ)
 - export_job                  jobs/<pk>/  (status; the page polls it with htmx)
 - export_job_download         jobs/<pk>/download/  (requester only; an expired file redirects
@@ -37,6 +39,7 @@ from django.views.generic import TemplateView
 from dealers.models import Dealer, Region
 from dealers.selectors import Access, request_access
 from dealers.views import AccessRequiredMixin
+from dms import tabular
 from reports.models import ExportJob
 
 from . import services
@@ -147,6 +150,10 @@ class DealerPdfView(DealerExportMixin, View):
 
 
 class DealerCsvView(DealerExportMixin, View):
+    """One table of the dealer dashboard as CSV, or XLSX (`file_format`, set by the route)."""
+
+    file_format = "csv"
+
     def get(self, request: HttpRequest, dealer_id: int) -> HttpResponse:
         table = request.GET.get("table", "")
         if table not in services.DEALER_TABLES:
@@ -155,7 +162,9 @@ class DealerCsvView(DealerExportMixin, View):
         period = self.period_or_redirect(request)
         if isinstance(period, HttpResponse):
             return period
-        content, count = services.dealer_table_csv(dealer=self.dealer, period=period, table=table)
+        content, count = services.dealer_table_file(
+            dealer=self.dealer, period=period, table=table, file_format=self.file_format
+        )
         services.record_export(
             request=request,
             actor=request.user,
@@ -163,14 +172,17 @@ class DealerCsvView(DealerExportMixin, View):
             object_type=services.TABLE_OBJECT,
             object_id=f"{self.dealer.code}/{period.slug}/{table}",
             count=count,
-            detail={"format": "csv", "table": table, "month": period.slug},
+            detail={"format": self.file_format, "table": table, "month": period.slug},
         )
-        filename = f"kpi-{table}-{services.safe_name(self.dealer.code)}-{period.slug}.csv"
-        return _attachment(content, "text/csv; charset=utf-8", filename)
+        filename = f"kpi-{table}-{services.safe_name(self.dealer.code)}-{period.slug}"
+        return tabular.attachment(content, self.file_format, filename)
 
 
 class NetworkCsvView(AccessRequiredMixin, View):
-    """The HQ network table of the dealers in scope, optionally one region of them."""
+    """The HQ network table of the dealers in scope, optionally one region of them, as CSV or
+    XLSX (`file_format`, set by the route)."""
+
+    file_format = "csv"
 
     def has_access(self, access: Access) -> bool:
         return can_export_network(access)
@@ -194,7 +206,9 @@ class NetworkCsvView(AccessRequiredMixin, View):
             messages.error(request, " ".join(error.messages) + " " + _("Nothing was exported."))
             return redirect(_list_url())
         ids = services.network_dealer_ids(self.access, region)
-        content, count = services.network_table_csv(dealer_ids=ids, period=period)
+        content, count = services.network_table_file(
+            dealer_ids=ids, period=period, file_format=self.file_format
+        )
         services.record_export(
             request=request,
             actor=request.user,
@@ -203,15 +217,14 @@ class NetworkCsvView(AccessRequiredMixin, View):
             object_id=f"network/{period.slug}",
             count=count,
             detail={
-                "format": "csv",
+                "format": self.file_format,
                 "table": table,
                 "month": period.slug,
                 "region": region.code if region else None,
             },
         )
         scope = services.safe_name(region.code) if region else "network"
-        filename = f"kpi-{scope}-{period.slug}.csv"
-        return _attachment(content, "text/csv; charset=utf-8", filename)
+        return tabular.attachment(content, self.file_format, f"kpi-{scope}-{period.slug}")
 
 
 class JobStartView(AccessRequiredMixin, View):

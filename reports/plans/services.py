@@ -465,13 +465,15 @@ def summarize(rows: Iterable[PlanRow]) -> PlanSummary:
     return summary
 
 
-def errors_csv(errors: Iterable[RowError]) -> str:
-    """The upload's problems as CSV. The values are the uploader's own cells, echoed back: the
-    one writer (dms.tabular) neutralises any that a spreadsheet would run as a formula."""
-    return tabular.csv_text(
-        ["row", "column", "value", "error"],
-        ([e.row, e.column, e.value, e.message] for e in errors),
-    )
+ERRORS_HEADER = ["row", "column", "value", "error"]
+
+
+def errors_file(errors: Iterable[RowError], file_format: str) -> bytes:
+    """The upload's problems as CSV or XLSX. The values are the uploader's own cells, echoed
+    back: the one writer (dms.tabular) neutralises any that a spreadsheet would run as a
+    formula, in either format."""
+    rows = ([e.row, e.column, e.value, e.message] for e in errors)
+    return tabular.table_content(file_format, ERRORS_HEADER, rows, title="Errors")
 
 
 # --- staging between preview and confirmation -------------------------------------------------

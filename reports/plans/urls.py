@@ -30,6 +30,12 @@ urlpatterns = [
         access=ADMINS,
     ),
     route(
+        "upload/<str:token>/errors.xlsx",
+        views.PlanErrorsCsvView.as_view(file_format="xlsx"),
+        name="plan_errors_xlsx",
+        access=ADMINS,
+    ),
+    route(
         "template.csv", views.PlanTemplateCsvView.as_view(), name="plan_template_csv", access=ADMINS
     ),
     route(

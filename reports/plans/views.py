@@ -23,6 +23,7 @@ from django.views.generic import FormView, TemplateView
 from dealers.models import Dealer
 from dealers.roles import Cap
 from dealers.views import AccessRequiredMixin
+from dms import tabular
 from reports.models import Metric, PlanVersion
 
 from . import selectors, services
@@ -224,14 +225,14 @@ class PlanConfirmView(_StagedMixin, View):
 
 
 class PlanErrorsCsvView(_StagedMixin, View):
+    """The upload's problems as CSV, or XLSX (`file_format`, set by the route)."""
+
     http_method_names = ["get"]
+    file_format = "csv"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = HttpResponse(
-            services.errors_csv(self.staged.errors), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = 'attachment; filename="plan-errors.csv"'
-        return response
+        content = services.errors_file(self.staged.errors, self.file_format)
+        return tabular.attachment(content, self.file_format, "plan-errors")
 
 
 class PlanTemplateCsvView(AccessRequiredMixin, View):

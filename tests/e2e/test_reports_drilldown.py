@@ -18,6 +18,10 @@ from tests.reports.dashboards.test_selectors import orders_history
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+# The other region's dealer answers 404 on purpose: the browser logs its status.
+@pytest.mark.console_errors_allowed(
+    r"status of 404 \(Not Found\) \(http://[^/]+/reports/network/\d+/\)"
+)
 def test_regional_manager_drills_down_to_a_dealer(page: Any, live_server: Any) -> None:
     net = build_network()
     orders_history(net)

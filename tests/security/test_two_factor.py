@@ -197,7 +197,7 @@ def test_backup_code_logs_in_once() -> None:
     assert "Invalid token" in refused.content.decode() and not logged_in(second)
     # (a failure throttles the next try for a moment, as for the authenticator code)
     third_try_blocked = post_token(second, codes[1])
-    assert "Verification temporarily disabled" in third_try_blocked.content.decode()
+    assert "Too many wrong codes in a row. Wait 1 second" in third_try_blocked.content.decode()
     BackupCodeDevice.objects.filter(user=user).update(
         throttling_failure_count=0, throttling_failure_timestamp=None
     )
