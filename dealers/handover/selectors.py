@@ -245,29 +245,18 @@ def still_holding(*, dealer: Dealer, user_ids: Iterable[int]) -> dict[int, Book]
     books: dict[int, Book] = {}
     if not ids:
         return books
-    for owner, n in (
-        Customer.objects.filter(dealer=dealer, owner_id__in=ids, merged_into__isnull=True)
-        .values("owner")
-        .annotate(n=Count("id"))
-        .values_list("owner", "n")
-        .order_by()
-    ):
+
+    def per_person(rows: Any, person: str) -> Iterable[tuple[int, int]]:
+        return rows.values(person).annotate(n=Count("id")).values_list(person, "n").order_by()
+
+    customers = Customer.objects.filter(dealer=dealer, owner_id__in=ids, merged_into__isnull=True)
+    for owner, n in per_person(customers, "owner"):
         books.setdefault(owner, Book()).customers = n
-    for consultant, n in (
-        Lead.objects.filter(dealer=dealer, consultant_id__in=ids, is_open=True)
-        .values("consultant")
-        .annotate(n=Count("id"))
-        .values_list("consultant", "n")
-        .order_by()
-    ):
+    leads = Lead.objects.filter(dealer=dealer, consultant_id__in=ids, is_open=True)
+    for consultant, n in per_person(leads, "consultant"):
         books.setdefault(consultant, Book()).open_leads = n
-    for owner, n in (
-        FollowUp.objects.filter(dealer=dealer, owner_id__in=ids, done_at__isnull=True)
-        .values("owner")
-        .annotate(n=Count("id"))
-        .values_list("owner", "n")
-        .order_by()
-    ):
+    follow_ups = FollowUp.objects.filter(dealer=dealer, owner_id__in=ids, done_at__isnull=True)
+    for owner, n in per_person(follow_ups, "owner"):
         books.setdefault(owner, Book()).open_follow_ups = n
     return books
 
