@@ -46,6 +46,8 @@ def fits(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
+# The playbook gate refuses the order stage on purpose (400 with the reason on the page).
+@pytest.mark.console_errors_allowed(r"status of 400 .*/sales/leads/\d+/stage/")
 def test_my_day_lead_detail_funnel_in_the_browser(browser: Any, live_server: Any) -> None:  # noqa: F811
     shop = make_shop()
     shop.alice.onboarding = True
