@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.accounts.models import EMAIL_TAKEN_MESSAGE, HqRole
 from dms.accounts.validators import email_in_use
+from dms.addresses import clean_country, clean_postal_code
 
 from .models import Dealer, DealerGroup, Membership, Region, StaffAbsence
 from .roles import DealerRole
@@ -54,6 +55,10 @@ class StyledFormMixin:
 
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]
+        style_form(self)  # type: ignore[arg-type]
+
+    def restyle(self) -> None:
+        """`is-invalid` on fields given errors after validation (dms.refused_forms)."""
         style_form(self)  # type: ignore[arg-type]
 
     def apply_errors(self, error: ValidationError) -> None:
@@ -242,13 +247,18 @@ class DealerForm(StyledFormMixin, forms.ModelForm):
         for name in DATE_LIMIT_FIELDS:
             if data.get(name) is None and name not in self.errors:
                 data[name] = getattr(self.instance, name)
+        if data.get("postal_code") and data.get("country") and "postal_code" not in self.errors:
+            try:  # written the country's way (dms.addresses)
+                data["postal_code"] = clean_postal_code(data["postal_code"], data["country"])
+            except ValidationError as error:
+                self.add_error("postal_code", error)
         return data
 
     def clean_country(self) -> str:
         value = (self.cleaned_data.get("country") or "").strip().upper()
         if len(value) != 2 or not value.isalpha():
             raise ValidationError(_("Enter a two-letter country code, e.g. DE."))
-        return value
+        return clean_country(value)  # an ISO country, not any two letters
 
     def clean_code(self) -> str:
         return (self.cleaned_data.get("code") or "").strip().upper()

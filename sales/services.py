@@ -36,7 +36,7 @@ from dealers.models import Dealer
 from dealers.roles import Cap
 from dms.audit.services import record
 from inventory.models import Colour, Option, Trim, VehicleModel
-from leads.models import FUNNEL_STAGES, Lead, Stage
+from leads.models import FUNNEL_STAGES, Customer, Lead, Stage
 from leads.services.followups import schedule_after_delivery_calls
 from leads.services.leads import advance_stage, complete_step, mark_won, record_activity
 from leads.services.permissions import actor_can, approver_ids
@@ -44,6 +44,7 @@ from leads.services.routing import notify
 from leads.services.timeline import Choice, Join, Msg, Said, When, add_timeline_event
 
 from . import numbering
+from .licences import clean_licence_number
 from .models import (
     DemoVehicle,
     LeadStep,
@@ -437,6 +438,20 @@ def book_test_drive(
     return drive
 
 
+def licence_country(test_drive: TestDrive) -> str:
+    """Where the customer's licence is presumed issued: the country on their card, else the
+    dealer's."""
+    customer_country = (
+        Customer.objects.filter(pk=test_drive.customer_id).values_list("country", flat=True).first()
+    )
+    if customer_country:
+        return str(customer_country)
+    return str(
+        Dealer.objects.filter(pk=test_drive.dealer_id).values_list("country", flat=True).first()
+        or ""
+    )
+
+
 def check_out_test_drive(
     *,
     test_drive: TestDrive,
@@ -458,6 +473,11 @@ def check_out_test_drive(
     licence_number = (licence_number or "").strip().upper()
     if not licence_number:
         errors["licence_number"] = _("Enter the driving licence number.")
+    else:
+        try:
+            licence_number = clean_licence_number(licence_number, licence_country(test_drive))
+        except ValidationError as exc:
+            errors["licence_number"] = exc.messages[0]
     if not licence_checked:
         errors["licence_checked"] = _("Check the driving licence before the car goes out.")
     if not consent:
@@ -516,6 +536,10 @@ def check_out_test_drive(
     return Outcome(test_drive, notes)
 
 
+# A customer's feedback after a test drive: a note, not a document (the model's column is text).
+FEEDBACK_MAX = 2000
+
+
 def check_in_test_drive(
     *, test_drive: TestDrive, actor: Any, km_in: int | None, outcome: str, feedback: str = ""
 ) -> TestDrive:
@@ -537,6 +561,8 @@ def check_in_test_drive(
     outcome = (outcome or "").strip()
     if not outcome:
         raise ValidationError({"outcome": _("Record the outcome of the test drive.")})
+    if len((feedback or "").strip()) > FEEDBACK_MAX:
+        raise ValidationError({"feedback": _("At most %(n)d characters.") % {"n": FEEDBACK_MAX}})
     now = timezone.now()
     with transaction.atomic():
         test_drive.km_in = km_in
@@ -747,9 +773,12 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
             % {"price": money(subtotal, price_list.currency)}
         ]
     total = subtotal - discount
+    # A discount beyond the price leaves no total to check the trade-in and the down payment
+    # against: its own message is the one to give (not "cannot exceed EUR -960,009.00").
+    priced = "discount" not in errors
     if trade_in < 0:
         errors["trade_in_value"] = [_("The trade-in value cannot be negative.")]
-    elif trade_in > total:
+    elif priced and trade_in > total:
         errors["trade_in_value"] = [
             _("The trade-in value cannot exceed the total (%(total)s).")
             % {"total": money(total, price_list.currency)}
@@ -785,7 +814,7 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
                 ]
         if down < 0:
             errors["down_payment"] = [_("The down payment cannot be negative.")]
-        elif down > amount_due and "trade_in_value" not in errors:
+        elif priced and down > amount_due and "trade_in_value" not in errors:
             errors["down_payment"] = [
                 _("The down payment cannot exceed the amount due (%(due)s).")
                 % {"due": money(amount_due, price_list.currency)}
@@ -823,6 +852,24 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
 def _validate_spec_dates(spec: QuoteSpec, today: dt.date) -> None:
     if spec.valid_until is not None and spec.valid_until < today:
         raise ValidationError({"valid_until": _("The validity date cannot be in the past.")})
+
+
+def check_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
+    """The quote priced as create_quote / update_quote would price it on `on`, every problem at
+    once (the validity date and the figures together, not one after the other)."""
+    errors: dict[str, Any] = {}
+    try:
+        _validate_spec_dates(spec, on)
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    pricing: Pricing | None = None
+    try:
+        pricing = price_quote(spec=spec, on=on)
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    if errors or pricing is None:
+        raise ValidationError(errors)
+    return pricing
 
 
 def _write_quote(quote: Quote, pricing: Pricing, spec: QuoteSpec) -> None:
@@ -933,8 +980,7 @@ def create_quote(*, lead: Lead, actor: Any, spec: QuoteSpec, on: dt.date | None 
         raise ValidationError(_("This lead is closed: no new quote."))
     dealer = Dealer.objects.get(pk=lead.dealer_id)
     today = on or dealer_today(dealer)
-    _validate_spec_dates(spec, today)
-    pricing = price_quote(spec=spec, on=today)
+    pricing = check_quote(spec=spec, on=today)
     with transaction.atomic():
         quote = Quote(
             dealer_id=lead.dealer_id,
@@ -980,8 +1026,7 @@ def update_quote(*, quote: Quote, actor: Any, spec: QuoteSpec, on: dt.date | Non
         raise ValidationError(_("This lead is closed: the quote cannot change."))
     dealer = Dealer.objects.get(pk=quote.dealer_id)
     today = on or dealer_today(dealer)
-    _validate_spec_dates(spec, today)
-    pricing = price_quote(spec=spec, on=today)
+    pricing = check_quote(spec=spec, on=today)
     approved_up_to = (
         quote.discount if quote.discount_status == Quote.DiscountStatus.APPROVED else None
     )

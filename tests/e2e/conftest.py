@@ -98,7 +98,10 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
 
 def screenshot(page: Any, name: str) -> Path:
+    """A full-page screenshot, taken from the top: scrolled down (to a form's #anchor), the
+    sticky top bar and menu would be drawn halfway down the picture."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path

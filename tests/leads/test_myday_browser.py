@@ -79,7 +79,10 @@ def test_my_day_lead_detail_funnel_in_the_browser(browser: Any, live_server: Any
     page.get_by_test_id("stage-form").locator("select").select_option("order")
     page.get_by_test_id("advance-stage").click()
     page.wait_for_load_state()
-    assert "Deposit received" in page.locator(".alert-danger").first.inner_text()
+    # The reason at the stage form (once; no banner repeating it), on the lead's own page.
+    assert "Deposit received" in page.get_by_test_id("action-errors-stage").inner_text()
+    assert page.locator(".messages .alert-danger").count() == 0
+    assert page.url.split("#")[0].endswith(f"/sales/leads/{hot.pk}/")
     screenshot(page, "funnel-03-playbook-gate-1280")
     page.context.close()
 

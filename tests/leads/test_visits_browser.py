@@ -75,8 +75,8 @@ def signed_in_page(browser: Any, live_server: Any, user: Any, width: int = 1280)
 
 def screenshot(page: Any, name: str) -> None:
     """Full-page screenshot. caret="initial": Playwright's default caret hiding leaves style=""
-    on every input, which htmx's attribute settling then re-applies (a CSP violation that only
-    the test harness causes)."""
+    on every input (htmx no longer settles style attributes, so it would be harmless now; see
+    tests/e2e/test_layout_faults.py)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 
