@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bulletins.models import PriceList, PriceListItem
-from dealers.forms import validate_form_day
 from dms.addresses import country_name
+from dms.ui.forms import validate_form_day
 from inventory.models import Colour, Option, Trim, VehicleModel
 
 from . import services

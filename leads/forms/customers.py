@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import StyledFormMixin
 from dealers.models import Dealer
 from dealers.roles import DealerRole
 from dms.addresses import COUNTRIES, country_choices
+from dms.ui.forms import StyledFormMixin
 from inventory.models import VehicleModel
 from leads.models import Customer
 from leads.services.customers import (

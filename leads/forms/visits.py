@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import StyledFormMixin, validate_form_day
+from dms.ui.forms import StyledFormMixin, validate_form_day
 from inventory.models import VehicleModel
 from leads.models import Customer, LeadSource, Visit
 from leads.reference.messages import by_label
