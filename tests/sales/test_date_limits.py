@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from dms.tenancy.context import as_dealer
 from sales import services
-from sales.models import Order, TestDrive
+from sales.models import Order, Quote, TestDrive
 from tests.factories import signed_in_client
 from tests.sales.conftest import Showroom, make_showroom, quote_spec
 
@@ -112,7 +112,7 @@ def test_booking_form_shows_the_limits_on_the_fields(room: Showroom) -> None:
 # --- expected delivery ---------------------------------------------------------------------------
 
 
-def accepted_quote(room: Showroom) -> services.Quote:
+def accepted_quote(room: Showroom) -> Quote:
     lead = room.lead(stage="quote")
     with as_dealer(room.dealer):
         quote = services.create_quote(lead=lead, actor=room.alice, spec=quote_spec())

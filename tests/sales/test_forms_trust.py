@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from inventory.models import VehicleModel
 from leads.models import Customer, Lead, Stage
@@ -103,7 +104,7 @@ def test_every_problem_of_the_quote_at_once(room: Showroom, signed_in: Any) -> N
     lead = room.lead()
     client = signed_in(room.alice)
     url = reverse("sales:quote_create", args=[lead.pk])
-    yesterday = services.dealer_today(room.dealer) - dt.timedelta(days=1)
+    yesterday = dealer_today(room.dealer) - dt.timedelta(days=1)
     body = {
         "trim": "A3-CORE",
         "discount": "999999",

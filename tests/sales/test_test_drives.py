@@ -16,6 +16,7 @@ from leads.models import Lead, Stage, TimelineEvent
 from sales import services
 from sales.models import LeadStep
 from sales.models import TestDrive as Drive
+from sales.services import test_drives as test_drive_services
 from tests.factories import DemoVehicleFactory
 from tests.sales.conftest import Showroom, make_showroom
 
@@ -81,7 +82,7 @@ def test_database_constraint_refuses_even_without_the_pre_check(
         qs = real(**kwargs)
         return qs.none() if calls["n"] == 1 else qs
 
-    monkeypatch.setattr(services, "clashing_bookings", first_call_sees_nothing)
+    monkeypatch.setattr(test_drive_services, "clashing_bookings", first_call_sees_nothing)
     with pytest.raises(ValidationError, match=r"already booked from .*14:00 to 15:30"):
         room.drive(room.lead(consultant=room.bob), room.at(room.tomorrow, 15), minutes=60)
     with as_dealer(room.dealer):
