@@ -20,8 +20,7 @@ from dms.tenancy.context import as_dealer
 from inventory.models import VehicleModel
 from leads.models import Customer, Lead, Stage
 from sales.models import Quote
-from tests.e2e.conftest import browser, screenshot  # noqa: F401 (fixtures)
-from tests.leads.test_visits_browser import signed_in_page
+from tests.e2e.conftest import browser, screenshot, signed_in_page  # noqa: F401 (fixtures)
 from tests.sales.conftest import make_showroom
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
