@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -58,3 +58,27 @@ def day_start(dealer: Dealer | int | None, day: dt.date) -> dt.datetime:
 def today_in(zone_name: str | None, now: dt.datetime | None = None) -> dt.date:
     """The date in a zone given by name, for loops that already hold each dealer's zone name."""
     return (now or timezone.now()).astimezone(zone_named(zone_name)).date()
+
+
+def importer_zone() -> zoneinfo.ZoneInfo:
+    """HQ's own zone (settings.DMS_IMPORTER_TIME_ZONE): HQ users belong to no dealer."""
+    from django.conf import settings
+
+    return zone_named(getattr(settings, "DMS_IMPORTER_TIME_ZONE", "UTC"))
+
+
+def home_zone(access: Any) -> zoneinfo.ZoneInfo:
+    """The reader's own zone: a dealer user's dealer's, an HQ user's the importer's (users have
+    no zone of their own; HQ sits with the importer)."""
+    if access is not None and not access.is_hq and access.dealer is not None:
+        return dealer_zone(access.dealer)
+    return importer_zone()
+
+
+def reader_zone(access: Any) -> zoneinfo.ZoneInfo:
+    """The zone a request's times are shown in (the tenancy middleware activates it): the
+    dealer's being worked in or, for HQ, drilled into; HQ's own on pages of no one dealer.
+    Rows of other dealers on mixed pages are shown in their own zone (`dealer_time`)."""
+    if access is not None and access.dealer is not None:
+        return dealer_zone(access.dealer)
+    return importer_zone()

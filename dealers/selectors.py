@@ -63,7 +63,7 @@ def access_for(user: Any, requested_dealer_id: int | None = None) -> Access:
     if not user.is_authenticated or not user.is_active:
         return NO_ACCESS
     if user.hq_role:
-        dealers = list(dealers_visible_to(user).only("id", "code", "name"))
+        dealers = list(dealers_visible_to(user).only("id", "code", "name", "timezone"))
         ids = tuple(d.pk for d in dealers)
         chosen = next((d for d in dealers if d.pk == requested_dealer_id), None)
         return Access(

@@ -27,6 +27,7 @@ from dms.accounts.validators import validate_email_available
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 
+from .clock import dealer_today
 from .models import Dealer, Membership, Region, StaffAbsence
 from .roles import Cap, DealerRole
 from .selectors import overlapping_absences, region_managers
@@ -545,7 +546,7 @@ def add_membership(
             membership=existing, role=role, is_active=True, actor=actor, request=request
         )
     membership = Membership.objects.create(
-        dealer=dealer, user=user, role=role, started_on=timezone.localdate()
+        dealer=dealer, user=user, role=role, started_on=dealer_today(dealer)
     )
     record(
         action=AuditAction.ROLE_CHANGE,

@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from dms.ui.dates import human_datetime
 from dms.ui.tables import NOWRAP, BaseTable
 
 from .models import Dealer, Membership, Region, StaffAbsence
+from .templatetags.clock import dealer_time
 
 
 def _person(user: Any) -> str:
@@ -26,8 +28,8 @@ class AbsenceTable(BaseTable):
         order_by=("membership__user__last_name", "membership__user__first_name"),
     )
     dealer = tables.Column(verbose_name=_("Dealer"), accessor="dealer__code")
-    starts_on = tables.DateColumn(verbose_name=_("From"), format="Y-m-d", attrs=NOWRAP)
-    ends_on = tables.DateColumn(verbose_name=_("Until"), format="Y-m-d", attrs=NOWRAP)
+    starts_on = tables.DateColumn(verbose_name=_("From"), format="DATE_FORMAT", attrs=NOWRAP)
+    ends_on = tables.DateColumn(verbose_name=_("Until"), format="DATE_FORMAT", attrs=NOWRAP)
     reason = tables.Column(verbose_name=_("Reason"))
     note = tables.Column(verbose_name=_("Note"), orderable=False)
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs=NOWRAP)
@@ -69,8 +71,8 @@ class StaffTable(BaseTable):
     email = tables.EmailColumn(verbose_name=_("E-mail"), accessor="user__email")
     role = tables.Column(verbose_name=_("Role"))
     is_active = tables.BooleanColumn(verbose_name=_("Active"))
-    started_on = tables.DateColumn(verbose_name=_("Started on"), format="Y-m-d", attrs=NOWRAP)
-    leaving_on = tables.DateColumn(verbose_name=_("Leaving on"), format="Y-m-d", attrs=NOWRAP)
+    started_on = tables.DateColumn(verbose_name=_("Started on"), format="DATE_FORMAT", attrs=NOWRAP)
+    leaving_on = tables.DateColumn(verbose_name=_("Leaving on"), format="DATE_FORMAT", attrs=NOWRAP)
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs=NOWRAP)
 
     class Meta(BaseTable.Meta):
@@ -143,7 +145,7 @@ class UserTable(BaseTable):
     hq_role = tables.Column(verbose_name=_("HQ role"))
     roles = tables.Column(verbose_name=_("Dealer roles"), empty_values=(), orderable=False)
     is_active = tables.BooleanColumn(verbose_name=_("Active"))
-    last_login = tables.DateTimeColumn(verbose_name=_("Last login"), format="Y-m-d H:i")
+    last_login = tables.Column(verbose_name=_("Last login"), attrs=NOWRAP)
 
     class Meta(BaseTable.Meta):
         model = get_user_model()
@@ -151,6 +153,14 @@ class UserTable(BaseTable):
 
     def render_name(self, record: Any) -> str:
         return _person(record)
+
+    def render_last_login(self, record: Any) -> str:
+        """On the clock of the user's dealer (its zone named where it is not the reader's);
+        HQ users and users of no dealer on the reader's."""
+        dealers = [m.dealer for m in record.memberships.all() if m.is_active]
+        if dealers and not record.hq_role:
+            return dealer_time(record.last_login, dealers[0])
+        return human_datetime(record.last_login)
 
     def render_roles(self, record: Any) -> str:
         memberships = [m for m in record.memberships.all() if m.is_active]

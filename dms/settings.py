@@ -346,9 +346,14 @@ TWO_FACTOR_PATCH_ADMIN = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "UTC"
+TIME_ZONE = "UTC"  # stored and computed in UTC; shown in the dealer's zone (dealers.clock)
 USE_I18N = True
 USE_TZ = True
+# One date and time format per language, 24-hour clock (dms/formats/).
+FORMAT_MODULE_PATH = ["dms.formats"]
+# The importer's own zone: the zone of HQ readers (they belong to no dealer) on pages that are not
+# one dealer's; rows of a dealer in another zone name theirs (dealers.clock.reader_zone).
+DMS_IMPORTER_TIME_ZONE = os.environ.get("DMS_IMPORTER_TIME_ZONE", "Europe/Berlin")
 
 # --- static -------------------------------------------------------------------------------------
 STATIC_URL = "/static/"

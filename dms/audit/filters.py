@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
@@ -44,7 +45,8 @@ def _all_dealers(request: Any) -> QuerySet[Dealer]:
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+    """A day's first moment in the reader's zone (the page's: dealers.clock; UTC in the API)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
 class AuditEntryFilterSet(StyledFilterSet):
@@ -53,12 +55,8 @@ class AuditEntryFilterSet(StyledFilterSet):
     action = django_filters.ChoiceFilter(
         label=_("Action"), choices=AuditAction.choices, empty_label=ANY
     )
-    date_from = django_filters.DateFilter(
-        label=_("From (UTC)"), method="filter_from", widget=DateInput()
-    )
-    date_to = django_filters.DateFilter(
-        label=_("Until (UTC)"), method="filter_to", widget=DateInput()
-    )
+    date_from = django_filters.DateFilter(label=_("From"), method="filter_from", widget=DateInput())
+    date_to = django_filters.DateFilter(label=_("Until"), method="filter_to", widget=DateInput())
 
     class Meta:
         model = AuditEntry

@@ -6,15 +6,17 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dealers.templatetags.clock import dealer_time
+from dms.ui.dates import human_datetime
 from dms.ui.tables import BaseTable
 
 from .models import AuditEntry
 
 
 class AuditEntryTable(BaseTable):
-    at = tables.DateTimeColumn(
-        verbose_name=_("Time (UTC)"), format="Y-m-d H:i:s", attrs={"td": {"class": "text-nowrap"}}
-    )
+    # Each entry on its own dealer's wall clock, the zone named where it is not the reader's;
+    # HQ's entries (no dealer) in the reader's zone. The exports keep UTC (ISO 8601).
+    at = tables.Column(verbose_name=_("Time"), attrs={"td": {"class": "text-nowrap"}})
     actor_label = tables.Column(verbose_name=_("Actor"))
     dealer = tables.Column(verbose_name=_("Dealer"), accessor="dealer__code")
     action = tables.Column(verbose_name=_("Action"))
@@ -32,6 +34,11 @@ class AuditEntryTable(BaseTable):
 
     def __init__(self, *args: object, show_dealer: bool = True, **kwargs: object) -> None:
         super().__init__(*args, exclude=() if show_dealer else ("dealer",), **kwargs)  # type: ignore[arg-type]
+
+    def render_at(self, record: AuditEntry) -> str:
+        if record.dealer is None:
+            return human_datetime(record.at, seconds=True)
+        return dealer_time(record.at, record.dealer, seconds=True)
 
     def render_target(self, record: AuditEntry) -> str:
         if not record.object_type:

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .context import as_dealer, as_dealers
 
@@ -26,6 +27,7 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from dealers import clock as dealer_clock
         from dealers.selectors import NO_ACCESS, access_for
 
         user = getattr(request, "user", None)
@@ -36,8 +38,15 @@ class TenantMiddleware:
             return self.get_response(request)
         access = access_for(user, request.session.get(SESSION_DEALER_KEY))
         request.access = access  # type: ignore[attr-defined]
-        with scope_for_access(access):
+        # Every time a person reads is on the dealer's wall clock (dealers.clock), pages and
+        # forms alike; the API keeps writing UTC (machine format, ISO 8601 with "Z").
+        zone = dealer_clock.UTC if _is_api(request) else dealer_clock.reader_zone(access)
+        with scope_for_access(access), timezone.override(zone):
             return self.get_response(request)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
 
 
 def _token_user(request: HttpRequest) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
+from dealers.clock import dealer_today
 from dealers.roles import Cap
 from dealers.selectors import Access
 from leads.models import (
@@ -112,7 +112,7 @@ def is_onboarding(access: Access, user: Any) -> bool:
     if started is None:
         return False
     weeks = getattr(settings, "DMS_ONBOARDING_WEEKS", 6)
-    return timezone.localdate() - started < dt.timedelta(weeks=weeks)
+    return dealer_today(access.dealer) - started < dt.timedelta(weeks=weeks)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from dealers.roles import Cap, DealerRole
 from dealers.selectors import absent_membership_ids
 from dms.accounts.language import every_language, in_each_language
 from dms.audit.services import record
+from dms.ui.dates import human_datetime, human_time
 from leads.models import FollowUp, Lead, LeadSettings, Notification
 
 from .permissions import actor_can, approver_ids, can_hold_leads
@@ -197,6 +198,7 @@ def route_lead(*, lead: Lead, exclude: tuple[int, ...] = (), now: dt.datetime | 
             )
             return None
         assign(lead=lead, consultant=consultant, now=now)
+        zone = dealer_zone(lead.dealer_id)
         notify(
             user_ids=[consultant.pk],
             dealer_id=lead.dealer_id,
@@ -205,7 +207,9 @@ def route_lead(*, lead: Lead, exclude: tuple[int, ...] = (), now: dt.datetime | 
                 _("New lead for you: %(lead)s — respond by %(due)s")
                 % {
                     "lead": lead.customer,
-                    "due": timezone.localtime(lead.first_response_due or now).strftime("%H:%M"),
+                    # On the dealer's wall clock, as My day shows it (routing also runs in
+                    # workers and the API, where no dealer zone is active).
+                    "due": _due_text(lead.first_response_due or now, now, zone),
                 }
             ),
             lead=lead,
@@ -262,6 +266,13 @@ def reassign_lead(*, lead: Lead, to: Any, actor: Any, reason: str = "") -> Lead:
 
 
 # --- notifications -------------------------------------------------------------------------------
+
+
+def _due_text(due: dt.datetime, now: dt.datetime, zone: Any) -> str:
+    """ "14:05" today, "8 Dec, 09:00" on another day (outside opening hours)."""
+    if timezone.localtime(due, zone).date() == timezone.localtime(now, zone).date():
+        return human_time(due, zone)
+    return human_datetime(due, zone=zone)
 
 
 def lead_url(lead_id: int) -> str:

@@ -110,7 +110,7 @@ def person(user: Any) -> str:
 
 
 @register.filter
-def local_dt(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_dt(value: Any, fmt: str = "%H:%M") -> str:
     """A datetime in the current time zone with a fixed strftime format: for long lists, where
     the `date` filter's locale-aware formatting costs too much per cell."""
     if value is None:

@@ -28,7 +28,7 @@ class CustomerTable(BoundedPaging, tables.Table):
         accessor="owner__last_name",
         order_by=("owner__last_name", "owner__first_name"),
     )
-    updated_at = tables.DateTimeColumn(verbose_name=_("Last change"), format="Y-m-d H:i")
+    updated_at = tables.DateTimeColumn(verbose_name=_("Last change"), format="DATETIME_FORMAT")
 
     class Meta:
         model = Customer

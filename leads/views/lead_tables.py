@@ -42,7 +42,7 @@ class LeadTable(BoundedPaging, tables.Table):
         empty_values=(),
     )
     last_activity_at = tables.Column(verbose_name=_("Last activity"), empty_values=())
-    created_at = tables.DateTimeColumn(verbose_name=_("Created"), format="Y-m-d")
+    created_at = tables.DateTimeColumn(verbose_name=_("Created"), format="DATE_FORMAT")
 
     class Meta:
         model = Lead
@@ -134,7 +134,8 @@ class LeadTable(BoundedPaging, tables.Table):
     def render_last_activity_at(self, record: Lead) -> str:
         if record.last_activity_at is None:
             return format_html('<span class="text-body-secondary">{}</span>', _("none yet"))
-        return timezone.localtime(record.last_activity_at).strftime("%Y-%m-%d %H:%M")
+        local = timezone.localtime(record.last_activity_at)
+        return f"{short_date_in(local.date(), get_language())} {local:%H:%M}"
 
     def order_last_activity_at(self, queryset: Any, is_descending: bool) -> tuple[Any, bool]:
         from django.db.models import F
@@ -160,7 +161,7 @@ class PoolTable(BoundedPaging, tables.Table):
     source = tables.Column(verbose_name=_("Source"), accessor="source__name", orderable=False)
     consultant = tables.Column(verbose_name=_("Last consultant"), orderable=False, empty_values=())
     pooled_at = tables.DateTimeColumn(
-        verbose_name=_("In the pool since"), format="Y-m-d", orderable=False
+        verbose_name=_("In the pool since"), format="DATE_FORMAT", orderable=False
     )
 
     class Meta:

@@ -18,10 +18,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from dealers.clock import dealer_now, dealer_zone
 from reports.dashboards.selectors import DealerKpis
 
 from . import charts
@@ -113,7 +113,9 @@ def pack_context(kpis: DealerKpis) -> dict[str, Any]:
                 months, kpis.trend.first_response_minutes, _("Average first response (minutes)")
             ),
         },
-        "printed_at": timezone.now(),
+        # On the dealer's wall clock, its zone named: the pack is printed by a worker for HQ.
+        "printed_at": date_format(dealer_now(kpis.dealer_id), "DATETIME_FORMAT"),
+        "printed_zone": str(dealer_zone(kpis.dealer_id)),
     }
 
 

@@ -64,7 +64,7 @@ def test_a_walk_in_backdated_to_2020_is_refused_naming_the_limit(shop: Shop) -> 
     with pytest.raises(ValidationError) as exc:
         register(shop, berlin(dt.date(2020, 1, 6)))
     assert exc.value.message_dict["arrived_at"] == [
-        "A visit can be entered at most 7 days back (from 03/04/2026)."
+        "A visit can be entered at most 7 days back (from 4 Mar 2026)."
     ]
     assert visits(shop) == 0
 
@@ -80,7 +80,7 @@ def test_the_limit_is_the_dealers_own(shop: Shop) -> None:
     with pytest.raises(ValidationError) as exc:
         register(shop, berlin(TODAY - dt.timedelta(days=1), 18))
     assert exc.value.message_dict["arrived_at"] == [
-        "Only today's visits and calls can be entered (from 03/11/2026)."
+        "Only today's visits and calls can be entered (from 11 Mar 2026)."
     ]
     assert register(shop, berlin(TODAY, 8)).visit is not None
 
@@ -102,7 +102,7 @@ def test_visitor_log_form_shows_the_limit_on_the_field(shop: Shop) -> None:
         )
     assert response.redirect_chain[-1][1] == 303  # back to the visitor log, the form kept
     assert response.context["form"].errors["arrived_at"] == [
-        "A visit can be entered at most 7 days back (from 03/04/2026)."
+        "A visit can be entered at most 7 days back (from 4 Mar 2026)."
     ]
     assert visits(shop) == 0
 
@@ -116,7 +116,7 @@ def test_a_follow_up_planned_for_2099_is_refused_naming_the_limit(shop: Shop) ->
         with pytest.raises(ValidationError) as exc:
             create_follow_up(lead=lead, actor=shop.alice, due_at=berlin(dt.date(2099, 1, 1)))
         assert exc.value.message_dict["due_at"] == [
-            "A follow-up can be planned at most 180 days ahead (until 09/07/2026)."
+            "A follow-up can be planned at most 180 days ahead (until 7 Sep 2026)."
         ]
         assert not FollowUp.objects.filter(kind=FollowUp.Kind.CALLBACK).exists()
         last = create_follow_up(
@@ -140,7 +140,7 @@ def test_moving_a_follow_up_to_2099_is_refused_and_it_stays_due(shop: Shop) -> N
                 reason="later",
             )
         assert exc.value.message_dict["due_at"] == [
-            "A follow-up can be planned at most 30 days ahead (until 04/10/2026)."
+            "A follow-up can be planned at most 30 days ahead (until 10 Apr 2026)."
         ]
         follow_up.refresh_from_db()
     assert follow_up.due_at == berlin(TODAY, 15)
@@ -174,9 +174,9 @@ def test_reschedule_form_shows_the_limit(shop: Shop) -> None:
 @pytest.mark.parametrize(
     ("day", "message"),
     [
-        ("9999-12-31", "Enter a date between 01/01/2000 and 03/15/2031. Showing today."),
-        ("0001-01-01", "Enter a date between 01/01/2000 and 03/15/2031. Showing today."),
-        ("9999-12-30", "Enter a date between 01/01/2000 and 03/15/2031. Showing today."),
+        ("9999-12-31", "Enter a date between 1 Jan 2000 and 15 Mar 2031. Showing today."),
+        ("0001-01-01", "Enter a date between 1 Jan 2000 and 15 Mar 2031. Showing today."),
+        ("9999-12-30", "Enter a date between 1 Jan 2000 and 15 Mar 2031. Showing today."),
         ("2026-02-30", "That is not a date. Showing today."),
         ("x\x00", "That is not a date. Showing today."),
     ],

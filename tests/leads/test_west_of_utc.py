@@ -124,4 +124,4 @@ def test_the_reminder_names_the_due_time_in_the_dealers_zone(west: Shop) -> None
     assert notes
     text = " ".join(n.text for n in notes)
     # the dealer's date and time (UTC says 13 January, 00:20)
-    assert "01/12/2027 11:20 p.m." in text and "01/13/2027" not in text, text
+    assert "12 Jan 2027, 23:20" in text and "13 Jan" not in text, text

@@ -1,0 +1,11 @@
+# Simplified Chinese: "2026年12月7日", "2026年12月7日 14:05".
+DATE_FORMAT = "Y年n月j日"
+SHORT_DATE_FORMAT = DATE_FORMAT
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = "Y年n月j日 H:i"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+YEAR_MONTH_FORMAT = "Y年n月"
+MONTH_DAY_FORMAT = "n月j日"
+DATE_TIME_SEPARATOR = " "  # between a day and its time (dms.ui.dates)
+WEEKDAY_DATE_FORMAT = "Y年n月j日 D"
+WEEKDAY_MONTH_DAY_FORMAT = "n月j日 D"
