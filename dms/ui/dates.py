@@ -88,6 +88,11 @@ def human_datetime(
     return f"{day}{separator}{human_time(value, zone, seconds=seconds)}"
 
 
+def date_time_separator() -> str:
+    """What stands between a day and its time in the active language (", " in English)."""
+    return _own_format("DATE_TIME_SEPARATOR", get_language())
+
+
 def zone_label(zone: Any) -> str:
     """A zone as people name it: its IANA name ("Europe/Warsaw")."""
     return str(getattr(zone, "key", zone))

@@ -9,13 +9,13 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dms.html import escape as _escape
+from dms.ui.dates import date_time_separator, human_date
 from leads.models import FollowUp, Stage
 from leads.services.normalize import format_phone
 
@@ -118,10 +118,15 @@ def local_dt(value: Any, fmt: str = "%H:%M") -> str:
     return timezone.localtime(value).strftime(fmt)
 
 
-@lru_cache(maxsize=1024)
 def short_date_in(day: dt.date, language: str | None) -> str:
-    """A day in the locale's short format (`language` is the active one: the cache key)."""
-    return date_format(day, "SHORT_DATE_FORMAT")
+    """A day as dms.ui.dates writes it ("7 Dec"; the year outside the reader's current year),
+    formatted once per day, language and year (rows of a list share few dates)."""
+    return _short_date(day, language, timezone.localdate().year)
+
+
+@lru_cache(maxsize=1024)
+def _short_date(day: dt.date, language: str | None, this_year: int) -> str:
+    return human_date(day)
 
 
 @register.filter
@@ -140,7 +145,7 @@ def short_datetime(value: Any) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value)
-    return f"{short_date_in(local.date(), get_language())} {local:%H:%M}"
+    return f"{short_date_in(local.date(), get_language())}{date_time_separator()}{local:%H:%M}"
 
 
 @register.simple_tag
@@ -155,12 +160,13 @@ def follow_up_rows(section: Any, can_write: bool) -> SafeString:
     move_label = _escape(_("Move"))
     kinds: dict[str, str] = {}
     parts = []
+    separator = _escape(date_time_separator())
     for f in section.rows:
         pk = _escape(f.pk)  # {% localize off %}: plain digits
         customer = f.customer
         name = _escape(customer.display_name)
         due = f.due_at
-        when = f"{_escape(short_date(due))} " if f.other_day else ""
+        when = f"{_escape(short_date(due))}{separator}" if f.other_day else ""
         kind = kinds.get(f.kind)
         if kind is None:
             kind = kinds[f.kind] = _escape(follow_up_kind(f.kind))

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dms.html import escape as _escape
+from dms.ui.dates import date_time_separator
 from dms.ui.tables import BoundedPaging
 from leads.models import Lead
 from leads.templatetags.funnel_tags import grade_badge, person, short_date_in, stage_badge
@@ -83,6 +84,7 @@ class LeadTable(BoundedPaging, tables.Table):
         # Once, not per cell (context-local lookups); dates in the locale's short format, cached
         # per day and language (a page shows few distinct days).
         tz, language = timezone.get_current_timezone(), get_language()
+        separator = date_time_separator()
         rows = []
         for row in self.page.object_list:
             lead = row.record
@@ -102,7 +104,7 @@ class LeadTable(BoundedPaging, tables.Table):
             source = lead.source.display_name if lead.source_id else "—"
             if lead.last_activity_at:
                 at = lead.last_activity_at.astimezone(tz)
-                last = f"{short_date_in(at.date(), language)} {at:%H:%M}"
+                last = f"{short_date_in(at.date(), language)}{separator}{at:%H:%M}"
             else:
                 last = none_yet
             pk = _escape(lead.pk)
@@ -135,7 +137,7 @@ class LeadTable(BoundedPaging, tables.Table):
         if record.last_activity_at is None:
             return format_html('<span class="text-body-secondary">{}</span>', _("none yet"))
         local = timezone.localtime(record.last_activity_at)
-        return f"{short_date_in(local.date(), get_language())} {local:%H:%M}"
+        return f"{short_date_in(local.date(), get_language())}{date_time_separator()}{local:%H:%M}"
 
     def order_last_activity_at(self, queryset: Any, is_descending: bool) -> tuple[Any, bool]:
         from django.db.models import F

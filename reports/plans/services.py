@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
@@ -822,7 +823,7 @@ def _check_split(
                 _("%(name)s leaves on %(date)s and cannot get a target for %(month)s.")
                 % {
                     "name": person.name,
-                    "date": person.left_on.isoformat(),
+                    "date": formats.date_format(person.left_on, "DATE_FORMAT"),
                     "month": _month_name(month),
                 }
             )

@@ -318,7 +318,8 @@ def test_my_day_log_visit_button_opens_the_register_form(shop: Shop, signed_in):
 
 def test_lead_list_dates_follow_the_readers_locale(shop: Shop, signed_in):
     from django.utils import translation
-    from django.utils.formats import date_format
+
+    from dms.ui.dates import human_date
 
     lead = shop.lead(shop.alice)
     client = signed_in(shop.alice)
@@ -327,5 +328,5 @@ def test_lead_list_dates_follow_the_readers_locale(shop: Shop, signed_in):
         html = client.get(reverse("leads:leads")).content.decode()
         row = html.split(f'data-lead="{lead.pk}"', 1)[1].split("</tr>", 1)[0]
         with translation.override(language), timezone.override(shop.dealer.timezone):
-            created = date_format(timezone.localtime(lead.created_at).date(), "SHORT_DATE_FORMAT")
+            created = human_date(timezone.localtime(lead.created_at).date())
         assert f'<td class="text-nowrap">{created}</td>' in row

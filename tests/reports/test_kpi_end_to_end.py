@@ -397,7 +397,7 @@ def test_the_pdf_pack_holds_the_same_figures(story: Story, after_rollup: None) -
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
     assert "Atlantico Motores" in text and "January 2027" in text
-    assert "Figures as of" in text and "1 February 2027" in text
+    assert "Figures as of" in text and "1 Feb 2027" in text
 
     def figures(label: str) -> list[str]:
         line = next(row for row in text.splitlines() if row.strip().startswith(label + "   "))

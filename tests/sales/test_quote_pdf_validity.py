@@ -107,7 +107,7 @@ def test_an_expired_quote_is_marked_not_valid(room: Showroom) -> None:
     with time_machine.travel(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC), tick=False):
         text = pdf_of(room, quote)
     assert "NOTVALID—EXPIRED" in squeezed(text) and SIGNATURE not in text
-    assert "This quote expired on March 31, 2026." in text
+    assert "This quote expired on 31 Mar 2026." in text
 
 
 def test_the_pdf_formats_the_customers_phone_number(room: Showroom) -> None:

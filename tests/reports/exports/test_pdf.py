@@ -30,7 +30,7 @@ def test_dealer_manager_downloads_the_pack_and_it_holds_the_figures(facts, login
     assert 6 <= pages <= 10
     text = pdf_text(content)
     assert "Alpha Motors" in text and "DA01" in text and "March 2026" in text
-    assert "Figures as of" in text and "10 March 2026" in text
+    assert "Figures as of" in text and "10 Mar 2026" in text
     # Orders in March: 37 against the current plan (v2) of 50 = 74.0 %; v1's 999 is not used.
     orders = next(line for line in text.splitlines() if line.strip().startswith("Orders   "))
     assert orders.split()[1:4] == ["37", "50", "74.0"]
