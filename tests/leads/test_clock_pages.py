@@ -146,3 +146,37 @@ def test_a_regional_managers_pages_are_in_hqs_zone_and_a_dealers_when_viewing_it
     viewing = client.get("/account/two_factor/").content.decode()
     assert 'data-testid="times-zone"' in viewing and "Europe/Lisbon" in viewing
     assert "12 Jan 2027, 09:20" in _text(viewing.encode())
+
+
+@time_machine.travel(MORNING, tick=False)
+def test_hq_users_list_shows_each_last_login_on_its_dealers_clock(warsaw: Shop) -> None:
+    lisbon = make_shop(timezone="Europe/Lisbon", code="PT903")
+    for user in (warsaw.alice, lisbon.alice):
+        user.last_login = MORNING
+        user.save(update_fields=["last_login"])
+    client = signed_in_client(hq_user("hq_admin", username="hq-users-clock"))
+    html = client.get("/network/users/", {"q": "Alice"}).content.decode()
+    rows = {
+        user.username: _text(next(r for r in html.split("<tr") if user.username in r).encode())
+        for user in (warsaw.alice, lisbon.alice)
+    }
+    assert "12 Jan, 10:20 Europe/Warsaw" in rows[warsaw.alice.username]
+    assert "12 Jan, 09:20 Europe/Lisbon" in rows[lisbon.alice.username]
+
+
+@time_machine.travel(MORNING, tick=False)
+def test_the_handover_says_when_it_was_applied_on_the_dealers_clock() -> None:
+    from dealers.handover import services as handover
+    from tests.handover._world import make_book
+
+    book = make_book()
+    book.dealer.timezone = "Europe/Warsaw"
+    book.dealer.save(update_fields=["timezone"])
+    with as_dealer(book.dealer):
+        batch = handover.plan_batch(
+            dealer=book.dealer, from_user=book.dora, actor=book.manager, targets=[book.eve]
+        )
+        handover.apply_batch(batch=batch, actor=book.manager)
+    client = signed_in_client(book.manager)
+    page = _text(client.get(reverse("dealers:handover:batch", args=[batch.pk])).content)
+    assert "Applied 12 Jan 2027, 10:20." in page
