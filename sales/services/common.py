@@ -56,8 +56,9 @@ def _local(value: dt.datetime, dealer: Dealer) -> dt.datetime:
 def format_slot(starts_at: dt.datetime, ends_at: dt.datetime, dealer: Dealer) -> tuple[str, str]:
     """Start and end of a slot in the dealer's time, the end without its date on the same day."""
     start, end = _local(starts_at, dealer), _local(ends_at, dealer)
-    start_text = formats.date_format(start, "j M Y, H:i")
-    end_text = formats.date_format(end, "H:i" if end.date() == start.date() else "j M Y, H:i")
+    start_text = formats.date_format(start, "DATETIME_FORMAT")
+    same_day = end.date() == start.date()
+    end_text = formats.date_format(end, "TIME_FORMAT" if same_day else "DATETIME_FORMAT")
     return start_text, end_text
 
 

@@ -1,5 +1,5 @@
-"""One dealer clock in the browser (issue 13, item 1): a consultant of a Tokyo dealer (UTC+9, in a
-browser set to UTC) gets a new lead; the bell's notification says "respond by HH:MM" and My day
+"""One dealer clock in the browser (issue 13, item 1): a consultant of a Tokyo dealer (UTC+9)
+gets a new lead; the bell's notification says "respond by HH:MM" and My day
 shows the same lead due at the same HH:MM, Tokyo's, never UTC's. Every step by mouse; any console
 error fails the test (tests/conftest.py)."""
 
@@ -9,15 +9,13 @@ import datetime as dt
 import re
 import zoneinfo
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 
 from dms.tenancy.context import as_dealer
 from leads.models import Lead
 from leads.services import leads as svc
-from tests.api.support import session_client
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.factories import CustomerFactory
 from tests.leads._funnel import make_shop
 
@@ -45,25 +43,7 @@ def test_respond_by_in_the_bell_matches_my_day(browser: Any, live_server: Any) -
     due = lead.first_response_due.astimezone(TOKYO).strftime("%H:%M")
     utc_due = lead.first_response_due.astimezone(dt.UTC).strftime("%H:%M")
 
-    client = session_client(lead.consultant)
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 1366, "height": 768},
-        locale="en-GB",
-        timezone_id="UTC",  # the page's times come from the server's dealer clock
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "domain": urlparse(live_server.url).hostname,
-                "path": "/",
-            }
-        ]
-    )
-    page = context.new_page()
+    page = signed_in_page(browser, live_server, lead.consultant, width=1366, height=768)
     page.goto("/")
 
     bell = page.get_by_test_id("notifications-bell")
@@ -84,4 +64,3 @@ def test_respond_by_in_the_bell_matches_my_day(browser: Any, live_server: Any) -
     row = page.locator("li", has_text="Kenji Sato").first
     assert due in row.inner_text()
     screenshot(page, "clock-my-day")
-    context.close()
