@@ -30,6 +30,7 @@ from dms.audit.services import record
 from .models import Dealer, Membership, Region, StaffAbsence
 from .roles import Cap, DealerRole
 from .selectors import overlapping_absences, region_managers
+from .signals import membership_changed
 
 REGION_PERMISSION = "dealers.view_region_kpis"
 
@@ -547,6 +548,7 @@ def add_membership(
     membership = Membership.objects.create(
         dealer=dealer, user=user, role=role, started_on=timezone.localdate()
     )
+    membership_changed.send(sender=Membership, membership=membership)
     record(
         action=AuditAction.ROLE_CHANGE,
         actor=actor,
@@ -615,6 +617,7 @@ def change_membership(
     if is_active and not before["is_active"]:
         membership.leaving_on = None
     membership.save(update_fields=["role", "is_active", "leaving_on"])
+    membership_changed.send(sender=Membership, membership=membership)
     detail: dict[str, Any] = {"username": membership.user.get_username()}
     if before["role"] != role:
         detail["role"] = [before["role"], role]
