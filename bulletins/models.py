@@ -198,13 +198,20 @@ class BulletinRecipient(TenantModel):
     left out of inboxes and compliance figures."""
 
     bulletin = models.ForeignKey(
-        Bulletin, on_delete=models.CASCADE, related_name="+", verbose_name=_("bulletin")
+        Bulletin,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("bulletin"),
+        db_index=False,  # bulletin_recipient_compliance starts with it
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("staff member"),
+        # Every read names the dealer too (bulletin_recipient_inbox); a user_id index of its own
+        # made the planner fetch the heap for the inbox counts instead of the index only.
+        db_index=False,
     )
     role = models.CharField(_("role"), max_length=32, choices=DealerRole.choices)
     created_at = models.DateTimeField(_("received"))
@@ -227,11 +234,20 @@ class BulletinRecipient(TenantModel):
             ),
         ]
         indexes = [
-            # A user's inbox: their rows at the dealer they work in.
+            # A user's inbox at the dealer they work in, newest first, and its counts: an
+            # index-only scan (the counts need nothing else of the row).
             models.Index(
-                fields=["dealer", "user", "bulletin"],
+                fields=["dealer", "user", "-created_at", "-bulletin"],
+                include=["opened_version", "acknowledged_version"],
                 condition=models.Q(retired_at__isnull=True),
                 name="bulletin_recipient_inbox",
+            ),
+            # One bulletin's figures per dealer (compliance), also index-only.
+            models.Index(
+                fields=["bulletin", "dealer"],
+                include=["acknowledged_version", "opened_at"],
+                condition=models.Q(retired_at__isnull=True),
+                name="bulletin_recipient_compliance",
             ),
         ]
 

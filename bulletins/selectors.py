@@ -35,7 +35,8 @@ def _live(now: dt.datetime) -> Q:
 
 
 def inbox(*, user: Any, now: dt.datetime | None = None) -> QuerySet[BulletinRecipient]:
-    """The user's live bulletins at the dealer they work in (active scope), newest first, each
+    """The user's live bulletins at the dealer they work in (active scope), newest received
+    first (the inbox index walks them in that order and stops at the page's end), each
     row with its bulletin (without the body) and `is_unread` / `needs_ack` / `is_overdue`."""
     now = now or timezone.now()
     return (
@@ -47,7 +48,7 @@ def inbox(*, user: Any, now: dt.datetime | None = None) -> QuerySet[BulletinReci
             needs_ack=_as_bool(UNACKNOWLEDGED),
             is_overdue=_as_bool(UNACKNOWLEDGED & Q(bulletin__ack_deadline__lte=now)),
         )
-        .order_by("-bulletin__published_at", "-bulletin_id")
+        .order_by("-created_at", "-bulletin_id")
     )
 
 
