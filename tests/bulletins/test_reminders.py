@@ -152,4 +152,5 @@ def test_the_schedule_is_registered() -> None:
     from dms.celery import app
 
     entry = app.conf.beat_schedule["bulletins-ack-reminders"]
-    assert entry["task"] == "bulletins.dispatch_ack_reminders"
+    assert entry["task"] == tasks.dispatch_ack_reminders.name
+    assert tasks.send_ack_reminders.name in app.tasks  # autodiscovered by the worker
