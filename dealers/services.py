@@ -31,6 +31,7 @@ from .clock import dealer_today
 from .models import Dealer, Membership, Region, StaffAbsence
 from .roles import Cap, DealerRole
 from .selectors import overlapping_absences, region_managers
+from .signals import membership_changed
 
 REGION_PERMISSION = "dealers.view_region_kpis"
 
@@ -548,6 +549,7 @@ def add_membership(
     membership = Membership.objects.create(
         dealer=dealer, user=user, role=role, started_on=dealer_today(dealer)
     )
+    membership_changed.send(sender=Membership, membership=membership)
     record(
         action=AuditAction.ROLE_CHANGE,
         actor=actor,
@@ -616,6 +618,7 @@ def change_membership(
     if is_active and not before["is_active"]:
         membership.leaving_on = None
     membership.save(update_fields=["role", "is_active", "leaving_on"])
+    membership_changed.send(sender=Membership, membership=membership)
     detail: dict[str, Any] = {"username": membership.user.get_username()}
     if before["role"] != role:
         detail["role"] = [before["role"], role]

@@ -49,6 +49,12 @@ app.conf.beat_schedule = {
         "task": "dms.idempotency.sweep",
         "schedule": crontab(minute=20),
     },
+    # Bulletins (bulletins/tasks.py): acknowledgement reminders 48 h before the deadline and
+    # escalation to the dealer's manager after it; once per recipient and round, idempotent.
+    "bulletins-ack-reminders": {
+        "task": "bulletins.dispatch_ack_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
     "reports-export-sweep": {
         "task": "reports.exports.sweep",
         "schedule": crontab(minute="*/15"),

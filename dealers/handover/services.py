@@ -39,6 +39,7 @@ from dealers.models import (
     ReassignmentBatch,
     ReassignmentItem,
 )
+from dealers.signals import membership_changed
 from dms.accounts.language import languages_of, speaking
 from dms.audit.models import AuditAction
 from dms.audit.services import record
@@ -147,6 +148,7 @@ def process_departure(
         membership.is_active = False
         membership.is_present = False
         membership.save(update_fields=["is_active", "is_present"])
+        membership_changed.send(sender=Membership, membership=membership)
         row.processed_at = now
         row.save(update_fields=["processed_at"])
         user = membership.user

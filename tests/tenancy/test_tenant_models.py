@@ -44,6 +44,11 @@ NOT_TENANT_WITH_DEALER_FK: dict[str, str] = {
         "dealer is nullable: logins and HQ actions belong to no dealer; the table is append-only "
         "and read only through the audit views (HQ admin, dealer admin for the own dealer)"
     ),
+    "bulletins.Bulletin_target_dealers": (
+        "HQ reference data: which dealers an HQ bulletin is meant for, written only by HQ "
+        "services; it holds no dealer's data (each dealer's reading record is the tenant table "
+        "bulletins.BulletinRecipient) and is never shown to dealer staff"
+    ),
     "security.UnlockApproval": (
         "directory-level dual-control record about user accounts, read and written before/"
         "outside a tenant scope by the unlock flow"

@@ -1,0 +1,313 @@
+"""Reads about bulletins: a user's inbox and its counts, one bulletin for its reader, and the
+compliance figures (HQ: by region and dealer within the caller's regions; a dealer's managers:
+their own staff). Every read runs in the caller's tenant scope and filters by their `Access` too.
+
+Staff names are not customer data: HQ may see who is overdue. Nothing here reads a customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dealers.models import Dealer
+from dealers.roles import Cap
+from dealers.selectors import Access
+
+from .models import Bulletin, BulletinRecipient
+from .services import BulletinNotFound, live_bulletins
+
+UNREAD = Q(opened_version__lt=F("bulletin__version"))
+UNACKNOWLEDGED = Q(bulletin__requires_ack=True, acknowledged_version__lt=F("bulletin__ack_version"))
+
+
+def _live(now: dt.datetime) -> Q:
+    return Q(bulletin__status=Bulletin.Status.PUBLISHED) & (
+        Q(bulletin__live_until__isnull=True) | Q(bulletin__live_until__gt=now)
+    )
+
+
+def inbox(*, user: Any, now: dt.datetime | None = None) -> QuerySet[BulletinRecipient]:
+    """The user's live bulletins at the dealer they work in (active scope), newest received
+    first (the inbox index walks them in that order and stops at the page's end), each
+    row with its bulletin (without the body) and `is_unread` / `needs_ack` / `is_overdue`."""
+    now = now or timezone.now()
+    return (
+        BulletinRecipient.objects.filter(_live(now), user_id=user.pk, retired_at__isnull=True)
+        .select_related("bulletin")
+        .defer("bulletin__body")
+        .annotate(
+            is_unread=_as_bool(UNREAD),
+            needs_ack=_as_bool(UNACKNOWLEDGED),
+            is_overdue=_as_bool(UNACKNOWLEDGED & Q(bulletin__ack_deadline__lte=now)),
+        )
+        .order_by("-created_at", "-bulletin_id")
+    )
+
+
+def _as_bool(condition: Q) -> Any:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    total: int
+    unread: int
+    unacknowledged: int
+    overdue: int
+
+
+def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> InboxCounts:
+    """The numbers for the navigation badge: one aggregate query."""
+    now = now or timezone.now()
+    counts = BulletinRecipient.objects.filter(
+        _live(now), user_id=user.pk, retired_at__isnull=True
+    ).aggregate(
+        total=Count("pk"),
+        unread=Count("pk", filter=UNREAD),
+        unacknowledged=Count("pk", filter=UNACKNOWLEDGED),
+        overdue=Count("pk", filter=UNACKNOWLEDGED & Q(bulletin__ack_deadline__lte=now)),
+    )
+    return InboxCounts(**counts)
+
+
+def bulletin_for_reader(*, user: Any, pk: int, now: dt.datetime | None = None) -> Bulletin:
+    """A live bulletin the user receives at the dealer they work in; not found otherwise
+    (missing, withdrawn and not targeted answer alike)."""
+    now = now or timezone.now()
+    targeted = BulletinRecipient.objects.filter(
+        bulletin_id=pk, user_id=user.pk, retired_at__isnull=True
+    ).exists()
+    bulletin = live_bulletins(now).filter(pk=pk).first() if targeted else None
+    if bulletin is None:
+        raise BulletinNotFound(_("No such bulletin."))
+    return bulletin
+
+
+# --- compliance ------------------------------------------------------------------------------------
+
+COMPLIANCE_HQ_CAPS = (Cap.KPI_NETWORK,)
+COMPLIANCE_DEALER_CAPS = (Cap.KPI_DEALER, Cap.STAFF_MANAGE)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    recipients: int = 0
+    opened: int = 0
+    acknowledged: int = 0
+    overdue: int = 0
+
+    @property
+    def share_acknowledged(self) -> float | None:
+        return _share(self.acknowledged, self.recipients)
+
+    @property
+    def share_opened(self) -> float | None:
+        return _share(self.opened, self.recipients)
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.recipients + other.recipients,
+            self.opened + other.opened,
+            self.acknowledged + other.acknowledged,
+            self.overdue + other.overdue,
+        )
+
+
+@dataclass(frozen=True)
+class DealerLine:
+    dealer_id: int
+    code: str
+    name: str
+    region_id: int
+    region: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class RegionLine:
+    region_id: int
+    name: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class StaffLine:
+    dealer_id: int
+    dealer_code: str
+    user_id: int
+    name: str
+    role: str
+    opened_at: dt.datetime | None
+    acknowledged_at: dt.datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Compliance:
+    bulletin: Bulletin
+    total: Figures
+    regions: list[RegionLine] = field(default_factory=list)
+    dealers: list[DealerLine] = field(default_factory=list)
+    overdue: list[StaffLine] = field(default_factory=list)
+
+
+def _acked(bulletin: Bulletin) -> Q:
+    return Q(acknowledged_version__gte=bulletin.ack_version)
+
+
+def _is_late(bulletin: Bulletin, now: dt.datetime) -> bool:
+    return bool(bulletin.requires_ack and bulletin.ack_deadline and bulletin.ack_deadline <= now)
+
+
+def _dealers_in_view(access: Access) -> tuple[int, ...]:
+    if access.is_hq and any(access.can(c) for c in COMPLIANCE_HQ_CAPS):
+        return access.dealer_ids
+    if access.dealer is not None and any(access.can(c) for c in COMPLIANCE_DEALER_CAPS):
+        return (access.dealer.pk,)
+    raise PermissionDenied(_("You may not see who acknowledged this bulletin."))
+
+
+def _published(pk: int) -> Bulletin:
+    bulletin = Bulletin.objects.exclude(status=Bulletin.Status.DRAFT).filter(pk=pk).first()
+    if bulletin is None:
+        raise BulletinNotFound(_("No such bulletin."))
+    return bulletin
+
+
+def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = None) -> Compliance:
+    """Per bulletin: acknowledged (and opened) share by region and by dealer, and who is overdue
+    — over the dealers the caller may see (HQ admin: all; regional manager: their regions';
+    a dealer's managers: their own dealer, where a bulletin that does not reach it is not
+    found). Two queries: one aggregate grouped by dealer, one list of the overdue."""
+    now = now or timezone.now()
+    dealer_ids = _dealers_in_view(access)
+    bulletin = _published(bulletin_id)
+    rows = BulletinRecipient.objects.filter(
+        bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, retired_at__isnull=True
+    )
+    late = _is_late(bulletin, now)
+    acked = _acked(bulletin)
+    per_dealer = {
+        r["dealer_id"]: Figures(
+            recipients=r["n"],
+            opened=r["opened"],
+            acknowledged=r["acked"] if bulletin.requires_ack else 0,
+            overdue=(r["n"] - r["acked"]) if late else 0,
+        )
+        for r in rows.values("dealer_id")
+        .order_by("dealer_id")
+        .annotate(
+            n=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            acked=Count("pk", filter=acked),
+        )
+    }
+    if not access.is_hq and not per_dealer:
+        raise BulletinNotFound(_("No such bulletin."))
+    dealers = {
+        d.pk: d
+        for d in Dealer.objects.filter(pk__in=per_dealer).select_related("region").order_by("code")
+    }
+    dealer_lines = [
+        DealerLine(d.pk, d.code, d.name, d.region_id, d.region.name, per_dealer[d.pk])
+        for d in dealers.values()
+    ]
+    by_region: dict[int, RegionLine] = {}
+    for line in dealer_lines:
+        seen = by_region.get(line.region_id)
+        total = (seen.figures if seen else Figures()) + line.figures
+        by_region[line.region_id] = RegionLine(line.region_id, line.region, total)
+    overdue: list[StaffLine] = []
+    if late:
+        overdue = [
+            StaffLine(
+                dealer_id=r["dealer_id"],
+                dealer_code=dealers[r["dealer_id"]].code,
+                user_id=r["user_id"],
+                name=_full_name(r),
+                role=r["role"],
+                opened_at=r["opened_at"],
+                acknowledged_at=None,
+                overdue=True,
+            )
+            for r in rows.exclude(acked).values(
+                "dealer_id",
+                "user_id",
+                "role",
+                "opened_at",
+                "user__first_name",
+                "user__last_name",
+                "user__username",
+            )
+        ]
+        overdue.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
+    total = sum((line.figures for line in dealer_lines), Figures())
+    return Compliance(
+        bulletin=bulletin,
+        total=total,
+        regions=sorted(by_region.values(), key=lambda r: r.name),
+        dealers=dealer_lines,
+        overdue=overdue,
+    )
+
+
+def _full_name(row: Mapping[str, Any]) -> str:
+    name = f"{row['user__first_name']} {row['user__last_name']}".strip()
+    return name or row["user__username"]
+
+
+def staff_status(
+    *, access: Access, bulletin_id: int, now: dt.datetime | None = None
+) -> list[StaffLine]:
+    """A dealer's managers: each of their own staff the bulletin reaches, with when they opened
+    and acknowledged it (the current round) and whether they are overdue. Not found when the
+    bulletin does not reach the dealer."""
+    now = now or timezone.now()
+    if access.is_hq or access.dealer is None:
+        raise PermissionDenied(_("Only a dealer's managers see their staff's status."))
+    (dealer_id,) = _dealers_in_view(access)
+    bulletin = _published(bulletin_id)
+    late = _is_late(bulletin, now)
+    rows = BulletinRecipient.objects.filter(
+        bulletin_id=bulletin.pk, dealer_id=dealer_id, retired_at__isnull=True
+    ).values(
+        "dealer_id",
+        "user_id",
+        "role",
+        "opened_at",
+        "acknowledged_at",
+        "acknowledged_version",
+        "user__first_name",
+        "user__last_name",
+        "user__username",
+    )
+    lines = []
+    for r in rows:
+        done = bulletin.requires_ack and r["acknowledged_version"] >= bulletin.ack_version
+        lines.append(
+            StaffLine(
+                dealer_id=r["dealer_id"],
+                dealer_code=access.dealer.code,
+                user_id=r["user_id"],
+                name=_full_name(r),
+                role=r["role"],
+                opened_at=r["opened_at"],
+                acknowledged_at=r["acknowledged_at"] if done else None,
+                overdue=late and not done,
+            )
+        )
+    if not lines:
+        raise BulletinNotFound(_("No such bulletin."))
+    return sorted(lines, key=lambda s: (not s.overdue, s.name.lower(), s.user_id))
