@@ -34,7 +34,9 @@ CREATE TEMP TABLE IF NOT EXISTS kpi_scratch (
   stage_new int, stage_contacted int, stage_visited int, stage_test_drive int, stage_quote int,
   stage_order int, stage_delivered int, stage_lost int, stage_dormant int, leads_new int,
   visits int, calls int, test_drives int, quotes int, orders int, deliveries int, lost int,
-  followups_due int, followups_on_time int, first_responses int, first_response_minutes int);
+  followups_due int, followups_on_time int, first_responses int, first_response_minutes int,
+  cohort_contacted int, cohort_visited int, cohort_test_drive int, cohort_quote int,
+  cohort_order int, cohort_delivered int, cohort_lost int, cohort_dormant int);
 TRUNCATE kpi_scratch;
 WITH d AS (SELECT id, timezone AS tz FROM dealers_dealer WHERE id = ANY(%(ids)s)),
 sc AS (
@@ -112,7 +114,28 @@ ev (dealer_id, day, consultant_id, source_id, model_id, kind, n, minutes) AS (
                           AND x.from_stage = ''
                         ORDER BY x.changed_at, x.id LIMIT 1) op ON TRUE
    WHERE l.first_response_at BETWEEN %(lo)s AND %(hi)s
-     AND (l.first_response_at AT TIME ZONE d.tz)::date BETWEEN %(start)s AND %(end)s)
+     AND (l.first_response_at AT TIME ZONE d.tz)::date BETWEEN %(start)s AND %(end)s
+  UNION ALL
+  -- the cohort of the leads opened that day: one event per stage each reached, and its outcome
+  SELECT c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id, r.kind, 1, 0
+    FROM (SELECT op.dealer_id, (op.changed_at AT TIME ZONE d.tz)::date AS day, op.consultant_id,
+                 l.source_id, l.vehicle_model_id AS model_id,
+                 max(array_position(ARRAY['new', 'contacted', 'visited', 'test_drive', 'quote',
+                                          'order', 'delivered'], x.to_stage::text)) - 1 AS furthest,
+                 (array_agg(x.to_stage ORDER BY x.changed_at DESC, x.id DESC))[1] AS last_stage
+            FROM leads_stagechange op JOIN d ON d.id = op.dealer_id
+            JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+            JOIN leads_stagechange x ON x.dealer_id = op.dealer_id AND x.lead_id = op.lead_id
+             AND x.changed_at < date_trunc('day', %(now)s::timestamptz AT TIME ZONE d.tz)
+                                AT TIME ZONE d.tz
+           WHERE op.from_stage = '' AND op.to_stage = 'new'
+             AND op.changed_at BETWEEN %(lo)s AND %(hi)s
+             AND (op.changed_at AT TIME ZONE d.tz)::date BETWEEN %(start)s AND %(end)s
+           GROUP BY op.dealer_id, op.id, 2, op.consultant_id, l.source_id, l.vehicle_model_id) c
+    JOIN (VALUES (1, 'reach1'), (2, 'reach2'), (3, 'reach3'), (4, 'reach4'), (5, 'reach5'),
+                 (6, 'reach6'), (-1, 'co_lost'), (-2, 'co_dormant')) r (i, kind)
+      ON (r.i > 0 AND c.furthest >= r.i) OR (r.i = -1 AND c.last_stage = 'lost')
+      OR (r.i = -2 AND c.last_stage = 'dormant'))
 INSERT INTO kpi_scratch
 SELECT dealer_id, day, consultant_id, source_id, model_id,
   count(*) FILTER (WHERE kind IN ('new', 'opening')),
@@ -126,7 +149,11 @@ SELECT dealer_id, day, consultant_id, source_id, model_id,
   count(*) FILTER (WHERE kind = 'ordered'), count(*) FILTER (WHERE kind = 'handed_over'),
   count(*) FILTER (WHERE kind = 'lost'),
   count(*) FILTER (WHERE kind IN ('fu', 'fu_ok')), count(*) FILTER (WHERE kind = 'fu_ok'),
-  count(*) FILTER (WHERE kind = 'response'), coalesce(sum(minutes), 0)
+  count(*) FILTER (WHERE kind = 'response'), coalesce(sum(minutes), 0),
+  count(*) FILTER (WHERE kind = 'reach1'), count(*) FILTER (WHERE kind = 'reach2'),
+  count(*) FILTER (WHERE kind = 'reach3'), count(*) FILTER (WHERE kind = 'reach4'),
+  count(*) FILTER (WHERE kind = 'reach5'), count(*) FILTER (WHERE kind = 'reach6'),
+  count(*) FILTER (WHERE kind = 'co_lost'), count(*) FILTER (WHERE kind = 'co_dormant')
 FROM ev GROUP BY 1, 2, 3, 4, 5;
 """
 

@@ -28,6 +28,16 @@ events still to come), so past credit stays where it was.
   StageChange.consultant — the lead's consultant at that moment, a snapshot written with the
   change (leads.services.leads). Source and model: the lead's.
 - leads_new: leads opened that day (their opening stage change ''→new), same credit.
+- cohort_<stage> (contacted … delivered), cohort_lost, cohort_dormant: of the leads opened that
+  day (leads_new, same day, credit, source and model), how many had reached the stage or a later
+  one, and how many were lost / dormant, by the start of the dealer's day the run is done on
+  (its `now`): reached = the furthest funnel stage any of its stage changes before then entered
+  (a lead moved back still reached it; a skipped stage counts as reached), lost / dormant = the
+  stage of its last change before then. Each count is at most leads_new, so a share of the
+  cohort never passes 100 %. These facts change when a lead moves, long after the day it was
+  opened: the nightly run also rewrites the cohort measures (only those) of the opening days of
+  the leads with a stage change on any day it recomputes (``_cohort_days``, COHORT_UPDATE_SQL),
+  so after a night every cohort is as of its start.
 - lost: leads closed as lost that day (= stage_lost).
 - visits / calls: visitor-log walk-ins / phone contacts by arrival time, credited to who served
   them (Visit.served_by), with the visit's source and model.
@@ -95,7 +105,7 @@ from dealers.clock import today_in
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealers
 from dms.tenancy.placement import on_citus
-from reports.models import MEASURES, STAGE_MEASURES, KpiRun
+from reports.models import COHORT_MEASURES, FUNNEL_MEASURES, MEASURES, KpiRun
 
 from .dirty import FACTS_LOCK
 from .selectors import forget_rolled_through
@@ -140,6 +150,7 @@ STAGES = [
     "lost",
     "dormant",
 ]
+FUNNEL = STAGES[:7]  # the funnel's order (leads.models.FUNNEL_STAGES), new … delivered
 
 # --- the SQL -------------------------------------------------------------------------------------
 
@@ -299,6 +310,7 @@ def _branches(pairs: bool) -> list[str]:
                 f"AND {_keep('f.dealer_id', f_day, pairs)}"
             ),
         ),
+        _cohort_branch(pairs),
         # first responses, credited to whom the lead was opened for
         _branch(
             keys=(
@@ -323,6 +335,62 @@ def _branches(pairs: bool) -> list[str]:
             ),
         ),
     ]
+
+
+# The start of the dealer's day the run is done on: a cohort counts the stage changes before it.
+_CUTOFF = "(date_trunc('day', %(now)s::timestamptz AT TIME ZONE d.tz) AT TIME ZONE d.tz)"
+_RANK = "CASE x.to_stage " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FUNNEL)) + " END"
+# The cohort measures counted over opened leads `c` (one row per lead: furthest, last_stage).
+_COHORT_COUNTS = {
+    **{
+        f"cohort_{stage}": f"count(*) FILTER (WHERE c.furthest >= {i})"
+        for i, stage in enumerate(FUNNEL)
+        if i
+    },
+    "cohort_lost": "count(*) FILTER (WHERE c.last_stage = 'lost')",
+    "cohort_dormant": "count(*) FILTER (WHERE c.last_stage = 'dormant')",
+}
+
+
+def _opened_leads(keys: str, joins: str, where: str, group: str) -> str:
+    """One row per opening stage change ''→new `op` (with `keys`): the furthest funnel stage
+    its lead's stage changes before the cutoff entered, and the stage of the last of them."""
+    return (
+        f"SELECT {keys}, max({_RANK}) AS furthest, "  # noqa: S608
+        "(array_agg(x.to_stage ORDER BY x.changed_at DESC, x.id DESC)"
+        " FILTER (WHERE x.id IS NOT NULL))[1] AS last_stage "
+        f"FROM {joins} "
+        "LEFT JOIN leads_stagechange x ON x.dealer_id = op.dealer_id "
+        f"AND x.lead_id = op.lead_id AND x.changed_at < {_CUTOFF} "
+        f"WHERE {where} GROUP BY op.dealer_id, op.id, {group}"
+    )
+
+
+def _cohort_branch(pairs: bool) -> str:
+    """The cohort measures, on the leads' opening day: one row per opened lead (its furthest
+    funnel stage and its last stage before the cutoff), then counted per day and credit."""
+    op_day = _day("op.changed_at")
+    leads = _opened_leads(
+        keys=(
+            f"op.dealer_id, {op_day} AS day, op.consultant_id, l.source_id, "
+            "l.vehicle_model_id AS model_id"
+        ),
+        joins=(
+            "leads_stagechange op JOIN d ON d.id = op.dealer_id "
+            "JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id"
+        ),
+        where=(
+            "op.dealer_id = ANY(%(ids)s) AND op.from_stage = '' AND op.to_stage = 'new' "
+            f"AND op.changed_at BETWEEN %(lo)s AND %(hi)s AND {_keep('op.dealer_id', op_day, pairs)}"
+        ),
+        group="2, op.consultant_id, l.source_id, l.vehicle_model_id",
+    )
+    return _branch(
+        keys="c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id",
+        measures=_COHORT_COUNTS,
+        source=f"({leads}) c",
+        where="TRUE",
+    )
 
 
 def _with(pairs: bool) -> str:
@@ -420,12 +488,15 @@ _DELETE_ROWS_SQL = "DELETE FROM reports_kpiday WHERE dealer_id = ANY(%s) AND id 
 _MEASURE_TYPES = ", ".join("%s::int" for _ in MEASURES)
 
 
-def _update_rows_sql(n: int) -> str:
-    values = ", ".join([f"(%s::bigint, %s::bigint, {_MEASURE_TYPES})"] * n)
+def _update_rows_sql(n: int, measures: Sequence[str] = MEASURES) -> str:
+    """UPDATE `measures` of n rows by primary key: parameters (id, dealer_id, *measures) per
+    row, then the chunk's dealer ids."""
+    types = ", ".join("%s::int" for _ in measures)
+    values = ", ".join([f"(%s::bigint, %s::bigint, {types})"] * n)
     return (
         "UPDATE reports_kpiday k SET "  # noqa: S608 - constant SQL, values are parameters
-        + ", ".join(f"{m} = v.{m}" for m in MEASURES)
-        + f" FROM (VALUES {values}) AS v (id, dealer_id, {', '.join(MEASURES)})"
+        + ", ".join(f"{m} = v.{m}" for m in measures)
+        + f" FROM (VALUES {values}) AS v (id, dealer_id, {', '.join(measures)})"
         " WHERE k.dealer_id = ANY(%s) AND k.dealer_id = v.dealer_id AND k.id = v.id"
     )
 
@@ -490,23 +561,106 @@ SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, {key_columns},
 
 MONTHS_SQL = _month_sums_sql("reports_kpimonth", ["vehicle_model_id"], MEASURES)
 FUNNEL_MONTHS_DELETE_SQL = MONTHS_DELETE_SQL.replace("reports_kpimonth", "reports_kpifunnelmonth")
-# only rows with a stage entry: the funnel reads nothing else
+# only rows with a stage entry or a cohort (an opening is both): the funnel reads nothing else
 FUNNEL_MONTHS_SQL = _month_sums_sql(
     "reports_kpifunnelmonth",
     ["consultant_id", "source_id", "vehicle_model_id"],
-    STAGE_MEASURES,
-    where="AND (" + " + ".join(f"k.{m}" for m in STAGE_MEASURES) + ") > 0",
+    FUNNEL_MEASURES,
+    where="AND (" + " + ".join(f"k.{m}" for m in FUNNEL_MEASURES) + ") > 0",
+)
+
+
+# --- the cohorts of earlier opening days --------------------------------------------------------
+# A lead counts in the cohort measures of its opening day's fact row (dealer, day, consultant it
+# was opened for, source, model) and moves them whenever it moves, long after that day. A run
+# that recomputes some days therefore also rewrites the cohort measures of the rows the leads
+# that moved on those days count in, when those rows lie on an earlier day — those rows alone
+# (not every row of their days), each recomputed from every lead of its key. A change of a lead's
+# key (source, model) or a deleted lead marks its opening day dirty (reports.rollup.dirty): that
+# day is recomputed in full. Read with SELECTs (the keys, then the new values compared with the
+# stored ones), written by primary key like _merge: no UPDATE ... FROM a join of the source
+# tables, no temporary table (Citus).
+
+
+def _moved_keys_sql(pairs: bool) -> str:
+    """The fact keys (dealer, opening day, consultant, source, model) of the leads with a stage
+    change on the target days, opened on an earlier day (pairs: a day that is not a target; a
+    range: a day before its start)."""
+    op_day = _day("op.changed_at")
+    earlier = (
+        f"(op.dealer_id, {op_day}) NOT IN (SELECT * FROM targets)"  # noqa: S608
+        if pairs
+        else f"{op_day} < %(start)s"
+    )
+    sc_day = _day("sc.changed_at")
+    return f"""{_with(pairs)}
+SELECT DISTINCT op.dealer_id, {op_day}, op.consultant_id, l.source_id, l.vehicle_model_id
+  FROM (SELECT DISTINCT sc.dealer_id, sc.lead_id FROM leads_stagechange sc
+          JOIN d ON d.id = sc.dealer_id
+         WHERE sc.dealer_id = ANY(%(ids)s) AND sc.changed_at BETWEEN %(lo)s AND %(hi)s
+           AND {_keep("sc.dealer_id", sc_day, pairs)}) m
+  JOIN leads_stagechange op ON op.dealer_id = m.dealer_id AND op.lead_id = m.lead_id
+   AND op.from_stage = '' AND op.to_stage = 'new'
+  JOIN d ON d.id = op.dealer_id
+  JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+ WHERE op.dealer_id = ANY(%(ids)s) AND op.changed_at <= %(hi)s AND {earlier}
+"""  # noqa: S608 - constant SQL (values are parameters)
+
+
+# The cohort measures of the given fact keys as they are now, against the stored rows: (id,
+# dealer_id, day, COHORT_MEASURES) of the rows that differ. The leads of a key: its openings,
+# found per key by the index (dealer, to_stage, changed_at) within the key's local day.
+_KEY_OPENED = _opened_leads(
+    keys="op.dealer_id, kk.day, kk.consultant_id, kk.source_id, kk.model_id",
+    joins=(
+        "(SELECT unnest(%(key_dealers)s::bigint[]) AS dealer_id,"
+        " unnest(%(key_days)s::date[]) AS day,"
+        " unnest(%(key_consultants)s::bigint[]) AS consultant_id,"
+        " unnest(%(key_sources)s::bigint[]) AS source_id,"
+        " unnest(%(key_models)s::bigint[]) AS model_id) kk"
+        " JOIN d ON d.id = kk.dealer_id"
+        " JOIN leads_stagechange op ON op.dealer_id = kk.dealer_id"
+        " AND op.from_stage = '' AND op.to_stage = 'new'"
+        " AND op.changed_at >= (kk.day::timestamp AT TIME ZONE d.tz)"
+        " AND op.changed_at < ((kk.day + 1)::timestamp AT TIME ZONE d.tz)"
+        " AND op.consultant_id IS NOT DISTINCT FROM kk.consultant_id"
+        " JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id"
+        " AND l.source_id IS NOT DISTINCT FROM kk.source_id"
+        " AND l.vehicle_model_id IS NOT DISTINCT FROM kk.model_id"
+    ),
+    where="op.dealer_id = ANY(%(ids)s)",
+    group="kk.day, kk.consultant_id, kk.source_id, kk.model_id",
+)
+COHORT_DIFF_SQL = """WITH d AS (SELECT id, timezone AS tz FROM dealers_dealer WHERE id = ANY(%(ids)s)),
+n AS (
+SELECT c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id AS vehicle_model_id, {counts}
+  FROM ({opened}) c GROUP BY 1, 2, 3, 4, 5
+)
+SELECT k.id, k.dealer_id, k.day, {new_measures}
+  FROM n JOIN reports_kpiday k ON {key_match}
+ WHERE k.dealer_id = ANY(%(ids)s) AND k.day = ANY(%(key_days)s::date[])
+   AND ({old_measures}) IS DISTINCT FROM ({new_measures})
+""".format(  # noqa: S608 - constant SQL (column names from the models, values are parameters)
+    counts=", ".join(f"{sql} AS {m}" for m, sql in _COHORT_COUNTS.items()),
+    opened=_KEY_OPENED,
+    key_match=_KEY_MATCH,
+    old_measures=", ".join(f"k.{m}" for m in COHORT_MEASURES),
+    new_measures=", ".join(f"n.{m}" for m in COHORT_MEASURES),
 )
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _params(ids: Sequence[int], start: dt.date, end: dt.date) -> dict[str, Any]:
+def _params(
+    ids: Sequence[int], start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> dict[str, Any]:
     return {
         "ids": list(ids),
         "start": start,
         "end": end,
+        # the cohorts count the stage changes before the start of the dealer's day of `now`
+        "now": now or timezone.now(),
         # UTC instants around the local days (any offset up to ±14 h)
         "lo": dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(hours=14),
         "hi": dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
@@ -645,17 +799,48 @@ def _lock_facts(cursor: Any, dealer_ids: Sequence[int]) -> None:
     )
 
 
-def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[int, int]:
+def _day_windows(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """start..end in windows of at most BIG_RANGE_DAYS days."""
+    out = []
+    while start <= end:
+        last = min(end, start + dt.timedelta(days=BIG_RANGE_DAYS - 1))
+        out.append((start, last))
+        start = last + dt.timedelta(days=1)
+    return out
+
+
+def _opened_before(cursor: Any, part: Sequence[int], day: dt.date) -> bool:
+    """Whether a lead of the dealers may have been opened before their local `day`."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM leads_stagechange WHERE dealer_id = ANY(%s)"
+        " AND to_stage = 'new' AND changed_at < %s)",
+        [list(part), dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(hours=14)],
+    )
+    found: bool = cursor.fetchone()[0]
+    return found
+
+
+def _rollup_chunk(
+    part: Sequence[int], start: dt.date, end: dt.date, now: dt.datetime
+) -> tuple[int, int]:
     """Recompute the facts of one chunk of dealers in one transaction: (day rows, month rows).
 
     Where the chunk has no facts in the range yet (a first run) they are inserted directly;
     otherwise compared with the stored ones and only the differences written (a rerun over
     unchanged data then writes nothing and keeps the rows' ids)."""
     n_days = (end - start).days + 1
-    params = _params(part, start, end)
+    params = _params(part, start, end, now)
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
         _lock_facts(cursor, part)
-        cursor.execute(BULK_PLANNER if n_days > BIG_RANGE_DAYS else SMALL_PLANNER)
+        cursor.execute(SMALL_PLANNER)
+        # the cohorts of the leads opened before the range that moved in it (few rows, by index)
+        refreshed = (
+            _refresh_cohorts(cursor, part, _day_windows(start, end), now)
+            if _opened_before(cursor, part, start)
+            else set()
+        )
+        if n_days > BIG_RANGE_DAYS:
+            cursor.execute(BULK_PLANNER)
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)"
             " AND day BETWEEN %(start)s AND %(end)s)",
@@ -666,7 +851,9 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
             rows = _insert_select(cursor, insert_days_sql(False), params)
         else:
             rows = _merge(cursor, part, params)
-        month_rows = _recompute_months((d, m) for d in part for m in _months(start, end))
+        month_rows = _recompute_months(
+            {(d, m) for d in part for m in _months(start, end)} | refreshed
+        )
         cursor.execute(RESET_PLANNER)
     return rows, month_rows
 
@@ -728,24 +915,29 @@ def rollup(
     *,
     chunk: int = DEFAULT_CHUNK,
     jobs: int | None = None,
+    now: dt.datetime | None = None,
 ) -> KpiRun:
     """Recompute KpiDay of `dealer_ids` (None: every dealer) for the local days start..end
     (inclusive), then KpiMonth of the touched months. One transaction per chunk of dealers, `jobs`
     chunks at once (default: settings.KPI_ROLLUP_JOBS); idempotent. `progress(done, total,
-    label)` is called after each chunk."""
+    label)` is called after each chunk. The cohorts of the leads opened in the range count their
+    stage changes up to the start of the dealer's day of `now` (default: the current time)."""
     if end < start:
         raise ValueError("The end date is before the start date.")
     dealers = _dealers(dealer_ids)
     ids = [d for d, _ in dealers]
     scope = None if dealer_ids is None else ids
-    now = timezone.now()
+    now = now or timezone.now()
     run = KpiRun.objects.create(
         kind=KpiRun.Kind.RANGE, dealer_ids=scope, start=start, end=end, started_at=now
     )
     yesterday = min((today_in(tz, now) for _, tz in dealers), default=now.date())
     yesterday -= dt.timedelta(days=1)
     results = _run_chunks(
-        _chunks(ids, chunk), lambda part: _rollup_chunk(part, start, end), _jobs(jobs), progress
+        _chunks(ids, chunk),
+        lambda part: _rollup_chunk(part, start, end, now),
+        _jobs(jobs),
+        progress,
     )
     rows, month_rows = (sum(r[i] for r in results) for i in (0, 1))
     run.dealer_days = len(ids) * ((end - start).days + 1)
@@ -770,13 +962,65 @@ def _windows(pairs: list[tuple[int, dt.date]]) -> list[list[tuple[int, dt.date]]
     return windows
 
 
+def _refresh_cohorts(
+    cursor: Any,
+    part: Sequence[int],
+    windows: list[list[tuple[int, dt.date]]] | list[tuple[dt.date, dt.date]],
+    now: dt.datetime,
+    *,
+    skip: set[tuple[int, dt.date]] | None = None,
+) -> set[tuple[int, dt.date]]:
+    """Rewrite the cohort measures of the fact rows the leads that moved on the recomputed days
+    count in, where those rows lie on an earlier (not recomputed) day: `windows` are the
+    recomputed (dealer, day) pairs in windows (the nightly run) or (start, end) ranges of every
+    dealer of `part` (a ranged run; then only opening days before `start` qualify). Returns the
+    (dealer, day) of the rows rewritten (their months are then recomputed)."""
+    keys: set[tuple[Any, ...]] = set()
+    for window in windows:
+        if isinstance(window, tuple):
+            start, end = window
+            cursor.execute(_moved_keys_sql(False), _params(part, start, end, now))
+        else:
+            cursor.execute(_moved_keys_sql(True), _window_params(part, window, now))
+        keys.update(cursor.fetchall())
+    if skip:
+        keys = {k for k in keys if (k[0], k[1]) not in skip}
+    if not keys:
+        return set()
+    ordered = sorted(keys, key=lambda k: (k[0], k[1], k[2] or 0, k[3] or 0, k[4] or 0))
+    columns = list(zip(*ordered, strict=True))
+    params = {
+        "ids": list(part),
+        "now": now,
+        "key_dealers": list(columns[0]),
+        "key_days": list(columns[1]),
+        "key_consultants": list(columns[2]),
+        "key_sources": list(columns[3]),
+        "key_models": list(columns[4]),
+    }
+    cursor.execute(COHORT_DIFF_SQL, params)
+    diff = cursor.fetchall()  # (id, dealer_id, day, COHORT_MEASURES) of the rows that differ
+    ids = list(part)
+    for first in range(0, len(diff), WRITE_BATCH):
+        batch = [(row[0], row[1], *row[3:]) for row in diff[first : first + WRITE_BATCH]]
+        cursor.execute(
+            _update_rows_sql(len(batch), COHORT_MEASURES), [v for r in batch for v in r] + [ids]
+        )
+    return {(row[1], row[2]) for row in diff}
+
+
 def _nightly_chunk(
-    part: list[int], today: dict[int, dt.date], first: dt.date, last: dt.date
+    part: list[int],
+    today: dict[int, dt.date],
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
 ) -> tuple[int, int, int, dt.date | None]:
     """One chunk of the nightly run, in one transaction: take the chunk's dirty days (DELETE ...
     RETURNING: a concurrent change marks its day again after our commit, so none is lost), add
     every day from `first` to the dealer's yesterday (at most to `last`), delete and insert their
-    facts, recompute the touched months. Returns (dealer-days, day rows, month rows, earliest
+    facts; rewrite the cohort measures of the opening days of the leads that moved on any of those
+    days; recompute the touched months. Returns (dealer-days, day rows, month rows, earliest
     day)."""
     pairs: set[tuple[int, dt.date]] = set()
     rows = 0
@@ -794,15 +1038,24 @@ def _nightly_chunk(
                 pairs.add((dealer_id, day))
                 day += dt.timedelta(days=1)
         for window in _windows(sorted(pairs)):
-            days = [p[1] for p in window]
-            params = _params(part, min(days), max(days))
-            params["pair_dealers"] = [p[0] for p in window]
-            params["pair_days"] = days
+            params = _window_params(part, window, now)
             cursor.execute(_delete_days_sql(True), params)
             rows += _insert_select(cursor, insert_days_sql(True), params)
-        month_rows = _recompute_months(pairs)
+        # the cohorts of earlier opening days of the leads that moved on those days
+        refreshed = _refresh_cohorts(cursor, part, _windows(sorted(pairs)), now, skip=pairs)
+        month_rows = _recompute_months(pairs | refreshed)
         cursor.execute(RESET_PLANNER)
     return len(pairs), rows, month_rows, min((p[1] for p in pairs), default=None)
+
+
+def _window_params(
+    part: Sequence[int], window: list[tuple[int, dt.date]], now: dt.datetime
+) -> dict[str, Any]:
+    days = [p[1] for p in window]
+    params = _params(part, min(days), max(days), now)
+    params["pair_dealers"] = [p[0] for p in window]
+    params["pair_days"] = days
+    return params
 
 
 def nightly(
@@ -829,7 +1082,7 @@ def nightly(
         # missing from it, and its mark (possibly an older row for the same day) is the only
         # trace. The next night recomputes the marked days once more.
         begin = earliest_day(ids) or yesterday
-        run = rollup(scope, min(begin, yesterday), yesterday, chunk=chunk, jobs=jobs)
+        run = rollup(scope, min(begin, yesterday), yesterday, chunk=chunk, jobs=jobs, now=now)
         KpiRun.objects.filter(pk=run.pk).update(kind=KpiRun.Kind.NIGHTLY)
         run.kind = KpiRun.Kind.NIGHTLY
         return run
@@ -844,7 +1097,9 @@ def nightly(
         end=min(yesterday, last),
     )
     results = _run_chunks(
-        _chunks(ids, chunk), lambda part: _nightly_chunk(part, today, first, last), _jobs(jobs)
+        _chunks(ids, chunk),
+        lambda part: _nightly_chunk(part, today, first, last, now),
+        _jobs(jobs),
     )
     run.dealer_days, run.rows, run.month_rows = (sum(r[i] for r in results) for i in (0, 1, 2))
     run.start = min((r[3] for r in results if r[3] is not None), default=first)

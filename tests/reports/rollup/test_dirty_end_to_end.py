@@ -228,7 +228,14 @@ def test_nightly_after_late_changes_equals_a_full_recompute(
     else:
         assert marked == []
         assert nightly != recomputed  # the marks are what brings the old days up to date
-        assert history(nightly) == history(before)
+        # (the cohort measures of an opening day follow its leads' stage changes on the days the
+        # run recomputes, marked or not: compared without them)
+        assert without_cohorts(history(nightly)) == without_cohorts(history(before))
+
+
+def without_cohorts(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    keep = [i for i, m in enumerate(MEASURES, start=5) if not m.startswith("cohort_")]
+    return [(*r[:5], *(r[i] for i in keep)) for r in rows]
 
 
 def test_the_end_to_end_story_counts_where_expected() -> None:
