@@ -11,9 +11,9 @@ from dms.audit.api import AuditEntryViewSet
 from dms.security.api import IssueTokenView
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
-from leads.api.funnel import FunnelAPIView
 from leads.api.leads import LeadViewSet
 from leads.api.visits import VisitViewSet
+from reports.funnel.api import FunnelAPIView
 from sales.api import DemoVehicleViewSet, OrderViewSet, QuoteViewSet, TestDriveViewSet
 
 

@@ -434,7 +434,7 @@ class ExportJob(models.Model):
 
 class KpiDirtyDay(TenantModel):
     """A dealer day whose facts are out of date: written by the code writing the source tables
-    (reports.rollup.dirty: the models' save/delete and querysets, raw-SQL writers through its
+    (dms.kpi.dirty: the models' save/delete and querysets, raw-SQL writers through its
     mark_* functions) whenever a row with a date of that day is inserted, changed or deleted —
     late and backdated changes included. The nightly rollup takes (deletes) these rows and
     recomputes the days in the same transaction."""

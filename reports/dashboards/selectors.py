@@ -4,7 +4,7 @@ exports: every number already computed, in plain dataclasses (no request objects
 Sources: KpiMonth (dealer × month × model) for plan attainment, trends and the network;
 KpiDay (dealer × day × consultant × source × model) only for one dealer's month (consultant
 leaderboard, leads by source); the month's funnel (the cohort of the leads opened in the month
-and the month's stage entries) from leads.selectors.funnel.funnel, the one place conversion
+and the month's stage entries) from reports.funnel.selectors.funnel, the one place conversion
 figures come from, on the facts alone (as of the rollup); PlanTarget / ConsultantTarget of the
 *current* plan version (the highest version number of the year). Nothing here reads the raw
 funnel tables.
@@ -45,7 +45,7 @@ from dealers.models import Dealer
 from dms.tenancy.querysets import rows_of
 from leads.models import LeadSource, Stage
 from leads.reference.messages import hq_text
-from leads.selectors.funnel import Funnel, funnel
+from reports.funnel.selectors import Funnel, funnel
 from reports.models import (
     METRIC_FIELDS,
     ConsultantTarget,

@@ -74,7 +74,7 @@ The code writing the source tables marks a (dealer, local day) in KpiDirtyDay wh
 row placing something on that day is inserted, changed (in a column the facts read) or deleted
 — backdated deliveries, late visitor-log entries, corrected order dates alike: the models'
 save(), delete() and querysets do it, raw-SQL writers call its mark_*() functions
-(reports.rollup.dirty; until reports migration 0012 database triggers did). Raw SQL writes to
+(dms.kpi.dirty; until reports migration 0012 database triggers did). Raw SQL writes to
 the source tables: leads.demo.insert_rows (the seeded history) marks through mark_rows();
 bench/generate.py loads a fresh bench network as the owner and empties the marks (a first full
 run follows); the handover (dealers.handover) writes the source tables through the ORM only
@@ -101,13 +101,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dealers.clock import today_in
+from dealers.clock import today_in, zone_named
 from dealers.models import Dealer
+from dms.kpi.dirty import FACTS_LOCK
 from dms.tenancy.context import as_dealers
 from dms.tenancy.placement import on_citus
 from reports.models import COHORT_MEASURES, FUNNEL_MEASURES, MEASURES, KpiRun
 
-from .dirty import FACTS_LOCK
 from .selectors import forget_rolled_through
 
 Progress = Callable[[int, int, str], None]
@@ -576,7 +576,7 @@ FUNNEL_MONTHS_SQL = _month_sums_sql(
 # that recomputes some days therefore also rewrites the cohort measures of the rows the leads
 # that moved on those days count in, when those rows lie on an earlier day — those rows alone
 # (not every row of their days), each recomputed from every lead of its key. A change of a lead's
-# key (source, model) or a deleted lead marks its opening day dirty (reports.rollup.dirty): that
+# key (source, model) or a deleted lead marks its opening day dirty (dms.kpi.dirty): that
 # day is recomputed in full. Read with SELECTs (the keys, then the new values compared with the
 # stored ones), written by primary key like _merge: no UPDATE ... FROM a join of the source
 # tables, no temporary table (Citus).
@@ -584,13 +584,13 @@ FUNNEL_MONTHS_SQL = _month_sums_sql(
 
 def _moved_keys_sql(pairs: bool) -> str:
     """The fact keys (dealer, opening day, consultant, source, model) of the leads with a stage
-    change on the target days, opened on an earlier day (pairs: a day that is not a target; a
-    range: a day before its start)."""
+    change on the target days, opened on an earlier day that is not recomputed (pairs: a day
+    that is not a target; a range: a day before %(before)s, the range's first day)."""
     op_day = _day("op.changed_at")
     earlier = (
         f"(op.dealer_id, {op_day}) NOT IN (SELECT * FROM targets)"  # noqa: S608
         if pairs
-        else f"{op_day} < %(start)s"
+        else f"{op_day} < %(before)s"
     )
     sc_day = _day("sc.changed_at")
     return f"""{_with(pairs)}
@@ -608,41 +608,50 @@ SELECT DISTINCT op.dealer_id, {op_day}, op.consultant_id, l.source_id, l.vehicle
 
 
 # The cohort measures of the given fact keys as they are now, against the stored rows: (id,
-# dealer_id, day, COHORT_MEASURES) of the rows that differ. The leads of a key: its openings,
-# found per key by the index (dealer, to_stage, changed_at) within the key's local day.
-_KEY_OPENED = _opened_leads(
-    keys="op.dealer_id, kk.day, kk.consultant_id, kk.source_id, kk.model_id",
-    joins=(
-        "(SELECT unnest(%(key_dealers)s::bigint[]) AS dealer_id,"
-        " unnest(%(key_days)s::date[]) AS day,"
-        " unnest(%(key_consultants)s::bigint[]) AS consultant_id,"
-        " unnest(%(key_sources)s::bigint[]) AS source_id,"
-        " unnest(%(key_models)s::bigint[]) AS model_id) kk"
-        " JOIN d ON d.id = kk.dealer_id"
-        " JOIN leads_stagechange op ON op.dealer_id = kk.dealer_id"
-        " AND op.from_stage = '' AND op.to_stage = 'new'"
-        " AND op.changed_at >= (kk.day::timestamp AT TIME ZONE d.tz)"
-        " AND op.changed_at < ((kk.day + 1)::timestamp AT TIME ZONE d.tz)"
-        " AND op.consultant_id IS NOT DISTINCT FROM kk.consultant_id"
-        " JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id"
-        " AND l.source_id IS NOT DISTINCT FROM kk.source_id"
-        " AND l.vehicle_model_id IS NOT DISTINCT FROM kk.model_id"
-    ),
-    where="op.dealer_id = ANY(%(ids)s)",
-    group="kk.day, kk.consultant_id, kk.source_id, kk.model_id",
-)
+# dealer_id, day, COHORT_MEASURES) of the rows that differ. The leads of a key: the openings in
+# its local day (UTC bounds from Python) for its consultant, first (`o`: a range scan of the
+# index (dealer, to_stage, changed_at) per key, materialized: the planner, misled by the
+# estimates, otherwise joined every lead of the dealers to the keys by source and model first),
+# then of those the leads of its source and model (NULL as 0, as in _KEY_MATCH), then their
+# stage changes before the cutoff.
 COHORT_DIFF_SQL = """WITH d AS (SELECT id, timezone AS tz FROM dealers_dealer WHERE id = ANY(%(ids)s)),
+t AS (SELECT unnest(%(key_dealers)s::bigint[]) AS dealer_id, unnest(%(key_days)s::date[]) AS day,
+             unnest(%(key_starts)s::timestamptz[]) AS lo, unnest(%(key_ends)s::timestamptz[]) AS hi,
+             unnest(%(key_consultants)s::bigint[]) AS consultant_id,
+             unnest(%(key_sources)s::bigint[]) AS source_id,
+             unnest(%(key_models)s::bigint[]) AS model_id),
+o AS MATERIALIZED (
+SELECT op.dealer_id, op.id, op.lead_id, t.day, t.consultant_id, t.source_id, t.model_id
+  FROM t JOIN leads_stagechange op ON op.dealer_id = t.dealer_id AND op.to_stage = 'new'
+   AND op.changed_at >= t.lo AND op.changed_at < t.hi
+ WHERE op.dealer_id = ANY(%(ids)s) AND op.from_stage = ''
+   AND coalesce(op.consultant_id, 0) = t.consultant_id
+),
+c AS MATERIALIZED (
+SELECT op.dealer_id, op.day, op.consultant_id, op.source_id, op.model_id,
+       max({rank}) AS furthest,
+       (array_agg(x.to_stage ORDER BY x.changed_at DESC, x.id DESC)
+            FILTER (WHERE x.id IS NOT NULL))[1] AS last_stage
+  FROM o op JOIN d ON d.id = op.dealer_id
+  JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+  LEFT JOIN leads_stagechange x ON x.dealer_id = op.dealer_id AND x.lead_id = op.lead_id
+   AND x.changed_at < {cutoff}
+ WHERE l.dealer_id = ANY(%(ids)s)
+   AND coalesce(l.source_id, 0) = op.source_id AND coalesce(l.vehicle_model_id, 0) = op.model_id
+ GROUP BY op.dealer_id, op.id, op.day, op.consultant_id, op.source_id, op.model_id
+),
 n AS (
 SELECT c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id AS vehicle_model_id, {counts}
-  FROM ({opened}) c GROUP BY 1, 2, 3, 4, 5
+  FROM c GROUP BY 1, 2, 3, 4, 5
 )
 SELECT k.id, k.dealer_id, k.day, {new_measures}
   FROM n JOIN reports_kpiday k ON {key_match}
- WHERE k.dealer_id = ANY(%(ids)s) AND k.day = ANY(%(key_days)s::date[])
+ WHERE k.dealer_id = ANY(%(ids)s) AND k.day BETWEEN %(first_day)s AND %(last_day)s
    AND ({old_measures}) IS DISTINCT FROM ({new_measures})
 """.format(  # noqa: S608 - constant SQL (column names from the models, values are parameters)
+    rank=_RANK,
+    cutoff=_CUTOFF,
     counts=", ".join(f"{sql} AS {m}" for m, sql in _COHORT_COUNTS.items()),
-    opened=_KEY_OPENED,
     key_match=_KEY_MATCH,
     old_measures=", ".join(f"k.{m}" for m in COHORT_MEASURES),
     new_measures=", ".join(f"n.{m}" for m in COHORT_MEASURES),
@@ -784,7 +793,7 @@ def _through(
 # --- the services --------------------------------------------------------------------------------
 
 # The facts lock of a dealer (advisory, per transaction): a rollup chunk holds it exclusively,
-# every write to a table the facts are read from holds it shared (reports.rollup.dirty, when it
+# every write to a table the facts are read from holds it shared (dms.kpi.dirty, when it
 # marks the write's days). So two runs over one dealer take turns (they would otherwise insert
 # the same day's facts twice), and a run waits for the writes in flight: none of them can find a
 # day's mark present (ON CONFLICT DO NOTHING) that the run then deletes while computing the day
@@ -971,15 +980,18 @@ def _refresh_cohorts(
     skip: set[tuple[int, dt.date]] | None = None,
 ) -> set[tuple[int, dt.date]]:
     """Rewrite the cohort measures of the fact rows the leads that moved on the recomputed days
-    count in, where those rows lie on an earlier (not recomputed) day: `windows` are the
-    recomputed (dealer, day) pairs in windows (the nightly run) or (start, end) ranges of every
-    dealer of `part` (a ranged run; then only opening days before `start` qualify). Returns the
-    (dealer, day) of the rows rewritten (their months are then recomputed)."""
+    count in, where those rows lie on an earlier day that is not recomputed: `windows` are the
+    recomputed (dealer, day) pairs in windows (the nightly run; `skip`: all of them) or
+    (start, end) windows of a range recomputed for every dealer of `part` (then only opening
+    days before its first day qualify). Returns the (dealer, day) of the rows rewritten (their
+    months are then recomputed)."""
     keys: set[tuple[Any, ...]] = set()
+    before = min((w[0] for w in windows if isinstance(w, tuple)), default=None)
     for window in windows:
         if isinstance(window, tuple):
-            start, end = window
-            cursor.execute(_moved_keys_sql(False), _params(part, start, end, now))
+            params = _params(part, window[0], window[1], now)
+            params["before"] = before
+            cursor.execute(_moved_keys_sql(False), params)
         else:
             cursor.execute(_moved_keys_sql(True), _window_params(part, window, now))
         keys.update(cursor.fetchall())
@@ -987,19 +999,33 @@ def _refresh_cohorts(
         keys = {k for k in keys if (k[0], k[1]) not in skip}
     if not keys:
         return set()
+    cursor.execute("SELECT id, timezone FROM dealers_dealer WHERE id = ANY(%s)", [list(part)])
+    zones = {pk: zone_named(tz) for pk, tz in cursor.fetchall()}
     ordered = sorted(keys, key=lambda k: (k[0], k[1], k[2] or 0, k[3] or 0, k[4] or 0))
-    columns = list(zip(*ordered, strict=True))
     params = {
         "ids": list(part),
         "now": now,
-        "key_dealers": list(columns[0]),
-        "key_days": list(columns[1]),
-        "key_consultants": list(columns[2]),
-        "key_sources": list(columns[3]),
-        "key_models": list(columns[4]),
+        "key_dealers": [k[0] for k in ordered],
+        "key_days": [k[1] for k in ordered],
+        # the key's local day in UTC (the same instants as the SQL's AT TIME ZONE)
+        "key_starts": [dt.datetime.combine(k[1], dt.time.min, tzinfo=zones[k[0]]) for k in ordered],
+        "key_ends": [
+            dt.datetime.combine(k[1] + dt.timedelta(days=1), dt.time.min, tzinfo=zones[k[0]])
+            for k in ordered
+        ],
+        "key_consultants": [k[2] or 0 for k in ordered],
+        "key_sources": [k[3] or 0 for k in ordered],
+        "key_models": [k[4] or 0 for k in ordered],
+        "first_day": min(k[1] for k in ordered),
+        "last_day": max(k[1] for k in ordered),
     }
+    # nested loops along the indexes (a key, its openings, their leads and stage changes): few
+    # rows per key, and the estimates of the arrays misled the planner into merging every
+    # opening of the dealers with the keys
+    cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
     cursor.execute(COHORT_DIFF_SQL, params)
     diff = cursor.fetchall()  # (id, dealer_id, day, COHORT_MEASURES) of the rows that differ
+    cursor.execute("RESET enable_mergejoin; RESET enable_hashjoin")
     ids = list(part)
     for first in range(0, len(diff), WRITE_BATCH):
         batch = [(row[0], row[1], *row[3:]) for row in diff[first : first + WRITE_BATCH]]

@@ -16,7 +16,8 @@ from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from inventory.models import VehicleModel
 from leads.models import Lead, StageChange
-from leads.selectors.funnel import funnel, stale_leads
+from leads.selectors.stale import stale_leads
+from reports.funnel.selectors import funnel
 from tests.factories import hq_user
 from tests.leads._funnel import (  # noqa: F401
     Shop,

@@ -48,8 +48,8 @@ from django.urls import reverse
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
 from leads.models import FUNNEL_STAGES, Lead, Stage, StageChange
-from leads.selectors.funnel import Funnel, funnel
 from reports.dashboards.selectors import dealer_kpis
+from reports.funnel.selectors import Funnel, funnel
 from reports.models import COHORT_MEASURES, KpiDay
 from reports.rollup.services import nightly, rollup
 from tests.factories import CustomerFactory, DealerFactory, LeadFactory, signed_in_client, staff

@@ -1,5 +1,5 @@
 """Late and backdated changes made through the real services, then the nightly run: the facts
-equal a full recompute. The days are marked by the code (reports.rollup.dirty), not by triggers:
+equal a full recompute. The days are marked by the code (dms.kpi.dirty), not by triggers:
 with the marks dropped the same night leaves the facts wrong, so the test rests on them.
 
 The dealer is in Los Angeles (UTC-8 in January): most events are in the evening, already the
@@ -31,13 +31,14 @@ import pytest
 import time_machine
 
 from dealers.models import Dealer
+from dms.kpi import dirty
 from dms.tenancy.context import as_dealer
 from inventory.models import Trim, VehicleModel
 from leads.models import Lead, Visit
 from leads.services.customers import register_contact
 from leads.services.leads import reassign_lead, receive_lead, record_activity
 from reports.models import MEASURES, KpiDay, KpiFunnelMonth, KpiMonth
-from reports.rollup import dirty, services
+from reports.rollup import services
 from reports.rollup.selectors import rolled_through
 from sales import services as sales
 from tests.factories import DealerFactory, staff

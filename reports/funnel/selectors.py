@@ -1,5 +1,7 @@
 """The sales funnel of a period, by consultant, source or model — the one place conversion
-figures come from (the funnel page, the dealer dashboard, its CSV and PDF, the API); stale leads.
+figures come from (the funnel page, the dealer dashboard, its CSV and PDF, the API). Here, with
+the facts it reads (leads/ does not import reports/); the stale leads of the funnel page are
+leads.selectors.stale.
 
 Two kinds of figures, never mixed:
 - **the cohort** (conversion): the leads opened in the period, and of those how many have reached
@@ -24,7 +26,6 @@ Where the figures come from — the KPI facts, as the rest of the reports:
   and its exports, whose figures are "as of" the rollup);
 all parts are one statement (UNION ALL of grouped SELECTs, labels looked up per output row after
 grouping, not joined to every fact row).
-Stale leads are a bounded list (LIMIT n+1), never an exact COUNT over the lead table.
 """
 
 from __future__ import annotations
@@ -52,14 +53,15 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dealers.clock import dealer_zone
 from dealers.models import Dealer
-from leads.models import FUNNEL_STAGES, Lead, Stage, StageChange
+from leads.models import FUNNEL_STAGES, Stage, StageChange
 from leads.reference.messages import hq_text
+from reports.models import KpiDay, KpiFunnelMonth
+from reports.rollup.selectors import rolled_through_cached
 
 # dimension -> (KpiDay field, StageChange field, label)
 DIMENSIONS = {
@@ -68,7 +70,6 @@ DIMENSIONS = {
     "model": ("vehicle_model_id", "lead__vehicle_model_id", _("Model")),
 }
 CLOSING_STAGES = [Stage.LOST, Stage.DORMANT]
-STALE_LIMIT = 25
 
 
 def share(part: int, whole: int) -> float | None:
@@ -254,8 +255,6 @@ def _fact_rows(
 ) -> QuerySet[Any]:
     """(key, n_<column>…, label_<i>…) per dimension value, summed from KpiDay — or, with
     `months`, from KpiFunnelMonth (start and end then are first days of whole months)."""
-    from reports.models import KpiDay, KpiFunnelMonth
-
     if months:
         qs: QuerySet[Any] = KpiFunnelMonth.objects.filter(
             dealer_id=dealer.pk, month__gte=start, month__lte=end
@@ -403,8 +402,6 @@ def funnel(
     days from KpiDay up to the rolled-through day (`through`, looked up when not given), the days
     after it counted live unless `live` is False. One query (the parts UNION ALL), plus the
     rolled-through day on a cache miss."""
-    from reports.rollup.selectors import rolled_through_cached
-
     if dimension not in DIMENSIONS:
         dimension = "consultant"
     if through is _UNSET:
@@ -450,44 +447,3 @@ def funnel(
         through=through,
         live=live,
     )
-
-
-def stale_leads(
-    *,
-    dealer: Dealer,
-    days: int,
-    now: dt.datetime | None = None,
-    limit: int = STALE_LIMIT,
-    consultant_id: int | None = None,
-) -> tuple[list[Lead], bool]:
-    """Open leads without activity for `days` days, oldest activity first, then those never
-    touched since creation (oldest first); (rows, more?).
-
-    One statement, two bounded branches (UNION ALL): leads with an old activity in the order of
-    the open-list index (dealer, last_activity_at) so the scan stops after `limit` + 1 rows, and
-    the never-touched ones (NULL activity: a short range of the same index). An OR of both with
-    one ORDER BY read and sorted every open lead of the dealer."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=days)
-    qs = Lead.objects.filter(dealer_id=dealer.pk, is_open=True, in_pool=False)
-    if consultant_id is not None:
-        qs = qs.filter(consultant_id=consultant_id)
-    qs = qs.select_related("customer", "consultant", "source")
-    touched = qs.filter(last_activity_at__lt=cutoff).order_by(
-        # NULLS FIRST: the index's backward order (no NULL passes the filter anyway)
-        F("last_activity_at").asc(nulls_first=True),
-        "id",
-    )[: limit + 1]
-    untouched = qs.filter(last_activity_at__isnull=True, created_at__lt=cutoff).order_by(
-        "created_at", "id"
-    )[: limit + 1]
-    found = sorted(
-        touched.union(untouched, all=True),
-        key=lambda lead: (
-            lead.last_activity_at is None,
-            lead.last_activity_at or lead.created_at,
-            lead.created_at,
-            lead.pk,
-        ),
-    )[: limit + 1]
-    return found[:limit], len(found) > limit

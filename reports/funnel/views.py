@@ -1,6 +1,9 @@
 """The manager's funnel: the leads opened in a period and how far they got (the cohort: shares of
 the leads opened), the period's stage entries (counts), by consultant, source or model, and the
-stale leads. Sales managers of the dealer; HQ reads it for the dealer it drilled into."""
+stale leads. Sales managers of the dealer; HQ reads it for the dealer it drilled into.
+
+A page of the sales area (/sales/funnel/, leads:funnel: dms/urls.py mounts it with the leads
+pages), here with the figures it shows, which come from the KPI facts."""
 
 from __future__ import annotations
 
@@ -23,11 +26,12 @@ from dealers.roles import Cap
 from dealers.selectors import Access
 from dms.html import escape as _escape
 from leads.forms.funnel import parse_day, read_day
-from leads.selectors.funnel import DIMENSIONS, Funnel, FunnelRow, funnel, stale_leads
+from leads.selectors.stale import stale_leads
 from leads.services.routing import settings_for
 from leads.templatetags.funnel_tags import percent_of, short_date, stage_label
+from leads.views.leads import SalesPageMixin
 
-from .leads import SalesPageMixin
+from .selectors import DIMENSIONS, Funnel, FunnelRow, funnel
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
 

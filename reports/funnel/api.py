@@ -1,5 +1,5 @@
 """API of the sales funnel (`GET /api/funnel/`): the figures of the funnel page, from the same
-selector (leads.selectors.funnel.funnel) — the cohort of the leads opened in the period (how
+selector (reports.funnel.selectors.funnel) — the cohort of the leads opened in the period (how
 many reached each stage, their share of the leads opened, where they stand now) and the stage
 entries of the period (counts), in total and per consultant, source or model.
 
@@ -27,7 +27,8 @@ from dealers.clock import dealer_today
 from dealers.forms import day_range, day_range_message
 from dms.api.permissions import HasDealerScope, access_of
 from dms.api.schema import AutoSchema
-from leads.selectors.funnel import DIMENSIONS, Funnel, FunnelRow, funnel
+
+from .selectors import DIMENSIONS, Funnel, FunnelRow, funnel
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 732  # the page's limit (two years)
