@@ -608,7 +608,8 @@ SELECT DISTINCT op.dealer_id, {op_day}, op.consultant_id, l.source_id, l.vehicle
 
 
 # The cohort measures of the given fact keys as they are now, against the stored rows: (id,
-# dealer_id, day, COHORT_MEASURES) of the rows that differ. The leads of a key: the openings in
+# dealer_id, day, consultant_id, source_id, vehicle_model_id, COHORT_MEASURES new, then as
+# stored) of the rows that differ. The leads of a key: the openings in
 # its local day (UTC bounds from Python) for its consultant, first (`o`: a range scan of the
 # index (dealer, to_stage, changed_at) per key, materialized: the planner, misled by the
 # estimates, otherwise joined every lead of the dealers to the keys by source and model first),
@@ -644,7 +645,8 @@ n AS (
 SELECT c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id AS vehicle_model_id, {counts}
   FROM c GROUP BY 1, 2, 3, 4, 5
 )
-SELECT k.id, k.dealer_id, k.day, {new_measures}
+SELECT k.id, k.dealer_id, k.day, k.consultant_id, k.source_id, k.vehicle_model_id,
+       {new_measures}, {old_measures}
   FROM n JOIN reports_kpiday k ON {key_match}
  WHERE k.dealer_id = ANY(%(ids)s) AND k.day BETWEEN %(first_day)s AND %(last_day)s
    AND ({old_measures}) IS DISTINCT FROM ({new_measures})
@@ -843,11 +845,9 @@ def _rollup_chunk(
         _lock_facts(cursor, part)
         cursor.execute(SMALL_PLANNER)
         # the cohorts of the leads opened before the range that moved in it (few rows, by index)
-        refreshed = (
-            _refresh_cohorts(cursor, part, _day_windows(start, end), now)
-            if _opened_before(cursor, part, start)
-            else set()
-        )
+        months = {(d, m) for d in part for m in _months(start, end)}
+        if _opened_before(cursor, part, start):
+            _refresh_cohorts(cursor, part, _day_windows(start, end), now, recomputed_months=months)
         if n_days > BIG_RANGE_DAYS:
             cursor.execute(BULK_PLANNER)
         cursor.execute(
@@ -860,9 +860,7 @@ def _rollup_chunk(
             rows = _insert_select(cursor, insert_days_sql(False), params)
         else:
             rows = _merge(cursor, part, params)
-        month_rows = _recompute_months(
-            {(d, m) for d in part for m in _months(start, end)} | refreshed
-        )
+        month_rows = _recompute_months(months)
         cursor.execute(RESET_PLANNER)
     return rows, month_rows
 
@@ -978,13 +976,14 @@ def _refresh_cohorts(
     now: dt.datetime,
     *,
     skip: set[tuple[int, dt.date]] | None = None,
-) -> set[tuple[int, dt.date]]:
+    recomputed_months: set[tuple[int, dt.date]],
+) -> None:
     """Rewrite the cohort measures of the fact rows the leads that moved on the recomputed days
     count in, where those rows lie on an earlier day that is not recomputed: `windows` are the
     recomputed (dealer, day) pairs in windows (the nightly run; `skip`: all of them) or
     (start, end) windows of a range recomputed for every dealer of `part` (then only opening
-    days before its first day qualify). Returns the (dealer, day) of the rows rewritten (their
-    months are then recomputed)."""
+    days before its first day qualify). Their months move by the differences, but for
+    `recomputed_months` (dealer, first day of month), which the run recomputes after this."""
     keys: set[tuple[Any, ...]] = set()
     before = min((w[0] for w in windows if isinstance(w, tuple)), default=None)
     for window in windows:
@@ -998,7 +997,7 @@ def _refresh_cohorts(
     if skip:
         keys = {k for k in keys if (k[0], k[1]) not in skip}
     if not keys:
-        return set()
+        return
     cursor.execute("SELECT id, timezone FROM dealers_dealer WHERE id = ANY(%s)", [list(part)])
     zones = {pk: zone_named(tz) for pk, tz in cursor.fetchall()}
     ordered = sorted(keys, key=lambda k: (k[0], k[1], k[2] or 0, k[3] or 0, k[4] or 0))
@@ -1024,15 +1023,84 @@ def _refresh_cohorts(
     # opening of the dealers with the keys
     cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
     cursor.execute(COHORT_DIFF_SQL, params)
-    diff = cursor.fetchall()  # (id, dealer_id, day, COHORT_MEASURES) of the rows that differ
+    diff = cursor.fetchall()
     cursor.execute("RESET enable_mergejoin; RESET enable_hashjoin")
     ids = list(part)
+    width = len(COHORT_MEASURES)
     for first in range(0, len(diff), WRITE_BATCH):
-        batch = [(row[0], row[1], *row[3:]) for row in diff[first : first + WRITE_BATCH]]
+        batch = [(r[0], r[1], *r[6 : 6 + width]) for r in diff[first : first + WRITE_BATCH]]
         cursor.execute(
             _update_rows_sql(len(batch), COHORT_MEASURES), [v for r in batch for v in r] + [ids]
         )
-    return {(row[1], row[2]) for row in diff}
+    _shift_month_cohorts(cursor, ids, diff, skip_months=recomputed_months)
+
+
+def _shift_month_cohorts(
+    cursor: Any,
+    ids: list[int],
+    diff: list[tuple[Any, ...]],
+    *,
+    skip_months: set[tuple[int, dt.date]],
+) -> None:
+    """Move the cohort measures of KpiMonth and KpiFunnelMonth by what the rewritten day rows
+    (`diff`, as COHORT_DIFF_SQL returns them) changed, for the months the run does not recompute
+    anyway: an UPDATE by key adding the differences (the months' other measures and rows stay;
+    recomputing a whole month from its days for a few rows read every day of it). A month row
+    that is missing (facts of a month not complete) gets its month recomputed instead."""
+    width = len(COHORT_MEASURES)
+    months: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    funnel_months: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    for row in diff:
+        dealer_id, day, consultant_id, source_id, model_id = row[1:6]
+        month = day.replace(day=1)
+        if (dealer_id, month) in skip_months:
+            continue
+        new, old = row[6 : 6 + width], row[6 + width :]
+        for key, target in (
+            ((dealer_id, month, model_id or 0), months),
+            ((dealer_id, month, consultant_id or 0, source_id or 0, model_id or 0), funnel_months),
+        ):
+            sums = target[key]
+            for i in range(width):
+                sums[i] += new[i] - old[i]
+    missing: set[tuple[int, dt.date]] = set()
+    for table, keys, changes in (
+        ("reports_kpimonth", ["vehicle_model_id"], months),
+        (
+            "reports_kpifunnelmonth",
+            ["consultant_id", "source_id", "vehicle_model_id"],
+            funnel_months,
+        ),
+    ):
+        items = [(k, v) for k, v in changes.items() if any(v)]
+        for first in range(0, len(items), WRITE_BATCH):
+            batch = items[first : first + WRITE_BATCH]
+            cursor.execute(
+                _shift_months_sql(table, keys, len(batch)),
+                [x for key, sums in batch for x in (*key, *sums)] + [ids],
+            )
+            if cursor.rowcount != len(batch):
+                missing.update((key[0], key[1]) for key, _sums in batch)
+    if missing:
+        _recompute_months(missing)
+
+
+def _shift_months_sql(table: str, keys: list[str], n: int) -> str:
+    """UPDATE `table` adding n rows of cohort differences, each matched by (dealer_id, month,
+    `keys` with NULL as 0); parameters per row: dealer_id, month, keys, COHORT_MEASURES."""
+    types = ", ".join(
+        ["%s::bigint", "%s::date", *["%s::bigint"] * len(keys), *["%s::int"] * len(COHORT_MEASURES)]
+    )
+    values = ", ".join([f"({types})"] * n)
+    match = " AND ".join(f"coalesce(k.{key}, 0) = v.{key}" for key in keys)
+    return (
+        f"UPDATE {table} k SET "  # noqa: S608 - constant SQL (names from the models), parameters
+        + ", ".join(f"{m} = k.{m} + v.{m}" for m in COHORT_MEASURES)
+        + f" FROM (VALUES {values}) AS v (dealer_id, month, {', '.join(keys)},"
+        f" {', '.join(COHORT_MEASURES)})"
+        f" WHERE k.dealer_id = ANY(%s) AND k.dealer_id = v.dealer_id AND k.month = v.month"
+        f" AND {match}"
+    )
 
 
 def _nightly_chunk(
@@ -1068,8 +1136,15 @@ def _nightly_chunk(
             cursor.execute(_delete_days_sql(True), params)
             rows += _insert_select(cursor, insert_days_sql(True), params)
         # the cohorts of earlier opening days of the leads that moved on those days
-        refreshed = _refresh_cohorts(cursor, part, _windows(sorted(pairs)), now, skip=pairs)
-        month_rows = _recompute_months(pairs | refreshed)
+        _refresh_cohorts(
+            cursor,
+            part,
+            _windows(sorted(pairs)),
+            now,
+            skip=pairs,
+            recomputed_months={(d, day.replace(day=1)) for d, day in pairs},
+        )
+        month_rows = _recompute_months(pairs)
         cursor.execute(RESET_PLANNER)
     return len(pairs), rows, month_rows, min((p[1] for p in pairs), default=None)
 
