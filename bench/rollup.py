@@ -249,6 +249,7 @@ UPDATE reports_kpiday k SET cohort_contacted = k.cohort_contacted + 1
  WHERE k.dealer_id = ANY(%s) AND k.dealer_id = o.dealer_id AND k.day = o.day
    AND coalesce(k.consultant_id, 0) = o.consultant_id AND coalesce(k.source_id, 0) = o.source_id
    AND coalesce(k.vehicle_model_id, 0) = o.model_id AND k.leads_new > 0
+RETURNING k.dealer_id, k.day
 """
 
 
@@ -288,7 +289,13 @@ def normal_night(ids: list[int], yesterday: dt.date, marked: int) -> None:
         # (the facts were computed before those moves): their opening days' rows are made to
         # differ, so that the run rewrites them and their months, as it would.
         cursor.execute(STALE_COHORTS, [ids, yesterday, ids])
-        print(f"  (c) set-up: {cursor.rowcount:,} cohort rows of the leads that moved yesterday")
+        stale = cursor.fetchall()
+        print(f"  (c) set-up: {len(stale):,} cohort rows of the leads that moved yesterday")
+    # their months as the facts would have them (the sums of their days)
+    from reports.rollup import services
+
+    with as_dealers(ids, write=True):
+        services._recompute_months(stale)
 
 
 def main() -> None:  # noqa: C901, PLR0915 - one linear scenario

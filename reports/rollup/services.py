@@ -1046,7 +1046,8 @@ def _shift_month_cohorts(
     (`diff`, as COHORT_DIFF_SQL returns them) changed, for the months the run does not recompute
     anyway: an UPDATE by key adding the differences (the months' other measures and rows stay;
     recomputing a whole month from its days for a few rows read every day of it). A month row
-    that is missing (facts of a month not complete) gets its month recomputed instead."""
+    that is missing, or would go below 0 (its days and it disagree), gets its month recomputed
+    instead."""
     width = len(COHORT_MEASURES)
     months: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
     funnel_months: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
@@ -1099,7 +1100,9 @@ def _shift_months_sql(table: str, keys: list[str], n: int) -> str:
         + f" FROM (VALUES {values}) AS v (dealer_id, month, {', '.join(keys)},"
         f" {', '.join(COHORT_MEASURES)})"
         f" WHERE k.dealer_id = ANY(%s) AND k.dealer_id = v.dealer_id AND k.month = v.month"
-        f" AND {match}"
+        f" AND {match} AND "
+        # a month that would go below 0 does not hold what its days held: recomputed instead
+         + " AND ".join(f"k.{m} + v.{m} >= 0" for m in COHORT_MEASURES)
     )
 
 
