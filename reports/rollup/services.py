@@ -35,9 +35,12 @@ events still to come), so past credit stays where it was.
   (a lead moved back still reached it; a skipped stage counts as reached), lost / dormant = the
   stage of its last change before then. Each count is at most leads_new, so a share of the
   cohort never passes 100 %. These facts change when a lead moves, long after the day it was
-  opened: the nightly run also rewrites the cohort measures (only those) of the opening days of
-  the leads with a stage change on any day it recomputes (``_cohort_days``, COHORT_UPDATE_SQL),
-  so after a night every cohort is as of its start.
+  opened: a run also rewrites the cohort measures (only those, only the differing rows) of the
+  fact rows that the leads with a stage change on a day it recomputes count in, on earlier days
+  (``_refresh_cohorts``: COHORT_DIFF_SQL, rows by primary key, months moved by the
+  differences), so after a night every cohort is as of its start. Known limit: a stage change
+  deleted on its own (no code does; a deleted lead takes its opening with it) leaves its lead's
+  cohort as it was until that lead moves again or its opening day is recomputed.
 - lost: leads closed as lost that day (= stage_lost).
 - visits / calls: visitor-log walk-ins / phone contacts by arrival time, credited to who served
   them (Visit.served_by), with the visit's source and model.
