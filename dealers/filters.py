@@ -6,43 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dms.accounts.models import HqRole
+from dms.ui.filters import ANY, DealerFilter, StyledFilterSet, yes_no_any
+from dms.ui.forms import DateInput
 
-from .forms import DateInput, DealerChoiceField, MembershipChoiceField, style_form
+from .forms import MembershipChoiceField
 from .models import Dealer, Membership, Region, StaffAbsence
 from .roles import DealerRole
 from .selectors import absence_memberships, request_access
 
-ANY = _("Any")
-
-
-def yes_no_any() -> forms.Select:
-    return forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))])
-
-
-class StyledFilterSet(django_filters.FilterSet):
-    """Bootstrap classes on the filter form's widgets."""
-
-    @property
-    def form(self) -> forms.Form:
-        form = super().form
-        if not getattr(form, "_styled", False):
-            style_form(form)
-            form._styled = True  # type: ignore[attr-defined]
-        return form
-
 
 class MembershipFilter(django_filters.ModelChoiceFilter):
     field_class = MembershipChoiceField
-
-
-class DealerFilter(django_filters.ModelChoiceFilter):
-    field_class = DealerChoiceField
 
 
 def _scope_memberships(request: Any) -> QuerySet[Membership]:

@@ -1,6 +1,6 @@
 """One page of a list page's rows, for templates/includes/pager.html.
 
-Every list page that is not a django-tables2 table (those page with dealers.tables.BoundedPaging)
+Every list page that is not a django-tables2 table (those page with dms.ui.tables.BoundedPaging)
 shows its rows through `paginate`: no page loads more than `per_page` rows, every row stays
 reachable, and the pager's links keep the list's filters. A page number that is not one never
 errors: not a number (or below 1) is the first page, beyond the end the last one.

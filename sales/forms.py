@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bulletins.models import PriceList, PriceListItem
-from dealers.forms import validate_form_day
+from dms.addresses import country_name
+from dms.ui.forms import validate_form_day
 from inventory.models import Colour, Option, Trim, VehicleModel
 
+from . import services
+from .licences import LICENCE_FORMATS
 from .models import Payment, Quote
-from .services import QuoteSpec, checklist_items, money
+from .services import FEEDBACK_MAX, Pricing, QuoteSpec, checklist_items, money
 
 # An odometer reading a person could type (beyond it the database's integer overflowed).
 MAX_KM = 2_000_000
@@ -76,6 +79,23 @@ class SalesForm(ServiceErrorsMixin, BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._style()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.restyle()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """A field with an error is drawn red (Bootstrap's is-invalid), the others not."""
+        errors = getattr(self, "_errors", None) or {}
+        for name, field in self.fields.items():
+            classes = [c for c in field.widget.attrs.get("class", "").split() if c != "is-invalid"]
+            if name in errors:
+                classes.append("is-invalid")
+            field.widget.attrs["class"] = " ".join(classes)
 
 
 # --- demo vehicles -------------------------------------------------------------------------------
@@ -169,12 +189,23 @@ class CheckOutForm(SalesForm):
     walk_around = forms.BooleanField(label=_("Six-point walk-around presented"), required=False)
     km_out = forms.IntegerField(label=_("km out"), min_value=0, max_value=MAX_KM, required=False)
 
+    def __init__(self, *args: Any, country: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = LICENCE_FORMATS.get(country.upper())
+        if known is not None:  # say the form the number is checked against
+            self.fields["licence_number"].help_text = _(
+                "A licence from %(country)s, e.g. %(example)s."
+            ) % {"country": country_name(country), "example": known.example}
+
 
 class CheckInForm(SalesForm):
     km_in = forms.IntegerField(label=_("km in"), min_value=0, max_value=MAX_KM, required=False)
     outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
     feedback = forms.CharField(
-        label=_("Customer's feedback"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Customer's feedback"),
+        max_length=FEEDBACK_MAX,  # also the textarea's maxlength
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -245,9 +276,12 @@ class QuoteForm(SalesForm):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: Any, price_list: PriceList | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, price_list: PriceList | None, on: dt.date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.price_list = price_list
+        self.on = on  # the day the quote is priced (the dealer's today): prices are checked then
         currency = price_list.currency if price_list else "EUR"
         trim_prices = _priced_choices(price_list, PriceListItem.Kind.TRIM)
         groups: dict[str, list[tuple[str, str]]] = {}
@@ -310,6 +344,48 @@ class QuoteForm(SalesForm):
             "annual_rate_percent": quote.annual_rate_percent,
             "valid_until": quote.valid_until,
         }
+
+    def clean(self) -> dict[str, Any]:
+        """The form's own checks and the pricing's (sales.services.check_quote) together, so the
+        consultant sees every problem at once: a field the form already refused is priced with
+        its neutral value and keeps its own message only."""
+        data = super().clean() or {}
+        if self.on is None or not data.get("trim"):
+            return data
+        try:
+            services.check_quote(spec=self.spec(), on=self.on)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                target = name if name in self.fields else None
+                if target is not None and target in self.errors:
+                    continue  # its own message says what to change first
+                for message in messages:
+                    self.add_error(target, message)
+        return data
+
+    def summary(self) -> tuple[Pricing | None, Pricing | None]:
+        """What the summary card shows: (the quote's pricing, None) when everything adds up;
+        (None, the vehicle's price alone) when some figure is refused (the fields say which);
+        (None, None) while no trim is chosen. Never raises."""
+        data = getattr(self, "cleaned_data", None)
+        if data is None or self.on is None or not data.get("trim"):
+            return None, None
+        if not self.errors:
+            try:
+                return services.check_quote(spec=self.spec(), on=self.on), None
+            except ValidationError:
+                pass
+        spec = self.spec()
+        vehicle_only = QuoteSpec(
+            trim=spec.trim,
+            colour=spec.colour,
+            option_codes=spec.option_codes,
+            accessory_codes=spec.accessory_codes,
+        )
+        try:
+            return None, services.price_quote(spec=vehicle_only, on=self.on)
+        except ValidationError:
+            return None, None
 
     def spec(self) -> QuoteSpec:
         data = self.cleaned_data

@@ -2,7 +2,9 @@
 
 Thin: the role check from `request.access` first (403), then objects are looked up in the
 caller's visible querysets (sales.selectors), so another dealer's or a colleague's id is 404.
-Writes go through sales.services; their ValidationErrors come back on the form, nothing changed.
+Writes go through sales.services; their ValidationErrors come back on the form, nothing changed:
+the refused form is kept and the browser sent back to the page the form is on (303,
+dms.refused_forms), so the address bar shows that page and a reload does not post again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +29,7 @@ from dealers.clock import dealer_today, dealer_zone
 from dealers.roles import Cap
 from dealers.selectors import Access, request_access
 from dms.paging import paginate
+from dms.refused_forms import SeeOther, keep_refused, take_refused
 from leads.forms.funnel import parse_day
 
 from . import selectors, services
@@ -46,6 +49,7 @@ from .forms import (
 )
 from .models import DemoVehicle, Order, Quote, TestDrive
 from .pdf import quote_pdf_response
+from .templatetags.sales_tags import lead_url
 
 View = Callable[..., HttpResponseBase]
 
@@ -80,7 +84,7 @@ def _submit(
     """The small forms on the detail pages (check-out, check-in, payment, order details,
     checklist): validate ``form``, run ``call(form.cleaned_data)`` in a transaction, flash
     ``done`` and any notes. False when the form or the service refused (the service's errors go
-    on the form): the caller then shows the page again with status 400."""
+    on the form): the caller then keeps it for its page (`keep_refused`)."""
     if not form.is_valid():
         return False
     try:
@@ -162,9 +166,14 @@ def test_drive_planner(request: HttpRequest, access: Access) -> HttpResponseBase
 @sales_view
 def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
     lead = get_object_or_404(selectors.leads_for(access), pk=lead_id)
+    if not lead.is_open:  # refused when opened, not after the form is filled in
+        return _closed_lead(
+            request, lead, _("This lead is closed: reopen it before booking a test drive.")
+        )
     vehicles = selectors.demo_vehicles()
     tz = timezone.get_current_timezone()
     day = _parse_day(request.GET.get("day"), _today(access))
+    refused = take_refused(request) if request.method == "GET" else None
     if request.method == "POST":
         form = BookingForm(
             request.POST, vehicles=vehicles, tz=tz, planner_url=reverse("sales:testdrive_planner")
@@ -183,8 +192,13 @@ def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> Htt
             else:
                 messages.success(request, _("Test drive booked."))
                 return redirect("sales:testdrive_detail", pk=drive.pk)
-        chosen = getattr(form, "cleaned_data", {}).get("day")
-        day = chosen or day
+        return keep_refused(request, form, page=request.get_full_path(), anchor="booking")
+    elif refused is not None:
+        form = BookingForm(
+            refused.data, vehicles=vehicles, tz=tz, planner_url=reverse("sales:testdrive_planner")
+        )
+        refused.bind(form)
+        day = form.cleaned_data.get("day") or day
     else:
         form = BookingForm(
             initial={"day": day, "vehicle": request.GET.get("vehicle")},
@@ -197,7 +211,6 @@ def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> Htt
         request,
         "sales/test_drive_form.html",
         {"lead": lead, "form": form, "day": day, "plan": plan, "has_fleet": vehicles.exists()},
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -205,6 +218,15 @@ def test_drive_create(request: HttpRequest, access: Access, lead_id: int) -> Htt
 @sales_view
 def test_drive_detail(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     drive = get_object_or_404(selectors.test_drives_visible(access), pk=pk)
+    refused = take_refused(request)
+    if refused is not None and refused.name == "checkout":
+        country = services.licence_country(drive)
+        checkout = refused.bind(CheckOutForm(refused.data, country=country))
+        return _render_drive(request, access, drive, checkout=checkout)
+    if refused is not None and refused.name == "checkin":
+        return _render_drive(
+            request, access, drive, checkin=refused.bind(CheckInForm(refused.data))
+        )
     return _render_drive(request, access, drive)
 
 
@@ -212,8 +234,8 @@ def _render_drive(
     request: HttpRequest,
     access: Access,
     drive: TestDrive,
-    checkout: CheckOutForm | None = None,
-    checkin: CheckInForm | None = None,
+    checkout: Any = None,
+    checkin: Any = None,
     status: int = 200,
 ) -> HttpResponse:
     can_write = selectors.can_write_sales(access)
@@ -225,7 +247,10 @@ def _render_drive(
             "vehicle_label": services.vehicle_label(drive.vehicle),
             "can_write": can_write,
             "checkout_form": checkout
-            or CheckOutForm(initial={"km_out": drive.vehicle.odometer_km}),
+            or CheckOutForm(
+                initial={"km_out": drive.vehicle.odometer_km},
+                country=services.licence_country(drive),
+            ),
             "checkin_form": checkin or CheckInForm(initial={"km_in": drive.km_out}),
             "outcome_suggestions": OUTCOME_SUGGESTIONS,
         },
@@ -245,8 +270,8 @@ def test_drive_checkout(request: HttpRequest, access: Access, pk: int) -> HttpRe
         _("The car is out. Drive safely!"),
     ):
         return redirect("sales:testdrive_detail", pk=drive.pk)
-    drive.refresh_from_db()
-    return _render_drive(request, access, drive, checkout=form, status=400)
+    page = reverse("sales:testdrive_detail", args=[drive.pk])
+    return keep_refused(request, form, page=page, name="checkout", anchor="checkout")
 
 
 @require_POST
@@ -261,8 +286,8 @@ def test_drive_checkin(request: HttpRequest, access: Access, pk: int) -> HttpRes
         _("Test drive recorded."),
     ):
         return redirect("sales:testdrive_detail", pk=drive.pk)
-    drive.refresh_from_db()
-    return _render_drive(request, access, drive, checkin=form, status=400)
+    page = reverse("sales:testdrive_detail", args=[drive.pk])
+    return keep_refused(request, form, page=page, name="checkin", anchor="checkin")
 
 
 @require_POST
@@ -288,6 +313,8 @@ def test_drive_cancel(request: HttpRequest, access: Access, pk: int) -> HttpResp
 def demo_vehicle_list(request: HttpRequest, access: Access) -> HttpResponse:
     can_manage = access.can(Cap.SALES_ALL) and access.writable
     form = DemoVehicleForm(request.POST or None)
+    if request.method == "GET" and (refused := take_refused(request)) is not None:
+        form = refused.bind(DemoVehicleForm(refused.data))
     if request.method == "POST":
         if access.dealer is None:  # the route admits the dealer's own managers only
             raise PermissionDenied
@@ -306,6 +333,7 @@ def demo_vehicle_list(request: HttpRequest, access: Access) -> HttpResponse:
                     % {"vehicle": services.vehicle_label(vehicle)},
                 )
                 return redirect("sales:demo_vehicles")
+        return keep_refused(request, form, page=request.path, anchor="demo-vehicle-form")
     return render(
         request,
         "sales/demo_vehicle_list.html",
@@ -314,7 +342,6 @@ def demo_vehicle_list(request: HttpRequest, access: Access) -> HttpResponse:
             "form": form,
             "can_manage": can_manage,
         },
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -365,15 +392,25 @@ def quote_list(request: HttpRequest, access: Access) -> HttpResponse:
     )
 
 
+def _closed_lead(request: HttpRequest, lead: Any, message: str) -> HttpResponse:
+    """A form for a closed lead is refused when it is opened (not after it was filled in): the
+    reason, on the lead's page."""
+    messages.error(request, message)
+    return SeeOther(lead_url(lead.pk) or reverse("sales:quotes"))
+
+
 def _quote_form_page(
     request: HttpRequest, access: Access, *, lead: Any, quote: Quote | None
 ) -> HttpResponse:
+    if not lead.is_open:
+        if quote is not None:
+            messages.error(request, _("This lead is closed: the quote cannot change."))
+            return SeeOther(reverse("sales:quote_detail", args=[quote.pk]))
+        return _closed_lead(request, lead, _("This lead is closed: no new quote."))
     today = _today(access)
     price_list = services.price_list_on(today)
-    pricing = None
-    error = None
     if request.method == "POST":
-        form = QuoteForm(request.POST, price_list=price_list)
+        form = QuoteForm(request.POST, price_list=price_list, on=today)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -406,23 +443,28 @@ def _quote_form_page(
                     messages.warning(
                         request,
                         _(
-                            "The discount is above %(percent)s %% of the list price: a sales manager must approve it "
-                            "before the quote can be sent."
+                            "The discount is above %(percent)s %% of the list price: a sales "
+                            "manager must approve it before the quote can be sent."
                         )
                         % {"percent": _percent()},
                     )
                 return redirect("sales:quote_detail", pk=saved.pk)
-        if form.is_bound and not form.errors:
-            pricing = _try_price(form, today)
+        return keep_refused(request, form, page=request.path, anchor="quote-form")
+    refused = take_refused(request)
+    if refused is not None:
+        form = QuoteForm(refused.data, price_list=price_list, on=today)
+        refused.bind(form)
+        summary = form
     else:
         initial = (
             QuoteForm.initial_from(quote) if quote is not None else _initial_for_lead(lead, today)
         )
-        form = QuoteForm(initial=initial, price_list=price_list)
-        if quote is not None:
-            bound = QuoteForm(initial, price_list=price_list)
-            if bound.is_valid():
-                pricing, error = _price_or_error(bound, today)
+        form = QuoteForm(initial=initial, price_list=price_list, on=today)
+        # The summary of what the form shows (a preselected trim is priced at once).
+        shown = {name: form[name].value() for name in form.fields}
+        summary = QuoteForm(_as_data(shown), price_list=price_list, on=today)
+        summary.is_valid()
+    pricing, vehicle = summary.summary()
     return render(
         request,
         "sales/quote_form.html",
@@ -432,11 +474,23 @@ def _quote_form_page(
             "form": form,
             "price_list": price_list,
             "pricing": pricing,
-            "pricing_error": error,
+            "vehicle": vehicle,
             "threshold_percent": _percent(),
         },
-        status=400 if request.method == "POST" else 200,
     )
+
+
+def _as_data(initial: dict[str, Any]) -> QueryDict:
+    """A form's initial values as submitted data (lists for the multiple choices)."""
+    data = QueryDict(mutable=True)
+    for key, value in initial.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            data.setlist(key, [str(v) for v in value])
+        else:
+            data[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return data
 
 
 def _percent() -> str:
@@ -465,17 +519,6 @@ def _initial_for_lead(lead: Any, today: dt.date) -> dict[str, Any]:
     return initial
 
 
-def _price_or_error(form: QuoteForm, today: dt.date) -> tuple[Any, str | None]:
-    try:
-        return services.price_quote(spec=form.spec(), on=today), None
-    except ValidationError as exc:
-        return None, " ".join(exc.messages)
-
-
-def _try_price(form: QuoteForm, today: dt.date) -> Any:
-    return _price_or_error(form, today)[0]
-
-
 @require_http_methods(["GET", "POST"])
 @sales_view
 def quote_create(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
@@ -500,24 +543,24 @@ def quote_edit(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
 @require_POST
 @sales_view
 def quote_preview(request: HttpRequest, access: Access, lead_id: int) -> HttpResponse:
-    """htmx: the live totals of the quote builder (nothing is saved)."""
+    """htmx: the live summary of the quote builder (nothing is saved), and each field's errors
+    in place under the field (out-of-band swaps): every error once, where it belongs, never
+    repeated in the summary."""
     get_object_or_404(selectors.leads_for(access), pk=lead_id)
     today = _today(access)
-    form = QuoteForm(request.POST, price_list=services.price_list_on(today))
-    pricing, error = (None, None)
-    if form.is_valid():
-        pricing, error = _price_or_error(form, today)
-    else:
-        parts = [
-            f"{form.fields[name].label}: {' '.join(str(e) for e in errs)}"
-            for name, errs in form.errors.items()
-            if name in form.fields and name != "trim"
-        ]
-        error = " ".join(parts) or None
+    form = QuoteForm(request.POST, price_list=services.price_list_on(today), on=today)
+    form.is_valid()
+    pricing, vehicle = form.summary()
     return render(
         request,
         "sales/_quote_totals.html",
-        {"pricing": pricing, "pricing_error": error, "threshold_percent": _percent()},
+        {
+            "form": form,
+            "pricing": pricing,
+            "vehicle": vehicle,
+            "threshold_percent": _percent(),
+            "live_errors": True,
+        },
     )
 
 
@@ -525,6 +568,10 @@ def quote_preview(request: HttpRequest, access: Access, lead_id: int) -> HttpRes
 @sales_view
 def quote_detail(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     quote = get_object_or_404(selectors.quotes_visible(access), pk=pk)
+    refused = take_refused(request)
+    if refused is not None and refused.name == "discount":
+        decision = refused.bind(DiscountDecisionForm(refused.data))
+        return _render_quote(request, access, quote, decision_form=decision)
     return _render_quote(request, access, quote)
 
 
@@ -629,8 +676,8 @@ def quote_discount(request: HttpRequest, access: Access, pk: int) -> HttpRespons
                 request, _("Discount approved.") if approve else _("Discount rejected.")
             )
             return redirect("sales:quote_detail", pk=quote.pk)
-    quote.refresh_from_db()
-    return _render_quote(request, access, quote, decision_form=form, status=400)
+    page = reverse("sales:quote_detail", args=[quote.pk])
+    return keep_refused(request, form, page=page, name="discount", anchor="discount-decision")
 
 
 @require_GET
@@ -653,6 +700,7 @@ def order_create(request: HttpRequest, access: Access, quote_id: int) -> HttpRes
     if existing is not None:
         return redirect("sales:order_detail", pk=existing.pk)
     amount_due = quote.total - quote.trade_in_value
+    refused = take_refused(request) if request.method == "GET" else None
     if request.method == "POST":
         form = OrderForm(request.POST)
         if form.is_valid():
@@ -670,6 +718,9 @@ def order_create(request: HttpRequest, access: Access, quote_id: int) -> HttpRes
                 )
                 _notes(request, outcome.notes)
                 return redirect("sales:order_detail", pk=outcome.obj.pk)
+        return keep_refused(request, form, page=request.path, anchor="order-form")
+    elif refused is not None:
+        form = refused.bind(OrderForm(refused.data))
     else:
         # A customary deposit: 10 % of the amount due, rounded to whole hundreds.
         suggested = (amount_due / 1000).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * 100
@@ -684,7 +735,6 @@ def order_create(request: HttpRequest, access: Access, quote_id: int) -> HttpRes
             "amount_due": amount_due,
             "accepted": quote.status == Quote.Status.ACCEPTED,
         },
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -710,7 +760,23 @@ def order_list(request: HttpRequest, access: Access) -> HttpResponse:
 @sales_view
 def order_detail(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.orders_visible(access), pk=pk)
-    return _render_order(request, access, order)
+    refused = take_refused(request)
+    forms: dict[str, Any] = {}
+    if refused is not None and refused.name in ORDER_FORMS:
+        forms[f"{refused.name}_form"] = refused.bind(ORDER_FORMS[refused.name](refused.data))
+    return _render_order(request, access, order, **forms)
+
+
+ORDER_FORMS: dict[str, type[SalesForm]] = {
+    "payment": PaymentForm,
+    "details": OrderDetailsForm,
+    "checklist": ChecklistForm,
+}
+
+
+def _order_refused(request: HttpRequest, order: Order, form: SalesForm, name: str) -> HttpResponse:
+    page = reverse("sales:order_detail", args=[order.pk])
+    return keep_refused(request, form, page=page, name=name, anchor=f"{name}-form")
 
 
 def _render_order(
@@ -764,7 +830,7 @@ def order_payment(request: HttpRequest, access: Access, pk: int) -> HttpResponse
         _("Payment recorded."),
     ):
         return redirect("sales:order_detail", pk=order.pk)
-    return _render_order(request, access, order, status=400, payment_form=form)
+    return _order_refused(request, order, form, "payment")
 
 
 @require_POST
@@ -779,8 +845,7 @@ def order_details(request: HttpRequest, access: Access, pk: int) -> HttpResponse
         _("Order updated."),
     ):
         return redirect("sales:order_detail", pk=order.pk)
-    order.refresh_from_db()  # the service may have changed it before it refused
-    return _render_order(request, access, order, status=400, details_form=form)
+    return _order_refused(request, order, form, "details")
 
 
 @require_POST
@@ -795,8 +860,7 @@ def order_checklist(request: HttpRequest, access: Access, pk: int) -> HttpRespon
         _("Checklist saved."),
     ):
         return redirect("sales:order_detail", pk=order.pk)
-    order.refresh_from_db()  # the service may have changed it before it refused
-    return _render_order(request, access, order, status=400, checklist_form=form)
+    return _order_refused(request, order, form, "checklist")
 
 
 @require_POST
@@ -807,9 +871,8 @@ def order_deliver(request: HttpRequest, access: Access, pk: int) -> HttpResponse
         with transaction.atomic():
             services.deliver_order(order=order, actor=request.user)
     except ValidationError as exc:
-        _errors(request, exc)
-        order.refresh_from_db()
-        return _render_order(request, access, order, status=400)
+        _errors(request, exc)  # what still blocks the delivery, said once, on the order's page
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
     messages.success(
         request, _("Delivered. Congratulations! The after-delivery calls are planned.")
     )

@@ -1,85 +1,75 @@
-"""Layers (issue 13, item 12): reports/ reads what leads/ writes — the KPI facts and the
-analytics on them (the funnel: reports.funnel) live in reports/ — and leads/ never imports
-reports/, at the top of a module or inside a function alike. leads/ reaches reports/ only the
-other way round: reports connects to leads' signals (leads.signals), dms/urls.py mounts the
-funnel page with the leads pages, and the dirty-day marks its models leave are dms.kpi's."""
+"""The layers run one way (issue 13, item 12): shared UI pieces sit below every app and the core.
+
+`dms/ui/` (form styling, date widget, filter and table bases) imports no app, and no module
+outside `dealers/` takes a widget or a base class from `dealers/`'s own forms, filters or tables.
+The check reads the source with `ast`, so it sees every import, including those inside functions.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("dealers", "leads", "sales", "reports", "inventory", "service", "bulletins")
+DEALER_UI_MODULES = ("dealers.forms", "dealers.filters", "dealers.tables")
 
 
-def imported_modules(source: str) -> list[tuple[int, str]]:
-    """(line, module) of every import in `source`: import x, from x import y (relative imports
-    resolve inside the package, so only absolute ones can leave it), importlib.import_module("x")
-    and __import__("x") with a literal name."""
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
+def imports_of(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, absolute module name) of every import in one file."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module))
-        elif (
-            isinstance(node, ast.Call)
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-            and (
-                (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
-                or (
-                    isinstance(node.func, ast.Name)
-                    and node.func.id in {"import_module", "__import__"}
-                )
-            )
-        ):
-            found.append((node.lineno, node.args[0].value))
-    return found
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            yield node.lineno, module
 
 
-def _reports(module: str) -> bool:
-    return module == "reports" or module.startswith("reports.")
+def python_files(*folders: str) -> Iterator[Path]:
+    for folder in folders:
+        yield from (p for p in (ROOT / folder).rglob("*.py") if "migrations" not in p.parts)
 
 
-def test_no_module_under_leads_imports_reports() -> None:
-    files = sorted((ROOT / "leads").rglob("*.py"))
-    assert len(files) > 30 and ROOT / "leads" / "models.py" in files  # the scan sees leads/
-    problems = [
-        f"{path.relative_to(ROOT)}:{line}: imports {module}"
-        for path in files
-        for line, module in imported_modules(path.read_text())
-        if _reports(module)
+def offending(paths: Iterator[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in paths
+        for line, module in imports_of(path)
+        if any(module == f or module.startswith(f + ".") for f in forbidden)
     ]
-    assert not problems, "leads/ must not import reports/:\n" + "\n".join(problems)
 
 
-def test_the_check_finds_every_kind_of_import() -> None:
-    """Positive control: each form an import of reports/ can take is found (the test above
-    would pass vacuously otherwise); a name that merely starts with "reports" is not one."""
-    source = """
-import reports
-import reports.models as m
-from reports.rollup.selectors import rolled_through
-import importlib
+def test_relative_imports_are_resolved_like_python_does() -> None:
+    """The checker itself: `from .forms import x` in dealers/filters.py is dealers.forms."""
+    found = {m for _, m in imports_of(ROOT / "dealers" / "filters.py")}
+    assert "dealers.forms" in found
+    assert "dms.ui.filters" in found
 
-def later():
-    from reports.funnel import selectors
-    importlib.import_module("reports.rollup.services")
-    __import__("reports.models")
 
-from reportsx import y
-from . import reports
-"""
-    found = sorted(module for _line, module in imported_modules(source) if _reports(module))
-    assert found == sorted(
-        [
-            "reports",
-            "reports.models",
-            "reports.rollup.selectors",
-            "reports.funnel",
-            "reports.rollup.services",
-            "reports.models",
+def test_shared_ui_pieces_import_no_app() -> None:
+    assert offending(python_files("dms/ui"), APPS) == []
+
+
+def test_no_module_outside_dealers_takes_ui_pieces_from_dealers() -> None:
+    folders = [f for f in ("dms", *APPS) if f != "dealers" and (ROOT / f).is_dir()]
+    assert offending(python_files(*folders), DEALER_UI_MODULES) == []
+
+
+def test_the_checker_sees_a_forbidden_import() -> None:
+    """A rule that cannot fail is no rule: a file importing a dealer widget is reported."""
+    probe = ROOT / "dms" / "ui" / "_probe_layers.py"
+    probe.write_text("def f():\n    from dealers.forms import DealerForm\n")
+    try:
+        assert offending(iter([probe]), DEALER_UI_MODULES) == [
+            "dms/ui/_probe_layers.py:2 imports dealers.forms"
         ]
-    )
+        assert offending(iter([probe]), APPS)
+    finally:
+        probe.unlink()

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from dealers.forms import DateInput, StyledFormMixin
 from dealers.models import Membership, ReassignmentBatch
+from dms.ui.forms import DateInput, StyledFormMixin
 
 
 def _users(receivers: list[Any]) -> Any:

@@ -10,10 +10,10 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from dealers.filters import ANY, DealerFilter, StyledFilterSet
-from dealers.forms import DateInput
 from dealers.models import Dealer
 from dealers.selectors import request_access
+from dms.ui.filters import ANY, DealerFilter, StyledFilterSet
+from dms.ui.forms import DateInput
 
 from .models import AuditAction, AuditEntry
 from .selectors import audit_actors_for, sees_whole_network

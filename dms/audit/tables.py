@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from dealers.tables import BaseTable
+from dms.ui.tables import BaseTable
 
 from .models import AuditEntry
 

@@ -12,12 +12,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import StyledFormMixin
 from dealers.models import Dealer
 from dealers.roles import DealerRole
+from dms.addresses import COUNTRIES, country_choices
+from dms.ui.forms import StyledFormMixin
 from inventory.models import VehicleModel
 from leads.models import Customer
-from leads.services.customers import CONSENT_FIELDS
+from leads.services.customers import (
+    CONSENT_FIELDS,
+    DRIVING_PREFERENCES_MAX,
+    customer_problems,
+)
 from leads.services.normalize import normalize_phone
 
 from .visits import vehicle_models
@@ -65,9 +70,7 @@ class CustomerForm(StyledFormMixin, forms.Form):
     street = forms.CharField(label=_("Street"), max_length=200, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
-    country = forms.CharField(
-        label=_("Country"), max_length=2, required=False, help_text=_("Two-letter code, e.g. DE.")
-    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
     models_of_interest = ModelsField(
         label=_("Models of interest"),
         queryset=VehicleModel.objects.none(),
@@ -88,7 +91,7 @@ class CustomerForm(StyledFormMixin, forms.Form):
     )
     driving_preferences = forms.CharField(
         label=_("Driving preferences"),
-        max_length=2000,  # a note, not a document (100,000 characters were accepted)
+        max_length=DRIVING_PREFERENCES_MAX,  # a note, not a document (also the maxlength)
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -123,9 +126,54 @@ class CustomerForm(StyledFormMixin, forms.Form):
     )
     CONSENTS = ("consent_phone", "consent_email", "consent_sms", "consent_post")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        dealer: Dealer | None = None,
+        customer: Customer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`dealer` (and `customer` for a change): the card's own checks (identifiers, name,
+        postal code...) run with the form's, so every problem shows at once."""
         super().__init__(*args, **kwargs)
+        self.dealer, self.customer = dealer, customer
         self.fields["models_of_interest"].queryset = vehicle_models()  # type: ignore[attr-defined]
+        first = tuple(
+            c for c in (getattr(customer, "country", ""), getattr(dealer, "country", "")) if c
+        )
+        country: Any = self.fields["country"]
+        country.choices = [("", "—"), *country_choices(first=tuple(dict.fromkeys(first)))]
+        stored = getattr(customer, "country", "")
+        if stored and stored not in COUNTRIES:  # a code stored before the list: keep it shown
+            country.choices = [*country.choices, (stored, stored)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.dealer is None:
+            return data
+        present = {k: v for k, v in data.items() if k not in self.errors}
+        present.pop("models_of_interest", None)
+        for channel in CONSENT_FIELDS:
+            present.pop(f"consent_{channel}", None)
+        problems = customer_problems(dealer=self.dealer, data=present, customer=self.customer)
+        # Messages that only follow from a field the form refused itself (it was left out).
+        refused = set(self.errors)
+        implied = set()
+        if refused & {"phone", "phone_alt", "email"}:
+            implied |= {
+                str(_("Enter a phone number or an e-mail address to reach the customer.")),
+                str(_("Keep a phone number or an e-mail address to reach the customer.")),
+            }
+        if refused & {"first_name", "last_name", "company_name"}:
+            implied.add(str(_("Enter the customer's name.")))
+        for name, messages in problems.items():
+            target = name if name in self.fields else None
+            if target is not None and target in self.errors:
+                continue  # its own message first
+            for message in messages:
+                if message not in implied:
+                    self.add_error(target, message)
+        return data
 
     @classmethod
     def initial_for(cls, customer: Customer) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import day_range, day_range_message, validate_form_day
 from dealers.models import Dealer, Membership
 from dealers.roles import Cap
+from dms.ui.forms import day_range, day_range_message, validate_form_day
 from inventory.models import VehicleModel
 from leads.models import FUNNEL_STAGES, FollowUp, Lead, LeadSettings, LeadSource, LostReason, Stage
 from leads.reference.messages import by_label, hq_text

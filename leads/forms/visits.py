@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import StyledFormMixin, validate_form_day
+from dms.ui.forms import StyledFormMixin, validate_form_day
 from inventory.models import VehicleModel
 from leads.models import Customer, LeadSource, Visit
 from leads.reference.messages import by_label
@@ -92,8 +92,11 @@ class RegisterContactForm(StyledFormMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, dealer: Any = None, **kwargs: Any) -> None:
+        """`dealer`: the registration's own checks (phone, e-mail, times...) run with the form's,
+        so every problem shows at once."""
         super().__init__(*args, **kwargs)
+        self.dealer = dealer
         sources = by_label(LeadSource.objects.values_list("code", "name"))
         self.fields["source"].choices = sources  # type: ignore[attr-defined]
         if not self.is_bound and "source" not in self.initial:
@@ -103,6 +106,36 @@ class RegisterContactForm(StyledFormMixin, forms.Form):
         self.fields["vehicle_model"].queryset = vehicle_models()  # type: ignore[attr-defined]
         self.fields["source"].widget.attrs["data-walk-in-source"] = "walk_in"
         self.fields["source"].widget.attrs["data-phone-source"] = "phone"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.dealer is None:
+            return data
+        from leads.services.customers import registration_problems
+
+        good = {k: v for k, v in data.items() if k not in self.errors}
+        problems = registration_problems(
+            dealer=self.dealer,
+            kind=good.get("kind", Visit.Kind.WALK_IN),
+            source_code=good.get("source", "") if "source" not in self.errors else "walk_in",
+            name=good.get("name", "") if "name" not in self.errors else "-",
+            customer_kind=Customer.Kind.COMPANY if good.get("is_company") else Customer.Kind.PERSON,
+            phone=good.get("phone", ""),
+            email=good.get("email", ""),
+            party_size=good.get("party_size") or 1,
+            arrived_at=good.get("arrived_at"),
+            left_at=self.left_at_datetime(),
+        )
+        unreachable = str(_("Enter a phone number or an e-mail address to reach the customer."))
+        for name, messages in problems.items():
+            target = name if name in self.fields else None
+            if target is not None and target in self.errors:
+                continue
+            for message in messages:
+                if message == unreachable and {"phone", "email"} & set(self.errors):
+                    continue  # the refused phone or e-mail says what to change
+                self.add_error(target, message)
+        return data
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 from dealers.models import Dealer
 from dealers.roles import Cap
 from dms.accounts.language import every_language, speaking, supported
+from dms.addresses import clean_country, clean_postal_code
 from dms.audit.models import AuditAction
 from dms.audit.services import record
 from inventory.models import VehicleModel
@@ -85,6 +86,10 @@ _FIELD_LIMITS: dict[str, int] = {
     for name in PLAIN_FIELDS
     if (limit := getattr(Customer._meta.get_field(name), "max_length", None))
 }
+# A text column has no length of its own: the card's note is bounded here (the form's textarea
+# has the same maxlength).
+DRIVING_PREFERENCES_MAX = 2000
+_FIELD_LIMITS["driving_preferences"] = DRIVING_PREFERENCES_MAX
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,23 @@ def clean_identity(
     national_id: str | None = "",
 ) -> Identity:
     """Normalise every identifier; all problems at once as one ValidationError keyed by field."""
+    values, errors = _identity_values(
+        dealer=dealer, phone=phone, phone_alt=phone_alt, email=email, national_id=national_id
+    )
+    if errors:
+        raise ValidationError(errors)
+    return Identity(**values)
+
+
+def _identity_values(
+    *,
+    dealer: Dealer,
+    phone: str | None = "",
+    phone_alt: str | None = "",
+    email: str | None = "",
+    national_id: str | None = "",
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The identifiers normalised ('' where refused) and the problems by field."""
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     region = dealer_region(dealer)
@@ -147,11 +169,10 @@ def clean_identity(
             values[field] = func(raw)
         except ValidationError as exc:
             errors[field] = exc.messages
-    if errors:
-        raise ValidationError(errors)
+            values[field] = ""
     if values["phone_alt"] and values["phone_alt"] == values["phone"]:
         values["phone_alt"] = ""
-    return Identity(**values)
+    return values, errors
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -306,10 +327,9 @@ def _fill_blanks(*, customer: Customer, identity: Identity, values: Mapping[str,
         customer.refresh_from_db()
 
 
-def register_contact(
+def _check_registration(
     *,
     dealer: Dealer,
-    actor: Any,
     kind: str,
     source_code: str,
     name: str = "",
@@ -320,18 +340,12 @@ def register_contact(
     phone: str = "",
     email: str = "",
     national_id: str = "",
-    vehicle_model: VehicleModel | None = None,
     party_size: int = 1,
     arrived_at: datetime | None = None,
     left_at: datetime | None = None,
     outcome: str = "",
-    note: str = "",
-) -> RegistrationResult:
-    """A walk-in or call from the visitor log: match or create the customer, open or continue
-    the lead, log the visit, write the timeline. Must run inside the dealer's tenant scope.
-
-    Bad input raises ValidationError (keyed by field) and changes nothing. A colleague's
-    customer gives a RegistrationResult with only `conflict` set."""
+) -> tuple[Identity, dict[str, Any], LeadSource | None, datetime, dict[str, Any]]:
+    """register_contact's checks, every problem at once (nothing is written)."""
     from leads.services.visits import validate_party_size, validate_visit_times
 
     errors: dict[str, Any] = {}
@@ -371,6 +385,59 @@ def register_contact(
         errors[field] = [msg]
     if outcome and outcome not in Visit.Outcome.values:
         errors["outcome"] = [_("Choose an outcome from the list.")]
+    return identity, values, source, arrived_at, errors
+
+
+def registration_problems(*, dealer: Dealer, **fields: Any) -> dict[str, list[str]]:
+    """What register_contact would refuse, by field (nothing is written): the visitor log's
+    form shows these with its own, all at once."""
+    errors = _check_registration(dealer=dealer, **fields)[4]
+    return {field: [str(m) for m in messages] for field, messages in errors.items()}
+
+
+def register_contact(
+    *,
+    dealer: Dealer,
+    actor: Any,
+    kind: str,
+    source_code: str,
+    name: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    customer_kind: str = Customer.Kind.PERSON,
+    phone: str = "",
+    email: str = "",
+    national_id: str = "",
+    vehicle_model: VehicleModel | None = None,
+    party_size: int = 1,
+    arrived_at: datetime | None = None,
+    left_at: datetime | None = None,
+    outcome: str = "",
+    note: str = "",
+) -> RegistrationResult:
+    """A walk-in or call from the visitor log: match or create the customer, open or continue
+    the lead, log the visit, write the timeline. Must run inside the dealer's tenant scope.
+
+    Bad input raises ValidationError (keyed by field) and changes nothing. A colleague's
+    customer gives a RegistrationResult with only `conflict` set."""
+    identity, values, source, arrived_at, errors = _check_registration(
+        dealer=dealer,
+        kind=kind,
+        source_code=source_code,
+        name=name,
+        first_name=first_name,
+        last_name=last_name,
+        company_name=company_name,
+        customer_kind=customer_kind,
+        phone=phone,
+        email=email,
+        national_id=national_id,
+        party_size=party_size,
+        arrived_at=arrived_at,
+        left_at=left_at,
+        outcome=outcome,
+    )
     if errors:
         raise ValidationError(errors)
     if source is None:  # for the type checker: errors above covered it
@@ -470,7 +537,11 @@ def _colleague_conflict(*, customer: Customer, actor: Any, kind: str) -> Registr
 # --- the card ------------------------------------------------------------------------------------
 
 
-def _clean_plain(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def _clean_plain(
+    data: Mapping[str, Any], *, country: str = ""
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The card's plain fields present in `data`, tidied, and the problems by field. `country`:
+    the card's country when `data` does not name one (its postal code is checked for it)."""
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for field in PLAIN_FIELDS:
@@ -506,9 +577,17 @@ def _clean_plain(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, lis
     if "payment" in values and values["payment"] not in Customer.Payment.values:
         errors["payment"] = [_("Choose cash, finance or lease.")]
     if "country" in values:
-        values["country"] = values["country"].upper()
-        if values["country"] and (len(values["country"]) != 2 or not values["country"].isalpha()):
-            errors["country"] = [_("Enter the two-letter country code, e.g. DE.")]
+        try:
+            values["country"] = clean_country(values["country"])
+        except ValidationError as exc:
+            errors["country"] = exc.messages
+    if values.get("postal_code") and "country" not in errors:
+        try:
+            values["postal_code"] = clean_postal_code(
+                values["postal_code"], values.get("country", country)
+            )
+        except ValidationError as exc:
+            errors["postal_code"] = exc.messages
     return values, errors
 
 
@@ -584,28 +663,63 @@ def _duplicate_errors(identity: Identity, *, exclude_pk: int | None) -> dict[str
     return errors
 
 
+def _check_card(
+    *, dealer: Dealer, data: Mapping[str, Any], customer: Customer | None
+) -> tuple[dict[str, Any], Identity, dict[str, list[str]]]:
+    """A new card's (`customer` None) or a change's fields checked together: the plain fields,
+    the identifiers, the name, a way to reach the customer and (for a change) identifiers held
+    by another card — every problem at once, keyed by field, never one block after another.
+    Only the fields present in `data` change; the others keep the card's values."""
+    country = (customer.country if customer is not None else "") or dealer_region(dealer)
+    values, errors = _clean_plain(data, country=country)
+    present = [f for f in IDENTIFIER_FIELDS if f in data]
+    raw = {
+        f: data.get(f, getattr(customer, f) if customer is not None else "")
+        for f in IDENTIFIER_FIELDS
+    }
+    cleaned, problems = _identity_values(dealer=dealer, **raw)
+    if customer is not None:  # a stored identifier that no longer parses is kept as it is
+        cleaned = {
+            f: getattr(customer, f) if f not in present and f in problems else v
+            for f, v in cleaned.items()
+        }
+        problems = {k: v for k, v in problems.items() if k in present}
+    errors.update(problems)
+    identity = Identity(**cleaned)
+    names = {
+        f: values.get(f, getattr(customer, f) if customer is not None else "")
+        for f in ("first_name", "last_name", "company_name")
+    }
+    if not any(names.values()) and not {"first_name", "last_name", "company_name"} & set(errors):
+        errors.setdefault("last_name", []).append(_("Enter the customer's name."))
+    if not (identity.phone or identity.email) and not {"phone", "email"} & set(errors):
+        errors["phone"] = [
+            _("Enter a phone number or an e-mail address to reach the customer.")
+            if customer is None
+            else _("Keep a phone number or an e-mail address to reach the customer.")
+        ]
+    if customer is not None:
+        for field, messages in _duplicate_errors(identity, exclude_pk=customer.pk).items():
+            if field not in errors:
+                errors[field] = messages
+    return values, identity, errors
+
+
+def customer_problems(
+    *, dealer: Dealer, data: Mapping[str, Any], customer: Customer | None = None
+) -> dict[str, list[str]]:
+    """What create_customer / update_customer would refuse in `data`, by field (nothing is
+    written): the card's form shows these with its own, all at once."""
+    return _check_card(dealer=dealer, data=data, customer=customer)[2]
+
+
 def create_customer(*, dealer: Dealer, actor: Any, data: Mapping[str, Any]) -> Customer:
     """A new card (customer list "New customer", API). Same dedupe as registration: an existing
     match raises DuplicateCustomer (with the card only if the actor may open it)."""
     caps = capabilities_of(actor, dealer)
     if Cap.SALES_OWN not in caps:
         raise PermissionDenied
-    values, errors = _clean_plain(data)
-    try:
-        identity = clean_identity(
-            dealer=dealer,
-            phone=data.get("phone"),
-            phone_alt=data.get("phone_alt"),
-            email=data.get("email"),
-            national_id=data.get("national_id"),
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        identity = Identity()
-    if not any(values.get(f) for f in ("first_name", "last_name", "company_name")):
-        errors.setdefault("last_name", []).append(_("Enter the customer's name."))
-    if not errors and not (identity.phone or identity.email):
-        errors["phone"] = [_("Enter a phone number or an e-mail address to reach the customer.")]
+    values, identity, errors = _check_card(dealer=dealer, data=data, customer=None)
     vehicle_models = list(data.get("models_of_interest") or [])
     if errors:
         raise ValidationError(errors)
@@ -686,25 +800,7 @@ def update_customer(*, customer: Customer, actor: Any, data: Mapping[str, Any]) 
     if customer.merged_into_id is not None:
         raise ValidationError(_("This card was merged into another one and can no longer change."))
     dealer = Dealer.objects.get(pk=customer.dealer_id)
-    values, errors = _clean_plain(data)
-    present = [f for f in IDENTIFIER_FIELDS if f in data]
-    identity = Identity(**{f: getattr(customer, f) for f in IDENTIFIER_FIELDS})
-    try:
-        cleaned = clean_identity(
-            dealer=dealer, **{f: data.get(f, getattr(customer, f)) for f in IDENTIFIER_FIELDS}
-        )
-        identity = cleaned
-    except ValidationError as exc:
-        errors.update({k: v for k, v in exc.message_dict.items() if k in present})
-    merged_names = {
-        f: values.get(f, getattr(customer, f)) for f in ("first_name", "last_name", "company_name")
-    }
-    if not any(merged_names.values()):
-        errors.setdefault("last_name", []).append(_("Enter the customer's name."))
-    if not errors and not (identity.phone or identity.email):
-        errors["phone"] = [_("Keep a phone number or an e-mail address to reach the customer.")]
-    if not errors:
-        errors.update(_duplicate_errors(identity, exclude_pk=customer.pk))
+    values, identity, errors = _check_card(dealer=dealer, data=data, customer=customer)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

@@ -8,7 +8,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from dealers.tables import BoundedPaging
+from dms.ui.tables import BoundedPaging
 from leads.models import Customer
 from leads.services.normalize import format_phone
 

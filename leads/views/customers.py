@@ -27,6 +27,7 @@ from django_tables2 import SingleTableMixin
 from dealers.clock import dealer_zone
 from dealers.roles import Cap
 from dealers.views import AccessRequiredMixin
+from dms.refused_forms import KeepRefusedFormMixin
 from leads.forms.customers import ClaimForm, CustomerFilterSet, CustomerForm, MergeForm
 from leads.models import Customer, CustomerModelInterest
 from leads.selectors.customers import (
@@ -174,13 +175,17 @@ class CustomerDetailView(SalesAccessMixin, View):
 # --- create / edit -------------------------------------------------------------------------------
 
 
-class CustomerCreateView(SalesAccessMixin, FormView):
+class CustomerCreateView(KeepRefusedFormMixin, SalesAccessMixin, FormView):
     require_writable = True
     form_class = CustomerForm
     template_name = "leads/customers/form.html"
+    refused_anchor = "customer-form"
 
     def get_initial(self) -> dict[str, Any]:
         return {"kind": Customer.Kind.PERSON, "country": self.dealer.country}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "dealer": self.dealer}
 
     def form_valid(self, form: CustomerForm) -> HttpResponse:
         try:
@@ -207,11 +212,15 @@ class CustomerCreateView(SalesAccessMixin, FormView):
         return redirect("leads:customer-detail", pk=customer.pk)
 
 
-class CustomerEditView(SalesAccessMixin, FormView):
+class CustomerEditView(KeepRefusedFormMixin, SalesAccessMixin, FormView):
     require_writable = True
     form_class = CustomerForm
     template_name = "leads/customers/form.html"
+    refused_anchor = "customer-form"
     customer: Customer
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "dealer": self.dealer, "customer": self.customer}
 
     def load_objects(self, **kwargs: Any) -> None:
         self.customer = get_object_or_404(customers_visible_to(self.access), pk=kwargs["pk"])
@@ -237,9 +246,10 @@ class CustomerEditView(SalesAccessMixin, FormView):
 # --- merge (managers) ----------------------------------------------------------------------------
 
 
-class CustomerMergeView(SalesAccessMixin, FormView):
+class CustomerMergeView(KeepRefusedFormMixin, SalesAccessMixin, FormView):
     any_of = (Cap.SALES_ALL,)
     require_writable = True
+    refused_anchor = "merge-form"
     form_class = MergeForm
     template_name = "leads/customers/merge.html"
     customer: Customer

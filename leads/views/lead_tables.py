@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dealers.tables import BoundedPaging
 from dms.html import escape as _escape
+from dms.ui.tables import BoundedPaging
 from leads.models import Lead
 from leads.templatetags.funnel_tags import grade_badge, person, short_date_in, stage_badge
 

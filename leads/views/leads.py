@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from dealers.roles import Cap
 from dealers.selectors import Access
 from dealers.views import AccessRequiredMixin
 from dms.paging import paginate
+from dms.refused_forms import SeeOther, keep_refused, take_refused
 from leads.forms.funnel import (
     ActivityForm,
     DormantForm,
@@ -201,6 +202,7 @@ def detail_context(
         "next_missing": next((s.missing_required for s in playbook if s.code == nxt), 0),
         "onboarding": selectors.is_onboarding(access, user),
         "follow_ups": list(selectors.follow_ups_of(lead)),
+        "result_choices": FollowUp.Result.choices,
         "grades": list(selectors.grade_history(lead)),
         "stages": selectors.stage_history_labelled(lead),
         "timeline": selectors.lead_timeline(lead),
@@ -242,9 +244,69 @@ class LeadDetailView(SalesPageMixin, View):
         )
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return TemplateResponse(
-            request, "leads/leads/detail.html", detail_context(request, self.access, self.lead)
-        )
+        forms: dict[str, Any] = {}
+        refused = take_refused(request)
+        if refused is not None and refused.name in ACTIONS:
+            form_class, form_name, _who, _handler = ACTIONS[refused.name]
+            forms[form_name] = refused.bind(
+                form_class(refused.data, **self.form_kwargs(form_class))
+            )
+        context = detail_context(request, self.access, self.lead, **forms)
+        if refused is not None:
+            context["refused"] = refused
+            context["refused_stage"] = _stage_of_step(context, refused.data.get("step", ""))
+            kind, _sep, follow_up_id = refused.name.partition(":")  # a follow-up's own form
+            open_ids = {f.pk for f in context["follow_ups"] if f.done_at is None}
+            shown = (
+                context["can_work"] and follow_up_id.isdigit() and int(follow_up_id) in open_ids
+                if follow_up_id
+                else _form_shown(context, refused.name, refused.data.get("step", ""))
+            )
+            if follow_up_id and shown:
+                context["refused_follow_up"] = {"id": int(follow_up_id), "action": kind}
+            if not shown:
+                # The form is no longer on the page (the lead closed meanwhile...): say why here.
+                for message in refused.messages:
+                    messages.error(request, message)
+        return TemplateResponse(request, "leads/leads/detail.html", context)
+
+    def form_kwargs(self, form_class: Any) -> dict[str, Any]:
+        return {"dealer": self.dealer} if form_class is ReassignForm else {}
+
+
+def _stage_of_step(context: dict[str, Any], code: str) -> str:
+    for stage in context["playbook"]:
+        if any(item["step"].code == code for item in stage.steps):
+            return str(stage.code)
+    return ""
+
+
+def _form_shown(context: dict[str, Any], action: str, step: str) -> bool:
+    """Does the lead's page show the form of `action` (as templates/leads/leads/detail.html
+    decides)? A refused form the page no longer shows has its errors said in a message."""
+    lead: Lead = context["lead"]
+    can_work, is_open = context["can_work"], lead.is_open
+    pending = lead.lost_requested_at is not None
+    if action in ("stage", "lost", "dormant"):
+        return bool(can_work and is_open and not pending)
+    if action == "grade":
+        return bool(can_work and is_open and lead.grade != "O")
+    if action in ("activity", "follow-up"):
+        return bool(can_work)
+    if action == "reassign":
+        return bool(context["can_reassign"] and context["reassign_form"])
+    if action == "claim":
+        return bool(lead.in_pool and context["can_claim"])
+    if action == "lost-decision":
+        return bool(pending and is_open and context["can_approve"])
+    if action in ("step", "waive") and is_open:
+        for stage in context["playbook"]:
+            for item in stage.steps:
+                if item["step"].code == step and item["record"] is None:
+                    if action == "step":
+                        return bool(can_work)
+                    return bool(context["can_approve"] and item["step"].required)
+    return False
 
 
 # --- actions on a lead ---------------------------------------------------------------------------
@@ -353,6 +415,11 @@ ACTIONS: dict[str, tuple[Any, str, str, Handler]] = {
 }
 
 
+# Where the page scrolls to when it shows an action's errors (the form's id, else its section).
+ACTION_ANCHORS = {"step": "playbook", "waive": "playbook", "claim": "pool-banner"}
+ACTION_ANCHORS["lost-decision"] = "lost-pending"
+
+
 class LeadActionView(LeadDetailView):
     http_method_names = ["post"]
 
@@ -376,8 +443,7 @@ class LeadActionView(LeadDetailView):
         form_class, form_name, who, handler = ACTIONS[action]
         if not self.allowed(who):
             raise PermissionDenied
-        kwargs: dict[str, Any] = {"dealer": self.dealer} if form_class is ReassignForm else {}
-        form = form_class(request.POST, **kwargs)
+        form = form_class(request.POST, **self.form_kwargs(form_class))
         if form.is_valid():
             try:
                 message = handler(request, self.access, self.lead, form)
@@ -386,17 +452,11 @@ class LeadActionView(LeadDetailView):
             else:
                 messages.success(request, message)
                 return redirect(safe_next(request, reverse("leads:lead_detail", args=[pk])))
-        # Bad input: nothing changed; show the page again with the errors.
-        self.lead.refresh_from_db()
-        for problem in form.non_field_errors():
-            messages.error(request, problem)
-        for name, problems in form.errors.items():
-            if name != "__all__":
-                for problem in problems:
-                    messages.error(request, f"{form.fields[name].label or name}: {problem}")
-        context = detail_context(request, self.access, self.lead, **{form_name: form})
-        context["failed_action"] = action
-        return TemplateResponse(request, "leads/leads/detail.html", context, status=400)
+        # Bad input: nothing changed. Back to the lead's page (whichever page the form was on),
+        # the form as it was sent and its errors shown once, at the form (dms.refused_forms).
+        page = reverse("leads:lead_detail", args=[pk])
+        anchor = ACTION_ANCHORS.get(action, f"action-{action}")
+        return keep_refused(request, form, page=page, name=action, anchor=anchor)
 
 
 # --- follow-ups ----------------------------------------------------------------------------------
@@ -449,12 +509,21 @@ class FollowUpActionView(SalesPageMixin, View):
                 return redirect(safe_next(request, default))
             except ValidationError as error:
                 form.apply_errors(error)
-        return render(
-            request,
-            "leads/leads/follow_up_error.html",
-            {"form": form, "follow_up": self.follow_up, "back": safe_next(request, default)},
-            status=400,
-        )
+        # Nothing changed. Back to the page the form was on: the lead's page shows the errors
+        # at that follow-up's form, with what was typed; another page (my day, whose forms are
+        # shared dialogs) says them once, in a message.
+        back = safe_next(request, default)
+        if back.split("?")[0].split("#")[0] == default:
+            return keep_refused(
+                request, form, page=default, name=f"{action}:{pk}", anchor=f"follow-up-{pk}"
+            )
+        for problem in form.non_field_errors():
+            messages.error(request, str(problem))
+        for name, problems in form.errors.items():
+            if name != "__all__":
+                for problem in problems:
+                    messages.error(request, f"{form.fields[name].label}: {problem}")
+        return SeeOther(back)
 
 
 class LeadSettingsView(SalesPageMixin, View):
@@ -480,7 +549,9 @@ class LeadSettingsView(SalesPageMixin, View):
         return form
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return TemplateResponse(request, "leads/leads/settings.html", {"form": self.get_form()})
+        refused = take_refused(request)
+        form = refused.bind(self.get_form(refused.data)) if refused else self.get_form()
+        return TemplateResponse(request, "leads/leads/settings.html", {"form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         from leads.services.routing import update_lead_settings
@@ -498,4 +569,4 @@ class LeadSettingsView(SalesPageMixin, View):
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("leads:lead_settings")
-        return TemplateResponse(request, "leads/leads/settings.html", {"form": form}, status=400)
+        return keep_refused(request, form, page=request.path)

@@ -17,6 +17,7 @@ from django.views import View
 from django_htmx.http import trigger_client_event
 
 from dealers.clock import dealer_today
+from dms.refused_forms import keep_refused, take_refused
 from leads.forms.customers import ClaimForm
 from leads.forms.funnel import read_day
 from leads.forms.visits import RegisterContactForm, VisitUpdateForm
@@ -73,7 +74,7 @@ class VisitorLogMixin(SalesAccessMixin):
         for key in PREFILL:
             if request.GET.get(key):
                 initial[key] = request.GET[key][:200]
-        return RegisterContactForm(initial=initial)
+        return RegisterContactForm(initial=initial, dealer=self.dealer)
 
     def day_context(self, day: dt.date) -> dict[str, Any]:
         user = self.request.user  # type: ignore[attr-defined]
@@ -97,7 +98,12 @@ class VisitorLogView(VisitorLogMixin, View):
         context = self.day_context(day)
         if _is_htmx(request) and request.GET.get("partial") == "list":
             return TemplateResponse(request, "leads/visits/_visit_list.html", context)
-        context["form"] = self.new_form()
+        refused = take_refused(request)  # a registration refused without htmx (plain POST)
+        context["form"] = (
+            refused.bind(RegisterContactForm(refused.data, dealer=self.dealer))
+            if refused is not None
+            else self.new_form()
+        )
         return TemplateResponse(request, "leads/visits/visitor_log.html", context)
 
 
@@ -109,7 +115,7 @@ class RegisterContactView(VisitorLogMixin, View):
         return redirect(reverse("leads:visitor-log") + "#register-panel")
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = RegisterContactForm(request.POST)
+        form = RegisterContactForm(request.POST, dealer=self.dealer)
         result: RegistrationResult | None = None
         if form.is_valid():
             try:
@@ -121,6 +127,9 @@ class RegisterContactView(VisitorLogMixin, View):
         if result is not None and result.conflict is None and not _is_htmx(request):
             messages.success(request, self.success_text(result))
             return redirect("leads:visitor-log")
+        if result is None and not _is_htmx(request):  # refused: back to the log, form kept
+            page = reverse("leads:visitor-log")
+            return keep_refused(request, form, page=page, anchor="register-panel")
         panel: dict[str, Any] = {"form": form, "result": result}
         if result is not None:
             if result.conflict is not None:
@@ -178,7 +187,8 @@ class VisitEditView(VisitorLogMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         if _is_htmx(request) and request.GET.get("cancel"):
             return self.row_response(request)
-        form = self.initial_form()
+        refused = None if _is_htmx(request) else take_refused(request)
+        form = refused.bind(VisitUpdateForm(refused.data)) if refused else self.initial_form()
         if _is_htmx(request):
             return self.row_response(request, form)
         return TemplateResponse(
@@ -205,9 +215,7 @@ class VisitEditView(VisitorLogMixin, View):
                 return redirect(self.log_url())
         if _is_htmx(request):
             return self.row_response(request, form)
-        return TemplateResponse(
-            request, "leads/visits/visit_form.html", {"form": form, "visit": self.visit}
-        )
+        return keep_refused(request, form, page=request.path)
 
     def log_url(self) -> str:
         day = timezone.localtime(self.visit.arrived_at).date()

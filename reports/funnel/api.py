@@ -24,9 +24,9 @@ from rest_framework.views import APIView
 
 from dealers.access import FUNNEL_READERS, DeclaredAccess, Rule
 from dealers.clock import dealer_today
-from dealers.forms import day_range, day_range_message
 from dms.api.permissions import HasDealerScope, access_of
 from dms.api.schema import AutoSchema
+from dms.ui.forms import day_range, day_range_message
 
 from .selectors import DIMENSIONS, Funnel, FunnelRow, funnel
 

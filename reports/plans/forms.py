@@ -10,8 +10,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.forms import StyledFormMixin
 from dealers.models import Dealer, Region
+from dms.ui.forms import StyledFormMixin
 from inventory.models import VehicleModel
 from reports.models import Metric
 

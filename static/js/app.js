@@ -85,8 +85,19 @@
     }
   });
 
+  // The server checks every form and answers with all of its problems at once, each at its
+  // field; the browser's own checks stop at the first empty or malformed field, one bubble at
+  // a time. So forms are sent as typed (`required` stays on the fields for screen readers).
+  function serverValidates(root) {
+    root.querySelectorAll("form").forEach(function (form) {
+      form.noValidate = true;
+    });
+  }
+
   initTooltips(document);
+  serverValidates(document);
   document.body.addEventListener("htmx:afterSwap", function (event) {
     initTooltips(event.target);
+    serverValidates(document);
   });
 })();

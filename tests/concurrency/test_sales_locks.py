@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 
+from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from leads.models import FollowUp, Lead, Stage, TimelineEvent
 from sales import services
 from sales.models import Order, Payment, Quote
+from sales.services import orders as order_services
+from sales.services import quotes as quote_services
 from tests.sales.conftest import Showroom, make_showroom, quote_spec
 
 from ._race import Outcome, Race, kinds, point_after, racing, with_and_without_locks
@@ -37,7 +40,7 @@ def _order(room: Showroom, *, paid: str, ready: bool = False) -> Order:
             actor=room.alice,
             deposit_required=Decimal("2000"),
             deposit_paid=Decimal(paid),
-            expected_delivery=services.dealer_today(room.dealer) + dt.timedelta(days=7),
+            expected_delivery=dealer_today(room.dealer) + dt.timedelta(days=7),
             vin=VIN,
         ).obj
         if ready:
@@ -66,7 +69,7 @@ def test_two_payments_that_together_exceed_the_balance_one_is_refused(
     def scenario(race: Race) -> tuple[dict[str, Outcome], Decimal, int]:
         room = make_showroom()
         order = _order(room, paid="2000")  # open balance: EUR 19,490.00
-        point_after(monkeypatch, services, "order_balance", race)
+        point_after(monkeypatch, order_services, "order_balance", race)
 
         def pay(actor: Any) -> Callable[[], Any]:
             return _in_dealer(
@@ -103,7 +106,7 @@ def test_two_deliveries_of_one_order_hand_the_car_over_once(
     def scenario(race: Race) -> tuple[dict[str, Outcome], Order, Any, int, int]:
         room = make_showroom()
         order = _order(room, paid="21490", ready=True)
-        point_after(monkeypatch, services, "delivery_blockers", race)
+        point_after(monkeypatch, order_services, "delivery_blockers", race)
 
         def deliver(actor: Any) -> Callable[[], Any]:
             return _in_dealer(
@@ -146,7 +149,7 @@ def test_two_revisions_of_a_sent_quote_one_new_version_the_other_is_told_to_relo
         quote = room.quote(lead)
         with as_dealer(room.dealer):
             services.send_quote(quote=quote, actor=room.alice)
-        point_after(monkeypatch, services, "_next_version", race)
+        point_after(monkeypatch, quote_services, "_next_version", race)
 
         def revise(actor: Any, discount: str) -> Callable[[], Any]:
             return _in_dealer(
@@ -184,7 +187,7 @@ def test_two_new_quotes_of_one_lead_at_once_get_distinct_versions(
     def scenario(race: Race) -> tuple[dict[str, Outcome], list[int]]:
         room = make_showroom()
         lead = room.lead(stage=Stage.QUOTE)
-        point_after(monkeypatch, services, "_next_version", race)
+        point_after(monkeypatch, quote_services, "_next_version", race)
 
         def create(actor: Any, trim: str) -> Callable[[], Any]:
             return _in_dealer(
@@ -233,7 +236,7 @@ def test_a_refund_racing_the_delivery_never_leaves_a_delivered_car_unpaid(
             race.point()  # until the refund waits for the order's lock
             return found
 
-        monkeypatch.setattr(services, "delivery_blockers", blockers_then_wait)
+        monkeypatch.setattr(order_services, "delivery_blockers", blockers_then_wait)
 
         def deliver() -> Any:
             return services.deliver_order(order=Order.objects.get(pk=order.pk), actor=room.alice)

@@ -97,8 +97,53 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
+def signed_in_page(
+    browser: Any,
+    live_server: Any,
+    user: Any,
+    *,
+    width: int = 1280,
+    height: int = 900,
+    path: str | None = None,
+) -> Any:
+    """A page in a new browser context already signed in as `user` (the session cookie of a
+    test client's login, second factor included), at width × height, English. `page.js_errors`
+    collects uncaught exceptions and console errors for tests that check them at a step; every
+    browser test also fails on them at its end (tests/e2e/console.py)."""
+    from urllib.parse import urlparse
+
+    from tests.api.support import session_client
+
+    client = session_client(user)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}, locale="en-US"
+    )
+    context.set_default_timeout(15_000)
+    context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "domain": urlparse(live_server.url).hostname,
+                "path": "/",
+            }
+        ]
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.js_errors = errors
+    if path is not None:
+        page.goto(path)
+    return page
+
+
 def screenshot(page: Any, name: str) -> Path:
+    """A full-page screenshot, taken from the top: scrolled down (to a form's #anchor), the
+    sticky top bar and menu would be drawn halfway down the picture."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -11,10 +11,9 @@ from django.urls import reverse
 
 from dms.tenancy.context import as_dealer
 from leads.models import Visit
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, signed_in_page
 from tests.factories import staff
 from tests.leads._funnel import make_shop
-from tests.leads.test_visits_browser import signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

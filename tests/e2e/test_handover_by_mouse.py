@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from django.urls import reverse
@@ -20,8 +19,7 @@ from dealers.clock import dealer_today
 from dealers.handover import services
 from dealers.models import Membership, StaffAbsence
 from dms.tenancy.context import as_dealer
-from tests.api.support import session_client
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, signed_in_page
 from tests.factories import staff
 from tests.handover._world import Book, make_book
 
@@ -64,32 +62,6 @@ def _team() -> tuple[Book, dict[str, Any]]:
     return book, people
 
 
-def _page(browser: Any, live_server: Any, user: Any, size: tuple[int, int]) -> Any:
-    client = session_client(user)
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": size[0], "height": size[1]},
-        locale="en-US",
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "domain": urlparse(live_server.url).hostname,
-                "path": "/",
-            }
-        ]
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.js_errors = errors  # type: ignore[attr-defined]
-    return page
-
-
 def _click(page: Any, locator: Any) -> None:
     """A person's click: the mouse goes to the middle of what is shown and presses there (no
     element is targeted: whatever lies on top at that spot gets the click)."""
@@ -124,7 +96,9 @@ def _shot(page: Any, name: str) -> None:
 def test_every_option_and_colleague_by_mouse(browser: Any, live_server: Any, size: str) -> None:
     book, people = _team()
     member = book.dora_membership
-    page = _page(browser, live_server, book.manager, SIZES[size])
+    page = signed_in_page(
+        browser, live_server, book.manager, width=SIZES[size][0], height=SIZES[size][1]
+    )
     page.goto(reverse("dealers:handover:wizard", args=[member.pk]))
     form = page.get_by_test_id("distribution-form")
     _shot(page, f"handover-wizard-{size}")

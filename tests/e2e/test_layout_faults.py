@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from dms.tenancy.context import as_dealer
-from tests.e2e.conftest import browser, screenshot  # noqa: F401 (fixtures)
+from tests.e2e.conftest import browser, screenshot, signed_in_page  # noqa: F401 (fixtures)
 from tests.factories import CustomerFactory
 from tests.leads._funnel import make_shop
-from tests.leads.test_visits_browser import signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -15,11 +15,10 @@ from playwright.sync_api import expect
 from dms.tenancy.context import as_dealer
 from leads.models import Notification
 from leads.services.routing import notify
-from tests.e2e.conftest import browser, screenshot  # noqa: F401 (fixtures)
+from tests.e2e.conftest import browser, screenshot, signed_in_page  # noqa: F401 (fixtures)
 from tests.e2e.test_login_flow import current_code, log_in, submit, with_totp
 from tests.factories import TEST_PASSWORD, staff
 from tests.leads._funnel import make_shop
-from tests.leads.test_visits_browser import signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -4,45 +4,19 @@ previews the handover, applies it, and the new owner finds the customers in "my 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 
-from tests.api.support import session_client
-from tests.e2e.conftest import browser, private_cache, screenshot  # noqa: F401 (fixtures)
+from tests.e2e.conftest import browser, private_cache, screenshot, signed_in_page  # noqa: F401 (fixtures)
 
 from ._world import held_by, make_book
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def open_page(chromium: Any, live_server: Any, user: Any, path: str) -> Any:
-    client = session_client(user)
-    context = chromium.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "domain": urlparse(live_server.url).hostname,
-                "path": "/",
-            }
-        ]
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]
-    page.goto(path)
-    return page
-
-
 def test_leave_preview_apply_my_day(browser: Any, live_server: Any) -> None:  # noqa: F811
     book = make_book(n_customers=3, extras=False)
-    page = open_page(browser, live_server, book.manager, "/network/handover/")
+    page = signed_in_page(browser, live_server, book.manager, path="/network/handover/")
     row = page.get_by_test_id(f"staff-{book.dora.username}")
     row.get_by_role("link", name="Mark as leaving").click()
     form = page.get_by_test_id("departure-form")
@@ -70,7 +44,7 @@ def test_leave_preview_apply_my_day(browser: Any, live_server: Any) -> None:  # 
     page.context.close()
 
     # the new owner's day lists Dora's customers' follow-ups
-    page = open_page(browser, live_server, book.eve, "/sales/my-day/")
+    page = signed_in_page(browser, live_server, book.eve, path="/sales/my-day/")
     text = page.locator("main").inner_text()
     for customer in book.customers:
         assert customer.last_name in text, (customer.last_name, text[:500])

@@ -80,7 +80,9 @@ def test_decision_from_inbox_is_audited_and_notifies_requester(shop: Shop, signe
     response = manager.post(
         reverse("leads:lead_action", args=[lead.pk, "lost-decision"]), {"decision": "approve"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the lead's page, which says why
+    page = manager.get(response["Location"]).content.decode()
+    assert page.count("There is no lost request waiting") == 1  # no form now: a message says it
     with as_dealer(shop.dealer):
         lead.refresh_from_db()
         assert lead.is_open

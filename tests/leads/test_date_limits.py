@@ -98,7 +98,9 @@ def test_visitor_log_form_shows_the_limit_on_the_field(shop: Shop) -> None:
                 "party_size": "1",
                 "arrived_at": "2026-03-01T10:00",
             },
+            follow=True,
         )
+    assert response.redirect_chain[-1][1] == 303  # back to the visitor log, the form kept
     assert response.context["form"].errors["arrived_at"] == [
         "A visit can be entered at most 7 days back (from 03/04/2026)."
     ]
@@ -151,11 +153,15 @@ def test_reschedule_form_shows_the_limit(shop: Shop) -> None:
         with as_dealer(shop.dealer):
             follow_up = create_follow_up(lead=lead, actor=shop.alice, due_at=berlin(TODAY, 15))
         url = reverse("leads:follow_up_action", args=[follow_up.pk, "reschedule"])
-        response = client.post(url, {"due_at": "2026-12-01T10:00", "reason": "holiday"})
-        assert response.status_code == 400
+        response = client.post(
+            url, {"due_at": "2026-12-01T10:00", "reason": "holiday"}, follow=True
+        )
+        assert response.redirect_chain[-1][1] == 303  # back to the lead, at that follow-up
         assert "at most 180 days ahead" in response.content.decode()
-        response = client.post(url, {"due_at": "9999-12-31T23:59", "reason": "holiday"})
-        assert response.status_code == 400
+        response = client.post(
+            url, {"due_at": "9999-12-31T23:59", "reason": "holiday"}, follow=True
+        )
+        assert response.redirect_chain[-1][1] == 303
         assert "Enter a date between" in response.content.decode()
     with as_dealer(shop.dealer):
         follow_up.refresh_from_db()

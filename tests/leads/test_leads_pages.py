@@ -30,6 +30,16 @@ def action(lead: Lead, name: str) -> str:
     return reverse("leads:lead_action", args=[lead.pk, name])
 
 
+def refused(client, response, lead: Lead) -> str:
+    """A refused form: back to the lead's own page (303, a reload shows the page, it does not
+    send the form again), where the page shows the errors once."""
+    assert response.status_code == 303, response.status_code
+    assert response["Location"].split("#")[0] == detail(lead)
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page.content.decode()
+
+
 def test_consultant_sees_own_leads_and_pool_not_colleagues(shop: Shop, signed_in):
     mine = shop.lead(shop.alice)
     theirs = shop.lead(shop.bob)
@@ -95,8 +105,9 @@ def test_stage_move_blocked_by_playbook_shows_error_and_changes_nothing(shop: Sh
         svc.record_activity(lead=lead, actor=shop.alice, kind="call", summary="Hello")
     client = signed_in(shop.alice)
     response = client.post(action(lead, "stage"), {"stage": "visited"})
-    assert response.status_code == 400
-    assert "Needs analysis" in response.content.decode()
+    html = refused(client, response, lead)
+    assert html.count("Needs analysis: use, budget") == 2  # the playbook's line and the error
+    assert 'data-testid="action-errors-stage"' in html
     with as_dealer(shop.dealer):
         lead.refresh_from_db()
         assert lead.stage == Stage.CONTACTED
@@ -126,7 +137,8 @@ def test_lost_flow_through_pages(shop: Shop, signed_in):
     lead = shop.lead(shop.alice)
     alice = signed_in(shop.alice)
     response = alice.post(action(lead, "lost"), {"reason": "", "note": "x"})
-    assert response.status_code == 400 and "HQ list" in response.content.decode()
+    html = refused(alice, response, lead)
+    assert html.count("Choose a reason from the HQ list.") == 1
     assert (
         alice.post(action(lead, "lost"), {"reason": "price", "note": "too dear"}).status_code == 302
     )
@@ -142,8 +154,10 @@ def test_lost_flow_through_pages(shop: Shop, signed_in):
 def test_grade_and_dormant_bad_input(shop: Shop, signed_in):
     lead = shop.lead(shop.alice)
     client = signed_in(shop.alice)
-    assert client.post(action(lead, "grade"), {"grade": "O"}).status_code == 400
-    assert client.post(action(lead, "dormant"), {"reason": "  "}).status_code == 400
+    html = refused(client, client.post(action(lead, "grade"), {"grade": "O"}), lead)
+    assert html.count("Select a valid choice. O is not one of the available choices.") == 1
+    html = refused(client, client.post(action(lead, "dormant"), {"reason": "  "}), lead)
+    assert html.count("Say why the lead goes dormant.") == 1
     with as_dealer(shop.dealer):
         lead.refresh_from_db()
         assert lead.grade == "" and lead.is_open
@@ -157,7 +171,7 @@ def test_claim_from_pool_page_and_cap_error(shop: Shop, signed_in):
     shop.lead(shop.alice)
     client = signed_in(shop.alice)
     response = client.post(action(pooled, "claim"))
-    assert response.status_code == 400 and "limit is 1" in response.content.decode()
+    assert "limit is 1" in refused(client, response, pooled)
     response = signed_in(shop.manager).post(action(pooled, "claim"))
     assert response.status_code == 302
     with as_dealer(shop.dealer):
@@ -181,10 +195,16 @@ def test_follow_up_done_and_reschedule_from_pages(shop: Shop, other_shop: Shop, 
     assert bob.post(url, {"result": "reached"}).status_code == 404
     alice = signed_in(shop.alice)
     move = reverse("leads:follow_up_action", args=[fu.pk, "reschedule"])
-    assert alice.post(move, {"due_at": "", "reason": ""}).status_code == 400
+    # Refused from the lead's page: back there, the errors at that follow-up's form.
+    response = alice.post(move, {"due_at": "", "reason": "", "next": detail(lead)})
+    html = refused(alice, response, lead)
+    assert f'data-testid="follow-up-errors-{fu.pk}"' in html
+    # From another page (my day): back there, the errors said once in a message.
+    response = alice.post(move, {"due_at": "", "reason": "", "next": reverse("leads:my_day")})
+    assert response.status_code == 303 and response["Location"] == reverse("leads:my_day")
     tomorrow = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     assert alice.post(move, {"due_at": tomorrow, "reason": "Asked to"}).status_code == 302
-    assert alice.post(url, {"result": "nonsense"}).status_code == 400
+    assert alice.post(url, {"result": "nonsense"}).status_code == 303
     assert (
         alice.post(url, {"result": "reached", "next": "https://evil.example/"}).status_code == 302
     )
@@ -197,8 +217,11 @@ def test_settings_page_for_managers_only(shop: Shop, signed_in):
     assert signed_in(shop.alice).get(reverse("leads:lead_settings")).status_code == 403
     manager = signed_in(shop.manager)
     assert manager.get(reverse("leads:lead_settings")).status_code == 200
-    bad = manager.post(reverse("leads:lead_settings"), {"routing": "dice", "stale_after_days": 0})
-    assert bad.status_code == 400
+    bad = manager.post(
+        reverse("leads:lead_settings"), {"routing": "dice", "stale_after_days": 0}, follow=True
+    )
+    assert bad.redirect_chain[-1] == (reverse("leads:lead_settings"), 303)
+    assert "Select a valid choice" in bad.content.decode()
     with as_dealer(shop.dealer):
         assert not LeadSettings.objects.exists()
     ok = manager.post(

@@ -10,7 +10,6 @@ import os
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
@@ -20,8 +19,7 @@ from inventory.models import VehicleModel
 from leads.models import Customer, OwnershipClaim, Visit
 from leads.services.customers import register_contact, update_customer
 from leads.services.timeline import add_timeline_event
-from tests.api.support import session_client
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, signed_in_page
 from tests.leads._funnel import Shop, make_shop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -49,34 +47,10 @@ def browser(django_db_setup: Any) -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-def signed_in_page(browser: Any, live_server: Any, user: Any, width: int = 1280) -> Any:
-    client = session_client(user)
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": 900}, locale="en-US"
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "domain": urlparse(live_server.url).hostname,
-                "path": "/",
-            }
-        ]
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.js_errors = errors  # type: ignore[attr-defined]
-    return page
-
-
 def screenshot(page: Any, name: str) -> None:
     """Full-page screenshot. caret="initial": Playwright's default caret hiding leaves style=""
-    on every input, which htmx's attribute settling then re-applies (a CSP violation that only
-    the test harness causes)."""
+    on every input (htmx no longer settles style attributes, so it would be harmless now; see
+    tests/e2e/test_layout_faults.py)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dealers.clock import dealer_zone
+from dealers.clock import dealer_today, dealer_zone
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
 from leads.models import Lead
@@ -95,7 +95,7 @@ class Showroom:
 
     @property
     def tomorrow(self) -> dt.date:
-        return services.dealer_today(self.dealer) + dt.timedelta(days=1)
+        return dealer_today(self.dealer) + dt.timedelta(days=1)
 
 
 def quote_spec(**kwargs: Any) -> services.QuoteSpec:

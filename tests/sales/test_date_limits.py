@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from dms.tenancy.context import as_dealer
 from sales import services
-from sales.models import Order, TestDrive
+from sales.models import Order, Quote, TestDrive
 from tests.factories import signed_in_client
 from tests.sales.conftest import Showroom, make_showroom, quote_spec
 
@@ -94,15 +94,15 @@ def test_booking_form_shows_the_limits_on_the_fields(room: Showroom) -> None:
     lead = room.lead()
     url = reverse("sales:testdrive_create", args=[lead.pk])
     body = {"vehicle": room.car.pk, "day": str(room.tomorrow), "duration": "60"}
-    late = client.post(url, {**body, "start_time": "23:30"})
-    assert late.status_code == 400
+    late = client.post(url, {**body, "start_time": "23:30"}, follow=True)
+    assert late.redirect_chain[-1] == (f"{url}#booking", 303)  # back to the form's page
     assert late.context["form"].errors["start_time"] == [
         "Test drives start and end within the showroom's opening hours (08:00–20:00)."
     ]
-    far = client.post(url, {**body, "day": "2099-01-01", "start_time": "10:00"})
-    assert far.status_code == 400
+    far = client.post(url, {**body, "day": "2099-01-01", "start_time": "10:00"}, follow=True)
+    assert far.redirect_chain[-1][1] == 303
     assert "Enter a date between" in far.context["form"].errors["day"][0]
-    horizon = client.post(url, {**body, "day": "2026-07-01", "start_time": "10:00"})
+    horizon = client.post(url, {**body, "day": "2026-07-01", "start_time": "10:00"}, follow=True)
     assert horizon.context["form"].errors["day"] == [
         "A test drive can be booked at most 90 days ahead (until 06/09/2026)."
     ]
@@ -112,7 +112,7 @@ def test_booking_form_shows_the_limits_on_the_fields(room: Showroom) -> None:
 # --- expected delivery ---------------------------------------------------------------------------
 
 
-def accepted_quote(room: Showroom) -> services.Quote:
+def accepted_quote(room: Showroom) -> Quote:
     lead = room.lead(stage="quote")
     with as_dealer(room.dealer):
         quote = services.create_quote(lead=lead, actor=room.alice, spec=quote_spec())
@@ -168,8 +168,12 @@ def test_order_details_form_shows_the_delivery_limit_on_the_field(room: Showroom
         ).obj
     client = signed_in_client(room.alice)
     url = reverse("sales:order_details", args=[order.pk])
-    response = client.post(url, {"expected_delivery": "2029-01-01", "vin": ""})
-    assert "The expected delivery can be at most 730 days ahead" in response.content.decode()
+    response = client.post(url, {"expected_delivery": "2029-01-01", "vin": ""}, follow=True)
+    assert response.redirect_chain[-1] == (
+        reverse("sales:order_detail", args=[order.pk]) + "#details-form",
+        303,
+    )
+    assert response.content.decode().count("The expected delivery can be at most 730 days") == 1
     with as_dealer(room.dealer):
         order.refresh_from_db()
     assert order.expected_delivery is None

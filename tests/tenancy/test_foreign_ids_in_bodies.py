@@ -971,7 +971,13 @@ def _send(client: Client, case: BodyCase, body: dict[str, Any]) -> Any:
             content_type="application/json",
             HTTP_ACCEPT="application/json",
         )
-    return client.post(case.path, data=body)
+    response = client.post(case.path, data=body)
+    if response.status_code == 303:
+        # A refused form comes back on its own page (dms.refused_forms): judge that page.
+        page = client.get(response["Location"])
+        page.refused_to = response["Location"]
+        return page
+    return response
 
 
 def _get(client: Client, case: QueryCase, value: int) -> Any:
@@ -1041,6 +1047,8 @@ def test_foreign_id_in_body_is_refused(
         # A page answers 4xx, or shows the form again with the field's error.
         refused = 400 <= status < 500 or (status == 200 and _form_error(foreign))
         assert refused, f"B's id in {case.name}: {_answer(foreign)}"
+        where = getattr(foreign, "refused_to", None)
+        assert where == getattr(missing, "refused_to", None), "the page reveals B's row"
     assert not changes, f"B's id in {case.name} changed the database: {changes}"
     assert not _leaks(world_db, foreign), f"{case.name} shows B's data: {_leaks(world_db, foreign)}"
     # Alike for a row that never existed: the answer does not confirm that B's row exists.
