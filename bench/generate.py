@@ -283,7 +283,7 @@ def main() -> None:
         reset_sequence(model)
     with connection.cursor() as cursor:
         # The rows above were COPYed as the owner, without marking their KPI days
-        # (reports.rollup.dirty marks writes made through the ORM or its mark_*() functions):
+        # (dms.kpi.dirty marks writes made through the ORM or its mark_*() functions):
         # they are history, not late changes, and bench/rollup.py times the full rollup over it.
         # No mark is wanted; none left from an earlier network either.
         cursor.execute("TRUNCATE reports_kpidirtyday")

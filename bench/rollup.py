@@ -34,7 +34,9 @@ CREATE TEMP TABLE IF NOT EXISTS kpi_scratch (
   stage_new int, stage_contacted int, stage_visited int, stage_test_drive int, stage_quote int,
   stage_order int, stage_delivered int, stage_lost int, stage_dormant int, leads_new int,
   visits int, calls int, test_drives int, quotes int, orders int, deliveries int, lost int,
-  followups_due int, followups_on_time int, first_responses int, first_response_minutes int);
+  followups_due int, followups_on_time int, first_responses int, first_response_minutes int,
+  cohort_contacted int, cohort_visited int, cohort_test_drive int, cohort_quote int,
+  cohort_order int, cohort_delivered int, cohort_lost int, cohort_dormant int);
 TRUNCATE kpi_scratch;
 WITH d AS (SELECT id, timezone AS tz FROM dealers_dealer WHERE id = ANY(%(ids)s)),
 sc AS (
@@ -112,7 +114,28 @@ ev (dealer_id, day, consultant_id, source_id, model_id, kind, n, minutes) AS (
                           AND x.from_stage = ''
                         ORDER BY x.changed_at, x.id LIMIT 1) op ON TRUE
    WHERE l.first_response_at BETWEEN %(lo)s AND %(hi)s
-     AND (l.first_response_at AT TIME ZONE d.tz)::date BETWEEN %(start)s AND %(end)s)
+     AND (l.first_response_at AT TIME ZONE d.tz)::date BETWEEN %(start)s AND %(end)s
+  UNION ALL
+  -- the cohort of the leads opened that day: one event per stage each reached, and its outcome
+  SELECT c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id, r.kind, 1, 0
+    FROM (SELECT op.dealer_id, (op.changed_at AT TIME ZONE d.tz)::date AS day, op.consultant_id,
+                 l.source_id, l.vehicle_model_id AS model_id,
+                 max(array_position(ARRAY['new', 'contacted', 'visited', 'test_drive', 'quote',
+                                          'order', 'delivered'], x.to_stage::text)) - 1 AS furthest,
+                 (array_agg(x.to_stage ORDER BY x.changed_at DESC, x.id DESC))[1] AS last_stage
+            FROM leads_stagechange op JOIN d ON d.id = op.dealer_id
+            JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+            JOIN leads_stagechange x ON x.dealer_id = op.dealer_id AND x.lead_id = op.lead_id
+             AND x.changed_at < date_trunc('day', %(now)s::timestamptz AT TIME ZONE d.tz)
+                                AT TIME ZONE d.tz
+           WHERE op.from_stage = '' AND op.to_stage = 'new'
+             AND op.changed_at BETWEEN %(lo)s AND %(hi)s
+             AND (op.changed_at AT TIME ZONE d.tz)::date BETWEEN %(start)s AND %(end)s
+           GROUP BY op.dealer_id, op.id, 2, op.consultant_id, l.source_id, l.vehicle_model_id) c
+    JOIN (VALUES (1, 'reach1'), (2, 'reach2'), (3, 'reach3'), (4, 'reach4'), (5, 'reach5'),
+                 (6, 'reach6'), (-1, 'co_lost'), (-2, 'co_dormant')) r (i, kind)
+      ON (r.i > 0 AND c.furthest >= r.i) OR (r.i = -1 AND c.last_stage = 'lost')
+      OR (r.i = -2 AND c.last_stage = 'dormant'))
 INSERT INTO kpi_scratch
 SELECT dealer_id, day, consultant_id, source_id, model_id,
   count(*) FILTER (WHERE kind IN ('new', 'opening')),
@@ -126,7 +149,11 @@ SELECT dealer_id, day, consultant_id, source_id, model_id,
   count(*) FILTER (WHERE kind = 'ordered'), count(*) FILTER (WHERE kind = 'handed_over'),
   count(*) FILTER (WHERE kind = 'lost'),
   count(*) FILTER (WHERE kind IN ('fu', 'fu_ok')), count(*) FILTER (WHERE kind = 'fu_ok'),
-  count(*) FILTER (WHERE kind = 'response'), coalesce(sum(minutes), 0)
+  count(*) FILTER (WHERE kind = 'response'), coalesce(sum(minutes), 0),
+  count(*) FILTER (WHERE kind = 'reach1'), count(*) FILTER (WHERE kind = 'reach2'),
+  count(*) FILTER (WHERE kind = 'reach3'), count(*) FILTER (WHERE kind = 'reach4'),
+  count(*) FILTER (WHERE kind = 'reach5'), count(*) FILTER (WHERE kind = 'reach6'),
+  count(*) FILTER (WHERE kind = 'co_lost'), count(*) FILTER (WHERE kind = 'co_dormant')
 FROM ev GROUP BY 1, 2, 3, 4, 5;
 """
 
@@ -208,9 +235,28 @@ def analyze_facts() -> None:
     as_owner("ANALYZE reports_kpiday, reports_kpimonth, reports_kpifunnelmonth")
 
 
+STALE_COHORTS = """
+UPDATE reports_kpiday k SET cohort_contacted = k.cohort_contacted + 1
+  FROM (SELECT DISTINCT op.dealer_id, (op.changed_at AT TIME ZONE d.timezone)::date AS day,
+               coalesce(op.consultant_id, 0) AS consultant_id, coalesce(l.source_id, 0) AS source_id,
+               coalesce(l.vehicle_model_id, 0) AS model_id
+          FROM leads_stagechange sc JOIN dealers_dealer d ON d.id = sc.dealer_id
+          JOIN leads_stagechange op ON op.dealer_id = sc.dealer_id AND op.lead_id = sc.lead_id
+           AND op.from_stage = '' AND op.to_stage = 'new'
+          JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+         WHERE sc.dealer_id = ANY(%s) AND sc.from_stage <> ''
+           AND (sc.changed_at AT TIME ZONE d.timezone)::date = %s) o
+ WHERE k.dealer_id = ANY(%s) AND k.dealer_id = o.dealer_id AND k.day = o.day
+   AND coalesce(k.consultant_id, 0) = o.consultant_id AND coalesce(k.source_id, 0) = o.source_id
+   AND coalesce(k.vehicle_model_id, 0) = o.model_id AND k.leads_new > 0
+RETURNING k.dealer_id, k.day
+"""
+
+
 def normal_night(ids: list[int], yesterday: dt.date, marked: int) -> None:
-    """Bookkeeping as on a normal night: facts complete through the day before yesterday, and
-    `marked` dealer-days of the last year marked dirty (late or backdated changes)."""
+    """Bookkeeping as on a normal night: facts complete through the day before yesterday,
+    `marked` dealer-days of the last year marked dirty (late or backdated changes), and the
+    cohorts of the leads that moved yesterday a day behind."""
     import random
 
     from django.db import connection
@@ -239,6 +285,17 @@ def normal_night(ids: list[int], yesterday: dt.date, marked: int) -> None:
             " ON CONFLICT DO NOTHING",
             sorted(pairs),
         )
+        # As on a real night, the cohorts of the leads that moved yesterday are a day behind
+        # (the facts were computed before those moves): their opening days' rows are made to
+        # differ, so that the run rewrites them and their months, as it would.
+        cursor.execute(STALE_COHORTS, [ids, yesterday, ids])
+        stale = cursor.fetchall()
+        print(f"  (c) set-up: {len(stale):,} cohort rows of the leads that moved yesterday")
+    # their months as the facts would have them (the sums of their days)
+    from reports.rollup import services
+
+    with as_dealers(ids, write=True):
+        services._recompute_months(stale)
 
 
 def main() -> None:  # noqa: C901, PLR0915 - one linear scenario
@@ -313,7 +370,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear scenario
     from django.test.utils import CaptureQueriesContext
 
     from dms.tenancy.context import as_dealer, as_dealers
-    from leads.selectors import funnel as funnel_selectors
+    from reports.funnel import selectors as funnel_selectors
     from reports.models import KpiMonth
 
     with as_dealers(ids):  # the dealer with the most new leads in the period

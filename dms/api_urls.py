@@ -13,6 +13,7 @@ from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
 from leads.api.leads import LeadViewSet
 from leads.api.visits import VisitViewSet
+from reports.funnel.api import FunnelAPIView
 from sales.api import DemoVehicleViewSet, OrderViewSet, QuoteViewSet, TestDriveViewSet
 
 
@@ -42,5 +43,6 @@ router.register("orders", OrderViewSet, basename="order")
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", IssueTokenView.as_view(), name="api-token"),
+    path("funnel/", FunnelAPIView.as_view(), name="api-funnel"),
     path("", include(router.urls)),
 ]

@@ -45,9 +45,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from faker import Faker
 
-from dealers.clock import dealer_zone, today_in
+from dealers.clock import dealer_zone
 from dealers.models import Dealer, Membership
 from dealers.roles import DealerRole
+from dms.kpi import dirty
 from dms.tenancy.context import as_dealer
 from inventory.models import Colour, Option, Trim, VehicleModel
 from leads.models import (
@@ -68,8 +69,8 @@ from leads.models import (
     Visit,
 )
 from leads.services.normalize import normalize_email, normalize_phone
+from leads.signals import history_seeded
 from leads.timeline_lines import Choice, Hq, Msg, Said, said
-from reports.rollup import dirty
 from sales.models import (
     DemoVehicle,
     LeadStep,
@@ -303,8 +304,9 @@ def insert_rows(objs: list[Any], *, chunk: int = 400) -> None:
     hundred rows per statement, every column as the object holds it (creation times included:
     auto_now fields are not touched). bulk_create's per-field work in Python was most of the
     seeding time. Goes through Django's cursor, so the tenant settings (RLS) apply as usual.
-    Rows of a table the KPI facts read mark their days as the ORM would (reports.rollup.dirty;
-    roll_up_history then recomputes the seeded history and drops those marks)."""
+    Rows of a table the KPI facts read mark their days as the ORM would (dms.kpi.dirty;
+    reports.rollup.demo.roll_up_history, on leads.signals.history_seeded, then recomputes the seeded history
+    and drops those marks)."""
     if not objs:
         return
     light = isinstance(objs[0], _Row)
@@ -463,46 +465,14 @@ def seed_funnel(
                 f"{counts['orders']} orders ({timings})"
             )
     if result.seeded:
-        roll_up_history(
-            [d for d in chosen if d.code in result.seeded],
+        history_seeded.send(
+            sender=DealerSeeder,
+            dealers=[d for d in chosen if d.code in result.seeded],
             network=dealers is None,
             progress=progress,
             now=now,
         )
     return result
-
-
-def roll_up_history(
-    dealers: list[Dealer],
-    *,
-    network: bool,
-    progress: Callable[[str], None] | None = None,
-    now: dt.datetime | None = None,
-) -> None:
-    """KPI facts for the seeded history, so dashboards and the funnel read facts at once (the
-    nightly beat keeps them current). The seeding marked every day dirty: that is history, not
-    late changes, so those marks are dropped."""
-    from django.utils import timezone
-
-    from reports.models import KpiDirtyDay
-    from reports.rollup.services import earliest_day, rollup
-
-    ids = [d.pk for d in dealers]
-    first = earliest_day(ids)
-    if first is None:
-        return
-    started = timezone.now()  # compared with the dirty marks' own (wall-clock) times
-    today = min(today_in(d.timezone or "UTC", now) for d in dealers)
-    yesterday = today - dt.timedelta(days=1)
-    if yesterday < first:
-        return
-    run = rollup(None if network else ids, first, yesterday)
-    from dms.tenancy.context import as_dealers
-
-    with as_dealers(ids, write=True):
-        KpiDirtyDay.objects.filter(dealer_id__in=ids, marked_at__lte=started).delete()
-    if progress is not None:
-        progress(f"KPI facts {first}..{yesterday}: {run.rows} day rows, {run.month_rows} months")
 
 
 # --- one dealer ----------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from dms.accounts.language import in_reader_language
+from dms.kpi.dirty import KpiSource
 from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
 from leads.reference.messages import hq_text
 from leads.timeline_lines import render_row
-from reports.rollup.dirty import KpiSource
 
 USER = settings.AUTH_USER_MODEL
 

@@ -1,9 +1,9 @@
 """The sales funnel's pages (mounted at /sales/). Who may read and write each is declared here
 (dealers.access): customers, leads and visits are personal data, the dealer's own sales staff
-only; the funnel's figures are also open to KPI readers."""
+only. The funnel page (/sales/funnel/, leads:funnel) is mounted with these by dms/urls.py from
+reports.funnel.urls: its figures come from the KPI facts, and leads/ does not import reports/."""
 
 from dealers.access import (
-    FUNNEL_READERS,
     SALES_APPROVERS,
     SALES_MANAGERS,
     SALES_STAFF,
@@ -16,7 +16,6 @@ from leads.views import customers as customer_views
 from leads.views import visits as visit_views
 from leads.views.activity import ActivityReportView
 from leads.views.approvals import ApprovalsView
-from leads.views.funnel import FunnelView
 from leads.views.leads import (
     FollowUpActionView,
     GradeTableView,
@@ -117,7 +116,6 @@ urlpatterns = [
         name="follow_up_action",
         access=STAFF,
     ),
-    route("funnel/", FunnelView.as_view(), name="funnel", access=Rule(read=FUNNEL_READERS)),
     route("funnel/settings/", LeadSettingsView.as_view(), name="lead_settings", access=APPROVERS),
     route("approvals/", ApprovalsView.as_view(), name="approvals", access=APPROVERS),
     route("activity/", ActivityReportView.as_view(), name="activity", access=STAFF),

@@ -50,7 +50,7 @@ MEASURES = [
     "stage_lost",
     "stage_dormant",
     # Activity.
-    "leads_new",  # leads created
+    "leads_new",  # leads opened (also the size of that day's cohort, below)
     "visits",  # walk-ins in the visitor log
     "calls",  # phone contacts in the visitor log
     "test_drives",  # test drives done
@@ -64,6 +64,17 @@ MEASURES = [
     # First response: leads first answered that day and the minutes it took, summed.
     "first_responses",
     "first_response_minutes",
+    # The cohort of the leads opened that day (leads_new of them, credited to whom each was
+    # opened for): how many had reached each later funnel stage (or one after it) by the start
+    # of the day the rollup ran, and how many were lost / dormant then.
+    "cohort_contacted",
+    "cohort_visited",
+    "cohort_test_drive",
+    "cohort_quote",
+    "cohort_order",
+    "cohort_delivered",
+    "cohort_lost",
+    "cohort_dormant",
 ]
 
 
@@ -149,7 +160,7 @@ class ConsultantTarget(TenantModel):
 
 
 class KpiStages(models.Model):
-    """Leads entering each stage (the stage_* measures; KpiFunnelMonth has only these)."""
+    """Leads entering each stage (the stage_* measures)."""
 
     stage_new = models.PositiveIntegerField(default=0)
     stage_contacted = models.PositiveIntegerField(default=0)
@@ -165,10 +176,27 @@ class KpiStages(models.Model):
         abstract = True
 
 
-class KpiMeasures(KpiStages):
-    """The measures of MEASURES as columns (shared by KpiDay and KpiMonth)."""
+class KpiFunnel(KpiStages):
+    """What the sales funnel reads (KpiFunnelMonth has only these): the stage entries, the leads
+    opened and how far those got (the cohort measures of MEASURES)."""
 
     leads_new = models.PositiveIntegerField(default=0)
+    cohort_contacted = models.PositiveIntegerField(default=0)
+    cohort_visited = models.PositiveIntegerField(default=0)
+    cohort_test_drive = models.PositiveIntegerField(default=0)
+    cohort_quote = models.PositiveIntegerField(default=0)
+    cohort_order = models.PositiveIntegerField(default=0)
+    cohort_delivered = models.PositiveIntegerField(default=0)
+    cohort_lost = models.PositiveIntegerField(default=0)
+    cohort_dormant = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class KpiMeasures(KpiFunnel):
+    """The measures of MEASURES as columns (shared by KpiDay and KpiMonth)."""
+
     visits = models.PositiveIntegerField(default=0)
     calls = models.PositiveIntegerField(default=0)
     test_drives = models.PositiveIntegerField(default=0)
@@ -262,12 +290,16 @@ class KpiMonth(KpiMeasures, TenantModel):
 
 
 STAGE_MEASURES = [m for m in MEASURES if m.startswith("stage_")]
+COHORT_MEASURES = [m for m in MEASURES if m.startswith("cohort_")]
+# The columns of KpiFunnelMonth (KpiFunnel).
+FUNNEL_MEASURES = [*STAGE_MEASURES, "leads_new", *COHORT_MEASURES]
 
 
-class KpiFunnelMonth(KpiStages, TenantModel):
-    """The stage entries of KpiDay summed per dealer × month × consultant × source × model:
-    the manager funnel reads whole months of a long period here (a year of a big dealer is a few
-    thousand rows instead of ~80,000 day rows); written with KpiMonth by the rollup."""
+class KpiFunnelMonth(KpiFunnel, TenantModel):
+    """The funnel measures of KpiDay (FUNNEL_MEASURES: stage entries, leads opened and their
+    cohort) summed per dealer × month × consultant × source × model: the manager funnel reads
+    whole months of a long period here (a year of a big dealer is a few thousand rows instead of
+    ~80,000 day rows); written with KpiMonth by the rollup."""
 
     dealer = fact_dealer()
     month = models.DateField()
@@ -402,7 +434,7 @@ class ExportJob(models.Model):
 
 class KpiDirtyDay(TenantModel):
     """A dealer day whose facts are out of date: written by the code writing the source tables
-    (reports.rollup.dirty: the models' save/delete and querysets, raw-SQL writers through its
+    (dms.kpi.dirty: the models' save/delete and querysets, raw-SQL writers through its
     mark_* functions) whenever a row with a date of that day is inserted, changed or deleted —
     late and backdated changes included. The nightly rollup takes (deletes) these rows and
     recomputes the days in the same transaction."""

@@ -13,10 +13,10 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from dms.kpi.dirty import KpiSource
 from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
 from leads.reference.messages import hq_text
-from reports.rollup.dirty import KpiSource
 
 USER = settings.AUTH_USER_MODEL
 

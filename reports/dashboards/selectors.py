@@ -1,10 +1,13 @@
 """Reads behind the KPI dashboards (dealer dashboard, HQ network view, drill-down) and the
 exports: every number already computed, in plain dataclasses (no request objects).
 
-Sources: KpiMonth (dealer × month × model) for plan attainment, funnel, trends and the network;
+Sources: KpiMonth (dealer × month × model) for plan attainment, trends and the network;
 KpiDay (dealer × day × consultant × source × model) only for one dealer's month (consultant
-leaderboard, leads by source); PlanTarget / ConsultantTarget of the *current* plan version (the
-highest version number of the year). Nothing here reads the raw funnel tables.
+leaderboard, leads by source); the month's funnel (the cohort of the leads opened in the month
+and the month's stage entries) from reports.funnel.selectors.funnel, the one place conversion
+figures come from, on the facts alone (as of the rollup); PlanTarget / ConsultantTarget of the
+*current* plan version (the highest version number of the year). Nothing here reads the raw
+funnel tables.
 
 Tenancy: these functions do not enter a tenant scope themselves. Call them inside one that covers
 the dealers asked for (a request's scope, or `as_dealer(d)` / `as_dealers(ids)` in a task); the
@@ -40,8 +43,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
 from dms.tenancy.querysets import rows_of
-from leads.models import FUNNEL_STAGES, LeadSource
+from leads.models import LeadSource, Stage
 from leads.reference.messages import hq_text
+from reports.funnel.selectors import Funnel, funnel
 from reports.models import (
     METRIC_FIELDS,
     ConsultantTarget,
@@ -68,9 +72,6 @@ STATUS_LABELS = {
     RED: _("Behind plan"),
     NO_STATUS: _("No plan"),
 }
-
-STAGE_FIELDS = {stage.value: f"stage_{stage.value}" for stage in FUNNEL_STAGES}
-
 
 # --- small helpers -------------------------------------------------------------------------------
 
@@ -224,29 +225,6 @@ class MetricKpi:
 
 
 @dataclass(frozen=True)
-class FunnelStage:
-    stage: str
-    label: str
-    count: int
-    conversion: float | None  # from the previous stage, percent (None for the first)
-
-
-@dataclass(frozen=True)
-class FunnelKpis:
-    stages: list[FunnelStage]
-    lost: int
-    dormant: int
-
-    @property
-    def entered(self) -> int:
-        return self.stages[0].count if self.stages else 0
-
-    @property
-    def won_percent(self) -> float | None:
-        return percent(self.stages[-1].count, self.stages[0].count) if self.stages else None
-
-
-@dataclass(frozen=True)
 class Compliance:
     due: int
     on_time: int
@@ -293,11 +271,9 @@ class ConsultantRow:
     followups: Compliance
     first_response: FirstResponse
     targets: list[ConsultantTargetFigure]  # metrics the dealer manager split (may be empty)
-
-    @property
-    def conversion(self) -> float | None:
-        """Orders per new lead of the month, percent."""
-        return percent(self.orders, self.leads)
+    # Of the leads opened for them in the month, the share that has reached Order (the cohort of
+    # the month's funnel; None: none opened). Never above 100 %.
+    conversion: float | None = None
 
     def target_for(self, metric: str) -> ConsultantTargetFigure | None:
         return next((t for t in self.targets if t.metric == metric), None)
@@ -353,7 +329,7 @@ class DealerKpis:
     days_covered: int  # days of the selected month the facts cover
     days_in_month: int
     metrics: list[MetricKpi]
-    funnel: FunnelKpis
+    funnel: Funnel  # the month: the cohort of the leads opened, and the stage entries
     followups: Compliance  # month
     followups_ytd: Compliance
     first_response: FirstResponse  # month
@@ -375,9 +351,9 @@ class DealerKpis:
 
     def chart_data(self) -> dict[str, Any]:
         return {
-            "funnel": {
-                "labels": [s.label for s in self.funnel.stages],
-                "counts": [s.count for s in self.funnel.stages],
+            "funnel": {  # the cohort: leads opened in the month that reached each stage
+                "labels": [str(cell["cohort_label"]) for cell in self.funnel.total.cells],
+                "counts": list(self.funnel.total.reached),
             },
             "trend": self.trend.chart_data(),
             "attainment": {
@@ -534,33 +510,11 @@ def _days_covered(year: int, month: int, as_of: dt.date | None) -> int:
 
 
 _MONTH_MEASURES = [
-    *STAGE_FIELDS.values(),
-    "stage_lost",
-    "stage_dormant",
     "followups_due",
     "followups_on_time",
     "first_responses",
     "first_response_minutes",
 ]
-
-
-def _funnel(row: dict[str, Any]) -> FunnelKpis:
-    stages: list[FunnelStage] = []
-    previous: int | None = None
-    for stage in FUNNEL_STAGES:
-        count = row.get(STAGE_FIELDS[stage.value]) or 0
-        stages.append(
-            FunnelStage(
-                stage=stage.value,
-                label=str(stage.label),
-                count=count,
-                conversion=None if previous is None else percent(count, previous),
-            )
-        )
-        previous = count
-    return FunnelKpis(
-        stages=stages, lost=row.get("stage_lost") or 0, dormant=row.get("stage_dormant") or 0
-    )
 
 
 def _trend_months(year: int, month: int) -> list[dt.date]:
@@ -630,7 +584,13 @@ def _trend(dealer: Dealer, *, year: int, month: int, versions: dict[int, PlanVer
 
 
 def _leaderboard(
-    dealer: Dealer, *, year: int, month: int, elapsed: Elapsed, version: PlanVersion | None
+    dealer: Dealer,
+    *,
+    year: int,
+    month: int,
+    elapsed: Elapsed,
+    version: PlanVersion | None,
+    month_funnel: Funnel,
 ) -> tuple[list[ConsultantRow], list[SourceRow]]:
     start, end = month_start(year, month), month_end(year, month)
     days = KpiDay.objects.filter(dealer=dealer, day__gte=start, day__lte=end)
@@ -680,6 +640,7 @@ def _leaderboard(
                     status=rag_status(percent(actual[metric], target * fraction)),
                 )
             )
+        cohort = month_funnel.row(consultant_id)  # the leads opened for them this month
         rows.append(
             {
                 "consultant_id": consultant_id,
@@ -696,6 +657,7 @@ def _leaderboard(
                     facts.get("first_responses") or 0, facts.get("first_response_minutes") or 0
                 ),
                 "targets": target_figures,
+                "conversion": cohort.share_of(Stage.ORDER) if cohort is not None else None,
             }
         )
     rows.sort(
@@ -739,7 +701,8 @@ def dealer_kpis(
     dealer: Dealer, *, year: int, month: int, as_of: dt.date | None = None
 ) -> DealerKpis:
     """One dealer's dashboard for a month: MTD/YTD actual vs plan per metric, the month's funnel
-    with stage-to-stage conversion, the consultant leaderboard (against their split targets where
+    (the leads opened in the month and how far they got, the month's stage entries), the
+    consultant leaderboard (against their split targets where
     the dealer manager set them), leads by source, 12-month trends (actual and plan) ending with
     the month, follow-up compliance and first-response time. Call inside a scope covering the
     dealer (about fifteen queries). `as_of`: the date from `as_of_date([dealer.pk])` if the
@@ -762,8 +725,22 @@ def dealer_kpis(
     ).aggregate(**aggregates)
     month_row = {f: raw[f"m_{f}"] or 0 for f in _MONTH_MEASURES}
     ytd_row = {f: raw[f"y_{f}"] or 0 for f in _MONTH_MEASURES}
+    # the month's funnel, by consultant (the leaderboard's conversion), on the facts alone
+    month_funnel = funnel(
+        dealer=dealer,
+        start=first,
+        end=month_end(year, month),
+        dimension="consultant",
+        live=False,
+        through=as_of,
+    )
     leaderboard, sources = _leaderboard(
-        dealer, year=year, month=month, elapsed=elapsed, version=version
+        dealer,
+        year=year,
+        month=month,
+        elapsed=elapsed,
+        version=version,
+        month_funnel=month_funnel,
     )
     return DealerKpis(
         dealer_id=dealer.pk,
@@ -777,7 +754,7 @@ def dealer_kpis(
         days_covered=_days_covered(year, month, as_of),
         days_in_month=calendar.monthrange(year, month)[1],
         metrics=metrics,
-        funnel=_funnel(month_row),
+        funnel=month_funnel,
         followups=Compliance(month_row["followups_due"], month_row["followups_on_time"]),
         followups_ytd=Compliance(ytd_row["followups_due"], ytd_row["followups_on_time"]),
         first_response=FirstResponse(
@@ -918,8 +895,6 @@ __all__ = [
     "DealerRow",
     "Figure",
     "FirstResponse",
-    "FunnelKpis",
-    "FunnelStage",
     "MetricKpi",
     "NetworkKpis",
     "RegionTotal",

@@ -95,10 +95,10 @@ def pack_context(kpis: DealerKpis) -> dict[str, Any]:
             )
             if any(m.mtd.has_plan or m.ytd.has_plan for m in metrics)
             else "",
-            "funnel": svg_url(
+            "funnel": svg_url(  # the cohort: leads opened in the month that reached each stage
                 charts.funnel_chart(
-                    labels=[str(s.label) for s in kpis.funnel.stages],
-                    counts=[s.count for s in kpis.funnel.stages],
+                    labels=[str(cell["cohort_label"]) for cell in kpis.funnel.total.cells],
+                    counts=list(kpis.funnel.total.reached),
                 )
             ),
             "ranking": svg_url(

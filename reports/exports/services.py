@@ -217,10 +217,16 @@ def dealer_table(kpis: DealerKpis, table: str) -> tuple[list[str], list[list[Any
         header = ["dealer", "month", "metric", *_FIGURE_HEADER]
         return header, [[*lead, m.metric, *_figure_cells(m)] for m in kpis.metrics]
     if table == "funnel":
-        header = ["dealer", "month", "stage", "leads", "conversion_from_previous_pct"]
-        rows = [[*lead, s.stage, s.count, s.conversion] for s in kpis.funnel.stages]
-        rows.append([*lead, "lost", kpis.funnel.lost, None])
-        rows.append([*lead, "dormant", kpis.funnel.dormant, None])
+        # cohort: of the leads opened in the month, those that reached the stage (share of the
+        # leads opened); outcome: where they stand now; activity: stage entries in the month,
+        # whenever the lead was opened (a count: no share)
+        header = ["dealer", "month", "part", "stage", "leads", "share_of_opened_pct"]
+        total = kpis.funnel.total
+        rows = [[*lead, "cohort", c["stage"], c["reached"], c["share"]] for c in total.cells]
+        rows += [[*lead, "outcome", o["outcome"], o["count"], o["share"]] for o in total.outcomes]
+        rows += [[*lead, "activity", c["stage"], c["entered"], None] for c in total.cells]
+        rows.append([*lead, "activity", "lost", total.entered_lost, None])
+        rows.append([*lead, "activity", "dormant", total.entered_dormant, None])
         return header, rows
     if table == "leaderboard":
         header = [
@@ -233,7 +239,7 @@ def dealer_table(kpis: DealerKpis, table: str) -> tuple[list[str], list[list[Any
             "test_drives",
             "orders",
             "deliveries",
-            "conversion_pct",
+            "reached_order_pct",
             "followups_due",
             "followups_on_time",
             "followups_on_time_pct",

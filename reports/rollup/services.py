@@ -28,6 +28,19 @@ events still to come), so past credit stays where it was.
   StageChange.consultant — the lead's consultant at that moment, a snapshot written with the
   change (leads.services.leads). Source and model: the lead's.
 - leads_new: leads opened that day (their opening stage change ''→new), same credit.
+- cohort_<stage> (contacted … delivered), cohort_lost, cohort_dormant: of the leads opened that
+  day (leads_new, same day, credit, source and model), how many had reached the stage or a later
+  one, and how many were lost / dormant, by the start of the dealer's day the run is done on
+  (its `now`): reached = the furthest funnel stage any of its stage changes before then entered
+  (a lead moved back still reached it; a skipped stage counts as reached), lost / dormant = the
+  stage of its last change before then. Each count is at most leads_new, so a share of the
+  cohort never passes 100 %. These facts change when a lead moves, long after the day it was
+  opened: a run also rewrites the cohort measures (only those, only the differing rows) of the
+  fact rows that the leads with a stage change on a day it recomputes count in, on earlier days
+  (``_refresh_cohorts``: COHORT_DIFF_SQL, rows by primary key, months moved by the
+  differences), so after a night every cohort is as of its start. Known limit: a stage change
+  deleted on its own (no code does; a deleted lead takes its opening with it) leaves its lead's
+  cohort as it was until that lead moves again or its opening day is recomputed.
 - lost: leads closed as lost that day (= stage_lost).
 - visits / calls: visitor-log walk-ins / phone contacts by arrival time, credited to who served
   them (Visit.served_by), with the visit's source and model.
@@ -64,7 +77,7 @@ The code writing the source tables marks a (dealer, local day) in KpiDirtyDay wh
 row placing something on that day is inserted, changed (in a column the facts read) or deleted
 — backdated deliveries, late visitor-log entries, corrected order dates alike: the models'
 save(), delete() and querysets do it, raw-SQL writers call its mark_*() functions
-(reports.rollup.dirty; until reports migration 0012 database triggers did). Raw SQL writes to
+(dms.kpi.dirty; until reports migration 0012 database triggers did). Raw SQL writes to
 the source tables: leads.demo.insert_rows (the seeded history) marks through mark_rows();
 bench/generate.py loads a fresh bench network as the owner and empties the marks (a first full
 run follows); the handover (dealers.handover) writes the source tables through the ORM only
@@ -91,13 +104,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dealers.clock import today_in
+from dealers.clock import today_in, zone_named
 from dealers.models import Dealer
+from dms.kpi.dirty import FACTS_LOCK
 from dms.tenancy.context import as_dealers
 from dms.tenancy.placement import on_citus
-from reports.models import MEASURES, STAGE_MEASURES, KpiRun
+from reports.models import COHORT_MEASURES, FUNNEL_MEASURES, MEASURES, KpiRun
 
-from .dirty import FACTS_LOCK
 from .selectors import forget_rolled_through
 
 Progress = Callable[[int, int, str], None]
@@ -140,6 +153,7 @@ STAGES = [
     "lost",
     "dormant",
 ]
+FUNNEL = STAGES[:7]  # the funnel's order (leads.models.FUNNEL_STAGES), new … delivered
 
 # --- the SQL -------------------------------------------------------------------------------------
 
@@ -299,6 +313,7 @@ def _branches(pairs: bool) -> list[str]:
                 f"AND {_keep('f.dealer_id', f_day, pairs)}"
             ),
         ),
+        _cohort_branch(pairs),
         # first responses, credited to whom the lead was opened for
         _branch(
             keys=(
@@ -323,6 +338,62 @@ def _branches(pairs: bool) -> list[str]:
             ),
         ),
     ]
+
+
+# The start of the dealer's day the run is done on: a cohort counts the stage changes before it.
+_CUTOFF = "(date_trunc('day', %(now)s::timestamptz AT TIME ZONE d.tz) AT TIME ZONE d.tz)"
+_RANK = "CASE x.to_stage " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FUNNEL)) + " END"
+# The cohort measures counted over opened leads `c` (one row per lead: furthest, last_stage).
+_COHORT_COUNTS = {
+    **{
+        f"cohort_{stage}": f"count(*) FILTER (WHERE c.furthest >= {i})"
+        for i, stage in enumerate(FUNNEL)
+        if i
+    },
+    "cohort_lost": "count(*) FILTER (WHERE c.last_stage = 'lost')",
+    "cohort_dormant": "count(*) FILTER (WHERE c.last_stage = 'dormant')",
+}
+
+
+def _opened_leads(keys: str, joins: str, where: str, group: str) -> str:
+    """One row per opening stage change ''→new `op` (with `keys`): the furthest funnel stage
+    its lead's stage changes before the cutoff entered, and the stage of the last of them."""
+    return (
+        f"SELECT {keys}, max({_RANK}) AS furthest, "  # noqa: S608
+        "(array_agg(x.to_stage ORDER BY x.changed_at DESC, x.id DESC)"
+        " FILTER (WHERE x.id IS NOT NULL))[1] AS last_stage "
+        f"FROM {joins} "
+        "LEFT JOIN leads_stagechange x ON x.dealer_id = op.dealer_id "
+        f"AND x.lead_id = op.lead_id AND x.changed_at < {_CUTOFF} "
+        f"WHERE {where} GROUP BY op.dealer_id, op.id, {group}"
+    )
+
+
+def _cohort_branch(pairs: bool) -> str:
+    """The cohort measures, on the leads' opening day: one row per opened lead (its furthest
+    funnel stage and its last stage before the cutoff), then counted per day and credit."""
+    op_day = _day("op.changed_at")
+    leads = _opened_leads(
+        keys=(
+            f"op.dealer_id, {op_day} AS day, op.consultant_id, l.source_id, "
+            "l.vehicle_model_id AS model_id"
+        ),
+        joins=(
+            "leads_stagechange op JOIN d ON d.id = op.dealer_id "
+            "JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id"
+        ),
+        where=(
+            "op.dealer_id = ANY(%(ids)s) AND op.from_stage = '' AND op.to_stage = 'new' "
+            f"AND op.changed_at BETWEEN %(lo)s AND %(hi)s AND {_keep('op.dealer_id', op_day, pairs)}"
+        ),
+        group="2, op.consultant_id, l.source_id, l.vehicle_model_id",
+    )
+    return _branch(
+        keys="c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id",
+        measures=_COHORT_COUNTS,
+        source=f"({leads}) c",
+        where="TRUE",
+    )
 
 
 def _with(pairs: bool) -> str:
@@ -420,12 +491,15 @@ _DELETE_ROWS_SQL = "DELETE FROM reports_kpiday WHERE dealer_id = ANY(%s) AND id 
 _MEASURE_TYPES = ", ".join("%s::int" for _ in MEASURES)
 
 
-def _update_rows_sql(n: int) -> str:
-    values = ", ".join([f"(%s::bigint, %s::bigint, {_MEASURE_TYPES})"] * n)
+def _update_rows_sql(n: int, measures: Sequence[str] = MEASURES) -> str:
+    """UPDATE `measures` of n rows by primary key: parameters (id, dealer_id, *measures) per
+    row, then the chunk's dealer ids."""
+    types = ", ".join("%s::int" for _ in measures)
+    values = ", ".join([f"(%s::bigint, %s::bigint, {types})"] * n)
     return (
         "UPDATE reports_kpiday k SET "  # noqa: S608 - constant SQL, values are parameters
-        + ", ".join(f"{m} = v.{m}" for m in MEASURES)
-        + f" FROM (VALUES {values}) AS v (id, dealer_id, {', '.join(MEASURES)})"
+        + ", ".join(f"{m} = v.{m}" for m in measures)
+        + f" FROM (VALUES {values}) AS v (id, dealer_id, {', '.join(measures)})"
         " WHERE k.dealer_id = ANY(%s) AND k.dealer_id = v.dealer_id AND k.id = v.id"
     )
 
@@ -490,23 +564,117 @@ SELECT k.dealer_id, date_trunc('month', k.day::timestamp)::date, {key_columns},
 
 MONTHS_SQL = _month_sums_sql("reports_kpimonth", ["vehicle_model_id"], MEASURES)
 FUNNEL_MONTHS_DELETE_SQL = MONTHS_DELETE_SQL.replace("reports_kpimonth", "reports_kpifunnelmonth")
-# only rows with a stage entry: the funnel reads nothing else
+# only rows with a stage entry or a cohort (an opening is both): the funnel reads nothing else
 FUNNEL_MONTHS_SQL = _month_sums_sql(
     "reports_kpifunnelmonth",
     ["consultant_id", "source_id", "vehicle_model_id"],
-    STAGE_MEASURES,
-    where="AND (" + " + ".join(f"k.{m}" for m in STAGE_MEASURES) + ") > 0",
+    FUNNEL_MEASURES,
+    where="AND (" + " + ".join(f"k.{m}" for m in FUNNEL_MEASURES) + ") > 0",
+)
+
+
+# --- the cohorts of earlier opening days --------------------------------------------------------
+# A lead counts in the cohort measures of its opening day's fact row (dealer, day, consultant it
+# was opened for, source, model) and moves them whenever it moves, long after that day. A run
+# that recomputes some days therefore also rewrites the cohort measures of the rows the leads
+# that moved on those days count in, when those rows lie on an earlier day — those rows alone
+# (not every row of their days), each recomputed from every lead of its key. A change of a lead's
+# key (source, model) or a deleted lead marks its opening day dirty (dms.kpi.dirty): that
+# day is recomputed in full. Read with SELECTs (the keys, then the new values compared with the
+# stored ones), written by primary key like _merge: no UPDATE ... FROM a join of the source
+# tables, no temporary table (Citus).
+
+
+def _moved_keys_sql(pairs: bool) -> str:
+    """The fact keys (dealer, opening day, consultant, source, model) of the leads with a stage
+    change on the target days, opened on an earlier day that is not recomputed (pairs: a day
+    that is not a target; a range: a day before %(before)s, the range's first day)."""
+    op_day = _day("op.changed_at")
+    earlier = (
+        f"(op.dealer_id, {op_day}) NOT IN (SELECT * FROM targets)"  # noqa: S608
+        if pairs
+        else f"{op_day} < %(before)s"
+    )
+    sc_day = _day("sc.changed_at")
+    return f"""{_with(pairs)}
+SELECT DISTINCT op.dealer_id, {op_day}, op.consultant_id, l.source_id, l.vehicle_model_id
+  FROM (SELECT DISTINCT sc.dealer_id, sc.lead_id FROM leads_stagechange sc
+          JOIN d ON d.id = sc.dealer_id
+         WHERE sc.dealer_id = ANY(%(ids)s) AND sc.changed_at BETWEEN %(lo)s AND %(hi)s
+           AND {_keep("sc.dealer_id", sc_day, pairs)}) m
+  JOIN leads_stagechange op ON op.dealer_id = m.dealer_id AND op.lead_id = m.lead_id
+   AND op.from_stage = '' AND op.to_stage = 'new'
+  JOIN d ON d.id = op.dealer_id
+  JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+ WHERE op.dealer_id = ANY(%(ids)s) AND op.changed_at <= %(hi)s AND {earlier}
+"""  # noqa: S608 - constant SQL (values are parameters)
+
+
+# The cohort measures of the given fact keys as they are now, against the stored rows: (id,
+# dealer_id, day, consultant_id, source_id, vehicle_model_id, COHORT_MEASURES new, then as
+# stored) of the rows that differ. The leads of a key: the openings in
+# its local day (UTC bounds from Python) for its consultant, first (`o`: a range scan of the
+# index (dealer, to_stage, changed_at) per key, materialized: the planner, misled by the
+# estimates, otherwise joined every lead of the dealers to the keys by source and model first),
+# then of those the leads of its source and model (NULL as 0, as in _KEY_MATCH), then their
+# stage changes before the cutoff.
+COHORT_DIFF_SQL = """WITH d AS (SELECT id, timezone AS tz FROM dealers_dealer WHERE id = ANY(%(ids)s)),
+t AS (SELECT unnest(%(key_dealers)s::bigint[]) AS dealer_id, unnest(%(key_days)s::date[]) AS day,
+             unnest(%(key_starts)s::timestamptz[]) AS lo, unnest(%(key_ends)s::timestamptz[]) AS hi,
+             unnest(%(key_consultants)s::bigint[]) AS consultant_id,
+             unnest(%(key_sources)s::bigint[]) AS source_id,
+             unnest(%(key_models)s::bigint[]) AS model_id),
+o AS MATERIALIZED (
+SELECT op.dealer_id, op.id, op.lead_id, t.day, t.consultant_id, t.source_id, t.model_id
+  FROM t JOIN leads_stagechange op ON op.dealer_id = t.dealer_id AND op.to_stage = 'new'
+   AND op.changed_at >= t.lo AND op.changed_at < t.hi
+ WHERE op.dealer_id = ANY(%(ids)s) AND op.from_stage = ''
+   AND coalesce(op.consultant_id, 0) = t.consultant_id
+),
+c AS MATERIALIZED (
+SELECT op.dealer_id, op.day, op.consultant_id, op.source_id, op.model_id,
+       max({rank}) AS furthest,
+       (array_agg(x.to_stage ORDER BY x.changed_at DESC, x.id DESC)
+            FILTER (WHERE x.id IS NOT NULL))[1] AS last_stage
+  FROM o op JOIN d ON d.id = op.dealer_id
+  JOIN leads_lead l ON l.dealer_id = op.dealer_id AND l.id = op.lead_id
+  LEFT JOIN leads_stagechange x ON x.dealer_id = op.dealer_id AND x.lead_id = op.lead_id
+   AND x.changed_at < {cutoff}
+ WHERE l.dealer_id = ANY(%(ids)s)
+   AND coalesce(l.source_id, 0) = op.source_id AND coalesce(l.vehicle_model_id, 0) = op.model_id
+ GROUP BY op.dealer_id, op.id, op.day, op.consultant_id, op.source_id, op.model_id
+),
+n AS (
+SELECT c.dealer_id, c.day, c.consultant_id, c.source_id, c.model_id AS vehicle_model_id, {counts}
+  FROM c GROUP BY 1, 2, 3, 4, 5
+)
+SELECT k.id, k.dealer_id, k.day, k.consultant_id, k.source_id, k.vehicle_model_id,
+       {new_measures}, {old_measures}
+  FROM n JOIN reports_kpiday k ON {key_match}
+ WHERE k.dealer_id = ANY(%(ids)s) AND k.day BETWEEN %(first_day)s AND %(last_day)s
+   AND ({old_measures}) IS DISTINCT FROM ({new_measures})
+""".format(  # noqa: S608 - constant SQL (column names from the models, values are parameters)
+    rank=_RANK,
+    cutoff=_CUTOFF,
+    counts=", ".join(f"{sql} AS {m}" for m, sql in _COHORT_COUNTS.items()),
+    key_match=_KEY_MATCH,
+    old_measures=", ".join(f"k.{m}" for m in COHORT_MEASURES),
+    new_measures=", ".join(f"n.{m}" for m in COHORT_MEASURES),
 )
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _params(ids: Sequence[int], start: dt.date, end: dt.date) -> dict[str, Any]:
+def _params(
+    ids: Sequence[int], start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> dict[str, Any]:
     return {
         "ids": list(ids),
         "start": start,
         "end": end,
+        # the cohorts count the stage changes before the start of the dealer's day of `now`
+        "now": now or timezone.now(),
         # UTC instants around the local days (any offset up to ±14 h)
         "lo": dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(hours=14),
         "hi": dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
@@ -630,7 +798,7 @@ def _through(
 # --- the services --------------------------------------------------------------------------------
 
 # The facts lock of a dealer (advisory, per transaction): a rollup chunk holds it exclusively,
-# every write to a table the facts are read from holds it shared (reports.rollup.dirty, when it
+# every write to a table the facts are read from holds it shared (dms.kpi.dirty, when it
 # marks the write's days). So two runs over one dealer take turns (they would otherwise insert
 # the same day's facts twice), and a run waits for the writes in flight: none of them can find a
 # day's mark present (ON CONFLICT DO NOTHING) that the run then deletes while computing the day
@@ -645,17 +813,46 @@ def _lock_facts(cursor: Any, dealer_ids: Sequence[int]) -> None:
     )
 
 
-def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[int, int]:
+def _day_windows(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """start..end in windows of at most BIG_RANGE_DAYS days."""
+    out = []
+    while start <= end:
+        last = min(end, start + dt.timedelta(days=BIG_RANGE_DAYS - 1))
+        out.append((start, last))
+        start = last + dt.timedelta(days=1)
+    return out
+
+
+def _opened_before(cursor: Any, part: Sequence[int], day: dt.date) -> bool:
+    """Whether a lead of the dealers may have been opened before their local `day`."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM leads_stagechange WHERE dealer_id = ANY(%s)"
+        " AND to_stage = 'new' AND changed_at < %s)",
+        [list(part), dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(hours=14)],
+    )
+    found: bool = cursor.fetchone()[0]
+    return found
+
+
+def _rollup_chunk(
+    part: Sequence[int], start: dt.date, end: dt.date, now: dt.datetime
+) -> tuple[int, int]:
     """Recompute the facts of one chunk of dealers in one transaction: (day rows, month rows).
 
     Where the chunk has no facts in the range yet (a first run) they are inserted directly;
     otherwise compared with the stored ones and only the differences written (a rerun over
     unchanged data then writes nothing and keeps the rows' ids)."""
     n_days = (end - start).days + 1
-    params = _params(part, start, end)
+    params = _params(part, start, end, now)
     with transaction.atomic(), as_dealers(part, write=True), connection.cursor() as cursor:
         _lock_facts(cursor, part)
-        cursor.execute(BULK_PLANNER if n_days > BIG_RANGE_DAYS else SMALL_PLANNER)
+        cursor.execute(SMALL_PLANNER)
+        # the cohorts of the leads opened before the range that moved in it (few rows, by index)
+        months = {(d, m) for d in part for m in _months(start, end)}
+        if _opened_before(cursor, part, start):
+            _refresh_cohorts(cursor, part, _day_windows(start, end), now, recomputed_months=months)
+        if n_days > BIG_RANGE_DAYS:
+            cursor.execute(BULK_PLANNER)
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM reports_kpiday WHERE dealer_id = ANY(%(ids)s)"
             " AND day BETWEEN %(start)s AND %(end)s)",
@@ -666,7 +863,7 @@ def _rollup_chunk(part: Sequence[int], start: dt.date, end: dt.date) -> tuple[in
             rows = _insert_select(cursor, insert_days_sql(False), params)
         else:
             rows = _merge(cursor, part, params)
-        month_rows = _recompute_months((d, m) for d in part for m in _months(start, end))
+        month_rows = _recompute_months(months)
         cursor.execute(RESET_PLANNER)
     return rows, month_rows
 
@@ -728,24 +925,29 @@ def rollup(
     *,
     chunk: int = DEFAULT_CHUNK,
     jobs: int | None = None,
+    now: dt.datetime | None = None,
 ) -> KpiRun:
     """Recompute KpiDay of `dealer_ids` (None: every dealer) for the local days start..end
     (inclusive), then KpiMonth of the touched months. One transaction per chunk of dealers, `jobs`
     chunks at once (default: settings.KPI_ROLLUP_JOBS); idempotent. `progress(done, total,
-    label)` is called after each chunk."""
+    label)` is called after each chunk. The cohorts of the leads opened in the range count their
+    stage changes up to the start of the dealer's day of `now` (default: the current time)."""
     if end < start:
         raise ValueError("The end date is before the start date.")
     dealers = _dealers(dealer_ids)
     ids = [d for d, _ in dealers]
     scope = None if dealer_ids is None else ids
-    now = timezone.now()
+    now = now or timezone.now()
     run = KpiRun.objects.create(
         kind=KpiRun.Kind.RANGE, dealer_ids=scope, start=start, end=end, started_at=now
     )
     yesterday = min((today_in(tz, now) for _, tz in dealers), default=now.date())
     yesterday -= dt.timedelta(days=1)
     results = _run_chunks(
-        _chunks(ids, chunk), lambda part: _rollup_chunk(part, start, end), _jobs(jobs), progress
+        _chunks(ids, chunk),
+        lambda part: _rollup_chunk(part, start, end, now),
+        _jobs(jobs),
+        progress,
     )
     rows, month_rows = (sum(r[i] for r in results) for i in (0, 1))
     run.dealer_days = len(ids) * ((end - start).days + 1)
@@ -770,13 +972,155 @@ def _windows(pairs: list[tuple[int, dt.date]]) -> list[list[tuple[int, dt.date]]
     return windows
 
 
+def _refresh_cohorts(
+    cursor: Any,
+    part: Sequence[int],
+    windows: list[list[tuple[int, dt.date]]] | list[tuple[dt.date, dt.date]],
+    now: dt.datetime,
+    *,
+    skip: set[tuple[int, dt.date]] | None = None,
+    recomputed_months: set[tuple[int, dt.date]],
+) -> None:
+    """Rewrite the cohort measures of the fact rows the leads that moved on the recomputed days
+    count in, where those rows lie on an earlier day that is not recomputed: `windows` are the
+    recomputed (dealer, day) pairs in windows (the nightly run; `skip`: all of them) or
+    (start, end) windows of a range recomputed for every dealer of `part` (then only opening
+    days before its first day qualify). Their months move by the differences, but for
+    `recomputed_months` (dealer, first day of month), which the run recomputes after this."""
+    keys: set[tuple[Any, ...]] = set()
+    before = min((w[0] for w in windows if isinstance(w, tuple)), default=None)
+    for window in windows:
+        if isinstance(window, tuple):
+            params = _params(part, window[0], window[1], now)
+            params["before"] = before
+            cursor.execute(_moved_keys_sql(False), params)
+        else:
+            cursor.execute(_moved_keys_sql(True), _window_params(part, window, now))
+        keys.update(cursor.fetchall())
+    if skip:
+        keys = {k for k in keys if (k[0], k[1]) not in skip}
+    if not keys:
+        return
+    cursor.execute("SELECT id, timezone FROM dealers_dealer WHERE id = ANY(%s)", [list(part)])
+    zones = {pk: zone_named(tz) for pk, tz in cursor.fetchall()}
+    ordered = sorted(keys, key=lambda k: (k[0], k[1], k[2] or 0, k[3] or 0, k[4] or 0))
+    params = {
+        "ids": list(part),
+        "now": now,
+        "key_dealers": [k[0] for k in ordered],
+        "key_days": [k[1] for k in ordered],
+        # the key's local day in UTC (the same instants as the SQL's AT TIME ZONE)
+        "key_starts": [dt.datetime.combine(k[1], dt.time.min, tzinfo=zones[k[0]]) for k in ordered],
+        "key_ends": [
+            dt.datetime.combine(k[1] + dt.timedelta(days=1), dt.time.min, tzinfo=zones[k[0]])
+            for k in ordered
+        ],
+        "key_consultants": [k[2] or 0 for k in ordered],
+        "key_sources": [k[3] or 0 for k in ordered],
+        "key_models": [k[4] or 0 for k in ordered],
+        "first_day": min(k[1] for k in ordered),
+        "last_day": max(k[1] for k in ordered),
+    }
+    # nested loops along the indexes (a key, its openings, their leads and stage changes): few
+    # rows per key, and the estimates of the arrays misled the planner into merging every
+    # opening of the dealers with the keys
+    cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
+    cursor.execute(COHORT_DIFF_SQL, params)
+    diff = cursor.fetchall()
+    cursor.execute("RESET enable_mergejoin; RESET enable_hashjoin")
+    ids = list(part)
+    width = len(COHORT_MEASURES)
+    for first in range(0, len(diff), WRITE_BATCH):
+        batch = [(r[0], r[1], *r[6 : 6 + width]) for r in diff[first : first + WRITE_BATCH]]
+        cursor.execute(
+            _update_rows_sql(len(batch), COHORT_MEASURES), [v for r in batch for v in r] + [ids]
+        )
+    _shift_month_cohorts(cursor, ids, diff, skip_months=recomputed_months)
+
+
+def _shift_month_cohorts(
+    cursor: Any,
+    ids: list[int],
+    diff: list[tuple[Any, ...]],
+    *,
+    skip_months: set[tuple[int, dt.date]],
+) -> None:
+    """Move the cohort measures of KpiMonth and KpiFunnelMonth by what the rewritten day rows
+    (`diff`, as COHORT_DIFF_SQL returns them) changed, for the months the run does not recompute
+    anyway: an UPDATE by key adding the differences (the months' other measures and rows stay;
+    recomputing a whole month from its days for a few rows read every day of it). A month row
+    that is missing, or would go below 0 (its days and it disagree), gets its month recomputed
+    instead."""
+    width = len(COHORT_MEASURES)
+    months: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    funnel_months: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    for row in diff:
+        dealer_id, day, consultant_id, source_id, model_id = row[1:6]
+        month = day.replace(day=1)
+        if (dealer_id, month) in skip_months:
+            continue
+        new, old = row[6 : 6 + width], row[6 + width :]
+        for key, target in (
+            ((dealer_id, month, model_id or 0), months),
+            ((dealer_id, month, consultant_id or 0, source_id or 0, model_id or 0), funnel_months),
+        ):
+            sums = target[key]
+            for i in range(width):
+                sums[i] += new[i] - old[i]
+    missing: set[tuple[int, dt.date]] = set()
+    for table, keys, changes in (
+        ("reports_kpimonth", ["vehicle_model_id"], months),
+        (
+            "reports_kpifunnelmonth",
+            ["consultant_id", "source_id", "vehicle_model_id"],
+            funnel_months,
+        ),
+    ):
+        items = [(k, v) for k, v in changes.items() if any(v)]
+        for first in range(0, len(items), WRITE_BATCH):
+            batch = items[first : first + WRITE_BATCH]
+            cursor.execute(
+                _shift_months_sql(table, keys, len(batch)),
+                [x for key, sums in batch for x in (*key, *sums)] + [ids],
+            )
+            if cursor.rowcount != len(batch):
+                missing.update((key[0], key[1]) for key, _sums in batch)
+    if missing:
+        _recompute_months(missing)
+
+
+def _shift_months_sql(table: str, keys: list[str], n: int) -> str:
+    """UPDATE `table` adding n rows of cohort differences, each matched by (dealer_id, month,
+    `keys` with NULL as 0); parameters per row: dealer_id, month, keys, COHORT_MEASURES."""
+    types = ", ".join(
+        ["%s::bigint", "%s::date", *["%s::bigint"] * len(keys), *["%s::int"] * len(COHORT_MEASURES)]
+    )
+    values = ", ".join([f"({types})"] * n)
+    match = " AND ".join(f"coalesce(k.{key}, 0) = v.{key}" for key in keys)
+    return (
+        f"UPDATE {table} k SET "  # noqa: S608 - constant SQL (names from the models), parameters
+        + ", ".join(f"{m} = k.{m} + v.{m}" for m in COHORT_MEASURES)
+        + f" FROM (VALUES {values}) AS v (dealer_id, month, {', '.join(keys)},"
+        f" {', '.join(COHORT_MEASURES)})"
+        f" WHERE k.dealer_id = ANY(%s) AND k.dealer_id = v.dealer_id AND k.month = v.month"
+        f" AND {match} AND "
+        # a month that would go below 0 does not hold what its days held: recomputed instead
+         + " AND ".join(f"k.{m} + v.{m} >= 0" for m in COHORT_MEASURES)
+    )
+
+
 def _nightly_chunk(
-    part: list[int], today: dict[int, dt.date], first: dt.date, last: dt.date
+    part: list[int],
+    today: dict[int, dt.date],
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
 ) -> tuple[int, int, int, dt.date | None]:
     """One chunk of the nightly run, in one transaction: take the chunk's dirty days (DELETE ...
     RETURNING: a concurrent change marks its day again after our commit, so none is lost), add
     every day from `first` to the dealer's yesterday (at most to `last`), delete and insert their
-    facts, recompute the touched months. Returns (dealer-days, day rows, month rows, earliest
+    facts; rewrite the cohort measures of the opening days of the leads that moved on any of those
+    days; recompute the touched months. Returns (dealer-days, day rows, month rows, earliest
     day)."""
     pairs: set[tuple[int, dt.date]] = set()
     rows = 0
@@ -794,15 +1138,31 @@ def _nightly_chunk(
                 pairs.add((dealer_id, day))
                 day += dt.timedelta(days=1)
         for window in _windows(sorted(pairs)):
-            days = [p[1] for p in window]
-            params = _params(part, min(days), max(days))
-            params["pair_dealers"] = [p[0] for p in window]
-            params["pair_days"] = days
+            params = _window_params(part, window, now)
             cursor.execute(_delete_days_sql(True), params)
             rows += _insert_select(cursor, insert_days_sql(True), params)
+        # the cohorts of earlier opening days of the leads that moved on those days
+        _refresh_cohorts(
+            cursor,
+            part,
+            _windows(sorted(pairs)),
+            now,
+            skip=pairs,
+            recomputed_months={(d, day.replace(day=1)) for d, day in pairs},
+        )
         month_rows = _recompute_months(pairs)
         cursor.execute(RESET_PLANNER)
     return len(pairs), rows, month_rows, min((p[1] for p in pairs), default=None)
+
+
+def _window_params(
+    part: Sequence[int], window: list[tuple[int, dt.date]], now: dt.datetime
+) -> dict[str, Any]:
+    days = [p[1] for p in window]
+    params = _params(part, min(days), max(days), now)
+    params["pair_dealers"] = [p[0] for p in window]
+    params["pair_days"] = days
+    return params
 
 
 def nightly(
@@ -829,7 +1189,7 @@ def nightly(
         # missing from it, and its mark (possibly an older row for the same day) is the only
         # trace. The next night recomputes the marked days once more.
         begin = earliest_day(ids) or yesterday
-        run = rollup(scope, min(begin, yesterday), yesterday, chunk=chunk, jobs=jobs)
+        run = rollup(scope, min(begin, yesterday), yesterday, chunk=chunk, jobs=jobs, now=now)
         KpiRun.objects.filter(pk=run.pk).update(kind=KpiRun.Kind.NIGHTLY)
         run.kind = KpiRun.Kind.NIGHTLY
         return run
@@ -844,7 +1204,9 @@ def nightly(
         end=min(yesterday, last),
     )
     results = _run_chunks(
-        _chunks(ids, chunk), lambda part: _nightly_chunk(part, today, first, last), _jobs(jobs)
+        _chunks(ids, chunk),
+        lambda part: _nightly_chunk(part, today, first, last, now),
+        _jobs(jobs),
     )
     run.dealer_days, run.rows, run.month_rows = (sum(r[i] for r in results) for i in (0, 1, 2))
     run.start = min((r[3] for r in results if r[3] is not None), default=first)

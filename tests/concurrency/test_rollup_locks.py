@@ -13,9 +13,10 @@ import time_machine
 from django.db import transaction
 from django.db.models import Sum
 
+from dms.kpi import dirty
 from dms.tenancy.context import as_dealer, as_dealers
 from reports.models import MEASURES, KpiDay, KpiDirtyDay
-from reports.rollup import dirty, services
+from reports.rollup import services
 from tests.factories import CustomerFactory, DealerFactory, VisitFactory, staff
 from tests.leads._funnel import ensure_reference_data
 

@@ -1,9 +1,12 @@
-"""The manager's funnel: counts and conversion by consultant/source/model and period, stale
-leads, access, query counts (also the lead list's)."""
+"""The manager's funnel: the cohort of the leads opened in a period (how far they got, shares of
+the leads opened) and the period's stage entries, by consultant/source/model; stale leads,
+access, query counts (also the lead list's). The hand-counted cohort on every output (page,
+dashboard, CSV, PDF, API) is in test_funnel_cohort.py."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -13,7 +16,8 @@ from dealers.clock import dealer_today
 from dms.tenancy.context import as_dealer
 from inventory.models import VehicleModel
 from leads.models import Lead, StageChange
-from leads.selectors.funnel import funnel, stale_leads
+from leads.selectors.stale import stale_leads
+from reports.funnel.selectors import funnel
 from tests.factories import hq_user
 from tests.leads._funnel import (  # noqa: F401
     Shop,
@@ -53,17 +57,36 @@ def _history(shop: Shop) -> None:
     _walk(shop, shop.lead(shop.bob), ["new"], at=timezone.now() - dt.timedelta(days=90))
 
 
-def test_counts_and_conversion_by_consultant(shop: Shop):
+def figures(row: Any) -> tuple[Any, ...]:
+    """Everything a funnel row holds: cohort and activity."""
+    return (
+        row.label,
+        row.opened,
+        row.reached,
+        row.lost,
+        row.dormant,
+        row.entered,
+        row.entered_lost,
+        row.entered_dormant,
+    )
+
+
+def test_cohort_and_activity_by_consultant(shop: Shop):
     _history(shop)
     today = dealer_today(shop.dealer)
     with as_dealer(shop.dealer):
         data = funnel(dealer=shop.dealer, start=today - dt.timedelta(days=29), end=today)
-    assert data.total.counts == [6, 6, 2, 1, 1, 1, 1]  # the 90-day-old lead is outside
-    assert data.total.conversions[0] == 100.0 and data.total.conversions[1] == pytest.approx(33.3)
-    assert data.total.lost == 1
+    total = data.total
+    assert total.opened == 6  # the 90-day-old lead is outside
+    assert total.reached == [6, 6, 2, 1, 1, 1, 1]
+    assert total.shares == [100.0, 100.0, 33.3, 16.7, 16.7, 16.7, 16.7]
+    assert (total.won, total.lost, total.dormant, total.still_open) == (1, 1, 0, 4)
+    assert total.entered == [6, 6, 2, 1, 1, 1, 1] and total.entered_lost == 1
     rows = {r.label: r for r in data.rows}
-    assert rows["Alice Able"].counts[0] == 5 and rows["Alice Able"].won == 1
-    assert rows["Bob Baker"].counts[:3] == [1, 1, 1] and rows["Bob Baker"].lost == 1
+    assert rows["Alice Able"].opened == 5 and rows["Alice Able"].won == 1
+    assert rows["Alice Able"].won_percent == 20.0
+    assert rows["Bob Baker"].reached[:4] == [1, 1, 1, 0] and rows["Bob Baker"].lost == 1
+    assert rows["Bob Baker"].lost_percent == 100.0 and rows["Bob Baker"].won_percent == 0.0
 
 
 def test_by_source_and_model_and_longer_period(shop: Shop):
@@ -76,10 +99,10 @@ def test_by_source_and_model_and_longer_period(shop: Shop):
         by_source = funnel(
             dealer=shop.dealer, start=today - dt.timedelta(days=364), end=today, dimension="source"
         )
-    labels = {r.label: r.counts[0] for r in by_model.rows}
+    labels = {r.label: r.opened for r in by_model.rows}
     assert labels["Aurora X4"] == 4
     assert [r.label for r in by_source.rows] == ["Inbound phone call"]
-    assert by_source.total.counts[0] == 7
+    assert by_source.total.opened == 7
 
 
 def test_stale_leads_bounded_list(shop: Shop):
@@ -161,11 +184,14 @@ def test_funnel_reads_kpi_facts_up_to_the_rolled_through_day(shop: Shop, other_s
         facts = funnel(dealer=shop.dealer, start=start, end=today)
         by_model = funnel(dealer=shop.dealer, start=start, end=today, dimension="model")
     assert facts.through == yesterday
-    assert facts.total.counts == live.total.counts == [4, 4, 2, 0, 0, 0, 0]
-    assert facts.total.lost == live.total.lost == 1
-    rows = {r.label: (r.counts[:3], r.lost) for r in facts.rows}
-    assert rows == {"Alice Able": ([3, 3, 2], 1), "Bob Baker": ([1, 1, 0], 0)}
-    assert by_model.total.counts == facts.total.counts
+    assert figures(facts.total) == figures(live.total)
+    assert facts.total.reached == facts.total.entered == [4, 4, 2, 0, 0, 0, 0]
+    assert facts.total.lost == facts.total.entered_lost == 1
+    # credited to whom the lead was opened for / who held it then, not who holds it now
+    rows = {r.label: (r.reached[:3], r.lost, r.entered[:3]) for r in facts.rows}
+    assert rows == {"Alice Able": ([3, 3, 2], 1, [3, 3, 2]), "Bob Baker": ([1, 1, 0], 0, [1, 1, 0])}
+    assert [figures(r) for r in facts.rows] == [figures(r) for r in live.rows]
+    assert figures(by_model.total)[1:] == figures(facts.total)[1:]
 
 
 def test_stale_leads_oldest_activity_first_then_never_touched(shop: Shop):
@@ -243,12 +269,13 @@ def test_long_period_reads_whole_months_and_gives_the_live_numbers(shop: Shop):
         day_sum = KpiDay.objects.aggregate(n=Sum("stage_new"))["n"]
     assert facts["consultant"].through == today - dt.timedelta(days=1)
     assert month_sum == day_sum == 4  # every rolled-up entry is in its month
-    assert live["consultant"].total.counts == [5, 4, 2, 1, 0, 0, 0]
+    assert live["consultant"].total.entered == [5, 4, 2, 1, 0, 0, 0]
+    assert live["consultant"].total.reached == [5, 4, 2, 1, 0, 0, 0]
     for dimension in DIMS:
-        assert facts[dimension].total.counts == live[dimension].total.counts
-        assert facts[dimension].total.lost == live[dimension].total.lost == 1
-        assert [(r.label, r.counts) for r in facts[dimension].rows] == [
-            (r.label, r.counts) for r in live[dimension].rows
+        assert figures(facts[dimension].total) == figures(live[dimension].total)
+        assert facts[dimension].total.lost == live[dimension].total.entered_lost == 1
+        assert [figures(r) for r in facts[dimension].rows] == [
+            figures(r) for r in live[dimension].rows
         ]
 
 

@@ -1,5 +1,5 @@
 """The rows of My day and of the funnel page are written in Python (funnel_tags.follow_up_rows,
-pool_rows, leads.views.funnel): what a user sees there — escaped names and notes, translated
+pool_rows, reports.funnel.views): what a user sees there — escaped names and notes, translated
 labels, links and buttons per row — must stay as the template loops showed it."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Test data for the KPI dashboards: plan versions and targets, and fact rows written directly
-(KpiDay plus the matching KpiMonth sums, as the rollup would), so every expected number can be
-computed by hand."""
+(KpiDay plus the matching KpiMonth and KpiFunnelMonth sums, as the rollup would), so every
+expected number can be computed by hand."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from dms.tenancy.context import as_dealer
 from inventory.models import VehicleModel
 from leads.models import LeadSource
 from reports.models import (
+    FUNNEL_MEASURES,
     MEASURES,
     ConsultantTarget,
     KpiDay,
+    KpiFunnelMonth,
     KpiMonth,
     KpiRun,
     PlanTarget,
@@ -44,7 +46,8 @@ def add_facts(
     vehicle_model: VehicleModel | None = None,
     **measures: int,
 ) -> KpiDay:
-    """One KpiDay row, and its measures added to the dealer's KpiMonth row of that month."""
+    """One KpiDay row, and its measures added to the dealer's KpiMonth row of that month (and
+    the funnel's to its KpiFunnelMonth row)."""
     unknown = set(measures) - set(MEASURES)
     assert not unknown, f"unknown measures {unknown}"
     with as_dealer(dealer):
@@ -62,6 +65,18 @@ def add_facts(
         if measures:
             KpiMonth.objects.filter(pk=month.pk).update(
                 **{name: F(name) + value for name, value in measures.items()}
+            )
+        funnel = {name: value for name, value in measures.items() if name in FUNNEL_MEASURES}
+        if any(funnel.values()):
+            funnel_month, _created = KpiFunnelMonth.objects.get_or_create(
+                dealer=dealer,
+                month=day.replace(day=1),
+                consultant=consultant,
+                source=source,
+                vehicle_model=vehicle_model,
+            )
+            KpiFunnelMonth.objects.filter(pk=funnel_month.pk).update(
+                **{name: F(name) + value for name, value in funnel.items()}
             )
     return row
 

@@ -44,6 +44,8 @@ def orders_history(net: Network) -> None:
     plan(net.c, current, "orders", {3: 20})
     web, phone = source("web"), source("phone")
     # A: Jan 5 orders, Feb 3, March 4 (alice 3, bob 1) and 12 leads (web 9, phone 3).
+    # March's cohort: of Alice's 9 leads 8 contacted, 6 visited, 4 test drives, 3 quotes,
+    # 2 orders, 1 delivered, 2 lost, 1 dormant; of Bob's 3 all contacted, 1 visited, 1 lost.
     add_facts(net.a, dt.date(2026, 1, 15), consultant=net.alice, orders=5, leads_new=7)
     add_facts(net.a, dt.date(2026, 2, 3), consultant=net.bob, orders=3)
     add_facts(
@@ -53,6 +55,14 @@ def orders_history(net: Network) -> None:
         source=web,
         orders=3,
         leads_new=9,
+        cohort_contacted=8,
+        cohort_visited=6,
+        cohort_test_drive=4,
+        cohort_quote=3,
+        cohort_order=2,
+        cohort_delivered=1,
+        cohort_lost=2,
+        cohort_dormant=1,
         test_drives=4,
         deliveries=2,
         followups_due=8,
@@ -67,12 +77,16 @@ def orders_history(net: Network) -> None:
         source=phone,
         orders=1,
         leads_new=3,
+        cohort_contacted=3,
+        cohort_visited=1,
+        cohort_lost=1,
         followups_due=2,
         followups_on_time=2,
         first_responses=1,
         first_response_minutes=20,
     )
-    # Funnel of A in March (dealer level rows without consultant).
+    # Stage entries of A in March, whenever the leads were opened (dealer level rows without
+    # consultant): activity, not part of the cohort.
     add_facts(
         net.a,
         dt.date(2026, 3, 5),
@@ -125,9 +139,16 @@ def test_dealer_funnel_compliance_and_first_response(net: Network):
     orders_history(net)
     with as_dealer(net.a):
         kpis = dealer_kpis(net.a, year=2026, month=3)
-    assert [s.count for s in kpis.funnel.stages] == [20, 15, 9, 6, 3, 2, 1]
-    assert [s.conversion for s in kpis.funnel.stages] == [None, 75.0, 60.0, 66.7, 50.0, 66.7, 50.0]
-    assert (kpis.funnel.lost, kpis.funnel.dormant, kpis.funnel.won_percent) == (4, 1, 5.0)
+    cohort = kpis.funnel.total
+    assert cohort.opened == 12
+    assert cohort.reached == [12, 11, 7, 4, 3, 2, 1]
+    assert cohort.shares == [100.0, 91.7, 58.3, 33.3, 25.0, 16.7, 8.3]
+    assert (cohort.won, cohort.lost, cohort.dormant, cohort.still_open) == (1, 3, 1, 7)
+    assert (cohort.won_percent, cohort.lost_percent, cohort.open_percent) == (8.3, 25.0, 58.3)
+    # the month's stage entries are counts, never shares
+    assert cohort.entered == [20, 15, 9, 6, 3, 2, 1]
+    assert (cohort.entered_lost, cohort.entered_dormant) == (4, 1)
+    assert kpis.chart_data()["funnel"]["counts"] == [12, 11, 7, 4, 3, 2, 1]
     assert (kpis.followups.due, kpis.followups.on_time, kpis.followups.percent) == (10, 8, 80.0)
     assert kpis.first_response.responses == 5
     assert kpis.first_response.average_minutes == 24.0  # (100 + 20) / 5
@@ -140,7 +161,8 @@ def test_leaderboard_against_split_targets_and_sources(net: Network):
     board = [(r.rank, r.name, r.leads, r.orders, r.test_drives) for r in kpis.leaderboard]
     assert board == [(1, "Alice Adams", 9, 3, 4), (2, "Bob Brown", 3, 1, 0)]
     alice, bob = kpis.leaderboard
-    assert alice.conversion == 33.3
+    assert alice.conversion == 22.2  # 2 of her 9 leads opened in March reached Order
+    assert bob.conversion == 0.0
     assert alice.followups.percent == 75.0
     target = alice.target_for("orders")
     assert target is not None and (target.target, target.attainment) == (6, 50.0)  # v2, not v1
@@ -172,7 +194,7 @@ def test_other_dealers_facts_never_count(net: Network):
         kpis = dealer_kpis(net.b, year=2026, month=3)
     assert kpis.metric("orders").mtd.actual == 3
     assert [r.name for r in kpis.leaderboard] == ["Carol Clark"]
-    assert kpis.funnel.entered == 0
+    assert kpis.funnel.total.opened == 0 and not kpis.funnel.rows
 
 
 def test_network_ranking_status_and_region_totals(net: Network):
@@ -265,7 +287,7 @@ def test_no_plan_and_no_facts(net: Network):
         kpis = dealer_kpis(net.a, year=2026, month=3)
     assert kpis.as_of is None and kpis.plan_version is None
     assert all(m.mtd.actual == 0 and m.mtd.status == NO_STATUS for m in kpis.metrics)
-    assert kpis.leaderboard == [] and kpis.funnel.won_percent is None
+    assert kpis.leaderboard == [] and kpis.funnel.total.won_percent is None
 
 
 @pytest.mark.parametrize(

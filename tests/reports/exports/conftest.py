@@ -38,8 +38,10 @@ def net(db: Any) -> Network:
 @pytest.fixture
 def facts(net: Network) -> Network:
     """Dealer A: orders plan 50 in March (v2; v1 said 999), 37 orders (Alice 30, Bob 7) ->
-    attainment 74.0 %; January: 11 orders against a plan of 20. Dealer B: 5 orders in March.
-    Dealer C (South): 9 orders."""
+    attainment 74.0 %; January: 11 orders against a plan of 20. 96 leads opened in March (Alice
+    80, Bob 16), 60 of them contacted (62.5 %), Alice's 24 ordered (30.0 % of hers); 96 / 60 /
+    37 leads entered New / Contacted / Order in March. Dealer B: 5 orders in March. Dealer C
+    (South): 9 orders."""
     old = plan_version(YEAR, 1)
     current = plan_version(YEAR, 2)
     plan(net.a, old, "orders", {3: 999})
@@ -53,6 +55,13 @@ def facts(net: Network) -> Network:
         consultant=net.alice,
         orders=30,
         leads_new=80,
+        # of her 80 leads opened in March: 60 contacted, 40 visited, 30 test drives, 28
+        # quotes, 24 orders so far
+        cohort_contacted=60,
+        cohort_visited=40,
+        cohort_test_drive=30,
+        cohort_quote=28,
+        cohort_order=24,
         test_drives=12,
         followups_due=40,
         followups_on_time=36,

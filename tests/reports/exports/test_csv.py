@@ -89,9 +89,20 @@ def test_leaderboard_funnel_and_trend(facts, login):
     assert (alice["followups_due"], alice["followups_on_time"]) == ("40", "36")
     assert alice["followups_on_time_pct"] == "90.0"
 
-    funnel = {r["stage"]: r for r in _rows(client.get(_dealer_url(facts.a, "funnel")))}
-    assert funnel["new"]["leads"] == "96" and funnel["contacted"]["leads"] == "60"
-    assert funnel["contacted"]["conversion_from_previous_pct"] == "62.5"
+    assert (alice["reached_order_pct"], board[1]["reached_order_pct"]) == ("30.0", "0.0")
+
+    funnel = _rows(client.get(_dealer_url(facts.a, "funnel")))
+    cohort = {r["stage"]: r for r in funnel if r["part"] == "cohort"}
+    activity = {r["stage"]: r for r in funnel if r["part"] == "activity"}
+    assert (cohort["new"]["leads"], cohort["new"]["share_of_opened_pct"]) == ("96", "100.0")
+    assert (cohort["contacted"]["leads"], cohort["contacted"]["share_of_opened_pct"]) == (
+        "60",
+        "62.5",
+    )
+    assert (cohort["order"]["leads"], cohort["order"]["share_of_opened_pct"]) == ("24", "25.0")
+    # the month's stage entries are counts: no share (37 entered Order: 38.5 % of nothing)
+    assert (activity["contacted"]["leads"], activity["order"]["leads"]) == ("60", "37")
+    assert {r["share_of_opened_pct"] for r in activity.values()} == {""}
 
     trend = _rows(client.get(_dealer_url(facts.a, "trend")))
     assert [r["month"] for r in trend][0] == "2025-04" and trend[-1]["month"] == "2026-03"

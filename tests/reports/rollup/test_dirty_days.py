@@ -1,5 +1,5 @@
 """Every write to a table the KPI facts read marks the dealer's local days it moves (no database
-trigger does it any more: reports.rollup.dirty).
+trigger does it any more: dms.kpi.dirty).
 
 The dealer is in Los Angeles (UTC-8 in February): an event at 20:00 there is 04:00 UTC the next
 day, so a mark on the UTC day would be a day off. The clock is frozen on Friday 20 February 2026
@@ -20,11 +20,11 @@ from django.db import connection, models
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from dms.kpi import dirty
 from dms.tenancy.context import as_dealer
 from inventory.models import Trim, VehicleModel
 from leads.models import FollowUp, Lead, LeadSource, StageChange, Visit
 from reports.models import KpiDirtyDay
-from reports.rollup import dirty
 from sales.models import Order, Quote
 from sales.models import TestDrive as Drive
 from tests.factories import (

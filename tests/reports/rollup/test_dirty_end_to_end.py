@@ -1,5 +1,5 @@
 """Late and backdated changes made through the real services, then the nightly run: the facts
-equal a full recompute. The days are marked by the code (reports.rollup.dirty), not by triggers:
+equal a full recompute. The days are marked by the code (dms.kpi.dirty), not by triggers:
 with the marks dropped the same night leaves the facts wrong, so the test rests on them.
 
 The dealer is in Los Angeles (UTC-8 in January): most events are in the evening, already the
@@ -31,13 +31,14 @@ import pytest
 import time_machine
 
 from dealers.models import Dealer
+from dms.kpi import dirty
 from dms.tenancy.context import as_dealer
 from inventory.models import Trim, VehicleModel
 from leads.models import Lead, Visit
 from leads.services.customers import register_contact
 from leads.services.leads import reassign_lead, receive_lead, record_activity
 from reports.models import MEASURES, KpiDay, KpiFunnelMonth, KpiMonth
-from reports.rollup import dirty, services
+from reports.rollup import services
 from reports.rollup.selectors import rolled_through
 from sales import services as sales
 from tests.factories import DealerFactory, staff
@@ -228,7 +229,14 @@ def test_nightly_after_late_changes_equals_a_full_recompute(
     else:
         assert marked == []
         assert nightly != recomputed  # the marks are what brings the old days up to date
-        assert history(nightly) == history(before)
+        # (the cohort measures of an opening day follow its leads' stage changes on the days the
+        # run recomputes, marked or not: compared without them)
+        assert without_cohorts(history(nightly)) == without_cohorts(history(before))
+
+
+def without_cohorts(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    keep = [i for i, m in enumerate(MEASURES, start=5) if not m.startswith("cohort_")]
+    return [(*r[:5], *(r[i] for i in keep)) for r in rows]
 
 
 def test_the_end_to_end_story_counts_where_expected() -> None:

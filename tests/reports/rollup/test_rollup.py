@@ -248,8 +248,22 @@ def test_numbers_of_the_hand_computed_network(net: Network):
             "orders": 1,  # L3's order, backdated to D1: counted on D1, Alice's
             "first_responses": 1,
             "first_response_minutes": 60,
+            # the cohort of D1: L1 got as far as Order, L3 (straight to Order) was delivered
+            "cohort_contacted": 2,
+            "cohort_visited": 2,
+            "cohort_test_drive": 2,
+            "cohort_quote": 2,
+            "cohort_order": 2,
+            "cohort_delivered": 1,
         },
-        (D1, "Bob"): {"stage_new": 1, "leads_new": 1, "calls": 1},  # 23:30 Berlin is still D1
+        # 23:30 Berlin is still D1; L2 was contacted, then lost
+        (D1, "Bob"): {
+            "stage_new": 1,
+            "leads_new": 1,
+            "calls": 1,
+            "cohort_contacted": 1,
+            "cohort_lost": 1,
+        },
         (D2, "Alice"): {
             "stage_visited": 1,
             "stage_test_drive": 1,
@@ -455,7 +469,9 @@ def test_a_day_marked_long_ago_is_recomputed_without_reading_the_time_between(ne
     )
     assert [[day for _, day in window] for window in windows] == [[old_day], [D2, D3, D3]]
     run = services.nightly(now=now)
-    assert run.dealer_days == 3 and run.start == old_day  # D3 of both dealers + the old day
+    # D3 of both dealers + the old day (D1's cohort rows, of L1 and L3 that moved on D3, are
+    # rewritten, not the day)
+    assert run.dealer_days == 3 and run.start == old_day
     assert facts(net.a)[(old_day, "Bob")] == {"visits": 1}
     assert facts(net.a)[(D3, "Alice")]["orders"] == 1  # the rest is untouched
 

@@ -1,5 +1,9 @@
 """Dirty KPI days, marked by the code that writes the source rows.
 
+Here in dms/ rather than with the rollup in reports/ (where it was until issue 13): the source
+models of leads/ and sales/ inherit KpiSource, and leads/ does not import reports/. The marks
+go to reports' table (KpiDirtyDay, named in SQL only); reports.apps connects the delete receiver.
+
 The nightly rollup recomputes only yesterday and the (dealer, local day) pairs listed in
 KpiDirtyDay. Every write that changes what the facts of a day say must therefore mark that day:
 the dealer's local day of each timestamp placing the row on a day, before and after the change.

@@ -1,5 +1,9 @@
-"""The manager's funnel: stage counts and conversion by consultant, source or model for a period,
-and the stale leads. Sales managers of the dealer; HQ reads it for the dealer it drilled into."""
+"""The manager's funnel: the leads opened in a period and how far they got (the cohort: shares of
+the leads opened), the period's stage entries (counts), by consultant, source or model, and the
+stale leads. Sales managers of the dealer; HQ reads it for the dealer it drilled into.
+
+A page of the sales area (/sales/funnel/, leads:funnel: dms/urls.py mounts it with the leads
+pages), here with the figures it shows, which come from the KPI facts."""
 
 from __future__ import annotations
 
@@ -22,11 +26,12 @@ from dealers.roles import Cap
 from dealers.selectors import Access
 from dms.html import escape as _escape
 from leads.forms.funnel import parse_day, read_day
-from leads.selectors.funnel import DIMENSIONS, Funnel, FunnelRow, funnel, stale_leads
+from leads.selectors.stale import stale_leads
 from leads.services.routing import settings_for
 from leads.templatetags.funnel_tags import percent_of, short_date, stage_label
+from leads.views.leads import SalesPageMixin
 
-from .leads import SalesPageMixin
+from .selectors import DIMENSIONS, Funnel, FunnelRow, funnel
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
 
@@ -66,7 +71,9 @@ class FunnelView(SalesPageMixin, View):
             "end": end,
             "stale": stale,
             "total_bars": total_bars_html(data),
+            "outcomes": outcomes_html(data.total),
             "dimension_rows": dimension_rows_html(data),
+            "activity_rows": activity_rows_html(data),
             "stale_rows": stale_rows_html(stale, can_open=self.access.can(Cap.SALES_ALL)),
             "more_stale": more_stale,
             "stale_days": stale_days,
@@ -96,51 +103,74 @@ def number_text() -> Callable[[Any], str]:
     )
 
 
+def _percent(value: float | None, num: Callable[[Any], str]) -> str:
+    return "—" if value is None else f"{_escape(num(value))} %"
+
+
 def total_bars_html(data: Funnel) -> SafeString:
+    """The cohort: per stage, the leads opened in the period that reached it and their share."""
     num = number_text()
-    first_count = data.total.counts[0]
     parts = []
     for cell in data.total.cells:
         stage = cell["stage"]
-        if cell["first"]:
-            conv = ""
-        elif cell["conversion"] is not None:
-            conv = f"{_escape(num(cell['conversion']))} %"
-        else:
-            conv = "—"
         parts.append(
             '\n          <li class="funnel-bar-row">\n'
-            f'            <span class="funnel-bar-label">{_escape(stage_label(stage.value))}</span>\n'
+            f'            <span class="funnel-bar-label">{_escape(cell["cohort_label"])}</span>\n'
             '            <progress class="funnel-progress" max="100" '
-            f'value="{_escape(num(percent_of(cell["count"], first_count)))}" '
+            f'value="{_escape(num(percent_of(cell["reached"], data.total.opened)))}" '
             'aria-hidden="true"></progress>\n'
             f'            <span class="funnel-bar-value fw-semibold" data-stage="'
-            f'{_escape(stage.value)}">{_escape(num(cell["count"]))}</span>\n'
-            f'            <span class="funnel-bar-conv small text-body-secondary">{conv}</span>\n'
+            f'{_escape(stage)}">{_escape(num(cell["reached"]))}</span>\n'
+            '            <span class="funnel-bar-conv small text-body-secondary" data-share="'
+            f'{_escape(stage)}">{_percent(cell["share"], num)}</span>\n'
             "          </li>\n        "
         )
+    return mark_safe("".join(parts))  # noqa: S308 - every value went through _escape
+
+
+def outcomes_html(row: FunnelRow) -> SafeString:
+    """Where the cohort stands: delivered, lost, dormant, still open (count and share)."""
+    num = number_text()
+    parts = [
+        f'<li class="list-inline-item" data-outcome="{_escape(o["outcome"])}">'
+        f"{_escape(o['label'])}: <strong>{_escape(num(o['count']))}</strong> "
+        f'<span class="text-body-secondary">({_percent(o["share"], num)})</span></li>'
+        for o in row.outcomes
+    ]
     return mark_safe("".join(parts))  # noqa: S308 - every value went through _escape
 
 
 def _row_html(row: FunnelRow, stages: list[str], num: Callable[[Any], str]) -> str:
     cells = []
     for stage, cell in zip(stages, row.cells, strict=True):
-        conv = cell["conversion"]
         extra = (
             ""
-            if conv is None
-            else f'<span class="d-block small text-body-secondary">{_escape(num(conv))} %</span>'
+            if cell["first"] or cell["share"] is None
+            else '<span class="d-block small text-body-secondary">'
+            f"{_escape(num(cell['share']))} %</span>"
         )
         cells.append(
-            f'<td class="text-end" data-stage="{stage}">{_escape(num(cell["count"]))}{extra}</td>'
+            f'<td class="text-end" data-stage="{stage}">{_escape(num(cell["reached"]))}{extra}</td>'
         )
-    won = row.won_percent
+    closed = []
+    for outcome, count, pct in (
+        ("lost", row.lost, row.lost_percent),
+        ("dormant", row.dormant, row.dormant_percent),
+    ):
+        extra = (
+            ""
+            if pct is None
+            else f'<span class="d-block small text-body-secondary">{_escape(num(pct))} %</span>'
+        )
+        closed.append(
+            f'<td class="text-end" data-outcome="{outcome}">{_escape(num(count))}{extra}</td>'
+        )
     return (
         "\n            <tr>\n"
         f'              <th scope="row">{_escape(row.label)}</th>\n'
         f"              {''.join(cells)}\n"
-        f'              <td class="text-end">{_escape(num(row.lost))}</td>\n'
-        f'              <td class="text-end">{"—" if won is None else _escape(num(won)) + " %"}</td>\n'
+        f"              {''.join(closed)}\n"
+        f'              <td class="text-end" data-outcome="won">{_percent(row.won_percent, num)}</td>\n'
         "            </tr>\n          "
     )
 
@@ -149,6 +179,36 @@ def dimension_rows_html(data: Funnel) -> SafeString:
     num = number_text()
     stages = [_escape(stage.value) for stage in data.stages]
     return mark_safe("".join(_row_html(row, stages, num) for row in data.rows))  # noqa: S308
+
+
+def _activity_row_html(
+    row: FunnelRow, stages: list[str], num: Callable[[Any], str], *, total: bool = False
+) -> str:
+    cells = [
+        f'<td class="text-end" data-stage="{stage}">{_escape(num(n))}</td>'
+        for stage, n in zip(stages, row.entered, strict=True)
+    ]
+    cells.append(f'<td class="text-end" data-stage="lost">{_escape(num(row.entered_lost))}</td>')
+    cells.append(
+        f'<td class="text-end" data-stage="dormant">{_escape(num(row.entered_dormant))}</td>'
+    )
+    attrs = ' class="fw-semibold" data-total' if total else ""
+    return (
+        f"\n            <tr{attrs}>\n"
+        f'              <th scope="row">{_escape(row.label)}</th>\n'
+        f"              {''.join(cells)}\n"
+        "            </tr>\n          "
+    )
+
+
+def activity_rows_html(data: Funnel) -> SafeString:
+    """The period's stage entries (counts, never shares): a row per consultant, source or model,
+    then the total."""
+    num = number_text()
+    stages = [_escape(stage.value) for stage in data.stages]
+    rows = [_activity_row_html(row, stages, num) for row in data.rows]
+    rows.append(_activity_row_html(data.total, stages, num, total=True))
+    return mark_safe("".join(rows))  # noqa: S308 - every value went through _escape
 
 
 def stale_rows_html(stale: Sequence[Any], *, can_open: bool) -> SafeString:
