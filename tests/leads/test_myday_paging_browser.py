@@ -13,10 +13,10 @@ from django.utils import timezone
 from dms.tenancy.context import as_dealer
 from leads.models import FollowUp
 from leads.selectors.myday import PAGE_SIZE
-from tests.e2e.conftest import browser, private_cache, screenshot  # noqa: F401 (fixtures)
+from tests.e2e.conftest import browser, private_cache, screenshot, signed_in_page  # noqa: F401 (fixtures)
 from tests.factories import FollowUpFactory
 from tests.leads._funnel import make_shop
-from tests.leads.test_myday_browser import fits, open_page
+from tests.leads.test_myday_browser import fits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ def test_my_day_show_more_and_shared_dialogs(browser: Any, live_server: Any) -> 
         lead = shop.lead(shop.alice)
         with as_dealer(shop.dealer):
             rows.append(FollowUpFactory(lead=lead, due_at=now - dt.timedelta(hours=40 - i)))
-    page = open_page(browser, live_server, shop.alice, "/sales/my-day/", 1280)
+    page = signed_in_page(browser, live_server, shop.alice, path="/sales/my-day/", width=1280)
     overdue = page.get_by_test_id("overdue")
     items = overdue.locator("li.my-day-item")
     assert items.count() == PAGE_SIZE
@@ -75,7 +75,7 @@ def test_my_day_show_more_and_shared_dialogs(browser: Any, live_server: Any) -> 
     assert not page.js_errors, page.js_errors
     page.context.close()
 
-    page = open_page(browser, live_server, shop.alice, "/sales/my-day/", 820)
+    page = signed_in_page(browser, live_server, shop.alice, path="/sales/my-day/", width=820)
     screenshot(page, "my-day-paging-03-tablet-820")
     assert fits(page), "my day scrolls sideways at 820px"
     page.context.close()
