@@ -46,6 +46,7 @@ def test_dealer_manager_sees_own_dealer_figures(net: Network, login):
     text = text_of(html)
     assert "Figures as of 10 Mar 2026" in text
     assert "Plan 2026 v2" in text
+    assert "Funnel of March 2026" in text  # the month shown, not "this month"
     assert "Alpha Motors" in text and "Alice Adams" in text and "Bob Brown" in text
     assert "Carol Clark" not in text and "Beta Cars" not in text  # dealer B's consultant
     board = re.findall(r'<tr data-consultant="(\d+)"', html)
