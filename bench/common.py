@@ -32,12 +32,18 @@ def setup_django(*, owner: bool) -> None:
     os.environ["DATABASE_URL"] = bench_database_url()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dms.settings")
     os.environ.setdefault("DMS_TESTING", "1")  # no SECRET_KEY needed, fast hasher
+    # DMS_TESTING would also turn on the tenant condition in every join (the Citus setting, off
+    # on one PostgreSQL server): measure what production runs unless told otherwise.
+    os.environ.setdefault("DMS_TENANT_JOINS", "0")
     if owner:
         os.environ["DMS_DB_AS_OWNER"] = "1"
     sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()
+    from django.conf import settings
+
+    print(f"bench: DMS_TENANT_JOINS={int(settings.DMS_TENANT_JOINS)} (database {BENCH_DB})")
 
 
 def require_runtime_role() -> None:
