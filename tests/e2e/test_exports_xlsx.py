@@ -35,8 +35,8 @@ def test_manager_downloads_the_funnel_and_hq_the_network_as_xlsx(
     assert download.value.suggested_filename == "kpi-funnel-DA01-2026-03.xlsx"
     sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("dealer", "month", "stage")
-    assert [r[2] for r in rows[1:3]] == ["new", "contacted"]
+    assert rows[0][:4] == ("dealer", "month", "part", "stage")
+    assert [r[2:4] for r in rows[1:3]] == [("cohort", "new"), ("cohort", "contacted")]
 
     page.context.clear_cookies()
     device = with_totp(net.regional)
