@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from dealers.clock import day_start, dealer_today
 from dms.tenancy.context import as_dealer
 from tests.factories import FollowUpFactory
 from tests.leads._funnel import (  # noqa: F401
@@ -32,9 +33,11 @@ def test_my_day_rows_escape_values_and_keep_links_buttons_and_translations(shop:
         )
     with as_dealer(shop.dealer):
         overdue = FollowUpFactory(lead=lead, due_at=now - dt.timedelta(days=2), note="<i>call</i>")
-        tomorrow = FollowUpFactory(
-            lead=shop.lead(shop.alice), due_at=now + dt.timedelta(days=1, hours=1)
-        )
+        # noon of the dealer's tomorrow: "now + 25 h" left My day when run late in the evening
+        tomorrow_noon = day_start(
+            shop.dealer, dealer_today(shop.dealer) + dt.timedelta(days=1)
+        ) + dt.timedelta(hours=12)
+        tomorrow = FollowUpFactory(lead=shop.lead(shop.alice), due_at=tomorrow_noon)
     pooled = shop.lead(shop.bob, in_pool=True, pooled_at=now)
 
     with translation.override("en"):  # the middleware's "ja" must not outlive the test
