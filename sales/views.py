@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dealers.clock import dealer_today, dealer_zone
+from dealers.clock import dealer_today
 from dealers.roles import Cap
 from dealers.selectors import Access, request_access
 from dms.paging import paginate
@@ -55,15 +55,13 @@ View = Callable[..., HttpResponseBase]
 
 
 def sales_view(view: View) -> View:
-    """The view gets the caller's access and runs in the dealer's time zone. Who may call it is
-    the route's declaration (sales/urls.py: the dealer's own sales staff), which the gate checks
-    before this runs."""
+    """The view gets the caller's access (the tenancy middleware already shows times on the
+    dealer's clock). Who may call it is the route's declaration (sales/urls.py: the dealer's own
+    sales staff), which the gate checks before this runs."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        access = request_access(request)
-        with timezone.override(dealer_zone(access.dealer)):
-            return view(request, access, *args, **kwargs)
+        return view(request, request_access(request), *args, **kwargs)
 
     return wrapper
 

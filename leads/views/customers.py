@@ -13,18 +13,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from dealers.clock import dealer_zone
 from dealers.roles import Cap
 from dealers.views import AccessRequiredMixin
 from dms.refused_forms import KeepRefusedFormMixin
@@ -51,17 +49,6 @@ class SalesAccessMixin(AccessRequiredMixin):
 
     any_of: tuple[str, ...] = (Cap.SALES_OWN,)
     require_dealer = True
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        access = getattr(request, "access", None)
-        dealer = getattr(access, "dealer", None)
-        if dealer is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(dealer_zone(dealer)):
-            response = super().dispatch(request, *args, **kwargs)
-            if isinstance(response, TemplateResponse) and not response.is_rendered:
-                response.render()
-            return response
 
     @property
     def dealer(self) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -24,7 +24,6 @@ from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import LazyPaginator, SingleTableMixin
 
-from dealers.clock import dealer_zone
 from dealers.roles import Cap
 from dealers.selectors import Access
 from dealers.views import AccessRequiredMixin
@@ -59,17 +58,6 @@ class SalesPageMixin(AccessRequiredMixin):
 
     any_of: tuple[str, ...] = (Cap.SALES_OWN,)
     require_dealer = True
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        access = getattr(request, "access", None)
-        dealer = getattr(access, "dealer", None)
-        if dealer is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(dealer_zone(dealer)):
-            response = super().dispatch(request, *args, **kwargs)
-            if isinstance(response, TemplateResponse) and not response.is_rendered:
-                response.render()
-            return response
 
     @property
     def dealer(self) -> Any:
