@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "two_factor",
     "phonenumber_field",
     "health_check",
+    "pgtrigger",  # django-pghistory's triggers, installed by migrations
+    "pghistory",  # catalogue history (HQ reference tables)
     # project
     "dms.accounts",
     "dms.tenancy",

@@ -101,6 +101,9 @@ class Command(BaseCommand):
 
     def _place(self, cursor: Any, table: str, kind: Placement) -> None:
         if kind == "reference":
+            # The catalogue's history triggers (django-pghistory) write to event tables that
+            # are reference tables too: Citus runs them on every placement only with this on.
+            cursor.execute("SET LOCAL citus.enable_unsafe_triggers = on")
             cursor.execute("SELECT create_reference_table(%s)", [table])
         elif kind == "distributed":
             # Same shard count and column type: Citus colocates them all (one shard group).
