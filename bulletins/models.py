@@ -253,3 +253,124 @@ class BulletinRecipient(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.bulletin_id} → {self.user_id}"
+
+
+# --- technical campaigns: recalls and service actions (issue 14, item 7) --------------------------
+# The campaign, its parts and its affected-vehicles list are HQ reference data. Completion per
+# VIN (which dealer did the work, when) is a network projection written by the workshop's service
+# (bulletins.campaigns.record_completion): no customer, no price, no person.
+
+
+class TechnicalCampaign(models.Model):
+    class Kind(models.TextChoices):
+        RECALL = "recall", _("Recall")
+        SERVICE_ACTION = "service_action", _("Service action")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CLOSED = "closed", _("Closed")
+
+    code = models.CharField(_("campaign code"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    description = models.TextField(_("description"), blank=True)
+    labour_operation = models.ForeignKey(
+        "inventory.LabourOperation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("labour operation"),
+    )
+    stop_sale = models.BooleanField(
+        _("stop-sale"),
+        default=False,
+        help_text=_("Affected vehicles in stock may not be delivered until the work is done."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    bulletin = models.OneToOneField(
+        Bulletin,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaign",
+        verbose_name=_("bulletin"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("technical campaign")
+        verbose_name_plural = _("technical campaigns")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class CampaignPart(models.Model):
+    campaign = models.ForeignKey(TechnicalCampaign, on_delete=models.CASCADE, related_name="parts")
+    part = models.ForeignKey("inventory.Part", on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("campaign part")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "part"], name="campaign_part_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="campaign_part_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.part_id} × {self.quantity}"
+
+
+class CampaignVehicle(models.Model):
+    """One affected VIN of a campaign. `dealer`: the dealer responsible for it (from the
+    import; empty when unknown). `completed_at` / `completed_by`: the network projection of the
+    workshop's work (which dealer did it), written only by bulletins.campaigns.record_completion."""
+
+    campaign = models.ForeignKey(
+        TechnicalCampaign, on_delete=models.CASCADE, related_name="vehicles"
+    )
+    vin = models.CharField(_("VIN"), max_length=17)
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible dealer"),
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        "dealers.Dealer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
+
+    class Meta:
+        ordering = ["campaign", "vin"]
+        verbose_name = _("affected vehicle")
+        verbose_name_plural = _("affected vehicles")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "vin"], name="campaign_vehicle_once"),
+            models.CheckConstraint(
+                condition=models.Q(completed_at__isnull=True)
+                | models.Q(completed_by__isnull=False),
+                name="campaign_vehicle_completed_by_someone",
+            ),
+        ]
+        indexes = [models.Index(fields=["vin"], name="campaign_vehicle_vin")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.vin}"

@@ -16,7 +16,6 @@ as `notes` of the `Outcome`, for the page to show.
 
 from .common import CENT, ZERO, Outcome, advance_lead, complete_steps, format_slot, money
 from .demo_fleet import (
-    VIN_PATTERN,
     create_demo_vehicle,
     set_demo_vehicle_active,
     validate_vin,
@@ -83,7 +82,6 @@ __all__ = [
     "PricedLine",
     "Pricing",
     "QuoteSpec",
-    "VIN_PATTERN",
     "ZERO",
     "accept_quote",
     "advance_lead",

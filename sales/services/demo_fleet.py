@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.utils.translation import ngettext
 
 from dealers.models import Dealer
 from dealers.roles import Cap
+from dms.vin import validate_vin
 from inventory.models import Trim, VehicleModel
 
 from ..models import (
@@ -20,22 +20,6 @@ from ..models import (
     TestDrive,
 )
 from .common import _require_staff
-
-# ISO 3779: 17 characters, digits and capital letters without I, O and Q.
-VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-
-
-def validate_vin(value: str) -> str:
-    """The VIN upper-cased without spaces, or a clear ValidationError."""
-    vin = re.sub(r"[\s-]+", "", value or "").upper()
-    if len(vin) != 17:
-        raise ValidationError(
-            _("A VIN has exactly 17 characters; this one has %(count)d.") % {"count": len(vin)}
-        )
-    if not VIN_PATTERN.match(vin):
-        raise ValidationError(_("A VIN uses only digits and the letters A–Z except I, O and Q."))
-    return vin
-
 
 # --- demo vehicles -------------------------------------------------------------------------------
 
