@@ -374,3 +374,84 @@ class CampaignVehicle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}: {self.vin}"
+
+
+# --- promotions (issue 14, item 4) -----------------------------------------------------------
+# HQ reference data. Which quotes and orders took a promotion is the dealer's own (sales); the
+# network-wide budget is one counter here, taken by a conditional UPDATE so the last unit goes to
+# exactly one order.
+
+
+class Promotion(models.Model):
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("Fixed amount off")
+        PERCENT = "percent", _("Percentage off")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to (last day)"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    stacks_with_discount = models.BooleanField(_("combines with a dealer discount"), default=False)
+    budget = models.PositiveIntegerField(
+        _("budget (orders)"),
+        null=True,
+        blank=True,
+        help_text=_("The most orders that may take it, network-wide. Empty: no limit."),
+    )
+    used = models.PositiveIntegerField(_("orders taken"), default=0)
+    all_dealers = models.BooleanField(_("whole network"), default=False)
+    target_regions = models.ManyToManyField(
+        "dealers.Region", blank=True, related_name="+", verbose_name=_("regions")
+    )
+    target_dealers = models.ManyToManyField(
+        "dealers.Dealer", blank=True, related_name="+", verbose_name=_("dealers")
+    )
+    vehicle_models = models.ManyToManyField(
+        "inventory.VehicleModel", blank=True, related_name="+", verbose_name=_("models")
+    )
+    trims = models.ManyToManyField(
+        "inventory.Trim", blank=True, related_name="+", verbose_name=_("trims")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from", "code"]
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__gte=models.F("valid_from")),
+                name="promotion_dates_in_order",
+                violation_error_message=_("The last day comes before the first."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gt=0)
+                & (~models.Q(kind="percent") | models.Q(value__lte=100)),
+                name="promotion_value_in_range",
+                violation_error_message=_("Enter an amount above zero, or a percentage up to 100."),
+            ),
+            # The budget can never be overdrawn, even by a write that forgets the service.
+            models.CheckConstraint(
+                condition=models.Q(budget__isnull=True) | models.Q(used__lte=models.F("budget")),
+                name="promotion_budget_not_overdrawn",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
