@@ -25,7 +25,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
         parser.add_argument(
-            "--no-funnel", action="store_true", help="Skip the sales-funnel history (seed_funnel)."
+            "--no-funnel",
+            action="store_true",
+            help="Skip the sales-funnel history (seed_funnel), the plans and the HQ information.",
         )
         parser.add_argument(
             "--show-logins", action="store_true", help="Only print the demo logins."
@@ -52,6 +54,10 @@ class Command(BaseCommand):
                 from reports.plans.demo import seed_plans  # sales plan v1 + v2, one split
 
                 self.stdout.write(str(seed_plans(seed=options["seed"])))
+                # Catalogue, promotions, bulletins, a recall campaign.
+                from bulletins.demo import seed_hq_information
+
+                self.stdout.write(str(seed_hq_information(seed=options["seed"])))
         if not options["quiet"]:
             self.print_logins()
 
