@@ -135,6 +135,8 @@ def check_vehicle_rows(
     errors: list[RowError] = []
     for number, row in enumerate(rows, start=first_row):
         raw = (row.get("vin") or "").strip()
+        if not raw and not (row.get("dealer") or "").strip():
+            continue  # a blank line
         try:
             vin = validate_vin(raw)
         except ValidationError as exc:
@@ -168,15 +170,18 @@ def set_affected_vehicles(
     campaign: TechnicalCampaign,
     rows: Iterable[Mapping[str, str]],
     dry_run: bool = False,
+    first_row: int = 2,
     request: HttpRequest | None = None,
 ) -> VehicleListChange:
     """Replace the campaign's affected-vehicles list with `rows`, all or nothing. A vehicle
-    already repaired may not be dropped. `dry_run`: only say what would change."""
+    already repaired may not be dropped. `dry_run`: only say what would change. `first_row`:
+    the number of the first row as the user counts (2 in a file under its header; 1 when the
+    list is pasted)."""
     bulletin_services._check_hq_author(actor)
     campaign = TechnicalCampaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == TechnicalCampaign.Status.CLOSED:
         raise ValidationError(_("This campaign is closed."))
-    wanted, errors = check_vehicle_rows(rows)
+    wanted, errors = check_vehicle_rows(rows, first_row=first_row)
     if not wanted and not errors:
         raise ValidationError(_("The list has no vehicle."))
     current = dict(campaign.vehicles.values_list("vin", "completed_at"))

@@ -112,6 +112,9 @@ PLAN_READERS = who(
 )
 PLAN_SPLITTERS = who(_("the dealer's plan splitters"), Cap.PLAN_SPLIT, staff=True, dealer=True)
 NETWORK_ADMINS = who(_("HQ network admins"), Cap.NETWORK_ADMIN)
+CAMPAIGN_READERS = who(
+    _("HQ network admins and regional managers"), Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, hq=True
+)
 STAFF_READERS = who(
     _("the dealer's managers and admins"),
     Cap.STAFF_MANAGE,

@@ -296,6 +296,15 @@ ITEMS: tuple[NavItem, ...] = (
         icon="people-fill",
     ),
     NavItem(
+        "campaigns",
+        _("Technical campaigns"),
+        "network",
+        "campaigns:list",
+        (Cap.NETWORK_ADMIN, Cap.KPI_NETWORK),
+        Audience.HQ,
+        icon="exclamation-octagon",
+    ),
+    NavItem(
         "bulletins",
         _("Bulletins"),
         "network",
