@@ -112,9 +112,11 @@ PLAN_READERS = who(
 )
 PLAN_SPLITTERS = who(_("the dealer's plan splitters"), Cap.PLAN_SPLIT, staff=True, dealer=True)
 NETWORK_ADMINS = who(_("HQ network admins"), Cap.NETWORK_ADMIN)
-CAMPAIGN_READERS = who(
+# Campaigns and promotions: HQ admins write them, regional managers follow them.
+HQ_READERS = who(
     _("HQ network admins and regional managers"), Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, hq=True
 )
+CAMPAIGN_READERS = HQ_READERS
 STAFF_READERS = who(
     _("the dealer's managers and admins"),
     Cap.STAFF_MANAGE,

@@ -305,6 +305,15 @@ ITEMS: tuple[NavItem, ...] = (
         icon="exclamation-octagon",
     ),
     NavItem(
+        "promotions",
+        _("Promotions"),
+        "network",
+        "promotions:list",
+        (Cap.NETWORK_ADMIN, Cap.KPI_NETWORK),
+        Audience.HQ,
+        icon="tags",
+    ),
+    NavItem(
         "bulletins",
         _("Bulletins"),
         "network",

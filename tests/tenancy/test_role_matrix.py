@@ -55,6 +55,7 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/plans/upload/<token>/errors.xlsx": "a staged upload lives in the uploader's session",
     "reports/exports/jobs/<pk>/": "export jobs are made by HQ's export page, not by the world",
     "campaigns/<pk>/": "technical campaigns are HQ rows the world does not make (404)",
+    "promotions/<pk>/": "promotions are HQ rows the world does not make (404)",
     "reports/exports/jobs/<pk>/download/": "export jobs are made by HQ's export page",
     "account/two_factor/qrcode/": "answers only inside the set-up wizard (its secret is in the "
     "wizard's session); tests/security covers the wizard",

@@ -1,0 +1,19 @@
+/* Tom Select on every <select multiple data-tom-select> of the page (vendored, no CDN). */
+(function () {
+  "use strict";
+  function init(root) {
+    if (typeof window.TomSelect !== "function") {
+      return;
+    }
+    root.querySelectorAll("select[data-tom-select]").forEach(function (el) {
+      if (!el.tomselect) {
+        // eslint-disable-next-line no-new
+        new window.TomSelect(el, { plugins: ["remove_button"], maxOptions: 500 });
+      }
+    });
+  }
+  init(document);
+  document.addEventListener("htmx:load", function (event) {
+    init(event.target);
+  });
+})();
