@@ -22,8 +22,7 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
 from dealers.roles import DealerRole
-from dms.audit.models import AuditAction
-from dms.audit.services import record
+from dms.audit.services import record_reference_change
 from dms.vin import validate_vin
 from inventory.models import LabourOperation, Part
 
@@ -67,13 +66,8 @@ class VehicleListChange:
 def _audit(
     campaign: TechnicalCampaign, actor: Any, change: str, request: Any, **detail: Any
 ) -> None:
-    record(
-        action=AuditAction.REFERENCE_CHANGE,
-        actor=actor,
-        obj=campaign,
-        request=request,
-        detail={"campaign": campaign.code, "change": change, **detail},
-    )
+    record_reference_change(obj=campaign, actor=actor, change=change, request=request,
+                            campaign=campaign.code, **detail)  # fmt: skip
 
 
 @transaction.atomic

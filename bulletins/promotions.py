@@ -21,8 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, Region
-from dms.audit.models import AuditAction
-from dms.audit.services import record
+from dms.audit.services import record_reference_change
 from inventory.models import Trim, VehicleModel
 
 from . import services as bulletin_services
@@ -36,13 +35,8 @@ class PromotionUnavailable(ValidationError):
 
 
 def _audit(promotion: Promotion, actor: Any, change: str, request: Any, **detail: Any) -> None:
-    record(
-        action=AuditAction.REFERENCE_CHANGE,
-        actor=actor,
-        obj=promotion,
-        request=request,
-        detail={"promotion": promotion.code, "change": change, **detail},
-    )
+    record_reference_change(obj=promotion, actor=actor, change=change, request=request,
+                            promotion=promotion.code, **detail)  # fmt: skip
 
 
 @transaction.atomic

@@ -9,9 +9,13 @@ from django.http import HttpRequest
 
 from dms.security.ip import client_ip
 
-from .models import AuditEntry
+from .models import AuditAction, AuditEntry
 
-__all__ = ["client_ip", "record"]  # client_ip: the one helper, re-exported for callers here
+__all__ = [
+    "client_ip",
+    "record",
+    "record_reference_change",
+]  # client_ip: the one helper, re-exported for callers here
 
 
 def record(
@@ -42,4 +46,24 @@ def record(
         count=count,
         ip=client_ip(request),
         detail=detail or {},
+    )
+
+
+def record_reference_change(
+    *,
+    obj: models.Model,
+    actor: Any,
+    change: str,
+    request: HttpRequest | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """An HQ change to reference data (a campaign, a promotion, a price list…): what changed,
+    on which object, by whom."""
+
+    return record(
+        action=AuditAction.REFERENCE_CHANGE,
+        actor=actor,
+        obj=obj,
+        request=request,
+        detail={"change": change, **detail},
     )
