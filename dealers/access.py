@@ -117,6 +117,14 @@ HQ_READERS = who(
     _("HQ network admins and regional managers"), Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, hq=True
 )
 CAMPAIGN_READERS = HQ_READERS
+# The promotions a dealer's quotes may take: its sales staff, and HQ drilled into the dealer.
+PROMOTION_READERS = who(
+    _("the dealer's sales staff and HQ"),
+    Cap.SALES_OWN,
+    Cap.KPI_NETWORK,
+    Cap.NETWORK_ADMIN,
+    dealer=True,
+)
 STAFF_READERS = who(
     _("the dealer's managers and admins"),
     Cap.STAFF_MANAGE,

@@ -173,3 +173,11 @@ def blank_as_empty_string(result: dict[str, Any], **kwargs: Any) -> dict[str, An
 
     schemas.pop("BlankEnum", None)
     return rewrite(result)  # type: ignore[no-any-return]
+
+
+class QueryCheckedSchema(AutoSchema):
+    """A GET whose query string is validated: it answers 400 to bad parameters too."""
+
+    def _error_codes(self) -> list[str]:
+        codes = super()._error_codes()
+        return codes if "400" in codes else ["400", *codes]

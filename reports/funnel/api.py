@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from dealers.access import FUNNEL_READERS, DeclaredAccess, Rule
 from dealers.clock import dealer_today
 from dms.api.permissions import HasDealerScope, access_of
-from dms.api.schema import AutoSchema
+from dms.api.schema import QueryCheckedSchema
 from dms.ui.forms import day_range, day_range_message
 
 from .selectors import DIMENSIONS, Funnel, FunnelRow, funnel
@@ -137,14 +137,6 @@ def funnel_payload(data: Funnel, dealer_code: str) -> dict[str, Any]:
         "total": row_payload(data.total),
         "rows": [row_payload(row) for row in data.rows],
     }
-
-
-class QueryCheckedSchema(AutoSchema):
-    """A GET whose query string is validated: it answers 400 to bad parameters too."""
-
-    def _error_codes(self) -> list[str]:
-        codes = super()._error_codes()
-        return codes if "400" in codes else ["400", *codes]
 
 
 class FunnelAPIView(APIView):
