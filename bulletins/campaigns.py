@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
@@ -212,21 +212,27 @@ def set_affected_vehicles(
 
 
 def _bulletin_body(campaign: TechnicalCampaign) -> str:
-    parts = "".join(
-        f"<li>{escape(p.part.number)} {escape(p.part.description)} × {p.quantity.normalize()}</li>"
-        for p in campaign.parts.select_related("part")
-    )
+    """The recall bulletin's text, from the campaign (every value escaped: text, never markup)."""
     op = campaign.labour_operation
+    parts = format_html_join(
+        "", "<li>{} {} × {}</li>",
+        ((p.part.number, p.part.description, p.quantity.normalize())
+         for p in campaign.parts.select_related("part")),
+    )  # fmt: skip
     lines = [
-        f"<p>{escape(campaign.description)}</p>" if campaign.description else "",
-        "<p><strong>{}</strong> {} {} ({} h)</p>".format(
-            escape(_("Labour operation:")),
-            escape(op.code),
-            escape(op.description),
+        format_html("<p>{}</p>", campaign.description) if campaign.description else "",
+        format_html(
+            "<p><strong>{}</strong> {} {} ({} h)</p>",
+            _("Labour operation:"),
+            op.code,
+            op.description,
             op.standard_hours,
         ),  # fmt: skip
-        f"<p><strong>{escape(_('Parts:'))}</strong></p><ul>{parts}</ul>" if parts else "",
-        f"<p><strong>{escape(_('Stop-sale: affected vehicles in stock may not be delivered until the work is done.'))}</strong></p>"  # noqa: E501
+        format_html("<p><strong>{}</strong></p><ul>{}</ul>", _("Parts:"), parts) if parts else "",
+        format_html(
+            "<p><strong>{}</strong></p>",
+            _("Stop-sale: affected vehicles in stock may not be delivered until the work is done."),
+        )
         if campaign.stop_sale
         else "",
     ]

@@ -20,7 +20,8 @@ MANAGEMENT = {"funnel", "approvals", "team", "absences", "handover"}
 SERVICE = {"appointments", "repair_orders"}
 PARTS = {"parts_stock"}
 REPORTS = {"plans", "exports"}  # KPI dashboards: "kpi_dashboard" (dealer), "network_kpis" (HQ)
-HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS
+HQ_FOLLOWED = {"campaigns", "promotions"}  # HQ admins write them, regional managers follow them
+HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS | HQ_FOLLOWED
 ADMIN = {"security", "audit_log"}
 EVERY = {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | SERVICE | PARTS | HQ_ALL | ADMIN
 
@@ -34,7 +35,7 @@ EXPECTED = {
     "technician": {"dashboard"} | SERVICE,
     "parts_clerk": {"dashboard"} | PARTS,
     "dealer_admin": {"dashboard", "team", "absences", "handover"} | ADMIN,
-    "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS,
+    "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS | HQ_FOLLOWED,
     "hq_admin": {"dashboard"} | HQ_ALL | ADMIN,
 }
 
