@@ -4,6 +4,8 @@ options. Every dealer user and HQ reads; nobody writes here (HQ edits on the pag
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -187,7 +189,7 @@ class PartViewSet(CatalogueViewSet):
         responses=CurrentPartsSerializer,
     )
     @action(detail=False, methods=["get"], pagination_class=None)
-    def current(self, request: Request) -> Response:
+    def current(self, request: Request, **kwargs: Any) -> Response:
         raw = str(request.query_params.get("numbers", ""))
         if NUL in raw:
             raise ValidationError({"numbers": [_("Text may not contain NUL characters.")]})
