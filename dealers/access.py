@@ -156,6 +156,13 @@ ABSENCE_READERS = who(_("absence readers"), *ABSENCE_VIEW_CAPS)
 ABSENCE_MANAGERS = who(
     _("the dealer's absence managers"), *ABSENCE_MANAGE_CAPS, staff=True, dealer=True
 )
+# The HQ catalogue (vehicles, parts, labour): every dealer role and every HQ role reads it (each
+# holds at least one capability); HQ network admins change it (inventory.services checks again).
+CATALOGUE_READERS = who(
+    _("the dealers' staff and HQ"),
+    *sorted(set().union(*DEALER_ROLE_CAPS.values(), *HQ_ROLE_CAPS.values())),
+)
+CATALOGUE_EDITORS = who(_("HQ network admins"), Cap.NETWORK_ADMIN, hq=True)
 
 
 @dataclass(frozen=True)

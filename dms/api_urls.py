@@ -10,6 +10,13 @@ from dealers.api import AbsenceViewSet
 from dms.api.views import MeView
 from dms.audit.api import AuditEntryViewSet
 from dms.security.api import IssueTokenView
+from inventory.api import (
+    ColourViewSet,
+    LabourOperationViewSet,
+    OptionViewSet,
+    PartViewSet,
+    VehicleModelViewSet,
+)
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
 from leads.api.leads import LeadViewSet
@@ -40,6 +47,12 @@ router.register("demo-vehicles", DemoVehicleViewSet, basename="demo-vehicle")
 router.register("test-drives", TestDriveViewSet, basename="test-drive")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("orders", OrderViewSet, basename="order")
+# the HQ catalogue, read only
+router.register("catalogue/parts", PartViewSet, basename="catalogue-part")
+router.register("catalogue/labour-operations", LabourOperationViewSet, basename="catalogue-labour")
+router.register("catalogue/models", VehicleModelViewSet, basename="catalogue-model")
+router.register("catalogue/colours", ColourViewSet, basename="catalogue-colour")
+router.register("catalogue/options", OptionViewSet, basename="catalogue-option")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),

@@ -257,6 +257,15 @@ ITEMS: tuple[NavItem, ...] = (
         coming_text=_("Repair orders, technicians' jobs and vehicle (VIN) history."),
     ),
     NavItem(
+        "catalogue",
+        _("Catalogue"),
+        "parts",
+        "inventory:catalogue-parts",
+        # parts clerks, the workshop and HQ; everyone may open it (inventory.catalogue.urls)
+        (Cap.PARTS, Cap.SERVICE, Cap.NETWORK_ADMIN, Cap.KPI_NETWORK),
+        icon="book",
+    ),
+    NavItem(
         "parts_stock",
         _("Parts stock"),
         "parts",

@@ -31,6 +31,7 @@ class Trim(models.Model):
     vehicle_model = models.ForeignKey(VehicleModel, on_delete=models.PROTECT, related_name="trims")
     code = models.CharField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["code"]
@@ -44,6 +45,7 @@ class Trim(models.Model):
 class Colour(models.Model):
     code = models.CharField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["code"]
@@ -64,6 +66,7 @@ class Option(models.Model):
     code = models.CharField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OPTION)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["code"]
@@ -141,7 +144,8 @@ class Part(models.Model):
         return f"{self.number} {self.description}"
 
 
-@pghistory.track()
+# Deleted too: HQ may remove a replacement (inventory.services.remove_supersession).
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PartSupersession(models.Model):
     """`part` is replaced by `replaced_by` from `valid_from` on. A part has at most one
     successor; chains (A→B→C) resolve to the last part in force on a day; a loop is refused

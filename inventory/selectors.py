@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Part, PartSupersession
+from .models import LabourOperation, Part, PartSupersession, VehicleModel
 from .services import MAX_CHAIN
 
 _CURRENT_PARTS_SQL = """
@@ -51,3 +52,51 @@ def supersession_chain(part: Part) -> list[PartSupersession]:
             .first()
         )
     return chain
+
+
+# --- search --------------------------------------------------------------------------------------
+
+
+def search_parts(queryset: QuerySet[Part], text: str) -> QuerySet[Part]:
+    """Parts whose number starts with `text` (any case: the UPPER(number) index), or whose
+    description holds every word of it."""
+    text = " ".join(text.split())
+    if not text:
+        return queryset
+    words = Q()
+    for word in text.split()[:8]:
+        words &= Q(description__icontains=word)
+    return queryset.filter(Q(number__istartswith=text) | words)
+
+
+def parts_list() -> QuerySet[Part]:
+    return Part.objects.select_related("group", "supersession__replaced_by").order_by("number")
+
+
+def part_detail(pk: int) -> Part | None:
+    return Part.objects.select_related("group").filter(pk=pk).first()
+
+
+def superseded_by(part: Part) -> list[PartSupersession]:
+    """The parts `part` replaces (directly), for its page."""
+    return list(
+        PartSupersession.objects.filter(replaced_by=part)
+        .select_related("part")
+        .order_by("valid_from", "part__number")
+    )
+
+
+def labour_operations() -> QuerySet[LabourOperation]:
+    return (
+        LabourOperation.objects.select_related("grade")
+        .prefetch_related(
+            Prefetch("vehicle_models", queryset=VehicleModel.objects.order_by("code"))
+        )
+        .order_by("code")
+    )
+
+
+def vehicle_models() -> QuerySet[VehicleModel]:
+    return VehicleModel.objects.annotate(
+        trim_count=Count("trims", filter=Q(trims__is_active=True))
+    ).order_by("code")

@@ -238,6 +238,10 @@ NOT_AN_ID: dict[str, str] = {
     "api POST /api/test-drives/{id}/check-out/ body:km_out": _QTY,
     "api POST /api/visits/ body:party_size": _QTY,
     "api POST /api/leads/ body:vehicle_model": "shared catalogue (VehicleModel), read by every dealer",
+    "raw inventory/api.py:numbers": "part numbers of the shared HQ catalogue",
+    "raw inventory/api.py:on": "a day (YYYY-MM-DD)",
+    "raw inventory/catalogue/views.py:vehicle_model": "shared catalogue (VehicleModel): the "
+    "model a new trim form starts with (HQ only)",
     "api POST /api/visits/ body:vehicle_model": "shared catalogue (VehicleModel)",
     "api POST /api/customers/ body:models_of_interest": "shared catalogue (VehicleModel)",
     "api PUT /api/customers/{id}/ body:models_of_interest": "shared catalogue (VehicleModel)",

@@ -303,6 +303,32 @@ def _user(username: str, pk: int | None = None, **kwargs: Any) -> Any:
     return user
 
 
+def _catalogue_rows() -> None:
+    """HQ catalogue rows (shared, no dealer) with the id LOCAL_ID, so the catalogue pages that
+    take an id (inventory/catalogue/parts/<pk>/ ...) answer the roles that read them."""
+    from inventory.models import (
+        Colour,
+        LabourGrade,
+        LabourOperation,
+        Option,
+        Part,
+        PartGroup,
+        Trim,
+        VehicleModel,
+    )
+
+    group = PartGroup.objects.create(id=LOCAL_ID, code="MXG", name="Matrix group")
+    Part.objects.create(id=LOCAL_ID, number="MX-0001", description="Matrix part", group=group)
+    grade = LabourGrade.objects.create(id=LOCAL_ID, code="MXG", name="Matrix grade")
+    LabourOperation.objects.create(
+        id=LOCAL_ID, code="MX-OP", description="Matrix op", grade=grade, standard_hours=1
+    )
+    model = VehicleModel.objects.create(id=LOCAL_ID, code="MXM", name="Matrix model")
+    Trim.objects.create(id=LOCAL_ID, vehicle_model=model, code="MXM-T", name="Matrix trim")
+    Colour.objects.create(id=LOCAL_ID, code="MXC", name="Matrix colour")
+    Option.objects.create(id=LOCAL_ID, code="MXO", name="Matrix option")
+
+
 def build_world() -> World:
     """Create the world (committed when called outside a transaction)."""
     from guardian.shortcuts import assign_perm
@@ -349,6 +375,7 @@ def build_world() -> World:
             id=pk, locked_user=consultant, approver=manager, dealer=dealer
         )
 
+    _catalogue_rows()
     for model in tenant_models():
         for dealer in (world.a, world.b):
             try:

@@ -19,11 +19,21 @@ SALES = {"my_day", "visitor_log", "customers", "leads", "test_drives", "quotes",
 MANAGEMENT = {"funnel", "approvals", "team", "absences", "handover"}
 SERVICE = {"appointments", "repair_orders"}
 PARTS = {"parts_stock"}
+CATALOGUE = {"catalogue"}  # parts clerks, the workshop and HQ
 REPORTS = {"plans", "exports"}  # KPI dashboards: "kpi_dashboard" (dealer), "network_kpis" (HQ)
 HQ_FOLLOWED = {"campaigns", "promotions"}  # HQ admins write them, regional managers follow them
 HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS | HQ_FOLLOWED
 ADMIN = {"security", "audit_log"}
-EVERY = {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | SERVICE | PARTS | HQ_ALL | ADMIN
+EVERY = (
+    {"dashboard", "kpi_dashboard"}
+    | SALES
+    | MANAGEMENT
+    | SERVICE
+    | PARTS
+    | CATALOGUE
+    | HQ_ALL
+    | ADMIN
+)
 
 # "security" is the locked-accounts page: admins unlock alone, colleagues holding the unlock
 # right approve there (dual control).
@@ -31,12 +41,12 @@ EXPECTED = {
     "consultant": {"dashboard"} | SALES,
     "sales_manager": {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | REPORTS | {"security"},
     "dealer_manager": {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | REPORTS | {"security"},
-    "service_advisor": {"dashboard"} | SERVICE | {"security"},
-    "technician": {"dashboard"} | SERVICE,
-    "parts_clerk": {"dashboard"} | PARTS,
+    "service_advisor": {"dashboard"} | SERVICE | CATALOGUE | {"security"},
+    "technician": {"dashboard"} | SERVICE | CATALOGUE,
+    "parts_clerk": {"dashboard"} | PARTS | CATALOGUE,
     "dealer_admin": {"dashboard", "team", "absences", "handover"} | ADMIN,
-    "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS | HQ_FOLLOWED,
-    "hq_admin": {"dashboard"} | HQ_ALL | ADMIN,
+    "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS | HQ_FOLLOWED | CATALOGUE,
+    "hq_admin": {"dashboard"} | HQ_ALL | CATALOGUE | ADMIN,
 }
 
 
