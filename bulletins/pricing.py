@@ -324,3 +324,68 @@ def prices_on(
         ),
         labour=labour_rates(day, dealer=dealer, grade_ids=grade_ids) if grade_ids else None,
     )
+
+
+# --- lines of a version and differences between versions ---------------------------------------
+
+LineKey = tuple[str, ...]
+
+
+def version_lines(version: PriceListVersion) -> dict[LineKey, tuple[Decimal | None, ...]]:
+    """Every line of a version, keyed as the import keys its rows: ("trim", code) … for
+    vehicles, ("part", number) and ("group", code) for parts, ("grade", code) for labour."""
+    lines: dict[LineKey, tuple[Decimal | None, ...]] = {}
+    kind = version.price_list.kind
+    if kind == PriceList.Kind.VEHICLE:
+        for k, code, price in VehiclePrice.objects.filter(version=version).values_list(
+            "kind", "code", "price"
+        ):
+            lines[(k, code)] = (price,)
+    elif kind == PriceList.Kind.PARTS:
+        for number, retail, net in PartPrice.objects.filter(version=version).values_list(
+            "part__number", "retail_price", "dealer_net_price"
+        ):
+            lines[("part", number)] = (retail, net)
+        for code, pct in PartGroupDiscount.objects.filter(version=version).values_list(
+            "group__code", "discount_percent"
+        ):
+            lines[("group", code)] = (pct,)
+    else:
+        for code, rec, lo, hi in LabourPrice.objects.filter(version=version).values_list(
+            "grade__code", "recommended_rate", "min_rate", "max_rate"
+        ):
+            lines[("grade", code)] = (rec, lo, hi)
+    return lines
+
+
+@dataclass(frozen=True)
+class Diff:
+    new: list[tuple[LineKey, tuple[Decimal | None, ...]]]
+    changed: list[tuple[LineKey, tuple[Decimal | None, ...], tuple[Decimal | None, ...]]]
+    removed: list[tuple[LineKey, tuple[Decimal | None, ...]]]
+    unchanged: int = 0
+
+
+def diff_lines(
+    old: dict[LineKey, tuple[Decimal | None, ...]], new: dict[LineKey, tuple[Decimal | None, ...]]
+) -> Diff:
+    """New lines, changed lines (old → new) and removed lines, each sorted by key."""
+    return Diff(
+        new=sorted((k, v) for k, v in new.items() if k not in old),
+        changed=sorted((k, old[k], v) for k, v in new.items() if k in old and old[k] != v),
+        removed=sorted((k, v) for k, v in old.items() if k not in new),
+        unchanged=sum(1 for k, v in new.items() if old.get(k) == v),
+    )
+
+
+def previous_version(version: PriceListVersion) -> PriceListVersion | None:
+    """What a version replaces: the published version in force the day before it starts (when
+    published or dated), else the latest published version of its list."""
+    published = PriceListVersion.objects.filter(
+        price_list_id=version.price_list_id, status=PriceListVersion.Status.PUBLISHED
+    ).exclude(pk=version.pk)
+    if version.valid_from is not None:
+        before = published.filter(valid_from__lt=version.valid_from).order_by("-valid_from").first()
+        if before is not None or version.is_published:
+            return before
+    return published.order_by("-valid_from", "-number").first()
