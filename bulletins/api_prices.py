@@ -183,17 +183,17 @@ class PricesAPIView(APIView):
             labour_version = rates.version
             labour = []
             for code, grade_id in grades.items():
-                info = rates.get(grade_id)
-                if info is None:
+                rate = rates.get(grade_id)
+                if rate is None:
                     missing.append(code)
                     continue
                 labour.append(
                     {
                         "grade": code,
-                        "recommended_rate": info.recommended,
-                        "min_rate": info.minimum,
-                        "max_rate": info.maximum,
-                        "rate": info.rate,
+                        "recommended_rate": rate.recommended,
+                        "min_rate": rate.minimum,
+                        "max_rate": rate.maximum,
+                        "rate": rate.rate,
                     }
                 )
         payload = {
