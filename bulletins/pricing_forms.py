@@ -25,7 +25,7 @@ class PublishForm(StyledFormMixin, forms.Form):
 
 class PriceLookupForm(StyledFormMixin, forms.Form):
     day = forms.DateField(
-        label=_("On"),
+        label=_("Prices on"),
         validators=[validate_form_day],
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
