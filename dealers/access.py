@@ -125,6 +125,15 @@ PROMOTION_READERS = who(
     Cap.NETWORK_ADMIN,
     dealer=True,
 )
+LABOUR_RATE_READERS = who(
+    _("the dealer's managers, admins and workshop staff"),
+    Cap.LABOUR_RATES,
+    Cap.SERVICE,
+    dealer=True,
+)
+LABOUR_RATE_SETTERS = who(
+    _("the dealer's managers and admins"), Cap.LABOUR_RATES, staff=True, dealer=True
+)
 STAFF_READERS = who(
     _("the dealer's managers and admins"),
     Cap.STAFF_MANAGE,

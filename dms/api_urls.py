@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from bulletins.api_prices import PricesAPIView
 from bulletins.promotion_api import PromotionsAPIView
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 from dealers.api import AbsenceViewSet
@@ -59,5 +60,6 @@ urlpatterns = [
     path("auth/token/", IssueTokenView.as_view(), name="api-token"),
     path("funnel/", FunnelAPIView.as_view(), name="api-funnel"),
     path("promotions/", PromotionsAPIView.as_view(), name="api-promotions"),
+    path("prices/", PricesAPIView.as_view(), name="api-prices"),
     path("", include(router.urls)),
 ]

@@ -276,6 +276,25 @@ ITEMS: tuple[NavItem, ...] = (
         coming_soon=True,
         coming_text=_("Parts catalogue, the dealer's stock and its movements."),
     ),
+    # --- prices: every dealer's staff look them up; managers set the labour rates ------------------
+    NavItem(
+        "prices",
+        _("Prices"),
+        "parts",
+        "prices:lookup",
+        (Cap.SALES_OWN, Cap.SERVICE, Cap.PARTS, Cap.LABOUR_RATES),
+        Audience.DEALER,
+        icon="tag",
+    ),
+    NavItem(
+        "labour_rates",
+        _("Labour rates"),
+        "management",
+        "prices:labour_rates",
+        (Cap.LABOUR_RATES,),
+        Audience.DEALER,
+        icon="clock-history",
+    ),
     # --- HQ -------------------------------------------------------------------------------------
     NavItem(
         "dealers",
@@ -321,6 +340,15 @@ ITEMS: tuple[NavItem, ...] = (
         (Cap.NETWORK_ADMIN, Cap.KPI_NETWORK),
         Audience.HQ,
         icon="tags",
+    ),
+    NavItem(
+        "price_lists",
+        _("Price lists"),
+        "network",
+        "prices:lists",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="cash-coin",
     ),
     NavItem(
         "bulletins",

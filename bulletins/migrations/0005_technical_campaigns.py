@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bulletins', '0002_bulletins'),
+        ('bulletins', '0004_price_lines_and_dealer_rates'),
         ('dealers', '0005_tenant_keys'),
         ('inventory', '0002_parts_labour_catalogue'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bulletins', '0003_technical_campaigns'),
+        ('bulletins', '0005_technical_campaigns'),
         ('dealers', '0005_tenant_keys'),
         ('inventory', '0002_parts_labour_catalogue'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
