@@ -29,11 +29,13 @@ from inventory.models import (
     VehicleModel,
 )
 
-from . import campaigns, promotions
+from . import campaigns, pricing, pricing_services, promotions
 from . import services as bulletin_services
-from .models import Bulletin
+from .models import Bulletin, PriceList, PriceListVersion
+from .pricing_services import GroupDiscountRow, LabourRow, PartRow, VehicleRow
 
 DEFAULT_SEED = 2026
+CENT = Decimal("0.01")
 PART_COUNT = 3000
 GROUPS = [
     ("ENG", "Engine"), ("FLT", "Filters"), ("BRK", "Brakes"), ("SUS", "Suspension"),
@@ -129,6 +131,7 @@ class HqDemoResult:
     promotions: int = 0
     bulletins: int = 0
     campaigns: int = 0
+    price_versions: int = 0
     skipped: bool = False
 
     def __str__(self) -> str:
@@ -136,7 +139,8 @@ class HqDemoResult:
             return "HQ information flow: catalogue exists already, not seeded."
         return (
             f"HQ information flow: {self.parts} parts ({self.supersessions} supersessions), "
-            f"{self.operations} labour operations, {self.promotions} promotions, "
+            f"{self.operations} labour operations, {self.price_versions} price-list versions, "
+            f"{self.promotions} promotions, "
             f"{self.bulletins} bulletins, {self.campaigns} recall campaign."
         )
 
@@ -155,6 +159,7 @@ def seed_hq_information(
         with transaction.atomic():
             _catalogue(rng, admin, now.date(), result)
             _promotions(admin, now.date(), result)
+            _price_lists(rng, admin, now, result)
         _bulletins(rng, admin, now, result)
         _campaign(rng, admin, now, result)
     return result
@@ -199,6 +204,54 @@ def _catalogue(rng: random.Random, admin: object, today: dt.date, result: HqDemo
                 vehicle_model_ids=[] if not variant else models[-2:],
             )
     result.operations = LabourOperation.objects.count()
+
+
+def _publish_rows(
+    plist: PriceList, rows: list[Any], admin: object, day: dt.date, note: str
+) -> None:
+    """One version of `plist` holding `rows`, checked and published from `day` (as if HQ had
+    published it that day: the service refuses a day in the past)."""
+    draft = pricing_services.draft_from_rows(price_list=plist, rows=rows, actor=admin, note=note)
+    problems = pricing_services.check_version(version=draft, actor=admin)
+    if problems:
+        raise ValueError(f"demo price list {plist.name}: {problems}")
+    moment = dt.datetime.combine(day, dt.time(8), tzinfo=dt.UTC)
+    pricing_services.publish(version=draft, valid_from=day, actor=admin, now=moment)
+
+
+def _price_lists(rng: random.Random, admin: object, now: dt.datetime, result: HqDemoResult) -> None:
+    """Parts: a version from four months ago and a 3 % rise ten days ago; labour: one version;
+    vehicles (the reference list's version 1): a 2 % rise from two weeks ahead."""
+    today = now.date()
+    parts = pricing_services.create_price_list(
+        name="Parts", kind="parts", currency="EUR", actor=admin
+    )
+    retail = {
+        p: Decimal(rng.randint(200, 90000)) / 100
+        for p in Part.objects.values_list("number", flat=True)
+    }
+    groups = [
+        GroupDiscountRow(code, Decimal(rng.choice([15, 20, 25, 30]))) for code, _name in GROUPS
+    ]
+    for number, (rise, start) in enumerate(((Decimal("1"), 120), (Decimal("1.03"), 10)), start=1):
+        rows: list[Any] = [PartRow(n, (r * rise).quantize(CENT)) for n, r in retail.items()]
+        _publish_rows(parts, rows + groups, admin, today - dt.timedelta(days=start),
+                      f"Parts prices {number}")  # fmt: skip
+    labour = pricing_services.create_price_list(
+        name="Labour", kind="labour", currency="EUR", actor=admin
+    )
+    rates = [LabourRow(code, Decimal(rec), Decimal(rec) - 20, Decimal(rec) + 25)
+             for code, rec in (("M", "118.00"), ("E", "132.00"), ("B", "124.00"))]  # fmt: skip
+    _publish_rows(labour, rates, admin, today - dt.timedelta(days=120), "Labour rates 2027")
+    vehicles = PriceList.objects.filter(kind="vehicle").order_by("pk").first()
+    current = pricing.version_on(today, kind="vehicle")
+    if vehicles is not None and current is not None:
+        lines = [
+            VehicleRow(kind, code, (price * Decimal("1.02")).quantize(CENT))
+            for kind, code, price in current.vehicle_prices.values_list("kind", "code", "price")
+        ]
+        _publish_rows(vehicles, lines, admin, today + dt.timedelta(days=14), "2 % rise")
+    result.price_versions = PriceListVersion.objects.filter(status="published").count()
 
 
 def _promotions(admin: object, today: dt.date, result: HqDemoResult) -> None:

@@ -4,17 +4,20 @@ figures the issue asks for, and skipped on a second run."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from bulletins import pricing
 from bulletins.demo import seed_hq_information
 from bulletins.models import (
     Bulletin,
     BulletinRecipient,
     CampaignVehicle,
+    PriceListVersion,
     Promotion,
     TechnicalCampaign,
 )
@@ -52,5 +55,15 @@ def test_the_demo_has_catalogue_promotions_bulletins_and_a_recall() -> None:
     done = CampaignVehicle.objects.filter(completed_at__isnull=False).count()
     assert 0 < done < CampaignVehicle.objects.count()
     assert current_parts([chained[0]], on=dt.date(2030, 1, 1))[chained[0]].number != chained[0]
+    # Two parts versions (the rise ten days ago is in force), labour, and the vehicles' rise ahead.
+    parts_today = pricing.part_prices(NOW.date(), numbers=[chained[0]]).by_number[chained[0]]
+    parts_before = pricing.part_prices(NOW.date() - dt.timedelta(days=30), numbers=[chained[0]])
+    assert parts_today.retail == (
+        parts_before.by_number[chained[0]].retail * Decimal("1.03")
+    ).quantize(Decimal("0.01"))
+    assert (
+        PriceListVersion.objects.filter(price_list__kind="parts", status="published").count() == 2
+    )
+    assert pricing.version_on(NOW.date() + dt.timedelta(days=14), kind="vehicle").number == 2
     assert seed_hq_information(seed=3, now=NOW).skipped  # a second run changes nothing
     assert Part.objects.count() == 3000
