@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
-from dealers.roles import Cap
+from dealers.roles import Cap, DealerRole
 from dealers.selectors import Access
 
 from .models import Bulletin, BulletinRecipient
@@ -62,6 +62,7 @@ class InboxCounts:
     unread: int
     unacknowledged: int
     overdue: int
+    pending: int = 0  # unread or not acknowledged: the menu badge
 
 
 def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> InboxCounts:
@@ -74,6 +75,7 @@ def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> InboxCounts:
         unread=Count("pk", filter=UNREAD),
         unacknowledged=Count("pk", filter=UNACKNOWLEDGED),
         overdue=Count("pk", filter=UNACKNOWLEDGED & Q(bulletin__ack_deadline__lte=now)),
+        pending=Count("pk", filter=UNREAD | UNACKNOWLEDGED),
     )
     return InboxCounts(**counts)
 
@@ -153,6 +155,10 @@ class StaffLine:
     acknowledged_at: dt.datetime | None
     overdue: bool
 
+    @property
+    def role_label(self) -> str:
+        return str(DealerRole(self.role).label) if self.role in DealerRole.values else self.role
+
 
 @dataclass(frozen=True)
 class Compliance:
@@ -161,6 +167,13 @@ class Compliance:
     regions: list[RegionLine] = field(default_factory=list)
     dealers: list[DealerLine] = field(default_factory=list)
     overdue: list[StaffLine] = field(default_factory=list)
+    # Everyone who has not acknowledged the current round yet (overdue or not), with when they
+    # opened it: "opened but not acknowledged" is the ones with `opened_at`.
+    unacknowledged: list[StaffLine] = field(default_factory=list)
+
+    @property
+    def opened_not_acknowledged(self) -> list[StaffLine]:
+        return [s for s in self.unacknowledged if s.opened_at is not None]
 
 
 def _acked(bulletin: Bulletin) -> Q:
@@ -190,7 +203,8 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
     """Per bulletin: acknowledged (and opened) share by region and by dealer, and who is overdue
     — over the dealers the caller may see (HQ admin: all; regional manager: their regions';
     a dealer's managers: their own dealer, where a bulletin that does not reach it is not
-    found). Two queries: one aggregate grouped by dealer, one list of the overdue."""
+    found). Three queries: one aggregate grouped by dealer, the dealers, and (for a bulletin to
+acknowledge) the list of who has not acknowledged yet."""
     now = now or timezone.now()
     dealer_ids = _dealers_in_view(access)
     bulletin = _published(bulletin_id)
@@ -229,9 +243,9 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
         seen = by_region.get(line.region_id)
         total = (seen.figures if seen else Figures()) + line.figures
         by_region[line.region_id] = RegionLine(line.region_id, line.region, total)
-    overdue: list[StaffLine] = []
-    if late:
-        overdue = [
+    unacknowledged: list[StaffLine] = []
+    if bulletin.requires_ack:
+        unacknowledged = [
             StaffLine(
                 dealer_id=r["dealer_id"],
                 dealer_code=dealers[r["dealer_id"]].code,
@@ -240,7 +254,7 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
                 role=r["role"],
                 opened_at=r["opened_at"],
                 acknowledged_at=None,
-                overdue=True,
+                overdue=late,
             )
             for r in rows.exclude(acked).values(
                 "dealer_id",
@@ -251,8 +265,10 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
                 "user__last_name",
                 "user__username",
             )
+            if r["dealer_id"] in dealers
         ]
-        overdue.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
+        unacknowledged.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
+    overdue = unacknowledged if late else []
     total = sum((line.figures for line in dealer_lines), Figures())
     return Compliance(
         bulletin=bulletin,
@@ -260,6 +276,7 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
         regions=sorted(by_region.values(), key=lambda r: r.name),
         dealers=dealer_lines,
         overdue=overdue,
+        unacknowledged=unacknowledged,
     )
 
 
@@ -311,3 +328,152 @@ def staff_status(
     if not lines:
         raise BulletinNotFound(_("No such bulletin."))
     return sorted(lines, key=lambda s: (not s.overdue, s.name.lower(), s.user_id))
+
+
+# --- HQ's list of bulletins and a dealer's managers' list ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    recipients: int = 0
+    opened: int = 0
+    acknowledged: int = 0
+
+    @property
+    def percent_acknowledged(self) -> int:
+        return round(100 * self.acknowledged / self.recipients) if self.recipients else 0
+
+    @property
+    def percent_opened(self) -> int:
+        return round(100 * self.opened / self.recipients) if self.recipients else 0
+
+
+def hq_bulletins(*, status: str = "", category: str = "") -> QuerySet[Bulletin]:
+    """Every bulletin for HQ's list (drafts first among the newest), with its targets."""
+    rows = Bulletin.objects.defer("body").prefetch_related(
+        "target_regions", "target_groups", "target_dealers"
+    )
+    if status in Bulletin.Status.values:
+        rows = rows.filter(status=status)
+    if category in Bulletin.Category.values:
+        rows = rows.filter(category=category)
+    return rows.order_by(F("published_at").desc(nulls_first=True), "-id")
+
+
+def progress(
+    *, bulletins: list[Bulletin], dealer_ids: tuple[int, ...] | list[int]
+) -> dict[int, Progress]:
+    """Recipients, opened and acknowledged (the round each asks for) per bulletin, over the
+    given dealers: one grouped query for the whole page of bulletins."""
+    published = [b for b in bulletins if b.status != Bulletin.Status.DRAFT]
+    if not published:
+        return {}
+    rows = (
+        BulletinRecipient.objects.filter(
+            bulletin_id__in=[b.pk for b in published],
+            dealer_id__in=list(dealer_ids),
+            retired_at__isnull=True,
+        )
+        .values("bulletin_id")
+        .order_by("bulletin_id")
+        .annotate(
+            n=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            acked=Count("pk", filter=Q(acknowledged_version__gte=F("bulletin__ack_version"))),
+        )
+    )
+    asks = {b.pk: b.requires_ack for b in published}
+    return {
+        r["bulletin_id"]: Progress(
+            r["n"], r["opened"], r["acked"] if asks[r["bulletin_id"]] else 0
+        )
+        for r in rows
+    }
+
+
+def dealer_bulletins(*, dealer_id: int) -> list[tuple[Bulletin, Progress]]:
+    """For a dealer's managers: the published bulletins that reached the dealer (newest first)
+    with their staff's progress."""
+    rows = list(
+        BulletinRecipient.objects.filter(dealer_id=dealer_id, retired_at__isnull=True)
+        .exclude(bulletin__status=Bulletin.Status.DRAFT)
+        .values("bulletin_id")
+        .order_by("bulletin_id")
+        .annotate(
+            n=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            acked=Count("pk", filter=Q(acknowledged_version__gte=F("bulletin__ack_version"))),
+        )
+    )
+    by_pk = {r["bulletin_id"]: r for r in rows}
+    bulletins = Bulletin.objects.defer("body").filter(pk__in=by_pk).order_by("-published_at")
+    return [
+        (
+            b,
+            Progress(
+                by_pk[b.pk]["n"],
+                by_pk[b.pk]["opened"],
+                by_pk[b.pk]["acked"] if b.requires_ack else 0,
+            ),
+        )
+        for b in bulletins
+    ]
+
+
+def versions_of(bulletin: Bulletin) -> QuerySet[Any]:
+    return bulletin.versions.order_by("-number")
+
+
+def compliance_people(
+    *, access: Access, bulletin_id: int, now: dt.datetime | None = None
+) -> tuple[Bulletin, list[tuple[DealerLine | None, StaffLine]]]:
+    """Every current recipient within the caller's view (for the export), with their dealer:
+    HQ over its regions, a dealer's managers over their own staff."""
+    now = now or timezone.now()
+    dealer_ids = _dealers_in_view(access)
+    bulletin = _published(bulletin_id)
+    late = _is_late(bulletin, now)
+    rows = list(
+        BulletinRecipient.objects.filter(
+            bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, retired_at__isnull=True
+        ).values(
+            "dealer_id",
+            "user_id",
+            "role",
+            "opened_at",
+            "acknowledged_at",
+            "acknowledged_version",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
+    )
+    if not access.is_hq and not rows:
+        raise BulletinNotFound(_("No such bulletin."))
+    dealers = {
+        d.pk: d
+        for d in Dealer.objects.filter(pk__in={r["dealer_id"] for r in rows}).select_related(
+            "region"
+        )
+    }
+    out = []
+    for r in rows:
+        done = bulletin.requires_ack and r["acknowledged_version"] >= bulletin.ack_version
+        d = dealers[r["dealer_id"]]
+        out.append(
+            (
+                DealerLine(d.pk, d.code, d.name, d.region_id, d.region.name, Figures()),
+                StaffLine(
+                    dealer_id=d.pk,
+                    dealer_code=d.code,
+                    user_id=r["user_id"],
+                    name=_full_name(r),
+                    role=r["role"],
+                    opened_at=r["opened_at"],
+                    acknowledged_at=r["acknowledged_at"] if done else None,
+                    overdue=bool(late and bulletin.requires_ack and not done),
+                ),
+            )
+        )
+    out.sort(key=lambda p: (p[1].dealer_code, p[1].name.lower(), p[1].user_id))
+    return bulletin, out

@@ -144,6 +144,17 @@ ABSENCE_MANAGERS = who(
     _("the dealer's absence managers"), *ABSENCE_MANAGE_CAPS, staff=True, dealer=True
 )
 
+# Bulletins (issue 14): every member of a dealer's staff reads their own inbox; HQ reads the list
+# of bulletins and who acknowledged them (admins write them); a dealer's managers see their staff's.
+BULLETIN_READERS = who(_("the dealer's staff"), staff=True, dealer=True)
+BULLETIN_HQ = who(_("HQ admins and KPI readers"), Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, hq=True)
+BULLETIN_COMPLIANCE = who(
+    _("HQ KPI readers and the dealer's managers"), Cap.KPI_NETWORK, Cap.KPI_DEALER, Cap.STAFF_MANAGE
+)
+BULLETIN_STAFF_STATUS = who(
+    _("the dealer's managers"), Cap.KPI_DEALER, Cap.STAFF_MANAGE, staff=True, dealer=True
+)
+
 
 @dataclass(frozen=True)
 class Rule:

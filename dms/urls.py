@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("showroom/", include("sales.urls")),
     path("reports/", include("reports.urls")),
+    path("bulletins/", include("bulletins.urls")),
     path("api/", include("dms.api_urls")),
     path("admin/", admin.site.urls),
     # The API's description and docs: signed-in users (DRF views carrying their declaration).
