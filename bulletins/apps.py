@@ -9,7 +9,6 @@ class BulletinsConfig(AppConfig):
         # dealers/ sends the signal, bulletins/ (the layer above) listens.
         from dealers.models import Membership
         from dealers.signals import membership_changed
-
         from dms.navigation import register_badge
 
         from .badges import inbox_badge

@@ -54,9 +54,9 @@ def compliance_file(
     roles = dict(DealerRole.choices)
     rows = [
         [
-            dealer.region if dealer else "",
+            dealer.region,
             line.dealer_code,
-            dealer.name if dealer else "",
+            dealer.name,
             line.name,
             str(roles.get(line.role, line.role)),
             _status(line, bulletin.requires_ack),

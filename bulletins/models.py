@@ -187,6 +187,34 @@ class BulletinVersion(models.Model):
         return f"{self.bulletin_id} v{self.number}"
 
 
+class BulletinAttachment(models.Model):
+    """A file that goes with a bulletin (HQ reference data). Stored under MEDIA_ROOT with a
+    generated name (`stored_name`), never the uploader's; its type was checked by its content
+    (bulletins.attachments). Handed out only by the download view, to the bulletin's readers
+    and HQ."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("bulletin")
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    stored_name = models.CharField(max_length=100, unique=True)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["bulletin", "filename", "id"]
+        verbose_name = _("bulletin attachment")
+        verbose_name_plural = _("bulletin attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class BulletinRecipient(TenantModel):
     """One targeted user at one dealer (tenant data: the dealer's own staff's reading record).
 

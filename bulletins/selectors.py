@@ -201,10 +201,10 @@ def _published(pk: int) -> Bulletin:
 
 def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = None) -> Compliance:
     """Per bulletin: acknowledged (and opened) share by region and by dealer, and who is overdue
-    — over the dealers the caller may see (HQ admin: all; regional manager: their regions';
-    a dealer's managers: their own dealer, where a bulletin that does not reach it is not
-    found). Three queries: one aggregate grouped by dealer, the dealers, and (for a bulletin to
-acknowledge) the list of who has not acknowledged yet."""
+        — over the dealers the caller may see (HQ admin: all; regional manager: their regions';
+        a dealer's managers: their own dealer, where a bulletin that does not reach it is not
+        found). Three queries: one aggregate grouped by dealer, the dealers, and (for a bulletin to
+    acknowledge) the list of who has not acknowledged yet."""
     now = now or timezone.now()
     dealer_ids = _dealers_in_view(access)
     bulletin = _published(bulletin_id)
@@ -384,9 +384,7 @@ def progress(
     )
     asks = {b.pk: b.requires_ack for b in published}
     return {
-        r["bulletin_id"]: Progress(
-            r["n"], r["opened"], r["acked"] if asks[r["bulletin_id"]] else 0
-        )
+        r["bulletin_id"]: Progress(r["n"], r["opened"], r["acked"] if asks[r["bulletin_id"]] else 0)
         for r in rows
     }
 
@@ -426,7 +424,7 @@ def versions_of(bulletin: Bulletin) -> QuerySet[Any]:
 
 def compliance_people(
     *, access: Access, bulletin_id: int, now: dt.datetime | None = None
-) -> tuple[Bulletin, list[tuple[DealerLine | None, StaffLine]]]:
+) -> tuple[Bulletin, list[tuple[DealerLine, StaffLine]]]:
     """Every current recipient within the caller's view (for the export), with their dealer:
     HQ over its regions, a dealer's managers over their own staff."""
     now = now or timezone.now()
@@ -456,7 +454,7 @@ def compliance_people(
             "region"
         )
     }
-    out = []
+    out: list[tuple[DealerLine, StaffLine]] = []
     for r in rows:
         done = bulletin.requires_ack and r["acknowledged_version"] >= bulletin.ack_version
         d = dealers[r["dealer_id"]]

@@ -2,6 +2,7 @@
 HQ's pages are under hq/; the compliance page answers HQ and a dealer's managers."""
 
 from dealers.access import (
+    BULLETIN_ATTACHMENT_READERS,
     BULLETIN_COMPLIANCE,
     BULLETIN_HQ,
     BULLETIN_READERS,
@@ -38,6 +39,12 @@ urlpatterns = [
         name="compliance_export",
         access=Rule(read=BULLETIN_COMPLIANCE),
     ),
+    route(
+        "<int:pk>/files/<int:attachment_pk>/",
+        views.attachment,
+        name="attachment",
+        access=Rule(read=BULLETIN_ATTACHMENT_READERS),
+    ),
     # HQ
     route("hq/", views.hq_list, name="list", access=Rule(read=BULLETIN_HQ)),
     route("hq/new/", views.hq_create, name="hq_create", access=ADMINS),
@@ -47,4 +54,11 @@ urlpatterns = [
     route("hq/<int:pk>/publish/", views.hq_publish, name="hq_publish", access=ADMINS),
     route("hq/<int:pk>/revise/", views.hq_revise, name="hq_revise", access=ADMINS),
     route("hq/<int:pk>/withdraw/", views.hq_withdraw, name="hq_withdraw", access=ADMINS),
+    route("hq/<int:pk>/files/", views.hq_attach, name="hq_attach", access=ADMINS),
+    route(
+        "hq/<int:pk>/files/<int:attachment_pk>/delete/",
+        views.hq_detach,
+        name="hq_detach",
+        access=ADMINS,
+    ),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -26,9 +26,9 @@ from dealers.selectors import Access, request_access
 from dms import tabular
 from dms.paging import paginate
 
-from . import exports, selectors, services
+from . import attachments, exports, selectors, services
 from .forms import INBOX_FILTERS, DraftForm, ReviseForm, WithdrawForm
-from .models import Bulletin, BulletinRecipient
+from .models import Bulletin, BulletinAttachment, BulletinRecipient
 
 INBOX_PER_PAGE = 25
 HQ_PER_PAGE = 25
@@ -56,7 +56,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counts = selectors.inbox_counts(user=request.user)
     page = paginate(request, rows, per_page=INBOX_PER_PAGE, keep={"show": show})
     tabs = [
-        (key, label, {"all": counts.total, "unread": counts.unread, "ack": counts.unacknowledged}[key])
+        (
+            key,
+            label,
+            {"all": counts.total, "unread": counts.unread, "ack": counts.unacknowledged}[key],
+        )
         for key, label in INBOX_FILTERS.items()
     ]
     return render(
@@ -74,8 +78,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _my_row(request: HttpRequest, bulletin: Bulletin) -> BulletinRecipient | None:
+    user: Any = request.user
     return BulletinRecipient.objects.filter(
-        bulletin_id=bulletin.pk, user_id=request.user.pk, retired_at__isnull=True
+        bulletin_id=bulletin.pk, user_id=user.pk, retired_at__isnull=True
     ).first()
 
 
@@ -100,9 +105,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _attachments(bulletin: Bulletin) -> list[Any]:
-    related = getattr(bulletin, "attachments", None)
-    return list(related.all()) if related is not None else []
+def _attachments(bulletin: Bulletin) -> list[BulletinAttachment]:
+    return list(BulletinAttachment.objects.filter(bulletin=bulletin).order_by("filename", "pk"))
 
 
 def _acked(bulletin: Bulletin, row: BulletinRecipient | None) -> bool:
@@ -122,6 +126,7 @@ def _overdue(bulletin: Bulletin, row: BulletinRecipient | None) -> bool:
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = selectors.bulletin_for_reader(user=request.user, pk=pk)
     error = ""
+    row: BulletinRecipient | None
     try:
         row = services.acknowledge(user=request.user, bulletin=bulletin)
     except ValidationError as exc:
@@ -145,7 +150,8 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 def team(request: HttpRequest) -> HttpResponse:
     """A dealer's managers: each bulletin that reached the dealer, with their staff's progress."""
     access = request_access(request)
-    assert access.dealer is not None  # the route admits the dealer's staff only
+    if access.dealer is None:  # the route admits the dealer's staff only
+        raise Http404
     rows = selectors.dealer_bulletins(dealer_id=access.dealer.pk)
     page = paginate(request, rows, per_page=HQ_PER_PAGE)
     return render(request, "bulletins/team.html", {"rows": page.object_list, **page.context})
@@ -271,6 +277,7 @@ def hq_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_write": _can_write(access),
         "publish_errors": [],
         "withdraw_form": WithdrawForm(),
+        "max_bytes": attachments.max_bytes(),
     }
     if bulletin.status == Bulletin.Status.DRAFT:
         context["dealer_count"] = len(services.target_dealer_ids(bulletin))
@@ -344,6 +351,72 @@ def hq_preview(request: HttpRequest) -> HttpResponse:
         "bulletins/_preview.html",
         {"body": mark_safe(body)},  # noqa: S308 (cleaned by nh3 just now)
     )
+
+
+# --- attachments ------------------------------------------------------------------------------------
+
+
+def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    """A bulletin's file, to the staff it reaches (a live bulletin) and to HQ; 404 otherwise."""
+    access = request_access(request)
+    if access.is_hq and (access.can(Cap.NETWORK_ADMIN) or access.can(Cap.KPI_NETWORK)):
+        bulletin = get_object_or_404(Bulletin, pk=pk)
+    elif access.writable and access.membership is not None:
+        bulletin = selectors.bulletin_for_reader(user=request.user, pk=pk)
+    else:
+        raise Http404
+    item = get_object_or_404(BulletinAttachment, pk=attachment_pk, bulletin=bulletin)
+    handle = attachments.open_for_download(
+        attachment=item,
+        actor=request.user,
+        dealer=None if access.is_hq else access.dealer,
+        request=request,
+    )
+    response = FileResponse(
+        handle, as_attachment=True, filename=item.filename, content_type=item.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def hq_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    bulletin = _hq_bulletin(pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+        return redirect("bulletins:hq_detail", pk=bulletin.pk)
+    limit = attachments.max_bytes()
+    content = upload.read(limit + 1)
+    try:
+        attachments.add_attachment(
+            bulletin=bulletin,
+            actor=request.user,
+            content=content,
+            filename=upload.name or "",
+            request=request,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("File attached."))
+    return redirect("bulletins:hq_detail", pk=bulletin.pk)
+
+
+@require_POST
+def hq_detach(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    bulletin = _hq_bulletin(pk)
+    item = get_object_or_404(BulletinAttachment, pk=attachment_pk, bulletin=bulletin)
+    try:
+        attachments.remove_attachment(attachment=item, actor=request.user, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("File removed."))
+    return redirect("bulletins:hq_detail", pk=bulletin.pk)
 
 
 # --- compliance -----------------------------------------------------------------------------------

@@ -151,6 +151,9 @@ BULLETIN_HQ = who(_("HQ admins and KPI readers"), Cap.NETWORK_ADMIN, Cap.KPI_NET
 BULLETIN_COMPLIANCE = who(
     _("HQ KPI readers and the dealer's managers"), Cap.KPI_NETWORK, Cap.KPI_DEALER, Cap.STAFF_MANAGE
 )
+# Attachments: any signed-in user reaches the view, which answers "not found" unless the
+# bulletin reaches them (or they are HQ).
+BULLETIN_ATTACHMENT_READERS = who(_("the bulletin's readers and HQ"))
 BULLETIN_STAFF_STATUS = who(
     _("the dealer's managers"), Cap.KPI_DEALER, Cap.STAFF_MANAGE, staff=True, dealer=True
 )

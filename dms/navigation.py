@@ -452,7 +452,9 @@ def badge_placeholder(key: str) -> str:
     return f"<!--nav-badge:{key}-->"
 
 
-def with_badges(html: SafeString, sections: list[VisibleSection], request: HttpRequest) -> SafeString:
+def with_badges(
+    html: SafeString, sections: list[VisibleSection], request: HttpRequest
+) -> SafeString:
     """The cached menu with each visible entry's badge filled in."""
     keys = [e.item.badge for s in sections for e in s.items if e.item.badge and e.url]
     for key in keys:

@@ -155,9 +155,7 @@ def test_a_bulletin_not_targeted_at_the_user_is_not_found(network: Network) -> N
     services.withdraw(bulletin=withdrawn, actor=network.admin)
     south = client_of(network.who("C", "consultant"))
     assert south.get(reverse("bulletins:detail", args=[only_north.pk])).status_code == 404
-    assert (
-        south.post(reverse("bulletins:acknowledge", args=[only_north.pk])).status_code == 404
-    )
+    assert south.post(reverse("bulletins:acknowledge", args=[only_north.pk])).status_code == 404
     north = client_of(network.who("A", "consultant"))
     assert north.get(reverse("bulletins:detail", args=[for_service.pk])).status_code == 404
     assert north.get(reverse("bulletins:detail", args=[withdrawn.pk])).status_code == 404
@@ -184,7 +182,9 @@ def test_menu_badge_costs_one_query(network: Network) -> None:
     assert len(badge_queries) == 1
     with as_dealer(network.dealers["A"]):
         services.acknowledge(user=consultant, bulletin=bulletin)
-    assert 'data-testid="nav-bulletins-badge"' not in client.get(reverse("dashboard")).content.decode()
+    assert (
+        'data-testid="nav-bulletins-badge"' not in client.get(reverse("dashboard")).content.decode()
+    )
 
 
 # --- HQ ---------------------------------------------------------------------------------------------
@@ -211,9 +211,7 @@ def draft_data(**overrides: Any) -> dict[str, Any]:
 
 def test_hq_creates_edits_publishes_revises_and_withdraws(network: Network) -> None:
     client = client_of(network.admin)
-    response = client.post(
-        reverse("bulletins:hq_create"), draft_data(regions=[network.north.pk])
-    )
+    response = client.post(reverse("bulletins:hq_create"), draft_data(regions=[network.north.pk]))
     assert response.status_code == 302
     bulletin = Bulletin.objects.get(title="Service campaign")
     assert bulletin.status == "draft"

@@ -55,6 +55,13 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/plans/upload/<token>/errors.xlsx": "a staged upload lives in the uploader's session",
     "reports/exports/jobs/<pk>/": "export jobs are made by HQ's export page, not by the world",
     "reports/exports/jobs/<pk>/download/": "export jobs are made by HQ's export page",
+    "bulletins/<pk>/": "bulletins are HQ rows the world does not make (404); tests/bulletins",
+    "bulletins/<pk>/compliance/": "bulletins are HQ rows the world does not make (404)",
+    "bulletins/<pk>/compliance.<file_format>": "bulletins are HQ rows the world does not make",
+    "bulletins/<pk>/files/<attachment_pk>/": "bulletins are HQ rows the world does not make",
+    "bulletins/hq/<pk>/": "bulletins are HQ rows the world does not make (404)",
+    "bulletins/hq/<pk>/edit/": "bulletins are HQ rows the world does not make (404)",
+    "bulletins/hq/<pk>/revise/": "bulletins are HQ rows the world does not make (404)",
     "account/two_factor/qrcode/": "answers only inside the set-up wizard (its secret is in the "
     "wizard's session); tests/security covers the wizard",
 }

@@ -22,19 +22,35 @@ PARTS = {"parts_stock"}
 REPORTS = {"plans", "exports"}  # KPI dashboards: "kpi_dashboard" (dealer), "network_kpis" (HQ)
 HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS
 ADMIN = {"security", "audit_log"}
-EVERY = {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | SERVICE | PARTS | HQ_ALL | ADMIN
+EVERY = (
+    {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    | SALES
+    | MANAGEMENT
+    | SERVICE
+    | PARTS
+    | HQ_ALL
+    | ADMIN
+)
 
 # "security" is the locked-accounts page: admins unlock alone, colleagues holding the unlock
 # right approve there (dual control).
 EXPECTED = {
-    "consultant": {"dashboard"} | SALES,
-    "sales_manager": {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | REPORTS | {"security"},
-    "dealer_manager": {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | REPORTS | {"security"},
-    "service_advisor": {"dashboard"} | SERVICE | {"security"},
-    "technician": {"dashboard"} | SERVICE,
-    "parts_clerk": {"dashboard"} | PARTS,
-    "dealer_admin": {"dashboard", "team", "absences", "handover"} | ADMIN,
-    "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS,
+    "consultant": {"dashboard", "bulletins_inbox"} | SALES,
+    "sales_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    | SALES
+    | MANAGEMENT
+    | REPORTS
+    | {"security"},
+    "dealer_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    | SALES
+    | MANAGEMENT
+    | REPORTS
+    | {"security"},
+    "service_advisor": {"dashboard", "bulletins_inbox"} | SERVICE | {"security"},
+    "technician": {"dashboard", "bulletins_inbox"} | SERVICE,
+    "parts_clerk": {"dashboard", "bulletins_inbox"} | PARTS,
+    "dealer_admin": {"dashboard", "bulletins_inbox", "team", "absences", "handover"} | ADMIN,
+    "hq_regional_manager": {"dashboard", "network_kpis", "bulletins"} | REPORTS,
     "hq_admin": {"dashboard"} | HQ_ALL | ADMIN,
 }
 
