@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from dealers.models import Dealer
 from dealers.roles import Cap, DealerRole
 from dealers.selectors import Access
 
-from .models import Bulletin, BulletinRecipient
+from .models import Bulletin, BulletinRecipient, BulletinTally
 from .services import BulletinNotFound, live_bulletins
 
 UNREAD = Q(opened_version__lt=F("bulletin__version"))
@@ -167,13 +167,22 @@ class Compliance:
     regions: list[RegionLine] = field(default_factory=list)
     dealers: list[DealerLine] = field(default_factory=list)
     overdue: list[StaffLine] = field(default_factory=list)
-    # Everyone who has not acknowledged the current round yet (overdue or not), with when they
-    # opened it: "opened but not acknowledged" is the ones with `opened_at`.
+    # Who has not acknowledged the current round yet (overdue or not), and of them who opened
+    # it; both limited by `people_limit` when the caller gave one (the totals count everyone).
     unacknowledged: list[StaffLine] = field(default_factory=list)
+    pending: list[StaffLine] = field(default_factory=list)
 
     @property
     def opened_not_acknowledged(self) -> list[StaffLine]:
-        return [s for s in self.unacknowledged if s.opened_at is not None]
+        return self.pending
+
+    @property
+    def pending_count(self) -> int:
+        return self.total.opened - self.total.acknowledged if self.bulletin.requires_ack else 0
+
+    @property
+    def unacknowledged_count(self) -> int:
+        return self.total.recipients - self.total.acknowledged if self.bulletin.requires_ack else 0
 
 
 def _acked(bulletin: Bulletin) -> Q:
@@ -199,34 +208,39 @@ def _published(pk: int) -> Bulletin:
     return bulletin
 
 
-def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = None) -> Compliance:
-    """Per bulletin: acknowledged (and opened) share by region and by dealer, and who is overdue
-        — over the dealers the caller may see (HQ admin: all; regional manager: their regions';
-        a dealer's managers: their own dealer, where a bulletin that does not reach it is not
-        found). Three queries: one aggregate grouped by dealer, the dealers, and (for a bulletin to
-    acknowledge) the list of who has not acknowledged yet."""
+def compliance(
+    *,
+    access: Access,
+    bulletin_id: int,
+    now: dt.datetime | None = None,
+    people_limit: int | None = None,
+) -> Compliance:
+    """Per bulletin: acknowledged (and opened) share by region and by dealer, who has not
+    acknowledged (overdue once the deadline passed) and who opened it without acknowledging —
+    over the dealers the caller may see (HQ admin: all; regional manager: their regions'; a
+    dealer's managers: their own dealer, where a bulletin that does not reach it is not found).
+
+    The figures come from the tally (bulletins.models.BulletinTally: counts per dealer, kept by
+    the services), not from counting the reading records under RLS; the names (a bulletin to
+    acknowledge only) from the reading records, at most `people_limit` of each list when given
+    (the page shows the first ones, the export all). Queries: tally, dealers, and two lists."""
     now = now or timezone.now()
     dealer_ids = _dealers_in_view(access)
     bulletin = _published(bulletin_id)
-    rows = BulletinRecipient.objects.filter(
-        bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, retired_at__isnull=True
-    )
     late = _is_late(bulletin, now)
     acked = _acked(bulletin)
     per_dealer = {
-        r["dealer_id"]: Figures(
-            recipients=r["n"],
-            opened=r["opened"],
-            acknowledged=r["acked"] if bulletin.requires_ack else 0,
-            overdue=(r["n"] - r["acked"]) if late else 0,
+        dealer_id: Figures(
+            recipients=n,
+            opened=opened,
+            acknowledged=acknowledged,
+            overdue=(n - acknowledged) if late else 0,
         )
-        for r in rows.values("dealer_id")
+        for dealer_id, n, opened, acknowledged in BulletinTally.objects.filter(
+            bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, recipients__gt=0
+        )
         .order_by("dealer_id")
-        .annotate(
-            n=Count("pk"),
-            opened=Count("pk", filter=Q(opened_at__isnull=False)),
-            acked=Count("pk", filter=acked),
-        )
+        .values_list("dealer_id", "recipients", "opened", "acknowledged")
     }
     if not access.is_hq and not per_dealer:
         raise BulletinNotFound(_("No such bulletin."))
@@ -244,40 +258,55 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
         total = (seen.figures if seen else Figures()) + line.figures
         by_region[line.region_id] = RegionLine(line.region_id, line.region, total)
     unacknowledged: list[StaffLine] = []
-    if bulletin.requires_ack:
-        unacknowledged = [
-            StaffLine(
-                dealer_id=r["dealer_id"],
-                dealer_code=dealers[r["dealer_id"]].code,
-                user_id=r["user_id"],
-                name=_full_name(r),
-                role=r["role"],
-                opened_at=r["opened_at"],
-                acknowledged_at=None,
-                overdue=late,
-            )
-            for r in rows.exclude(acked).values(
-                "dealer_id",
-                "user_id",
-                "role",
-                "opened_at",
-                "user__first_name",
-                "user__last_name",
-                "user__username",
-            )
-            if r["dealer_id"] in dealers
-        ]
-        unacknowledged.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
-    overdue = unacknowledged if late else []
+    pending: list[StaffLine] = []
+    if bulletin.requires_ack and per_dealer:
+        waiting = BulletinRecipient.objects.filter(
+            bulletin_id=bulletin.pk, dealer_id__in=list(per_dealer), retired_at__isnull=True
+        ).exclude(acked)
+        unacknowledged = _people(waiting, dealers, late, people_limit)
+        pending = _people(waiting.filter(opened_at__isnull=False), dealers, late, people_limit)
     total = sum((line.figures for line in dealer_lines), Figures())
     return Compliance(
         bulletin=bulletin,
         total=total,
         regions=sorted(by_region.values(), key=lambda r: r.name),
         dealers=dealer_lines,
-        overdue=overdue,
+        overdue=unacknowledged if late else [],
         unacknowledged=unacknowledged,
+        pending=pending,
     )
+
+
+def _people(
+    rows: QuerySet[BulletinRecipient], dealers: Mapping[int, Dealer], late: bool, limit: int | None
+) -> list[StaffLine]:
+    """Staff lines of these (not acknowledged) reading records, by dealer code and name. With a
+    limit, the first ones in index order (the scan stops there)."""
+    values = rows.order_by("dealer_id", "user_id").values(
+        "dealer_id",
+        "user_id",
+        "role",
+        "opened_at",
+        "user__first_name",
+        "user__last_name",
+        "user__username",
+    )
+    lines = [
+        StaffLine(
+            dealer_id=r["dealer_id"],
+            dealer_code=dealers[r["dealer_id"]].code,
+            user_id=r["user_id"],
+            name=_full_name(r),
+            role=r["role"],
+            opened_at=r["opened_at"],
+            acknowledged_at=None,
+            overdue=late,
+        )
+        for r in (values[:limit] if limit is not None else values)
+        if r["dealer_id"] in dealers
+    ]
+    lines.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
+    return lines
 
 
 def _full_name(row: Mapping[str, Any]) -> str:
@@ -364,58 +393,35 @@ def progress(
     *, bulletins: list[Bulletin], dealer_ids: tuple[int, ...] | list[int]
 ) -> dict[int, Progress]:
     """Recipients, opened and acknowledged (the round each asks for) per bulletin, over the
-    given dealers: one grouped query for the whole page of bulletins."""
-    published = [b for b in bulletins if b.status != Bulletin.Status.DRAFT]
+    given dealers: one grouped query over the tally for the whole page of bulletins."""
+    published = [b.pk for b in bulletins if b.status != Bulletin.Status.DRAFT]
     if not published:
         return {}
     rows = (
-        BulletinRecipient.objects.filter(
-            bulletin_id__in=[b.pk for b in published],
-            dealer_id__in=list(dealer_ids),
-            retired_at__isnull=True,
-        )
+        BulletinTally.objects.filter(bulletin_id__in=published, dealer_id__in=list(dealer_ids))
         .values("bulletin_id")
         .order_by("bulletin_id")
-        .annotate(
-            n=Count("pk"),
-            opened=Count("pk", filter=Q(opened_at__isnull=False)),
-            acked=Count("pk", filter=Q(acknowledged_version__gte=F("bulletin__ack_version"))),
-        )
+        .annotate(n=Sum("recipients"), opened=Sum("opened"), acked=Sum("acknowledged"))
     )
-    asks = {b.pk: b.requires_ack for b in published}
-    return {
-        r["bulletin_id"]: Progress(r["n"], r["opened"], r["acked"] if asks[r["bulletin_id"]] else 0)
-        for r in rows
-    }
+    return {r["bulletin_id"]: Progress(r["n"], r["opened"], r["acked"]) for r in rows}
 
 
 def dealer_bulletins(*, dealer_id: int) -> list[tuple[Bulletin, Progress]]:
     """For a dealer's managers: the published bulletins that reached the dealer (newest first)
-    with their staff's progress."""
-    rows = list(
-        BulletinRecipient.objects.filter(dealer_id=dealer_id, retired_at__isnull=True)
-        .exclude(bulletin__status=Bulletin.Status.DRAFT)
-        .values("bulletin_id")
-        .order_by("bulletin_id")
-        .annotate(
-            n=Count("pk"),
-            opened=Count("pk", filter=Q(opened_at__isnull=False)),
-            acked=Count("pk", filter=Q(acknowledged_version__gte=F("bulletin__ack_version"))),
-        )
+    with their staff's progress (from the tally: two queries)."""
+    by_pk = {
+        bulletin_id: Progress(n, opened, acked)
+        for bulletin_id, n, opened, acked in BulletinTally.objects.filter(
+            dealer_id=dealer_id, recipients__gt=0
+        ).values_list("bulletin_id", "recipients", "opened", "acknowledged")
+    }
+    bulletins = (
+        Bulletin.objects.defer("body")
+        .filter(pk__in=by_pk)
+        .exclude(status=Bulletin.Status.DRAFT)
+        .order_by("-published_at", "-pk")
     )
-    by_pk = {r["bulletin_id"]: r for r in rows}
-    bulletins = Bulletin.objects.defer("body").filter(pk__in=by_pk).order_by("-published_at")
-    return [
-        (
-            b,
-            Progress(
-                by_pk[b.pk]["n"],
-                by_pk[b.pk]["opened"],
-                by_pk[b.pk]["acked"] if b.requires_ack else 0,
-            ),
-        )
-        for b in bulletins
-    ]
+    return [(b, by_pk[b.pk]) for b in bulletins]
 
 
 def versions_of(bulletin: Bulletin) -> QuerySet[Any]:

@@ -449,7 +449,7 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
                 "overdue": sum(1 for s in lines if s.overdue),
             },
         )
-    data = selectors.compliance(access=access, bulletin_id=pk)
+    data = selectors.compliance(access=access, bulletin_id=pk, people_limit=STAFF_LIST_LIMIT)
     sort = request.GET.get("sort", "worst")
     if sort not in SORTS:
         sort = "worst"
@@ -470,10 +470,12 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
             "dealers": dealers,
             "regions": regions,
             "sort": sort,
-            "overdue": data.overdue[:STAFF_LIST_LIMIT],
-            "overdue_more": max(0, len(data.overdue) - STAFF_LIST_LIMIT),
-            "pending": data.opened_not_acknowledged[:STAFF_LIST_LIMIT],
-            "pending_count": len(data.opened_not_acknowledged),
+            "overdue": data.overdue,
+            "overdue_count": data.total.overdue,
+            "overdue_more": max(0, data.total.overdue - len(data.overdue)),
+            "pending": data.pending,
+            "pending_count": data.pending_count,
+            "pending_more": max(0, data.pending_count - len(data.pending)),
             "formats": tabular.FORMATS,
             "is_hq": True,
         },
