@@ -259,13 +259,22 @@ def compliance(
         by_region[line.region_id] = RegionLine(line.region_id, line.region, total)
     unacknowledged: list[StaffLine] = []
     pending: list[StaffLine] = []
-    if bulletin.requires_ack and per_dealer:
+    total = sum((line.figures for line in dealer_lines), Figures())
+    if bulletin.requires_ack and total.acknowledged < total.recipients:
+        # Only the dealers with someone left to acknowledge (the tally says which).
+        behind = [d for d, f in per_dealer.items() if f.acknowledged < f.recipients]
         waiting = BulletinRecipient.objects.filter(
-            bulletin_id=bulletin.pk, dealer_id__in=list(per_dealer), retired_at__isnull=True
+            bulletin_id=bulletin.pk, dealer_id__in=behind, retired_at__isnull=True
         ).exclude(acked)
         unacknowledged = _people(waiting, dealers, late, people_limit)
-        pending = _people(waiting.filter(opened_at__isnull=False), dealers, late, people_limit)
-    total = sum((line.figures for line in dealer_lines), Figures())
+        if total.opened > total.acknowledged:
+            opened_behind = [d for d in behind if per_dealer[d].opened > per_dealer[d].acknowledged]
+            pending = _people(
+                waiting.filter(dealer_id__in=opened_behind, opened_at__isnull=False),
+                dealers,
+                late,
+                people_limit,
+            )
     return Compliance(
         bulletin=bulletin,
         total=total,

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from bulletins.api import BulletinInboxViewSet
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 from dealers.api import AbsenceViewSet
 from dms.api.views import MeView
@@ -30,6 +31,7 @@ class DeclaredRouter(DefaultRouter):
 
 router = DeclaredRouter()
 router.register("absences", AbsenceViewSet, basename="absence")
+router.register("bulletins", BulletinInboxViewSet, basename="bulletin")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("visits", VisitViewSet, basename="visit")

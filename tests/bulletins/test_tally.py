@@ -52,7 +52,7 @@ def counted(net: Network, bulletin: Bulletin) -> dict[str, tuple[int, int, int]]
 
 def test_tally_follows_every_change(network: Network) -> None:
     bulletin = make_bulletin(network, requires_ack=True, ack_deadline=DEADLINE)
-    assert tallied(bulletin) == counted(network, bulletin) == {c: (4, 0, 0) for c in "ABCD"}
+    assert tallied(bulletin) == counted(network, bulletin) == dict.fromkeys("ABCD", (4, 0, 0))
 
     with as_dealer(network.dealers["A"]):
         services.open_bulletin(user=network.who("A", "consultant"), bulletin=bulletin)
