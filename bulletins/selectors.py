@@ -291,7 +291,7 @@ def _people(
 ) -> list[StaffLine]:
     """Staff lines of these (not acknowledged) reading records, by dealer code and name. With a
     limit, the first ones in index order (the scan stops there)."""
-    values = rows.order_by("dealer_id", "user_id").values(
+    values = rows.order_by("dealer_id").values(
         "dealer_id",
         "user_id",
         "role",

@@ -43,6 +43,7 @@ from dms.audit.models import AuditAction
 from dms.audit.services import record
 from dms.tenancy.context import as_dealer, as_dealers
 
+from . import badge_cache
 from .models import Bulletin, BulletinRecipient, BulletinTally, BulletinVersion
 from .notify import deliver
 
@@ -422,6 +423,7 @@ def publish(
     if created == 0:
         # Rolls the whole publication back: a bulletin nobody receives is a mistake.
         raise ValidationError({"targets": _("Nobody works in the chosen dealers and roles.")})
+    badge_cache.forget_everyone()
     _audit(
         bulletin=row,
         actor=actor,
@@ -486,6 +488,7 @@ def revise(
         published_by=actor,
         published_at=now,
     )
+    badge_cache.forget_everyone()
     _audit(
         bulletin=row,
         actor=actor,
@@ -514,6 +517,7 @@ def withdraw(
     row.status = Bulletin.Status.WITHDRAWN
     row.withdrawn_at = now or timezone.now()
     row.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    badge_cache.forget_everyone()
     _audit(bulletin=row, actor=actor, change="withdrawn", request=request, reason=reason[:300])
     return row
 
@@ -551,6 +555,7 @@ def sync_member(*, membership: Membership, now: dt.datetime | None = None) -> in
     number of rows created or revived."""
     now = now or timezone.now()
     membership = Membership.objects.select_related("dealer", "user").get(pk=membership.pk)
+    badge_cache.forget_user(membership.user_id, membership.dealer_id)
     active = membership.is_active and membership.dealer.is_active and membership.user.is_active
     wanted = bulletins_for_member(membership, now) if active else []
     live = list(live_bulletins(now).values_list("pk", flat=True))
@@ -614,9 +619,11 @@ def open_bulletin(*, user: Any, bulletin: Bulletin, now: dt.datetime | None = No
         raise _not_found()
     current = Bulletin.objects.values_list("version", flat=True).get(pk=bulletin.pk)
     _first_opening(rows, bulletin_id=bulletin.pk, now=now)
-    rows.filter(opened_version__lt=current).update(
+    if rows.filter(opened_version__lt=current).update(
         opened_version=current, opened_at=Coalesce(F("opened_at"), Value(now))
-    )
+    ):
+        for dealer_id in {r.dealer_id for r in rows.only("dealer_id")}:
+            badge_cache.forget_user(user.pk, dealer_id)
 
 
 def _first_opening(
@@ -657,6 +664,7 @@ def acknowledge(
     )
     if done:
         _tally_add(bulletin_id=bulletin.pk, dealer_id=row.dealer_id, acknowledged=done)
+        badge_cache.forget_user(user.pk, row.dealer_id)
     row.refresh_from_db()
     return row
 

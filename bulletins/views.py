@@ -54,6 +54,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     elif show == "ack":
         rows = rows.filter(selectors.UNACKNOWLEDGED)
     counts = selectors.inbox_counts(user=request.user)
+    request.bulletin_counts = counts  # type: ignore[attr-defined]  # the menu badge reuses them
     page = paginate(request, rows, per_page=INBOX_PER_PAGE, keep={"show": show})
     tabs = [
         (

@@ -169,22 +169,48 @@ def test_hq_has_no_inbox_and_anonymous_goes_to_login(network: Network) -> None:
     assert response.status_code == 302 and "login" in response["Location"]
 
 
-def test_menu_badge_costs_one_query(network: Network) -> None:
-    """The badge is one aggregate query on a page with the menu, and goes once all is read."""
+def test_menu_badge_costs_one_query_then_none_while_cached(
+    network: Network, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The badge is one aggregate query on a page with the menu, none while its counts are
+    cached; it goes once all is read (acknowledging drops the cached counts)."""
     bulletin = make_bulletin(network, requires_ack=True, ack_deadline=DEADLINE)
     consultant = network.who("A", "consultant")
     client = client_of(consultant)
-    client.get(reverse("dashboard"))
-    with CaptureQueriesContext(connection) as queries:
-        html = client.get(reverse("dashboard")).content.decode()
-    assert 'data-testid="nav-bulletins-badge"' in html
-    badge_queries = [q for q in queries if "bulletins_bulletinrecipient" in q["sql"]]
-    assert len(badge_queries) == 1
-    with as_dealer(network.dealers["A"]):
+
+    def badge_queries() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("dashboard")).content.decode()
+        return html, len([q for q in queries if "bulletins_bulletinrecipient" in q["sql"]])
+
+    html, first = badge_queries()
+    assert 'data-testid="nav-bulletins-badge"' in html and first == 1
+    html, again = badge_queries()
+    assert 'data-testid="nav-bulletins-badge"' in html and again == 0
+    with django_capture_on_commit_callbacks(execute=True), as_dealer(network.dealers["A"]):
         services.acknowledge(user=consultant, bulletin=bulletin)
-    assert (
-        'data-testid="nav-bulletins-badge"' not in client.get(reverse("dashboard")).content.decode()
-    )
+    html, after = badge_queries()
+    assert 'data-testid="nav-bulletins-badge"' not in html and after == 1
+
+
+def test_a_new_bulletin_shows_in_a_cached_badge(
+    network: Network, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_of(network.who("A", "consultant"))
+    assert "nav-bulletins-badge" not in client.get(reverse("dashboard")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_bulletin(network, title="Fresh")
+    assert "nav-bulletins-badge" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_inbox_page_counts_once(network: Network) -> None:
+    """The inbox computes the counts for its tabs; the menu badge reuses them."""
+    make_bulletin(network)
+    client = client_of(network.who("A", "consultant"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("bulletins:inbox"))
+    aggregates = [q for q in queries if 'COUNT("bulletins_bulletinrecipient"' in q["sql"]]
+    assert len(aggregates) == 1
 
 
 # --- HQ ---------------------------------------------------------------------------------------------
