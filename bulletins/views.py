@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST
 from dealers.access import BULLETIN_STAFF_STATUS
 from dealers.roles import Cap, DealerRole
 from dealers.selectors import Access, request_access
-from dms import tabular
+from dms import navigation, tabular
 from dms.paging import paginate
 
-from . import attachments, exports, selectors, services
+from . import attachments, badges, exports, selectors, services
 from .forms import INBOX_FILTERS, DraftForm, ReviseForm, WithdrawForm
 from .models import Bulletin, BulletinAttachment, BulletinRecipient
 
@@ -142,6 +142,11 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         "error": error,
     }
     if getattr(request, "htmx", False):
+        # The menu badge, refreshed out of band (its cached counts go at commit).
+        request.bulletin_counts = selectors.inbox_counts(user=request.user)  # type: ignore[attr-defined]
+        context["badge"] = mark_safe(  # noqa: S308 (format_html output)
+            navigation.badge_slot("bulletins", badges.inbox_badge(request), oob=True)
+        )
         return render(request, "bulletins/_ack.html", context)
     if error:
         messages.error(request, error)

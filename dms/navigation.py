@@ -460,9 +460,15 @@ def with_badges(
     for key in keys:
         provider = BADGES.get(key)
         badge = provider(request) if provider else ""
-        if badge:
-            html = SafeString(html.replace(badge_placeholder(key), badge))
+        html = SafeString(html.replace(badge_placeholder(key), badge_slot(key, badge)))
     return html
+
+
+def badge_slot(key: str, badge: str, *, oob: bool = False) -> str:
+    """The element holding an entry's badge: a page answering an htmx request may send it again
+    with `oob=True` (hx-swap-oob) to refresh the count after a change."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return f'<span id="nav-badge-{key}" class="ms-auto"{swap}>{badge}</span>'
 
 
 def sidebar_html(sections: list[VisibleSection]) -> SafeString:

@@ -131,6 +131,8 @@ def test_acknowledge_by_htmx_is_one_click_and_idempotent(network: Network, froze
     first = client.post(url, HTTP_HX_REQUEST="true")
     assert first.status_code == 200
     assert b'data-testid="ack-done"' in first.content
+    # The menu badge comes along out of band, now empty (nothing else to read).
+    assert b'id="nav-badge-bulletins" class="ms-auto" hx-swap-oob="true"></span>' in first.content
     frozen.shift(dt.timedelta(minutes=10))
     again = client.post(url, HTTP_HX_REQUEST="true")
     assert b'data-testid="ack-done"' in again.content

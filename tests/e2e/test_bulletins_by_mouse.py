@@ -106,6 +106,8 @@ def test_hq_publishes_a_consultant_acknowledges_compliance_shows_it(
     expect(staff_page.get_by_test_id("bulletin-body").locator("h2")).to_have_text("What to do")
     staff_page.get_by_test_id("ack-button").click()
     expect(staff_page.get_by_test_id("ack-done")).to_contain_text("You confirmed it on")
+    # The menu badge follows (out of band): only the unread opening-hours bulletin is left.
+    expect(staff_page.get_by_test_id("nav-bulletins-badge")).to_contain_text("1")
     shot(staff_page, "bulletins-detail-acknowledged")
     assert staff_page.js_errors == []
 
