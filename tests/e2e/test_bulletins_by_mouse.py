@@ -119,4 +119,7 @@ def test_hq_publishes_a_consultant_acknowledges_compliance_shows_it(
     expect(hq.get_by_test_id("total-share")).to_have_text("40 %")  # 2 of 5
     expect(hq.get_by_test_id("compliance-pending")).to_contain_text("Hafner")
     shot(hq, "bulletins-compliance")
+    hq.locator("[data-nav-item=bulletins]").click()
+    expect(hq.get_by_test_id("bulletin-table")).to_contain_text("2 of 5 acknowledged (40 %)")
+    shot(hq, "bulletins-hq-list")
     assert hq.js_errors == []
