@@ -44,6 +44,20 @@ def _safe_body(bulletin: Any) -> str:
 # --- dealer staff ---------------------------------------------------------------------------------
 
 
+class _Counted:
+    """The inbox rows with their count known already (from `inbox_counts`): the pager does not
+    count the user's 5,000 rows a second time."""
+
+    def __init__(self, rows: Any, count: int) -> None:
+        self.rows, self._count = rows, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows[index]
+
+
 def inbox(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
     if show not in INBOX_FILTERS:
@@ -55,7 +69,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(selectors.UNACKNOWLEDGED)
     counts = selectors.inbox_counts(user=request.user)
     request.bulletin_counts = counts  # type: ignore[attr-defined]  # the menu badge reuses them
-    page = paginate(request, rows, per_page=INBOX_PER_PAGE, keep={"show": show})
+    known = {"all": counts.total, "unread": counts.unread, "ack": counts.unacknowledged}[show]
+    page = paginate(request, _Counted(rows, known), per_page=INBOX_PER_PAGE, keep={"show": show})
     tabs = [
         (
             key,
@@ -438,6 +453,13 @@ SORTS = {
 }
 
 
+def _bar(figures: selectors.Figures, asks: bool) -> tuple[int, str]:
+    """A share bar's percentage and colour class (acknowledged when asked, else opened)."""
+    part = figures.acknowledged if asks else figures.opened
+    pct = round(100 * part / figures.recipients) if figures.recipients else 0
+    return pct, "ack-low" if pct < 50 else "ack-mid" if pct < 90 else ""
+
+
 def compliance(request: HttpRequest, pk: int) -> HttpResponse:
     access = request_access(request)
     if not access.is_hq:
@@ -459,7 +481,8 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
     sort = request.GET.get("sort", "worst")
     if sort not in SORTS:
         sort = "worst"
-    dealers = sorted(data.dealers, key=SORTS[sort])
+    asks = data.bulletin.requires_ack
+    dealers = [(d, *_bar(d.figures, asks)) for d in sorted(data.dealers, key=SORTS[sort])]
     regions = sorted(
         data.regions,
         key=lambda r: (
@@ -474,8 +497,9 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
             "bulletin": data.bulletin,
             "data": data,
             "dealers": dealers,
-            "regions": regions,
+            "regions": [(r, *_bar(r.figures, asks)) for r in regions],
             "sort": sort,
+            "bar_label": _("Acknowledged") if asks else _("Opened"),
             "overdue": data.overdue,
             "overdue_count": data.total.overdue,
             "overdue_more": max(0, data.total.overdue - len(data.overdue)),

@@ -425,3 +425,15 @@ def test_export_unknown_format_is_not_found(network: Network) -> None:
     )
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action=AuditAction.EXPORT).exists()
+
+
+def test_inbox_pages_by_25(network: Network) -> None:
+    for n in range(27):
+        make_bulletin(network, title=f"Note {n:02d}", dealers=[network.dealers["A"]])
+    client = client_of(network.who("A", "consultant"))
+    first = client.get(reverse("bulletins:inbox")).content.decode()
+    assert first.count('data-testid="inbox-row"') == 25
+    assert "Page 1 of 2" in first
+    second = client.get(reverse("bulletins:inbox"), {"page": 2}).content.decode()
+    assert second.count('data-testid="inbox-row"') == 2
+    assert "Note 00" in second and "Note 26" in first
