@@ -437,3 +437,20 @@ def test_inbox_pages_by_25(network: Network) -> None:
     second = client.get(reverse("bulletins:inbox"), {"page": 2}).content.decode()
     assert second.count('data-testid="inbox-row"') == 2
     assert "Note 00" in second and "Note 26" in first
+
+
+def test_compliance_page_queries_do_not_grow_with_dealers(network: Network, frozen: Any) -> None:
+    small = make_bulletin(
+        network, requires_ack=True, ack_deadline=DEADLINE, regions=[network.south]
+    )
+    large = make_bulletin(network, requires_ack=True, ack_deadline=DEADLINE)
+    with as_dealer(network.dealers["A"]):
+        services.open_bulletin(user=network.who("A", "consultant"), bulletin=large)
+    frozen.move_to(DEADLINE + dt.timedelta(minutes=5))
+    client = client_of(network.admin)
+    client.get(reverse("bulletins:compliance", args=[small.pk]))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("bulletins:compliance", args=[small.pk]))
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("bulletins:compliance", args=[large.pk]))
+    assert len(many) <= len(few) + 1  # + the opened-not-acknowledged list (nobody opened small)
