@@ -205,12 +205,92 @@ def _measure(runs: int) -> None:
 
     access = access_for(hq)
 
+    def counted_under_rls() -> None:
+        # What the figures cost before the tally: count the reading records per dealer under
+        # the 170 dealers' RLS policy (kept here for the comparison, same run, same data).
+        from django.db.models import Count, Q
+
+        with as_dealers(access.dealer_ids), transaction.atomic():
+            rows = list(
+                BulletinRecipient.objects.filter(
+                    bulletin_id=network.pk, dealer_id__in=access.dealer_ids, retired_at__isnull=True
+                )
+                .values("dealer_id")
+                .order_by("dealer_id")
+                .annotate(
+                    n=Count("pk"),
+                    opened=Count("pk", filter=Q(opened_at__isnull=False)),
+                    acked=Count("pk", filter=Q(acknowledged_version__gte=network.ack_version)),
+                )
+            )
+            assert sum(r["n"] for r in rows) == STAFF
+
+    def tally() -> None:
+        from bulletins.models import BulletinTally
+
+        rows = list(
+            BulletinTally.objects.filter(
+                bulletin_id=network.pk, dealer_id__in=access.dealer_ids
+            ).values_list("dealer_id", "recipients", "opened", "acknowledged")
+        )
+        assert sum(r[1] for r in rows) == STAFF
+
+    _timed("figures per dealer: counting under RLS (before)", runs, counted_under_rls)
+    _timed("figures per dealer: the tally (after)", runs, tally)
+
     def compliance() -> None:
         with as_dealers(access.dealer_ids), transaction.atomic():
-            view = selectors.compliance(access=access, bulletin_id=network.pk)
+            view = selectors.compliance(access=access, bulletin_id=network.pk, people_limit=200)
             assert view.total.recipients == STAFF
 
     _timed(f"compliance: 1 bulletin, {DEALERS} dealers, {STAFF} staff", runs, compliance)
+
+    # The pages, through Django's WSGI handler as a server runs them (bench.funnel_pages).
+    from django.urls import reverse
+
+    from bench.funnel_pages import client_for
+    from bulletins.badges import inbox_badge
+    from dms import navigation
+
+    staff_client = client_for(reader.user)
+    hq_client = client_for(hq)
+    inbox_url = reverse("bulletins:inbox")
+    compliance_url = reverse("bulletins:compliance", args=[network.pk])
+    dashboard_url = reverse("dashboard")
+    for client, url in ((staff_client, inbox_url), (hq_client, compliance_url)):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    _timed("page: inbox (5,000 bulletins), HTML", runs, lambda: staff_client.get(inbox_url))
+    _timed("page: compliance (170 dealers, 3,000 staff), HTML", runs,
+           lambda: hq_client.get(compliance_url))  # fmt: skip
+
+    class Request:
+        user = reader.user
+        access = access_for(reader.user, first.pk)
+
+    def badge() -> None:
+        with as_dealer(first), transaction.atomic():
+            inbox_badge(Request())  # type: ignore[arg-type]
+
+    from django.core.cache import cache
+
+    from bulletins import badge_cache
+
+    def badge_miss() -> None:
+        cache.delete(badge_cache.user_key(reader.user_id, first.pk))
+        badge()
+
+    _timed("menu badge: the provider, cached counts", runs, badge)
+    _timed("menu badge: the provider, cache miss (one query)", runs, badge_miss)
+    _timed("page: dashboard of the reader, with the badge", runs,
+           lambda: staff_client.get(dashboard_url))  # fmt: skip
+    provider = navigation.BADGES.pop("bulletins")
+    try:
+        _timed("page: dashboard of the reader, without the badge", runs,
+               lambda: staff_client.get(dashboard_url))  # fmt: skip
+    finally:
+        navigation.register_badge("bulletins", provider)
 
 
 def main() -> None:

@@ -9,8 +9,12 @@ class BulletinsConfig(AppConfig):
         # dealers/ sends the signal, bulletins/ (the layer above) listens.
         from dealers.models import Membership
         from dealers.signals import membership_changed
+        from dms.navigation import register_badge
 
+        from .badges import inbox_badge
         from .services import on_membership_changed
+
+        register_badge("bulletins", inbox_badge)
 
         membership_changed.connect(
             on_membership_changed, sender=Membership, dispatch_uid="bulletins-membership"

@@ -465,6 +465,63 @@ class BulletinVersion(models.Model):
         return f"{self.bulletin_id} v{self.number}"
 
 
+class BulletinAttachment(models.Model):
+    """A file that goes with a bulletin (HQ reference data). Stored under MEDIA_ROOT with a
+    generated name (`stored_name`), never the uploader's; its type was checked by its content
+    (bulletins.attachments). Handed out only by the download view, to the bulletin's readers
+    and HQ."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("bulletin")
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    stored_name = models.CharField(max_length=100, unique=True)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["bulletin", "filename", "id"]
+        verbose_name = _("bulletin attachment")
+        verbose_name_plural = _("bulletin attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class BulletinTally(models.Model):
+    """Network projection (DESIGN.md, "Network data and tenant data"): how many of one dealer's
+    staff one bulletin reaches, how many opened it and how many acknowledged the round it asks
+    for. Counts only, never a person: HQ's compliance figures read these 170 rows instead of
+    3,000 reading records under 170 dealers' RLS. Written only by bulletins.services, in the
+    same transaction as the reading records it counts (publish, open, acknowledge, revise,
+    members joining and leaving); tests/bulletins/test_tally.py pins its columns and checks it
+    against a recount."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    dealer = models.ForeignKey(
+        "dealers.Dealer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    recipients = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    acknowledged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bulletin tally")
+        constraints = [
+            models.UniqueConstraint(fields=["bulletin", "dealer"], name="bulletin_tally_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bulletin_id} @ {self.dealer_id}: {self.acknowledged}/{self.recipients}"
+
+
 class BulletinRecipient(TenantModel):
     """One targeted user at one dealer (tenant data: the dealer's own staff's reading record).
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
-from dealers.roles import Cap
+from dealers.roles import Cap, DealerRole
 from dealers.selectors import Access
 
-from .models import Bulletin, BulletinRecipient
+from .models import Bulletin, BulletinRecipient, BulletinTally
 from .services import BulletinNotFound, live_bulletins
 
 UNREAD = Q(opened_version__lt=F("bulletin__version"))
@@ -62,6 +62,7 @@ class InboxCounts:
     unread: int
     unacknowledged: int
     overdue: int
+    pending: int = 0  # unread or not acknowledged: the menu badge
 
 
 def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> InboxCounts:
@@ -74,6 +75,7 @@ def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> InboxCounts:
         unread=Count("pk", filter=UNREAD),
         unacknowledged=Count("pk", filter=UNACKNOWLEDGED),
         overdue=Count("pk", filter=UNACKNOWLEDGED & Q(bulletin__ack_deadline__lte=now)),
+        pending=Count("pk", filter=UNREAD | UNACKNOWLEDGED),
     )
     return InboxCounts(**counts)
 
@@ -153,6 +155,10 @@ class StaffLine:
     acknowledged_at: dt.datetime | None
     overdue: bool
 
+    @property
+    def role_label(self) -> str:
+        return str(DealerRole(self.role).label) if self.role in DealerRole.values else self.role
+
 
 @dataclass(frozen=True)
 class Compliance:
@@ -161,6 +167,22 @@ class Compliance:
     regions: list[RegionLine] = field(default_factory=list)
     dealers: list[DealerLine] = field(default_factory=list)
     overdue: list[StaffLine] = field(default_factory=list)
+    # Who has not acknowledged the current round yet (overdue or not), and of them who opened
+    # it; both limited by `people_limit` when the caller gave one (the totals count everyone).
+    unacknowledged: list[StaffLine] = field(default_factory=list)
+    pending: list[StaffLine] = field(default_factory=list)
+
+    @property
+    def opened_not_acknowledged(self) -> list[StaffLine]:
+        return self.pending
+
+    @property
+    def pending_count(self) -> int:
+        return self.total.opened - self.total.acknowledged if self.bulletin.requires_ack else 0
+
+    @property
+    def unacknowledged_count(self) -> int:
+        return self.total.recipients - self.total.acknowledged if self.bulletin.requires_ack else 0
 
 
 def _acked(bulletin: Bulletin) -> Q:
@@ -186,33 +208,39 @@ def _published(pk: int) -> Bulletin:
     return bulletin
 
 
-def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = None) -> Compliance:
-    """Per bulletin: acknowledged (and opened) share by region and by dealer, and who is overdue
-    — over the dealers the caller may see (HQ admin: all; regional manager: their regions';
-    a dealer's managers: their own dealer, where a bulletin that does not reach it is not
-    found). Two queries: one aggregate grouped by dealer, one list of the overdue."""
+def compliance(
+    *,
+    access: Access,
+    bulletin_id: int,
+    now: dt.datetime | None = None,
+    people_limit: int | None = None,
+) -> Compliance:
+    """Per bulletin: acknowledged (and opened) share by region and by dealer, who has not
+    acknowledged (overdue once the deadline passed) and who opened it without acknowledging —
+    over the dealers the caller may see (HQ admin: all; regional manager: their regions'; a
+    dealer's managers: their own dealer, where a bulletin that does not reach it is not found).
+
+    The figures come from the tally (bulletins.models.BulletinTally: counts per dealer, kept by
+    the services), not from counting the reading records under RLS; the names (a bulletin to
+    acknowledge only) from the reading records, at most `people_limit` of each list when given
+    (the page shows the first ones, the export all). Queries: tally, dealers, and two lists."""
     now = now or timezone.now()
     dealer_ids = _dealers_in_view(access)
     bulletin = _published(bulletin_id)
-    rows = BulletinRecipient.objects.filter(
-        bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, retired_at__isnull=True
-    )
     late = _is_late(bulletin, now)
     acked = _acked(bulletin)
     per_dealer = {
-        r["dealer_id"]: Figures(
-            recipients=r["n"],
-            opened=r["opened"],
-            acknowledged=r["acked"] if bulletin.requires_ack else 0,
-            overdue=(r["n"] - r["acked"]) if late else 0,
+        dealer_id: Figures(
+            recipients=n,
+            opened=opened,
+            acknowledged=acknowledged,
+            overdue=(n - acknowledged) if late else 0,
         )
-        for r in rows.values("dealer_id")
+        for dealer_id, n, opened, acknowledged in BulletinTally.objects.filter(
+            bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, recipients__gt=0
+        )
         .order_by("dealer_id")
-        .annotate(
-            n=Count("pk"),
-            opened=Count("pk", filter=Q(opened_at__isnull=False)),
-            acked=Count("pk", filter=acked),
-        )
+        .values_list("dealer_id", "recipients", "opened", "acknowledged")
     }
     if not access.is_hq and not per_dealer:
         raise BulletinNotFound(_("No such bulletin."))
@@ -229,38 +257,65 @@ def compliance(*, access: Access, bulletin_id: int, now: dt.datetime | None = No
         seen = by_region.get(line.region_id)
         total = (seen.figures if seen else Figures()) + line.figures
         by_region[line.region_id] = RegionLine(line.region_id, line.region, total)
-    overdue: list[StaffLine] = []
-    if late:
-        overdue = [
-            StaffLine(
-                dealer_id=r["dealer_id"],
-                dealer_code=dealers[r["dealer_id"]].code,
-                user_id=r["user_id"],
-                name=_full_name(r),
-                role=r["role"],
-                opened_at=r["opened_at"],
-                acknowledged_at=None,
-                overdue=True,
-            )
-            for r in rows.exclude(acked).values(
-                "dealer_id",
-                "user_id",
-                "role",
-                "opened_at",
-                "user__first_name",
-                "user__last_name",
-                "user__username",
-            )
-        ]
-        overdue.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
+    unacknowledged: list[StaffLine] = []
+    pending: list[StaffLine] = []
     total = sum((line.figures for line in dealer_lines), Figures())
+    if bulletin.requires_ack and total.acknowledged < total.recipients:
+        # Only the dealers with someone left to acknowledge (the tally says which).
+        behind = [d for d, f in per_dealer.items() if f.acknowledged < f.recipients]
+        waiting = BulletinRecipient.objects.filter(
+            bulletin_id=bulletin.pk, dealer_id__in=behind, retired_at__isnull=True
+        ).exclude(acked)
+        unacknowledged = _people(waiting, dealers, late, people_limit)
+        if total.opened > total.acknowledged:
+            opened_behind = [d for d in behind if per_dealer[d].opened > per_dealer[d].acknowledged]
+            pending = _people(
+                waiting.filter(dealer_id__in=opened_behind, opened_at__isnull=False),
+                dealers,
+                late,
+                people_limit,
+            )
     return Compliance(
         bulletin=bulletin,
         total=total,
         regions=sorted(by_region.values(), key=lambda r: r.name),
         dealers=dealer_lines,
-        overdue=overdue,
+        overdue=unacknowledged if late else [],
+        unacknowledged=unacknowledged,
+        pending=pending,
     )
+
+
+def _people(
+    rows: QuerySet[BulletinRecipient], dealers: Mapping[int, Dealer], late: bool, limit: int | None
+) -> list[StaffLine]:
+    """Staff lines of these (not acknowledged) reading records, by dealer code and name. With a
+    limit, the first ones in index order (the scan stops there)."""
+    values = rows.order_by("dealer_id").values(
+        "dealer_id",
+        "user_id",
+        "role",
+        "opened_at",
+        "user__first_name",
+        "user__last_name",
+        "user__username",
+    )
+    lines = [
+        StaffLine(
+            dealer_id=r["dealer_id"],
+            dealer_code=dealers[r["dealer_id"]].code,
+            user_id=r["user_id"],
+            name=_full_name(r),
+            role=r["role"],
+            opened_at=r["opened_at"],
+            acknowledged_at=None,
+            overdue=late,
+        )
+        for r in (values[:limit] if limit is not None else values)
+        if r["dealer_id"] in dealers
+    ]
+    lines.sort(key=lambda s: (s.dealer_code, s.name.lower(), s.user_id))
+    return lines
 
 
 def _full_name(row: Mapping[str, Any]) -> str:
@@ -311,3 +366,127 @@ def staff_status(
     if not lines:
         raise BulletinNotFound(_("No such bulletin."))
     return sorted(lines, key=lambda s: (not s.overdue, s.name.lower(), s.user_id))
+
+
+# --- HQ's list of bulletins and a dealer's managers' list ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    recipients: int = 0
+    opened: int = 0
+    acknowledged: int = 0
+
+    @property
+    def percent_acknowledged(self) -> int:
+        return round(100 * self.acknowledged / self.recipients) if self.recipients else 0
+
+    @property
+    def percent_opened(self) -> int:
+        return round(100 * self.opened / self.recipients) if self.recipients else 0
+
+
+def hq_bulletins(*, status: str = "", category: str = "") -> QuerySet[Bulletin]:
+    """Every bulletin for HQ's list (drafts first among the newest), with its targets."""
+    rows = Bulletin.objects.defer("body").prefetch_related(
+        "target_regions", "target_groups", "target_dealers"
+    )
+    if status in Bulletin.Status.values:
+        rows = rows.filter(status=status)
+    if category in Bulletin.Category.values:
+        rows = rows.filter(category=category)
+    return rows.order_by(F("published_at").desc(nulls_first=True), "-id")
+
+
+def progress(
+    *, bulletins: list[Bulletin], dealer_ids: tuple[int, ...] | list[int]
+) -> dict[int, Progress]:
+    """Recipients, opened and acknowledged (the round each asks for) per bulletin, over the
+    given dealers: one grouped query over the tally for the whole page of bulletins."""
+    published = [b.pk for b in bulletins if b.status != Bulletin.Status.DRAFT]
+    if not published:
+        return {}
+    rows = (
+        BulletinTally.objects.filter(bulletin_id__in=published, dealer_id__in=list(dealer_ids))
+        .values("bulletin_id")
+        .order_by("bulletin_id")
+        .annotate(n=Sum("recipients"), opened=Sum("opened"), acked=Sum("acknowledged"))
+    )
+    return {r["bulletin_id"]: Progress(r["n"], r["opened"], r["acked"]) for r in rows}
+
+
+def dealer_bulletins(*, dealer_id: int) -> list[tuple[Bulletin, Progress]]:
+    """For a dealer's managers: the published bulletins that reached the dealer (newest first)
+    with their staff's progress (from the tally: two queries)."""
+    by_pk = {
+        bulletin_id: Progress(n, opened, acked)
+        for bulletin_id, n, opened, acked in BulletinTally.objects.filter(
+            dealer_id=dealer_id, recipients__gt=0
+        ).values_list("bulletin_id", "recipients", "opened", "acknowledged")
+    }
+    bulletins = (
+        Bulletin.objects.defer("body")
+        .filter(pk__in=by_pk)
+        .exclude(status=Bulletin.Status.DRAFT)
+        .order_by("-published_at", "-pk")
+    )
+    return [(b, by_pk[b.pk]) for b in bulletins]
+
+
+def versions_of(bulletin: Bulletin) -> QuerySet[Any]:
+    return bulletin.versions.order_by("-number")
+
+
+def compliance_people(
+    *, access: Access, bulletin_id: int, now: dt.datetime | None = None
+) -> tuple[Bulletin, list[tuple[DealerLine, StaffLine]]]:
+    """Every current recipient within the caller's view (for the export), with their dealer:
+    HQ over its regions, a dealer's managers over their own staff."""
+    now = now or timezone.now()
+    dealer_ids = _dealers_in_view(access)
+    bulletin = _published(bulletin_id)
+    late = _is_late(bulletin, now)
+    rows = list(
+        BulletinRecipient.objects.filter(
+            bulletin_id=bulletin.pk, dealer_id__in=dealer_ids, retired_at__isnull=True
+        ).values(
+            "dealer_id",
+            "user_id",
+            "role",
+            "opened_at",
+            "acknowledged_at",
+            "acknowledged_version",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
+    )
+    if not access.is_hq and not rows:
+        raise BulletinNotFound(_("No such bulletin."))
+    dealers = {
+        d.pk: d
+        for d in Dealer.objects.filter(pk__in={r["dealer_id"] for r in rows}).select_related(
+            "region"
+        )
+    }
+    out: list[tuple[DealerLine, StaffLine]] = []
+    for r in rows:
+        done = bulletin.requires_ack and r["acknowledged_version"] >= bulletin.ack_version
+        d = dealers[r["dealer_id"]]
+        out.append(
+            (
+                DealerLine(d.pk, d.code, d.name, d.region_id, d.region.name, Figures()),
+                StaffLine(
+                    dealer_id=d.pk,
+                    dealer_code=d.code,
+                    user_id=r["user_id"],
+                    name=_full_name(r),
+                    role=r["role"],
+                    opened_at=r["opened_at"],
+                    acknowledged_at=r["acknowledged_at"] if done else None,
+                    overdue=bool(late and bulletin.requires_ack and not done),
+                ),
+            )
+        )
+    out.sort(key=lambda p: (p[1].dealer_code, p[1].name.lower(), p[1].user_id))
+    return bulletin, out

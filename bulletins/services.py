@@ -43,7 +43,8 @@ from dms.audit.models import AuditAction
 from dms.audit.services import record
 from dms.tenancy.context import as_dealer, as_dealers
 
-from .models import Bulletin, BulletinRecipient, BulletinVersion
+from . import badge_cache
+from .models import Bulletin, BulletinRecipient, BulletinTally, BulletinVersion
 from .notify import deliver
 
 # --- sanitising ----------------------------------------------------------------------------------
@@ -296,20 +297,78 @@ def _fan_out(bulletin: Bulletin, dealer_ids: list[int], now: dt.datetime) -> int
     if not dealer_ids:
         return 0
     user_table = get_user_model()._meta.db_table
+    # The tally counts the new rows as they are inserted (RETURNING): no second read of 3,000
+    # reading records under 170 dealers' RLS.
     sql = (
-        f'INSERT INTO "{BulletinRecipient._meta.db_table}"'  # noqa: S608 (table names only)
+        "WITH new AS ("  # noqa: S608 (table names only)
+        f'INSERT INTO "{BulletinRecipient._meta.db_table}"'
         " (dealer_id, bulletin_id, user_id, role, created_at, opened_version,"
         " acknowledged_version, reminded_round, escalated_round)"
         " SELECT m.dealer_id, %s, m.user_id, m.role, %s, 0, 0, 0, 0"
         f' FROM "{Membership._meta.db_table}" m JOIN "{user_table}" u ON u.id = m.user_id'
         " WHERE m.is_active AND u.is_active AND m.dealer_id = ANY(%s::bigint[])"
         " AND (%s OR m.role = ANY(%s::varchar[]))"
-        " ON CONFLICT (dealer_id, bulletin_id, user_id) DO NOTHING"
+        " ON CONFLICT (dealer_id, bulletin_id, user_id) DO NOTHING RETURNING dealer_id),"
+        f' tally AS (INSERT INTO "{_tally_table()}" AS t'
+        " (bulletin_id, dealer_id, recipients, opened, acknowledged)"
+        " SELECT %s, dealer_id, count(*), 0, 0 FROM new GROUP BY dealer_id"
+        " ON CONFLICT (bulletin_id, dealer_id) DO UPDATE"
+        " SET recipients = t.recipients + EXCLUDED.recipients RETURNING 1)"
+        " SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM tally)"
     )
     roles = list(bulletin.target_roles)
     with as_dealers(dealer_ids, write=True), connection.cursor() as cursor:
-        cursor.execute(sql, [bulletin.pk, now, dealer_ids, not roles, roles])
-        return max(cursor.rowcount, 0)
+        cursor.execute(sql, [bulletin.pk, now, dealer_ids, not roles, roles, bulletin.pk])
+        created, _dealers = cursor.fetchone()
+        return int(created)
+
+
+# --- the tally (network projection of the reading records' counts) -------------------------------
+
+
+def _tally_table() -> str:
+    return BulletinTally._meta.db_table
+
+
+def recount(*, bulletin_ids: Sequence[int], dealer_ids: Sequence[int]) -> None:
+    """Recompute the tally of these bulletins at these dealers from the reading records, in
+    the caller's transaction and inside a scope that reads those dealers. The tally rows are
+    locked first, so a concurrent acknowledgement's increment is never lost: it either
+    committed before the recount reads (a new statement sees it) or waits for this
+    transaction and adds to the recounted figure."""
+    if not bulletin_ids or not dealer_ids:
+        return
+    bulletin_ids, dealer_ids = sorted(set(bulletin_ids)), sorted(set(dealer_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT 1 FROM "{_tally_table()}" WHERE bulletin_id = ANY(%s::bigint[])'  # noqa: S608
+            " AND dealer_id = ANY(%s::bigint[]) ORDER BY bulletin_id, dealer_id FOR UPDATE",
+            [bulletin_ids, dealer_ids],
+        )
+        cursor.execute(
+            f'INSERT INTO "{_tally_table()}"'  # noqa: S608 (table names only)
+            " (bulletin_id, dealer_id, recipients, opened, acknowledged)"
+            " SELECT b.id, d.d, count(r.id), count(r.opened_at),"
+            " count(r.id) FILTER (WHERE b.requires_ack"
+            " AND r.acknowledged_version >= b.ack_version)"
+            f' FROM "{Bulletin._meta.db_table}" b CROSS JOIN unnest(%s::bigint[]) AS d(d)'
+            f' LEFT JOIN "{BulletinRecipient._meta.db_table}" r ON r.dealer_id = d.d'
+            " AND r.bulletin_id = b.id AND r.retired_at IS NULL"
+            " WHERE b.id = ANY(%s::bigint[]) GROUP BY b.id, d.d"
+            " ON CONFLICT (bulletin_id, dealer_id) DO UPDATE SET"
+            " recipients = EXCLUDED.recipients, opened = EXCLUDED.opened,"
+            " acknowledged = EXCLUDED.acknowledged",
+            [dealer_ids, bulletin_ids],
+        )
+
+
+def _tally_add(*, bulletin_id: int, dealer_id: int, opened: int = 0, acknowledged: int = 0) -> None:
+    """Count one user's first opening / acknowledgement (an atomic increment)."""
+    if not (opened or acknowledged):
+        return
+    BulletinTally.objects.filter(bulletin_id=bulletin_id, dealer_id=dealer_id).update(
+        opened=F("opened") + opened, acknowledged=F("acknowledged") + acknowledged
+    )
 
 
 # --- publishing, revising, withdrawing ----------------------------------------------------------
@@ -364,6 +423,7 @@ def publish(
     if created == 0:
         # Rolls the whole publication back: a bulletin nobody receives is a mistake.
         raise ValidationError({"targets": _("Nobody works in the chosen dealers and roles.")})
+    badge_cache.forget_everyone()
     _audit(
         bulletin=row,
         actor=actor,
@@ -415,6 +475,7 @@ def revise(
     row.version += 1
     if requires_reack:
         row.ack_version = row.version
+        BulletinTally.objects.filter(bulletin_id=row.pk).update(acknowledged=0)
     row.save()
     BulletinVersion.objects.create(
         bulletin=row,
@@ -427,6 +488,7 @@ def revise(
         published_by=actor,
         published_at=now,
     )
+    badge_cache.forget_everyone()
     _audit(
         bulletin=row,
         actor=actor,
@@ -455,6 +517,7 @@ def withdraw(
     row.status = Bulletin.Status.WITHDRAWN
     row.withdrawn_at = now or timezone.now()
     row.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    badge_cache.forget_everyone()
     _audit(bulletin=row, actor=actor, change="withdrawn", request=request, reason=reason[:300])
     return row
 
@@ -492,15 +555,19 @@ def sync_member(*, membership: Membership, now: dt.datetime | None = None) -> in
     number of rows created or revived."""
     now = now or timezone.now()
     membership = Membership.objects.select_related("dealer", "user").get(pk=membership.pk)
+    badge_cache.forget_user(membership.user_id, membership.dealer_id)
     active = membership.is_active and membership.dealer.is_active and membership.user.is_active
     wanted = bulletins_for_member(membership, now) if active else []
     live = list(live_bulletins(now).values_list("pk", flat=True))
     with as_dealer(membership.dealer_id):
         rows = BulletinRecipient.objects.filter(user_id=membership.user_id)
-        rows.filter(bulletin_id__in=live, retired_at__isnull=True).exclude(
+        leaving = rows.filter(bulletin_id__in=live, retired_at__isnull=True).exclude(
             bulletin_id__in=wanted
-        ).update(retired_at=now)
+        )
+        left = list(leaving.values_list("bulletin_id", flat=True))
+        leaving.update(retired_at=now)
         if not wanted:
+            recount(bulletin_ids=left, dealer_ids=[membership.dealer_id])
             return 0
         revived = rows.filter(bulletin_id__in=wanted, retired_at__isnull=False).update(
             retired_at=None, role=membership.role
@@ -518,6 +585,10 @@ def sync_member(*, membership: Membership, now: dt.datetime | None = None) -> in
             if bulletin_id not in existing
         ]
         BulletinRecipient.objects.bulk_create(new, ignore_conflicts=True)
+        changed = set(left)
+        if revived or new:
+            changed |= set(wanted)
+        recount(bulletin_ids=sorted(changed), dealer_ids=[membership.dealer_id])
         return revived + len(new)
 
 
@@ -547,9 +618,21 @@ def open_bulletin(*, user: Any, bulletin: Bulletin, now: dt.datetime | None = No
     if not rows.exists():
         raise _not_found()
     current = Bulletin.objects.values_list("version", flat=True).get(pk=bulletin.pk)
-    rows.filter(opened_version__lt=current).update(
+    _first_opening(rows, bulletin_id=bulletin.pk, now=now)
+    if rows.filter(opened_version__lt=current).update(
         opened_version=current, opened_at=Coalesce(F("opened_at"), Value(now))
-    )
+    ):
+        for dealer_id in {r.dealer_id for r in rows.only("dealer_id")}:
+            badge_cache.forget_user(user.pk, dealer_id)
+
+
+def _first_opening(
+    rows: QuerySet[BulletinRecipient], *, bulletin_id: int, now: dt.datetime
+) -> None:
+    """Record the first opening time on rows never opened, and count them in the tally."""
+    for dealer_id in rows.filter(opened_at__isnull=True).values_list("dealer_id", flat=True):
+        if rows.filter(dealer_id=dealer_id, opened_at__isnull=True).update(opened_at=now):
+            _tally_add(bulletin_id=bulletin_id, dealer_id=dealer_id, opened=1)
 
 
 @transaction.atomic
@@ -565,15 +648,23 @@ def acknowledge(
     row = rows.first()
     if row is None:
         raise _not_found()
-    current = Bulletin.objects.get(pk=bulletin.pk)
+    # FOR SHARE: a revision (FOR UPDATE) asking to acknowledge again waits for this click and
+    # vice versa, so the click counts for the round it was made in (many clicks run at once).
+    current = Bulletin.objects.raw(
+        f'SELECT * FROM "{Bulletin._meta.db_table}" WHERE id = %s FOR SHARE',  # noqa: S608
+        [bulletin.pk],
+    )[0]
     if not current.requires_ack:
         raise ValidationError(_("This bulletin does not ask for acknowledgement."))
-    rows.filter(acknowledged_version__lt=current.ack_version).update(
+    _first_opening(rows, bulletin_id=bulletin.pk, now=now)
+    done = rows.filter(acknowledged_version__lt=current.ack_version).update(
         acknowledged_version=current.ack_version,
         acknowledged_at=now,
         opened_version=Greatest(F("opened_version"), Value(current.version)),
-        opened_at=Coalesce(F("opened_at"), Value(now)),
     )
+    if done:
+        _tally_add(bulletin_id=bulletin.pk, dealer_id=row.dealer_id, acknowledged=done)
+        badge_cache.forget_user(user.pk, row.dealer_id)
     row.refresh_from_db()
     return row
 

@@ -173,6 +173,20 @@ CATALOGUE_READERS = who(
 )
 CATALOGUE_EDITORS = who(_("HQ network admins"), Cap.NETWORK_ADMIN, hq=True)
 
+# Bulletins (issue 14): every member of a dealer's staff reads their own inbox; HQ reads the list
+# of bulletins and who acknowledged them (admins write them); a dealer's managers see their staff's.
+BULLETIN_READERS = who(_("the dealer's staff"), staff=True, dealer=True)
+BULLETIN_HQ = who(_("HQ admins and KPI readers"), Cap.NETWORK_ADMIN, Cap.KPI_NETWORK, hq=True)
+BULLETIN_COMPLIANCE = who(
+    _("HQ KPI readers and the dealer's managers"), Cap.KPI_NETWORK, Cap.KPI_DEALER, Cap.STAFF_MANAGE
+)
+# Attachments: any signed-in user reaches the view, which answers "not found" unless the
+# bulletin reaches them (or they are HQ).
+BULLETIN_ATTACHMENT_READERS = who(_("the bulletin's readers and HQ"))
+BULLETIN_STAFF_STATUS = who(
+    _("the dealer's managers"), Cap.KPI_DEALER, Cap.STAFF_MANAGE, staff=True, dealer=True
+)
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from bulletins.api import BulletinInboxViewSet
 from bulletins.api_prices import PricesAPIView
 from bulletins.promotion_api import PromotionsAPIView
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
@@ -39,6 +40,7 @@ class DeclaredRouter(DefaultRouter):
 
 router = DeclaredRouter()
 router.register("absences", AbsenceViewSet, basename="absence")
+router.register("bulletins", BulletinInboxViewSet, basename="bulletin")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("visits", VisitViewSet, basename="visit")

@@ -11,6 +11,7 @@ To add a module: append (or un-flag) its entry here; a test checks that every en
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -53,6 +54,7 @@ class NavItem:
     icon: str = "circle"  # Bootstrap Icons name, without the "bi-" prefix
     coming_soon: bool = False
     coming_text: Any = ""  # what the module will do (tooltip of a disabled entry)
+    badge: str = ""  # a per-user count shown on the entry: the key of a registered provider
 
     def visible_to(self, access: Any) -> bool:
         if self.audience is Audience.DEALER and (access.is_hq or access.membership is None):
@@ -85,6 +87,17 @@ ITEMS: tuple[NavItem, ...] = (
         "dashboard",
         capabilities=(),
         icon="speedometer2",
+    ),
+    NavItem(
+        "bulletins_inbox",
+        _("Bulletins"),
+        "home",
+        "bulletins:inbox",
+        # every dealer role holds one of these
+        (Cap.SALES_OWN, Cap.SERVICE, Cap.PARTS, Cap.STAFF_MANAGE),
+        Audience.DEALER,
+        icon="megaphone",
+        badge="bulletins",
     ),
     # --- sales: consultants (and managers, who also sell) --------------------------------------
     NavItem(
@@ -355,11 +368,9 @@ ITEMS: tuple[NavItem, ...] = (
         _("Bulletins"),
         "network",
         "bulletins:list",
-        (Cap.NETWORK_ADMIN,),
+        (Cap.NETWORK_ADMIN, Cap.KPI_NETWORK),
         Audience.HQ,
         icon="megaphone",
-        coming_soon=True,
-        coming_text=_("Bulletins to dealers, price lists, promotions and sales plans."),
     ),
     # --- administration: dealer admins and HQ admins ----------------------------------------------
     NavItem(
@@ -481,6 +492,39 @@ def navigation_for(access: Any, current_path: str = "") -> list[VisibleSection]:
 
 _SIDEBARS: dict[tuple[Any, ...], SafeString] = {}
 
+# Per-user counts on menu entries (e.g. unread bulletins): {badge key: provider}. A provider takes
+# the request and returns the badge's HTML ("" for none); apps above the core register theirs in
+# AppConfig.ready. The menu itself is rendered once and cached (sidebar_html); the badge goes
+# into its placeholder per request, so it costs the provider's one query and a string replace.
+BADGES: dict[str, Callable[[HttpRequest], str]] = {}
+
+
+def register_badge(key: str, provider: Callable[[HttpRequest], str]) -> None:
+    BADGES[key] = provider
+
+
+def badge_placeholder(key: str) -> str:
+    return f"<!--nav-badge:{key}-->"
+
+
+def with_badges(
+    html: SafeString, sections: list[VisibleSection], request: HttpRequest
+) -> SafeString:
+    """The cached menu with each visible entry's badge filled in."""
+    keys = [e.item.badge for s in sections for e in s.items if e.item.badge and e.url]
+    for key in keys:
+        provider = BADGES.get(key)
+        badge = provider(request) if provider else ""
+        html = SafeString(html.replace(badge_placeholder(key), badge_slot(key, badge)))
+    return html
+
+
+def badge_slot(key: str, badge: str, *, oob: bool = False) -> str:
+    """The element holding an entry's badge: a page answering an htmx request may send it again
+    with `oob=True` (hx-swap-oob) to refresh the count after a change."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return f'<span id="nav-badge-{key}" class="ms-auto"{swap}>{badge}</span>'
+
 
 def sidebar_html(sections: list[VisibleSection]) -> SafeString:
     """includes/sidebar.html for these sections, rendered once per distinct menu (entries, their
@@ -512,7 +556,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     sections = SimpleLazyObject(build)
 
     def sidebar() -> SafeString:
-        return sidebar_html(sections)  # type: ignore[arg-type]
+        html = sidebar_html(sections)  # type: ignore[arg-type]
+        return with_badges(html, sections, request)  # type: ignore[arg-type]
 
     def regions() -> list[Any]:
         user = getattr(request, "user", None)

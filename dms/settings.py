@@ -370,6 +370,16 @@ STORAGES = {
     },
 }
 
+# --- uploaded files -------------------------------------------------------------------------------
+# Never served by the web server as they are: every file is handed out by a view that checks who
+# may have it (e.g. bulletin attachments). Not under static/ nor under any served URL.
+MEDIA_ROOT = Path(os.environ.get("DMS_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "/media/"  # unused: no URL serves MEDIA_ROOT directly
+# Bulletin attachments: at most this many bytes per file (default 10 MB).
+DMS_BULLETIN_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("DMS_BULLETIN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+)
+
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -44,6 +44,7 @@ urlpatterns = [
     path("promotions/", include("bulletins.promotion_urls")),
     path("inventory/", include("inventory.urls")),
     path("prices/", include("bulletins.pricing_urls")),
+    path("bulletins/", include("bulletins.urls")),
     path("api/", include("dms.api_urls")),
     path("admin/", admin.site.urls),
     # The API's description and docs: signed-in users (DRF views carrying their declaration).

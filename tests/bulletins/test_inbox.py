@@ -34,7 +34,7 @@ def test_counts_and_list(network: Network, frozen: time_machine.Coordinates) -> 
         services.open_bulletin(user=user, bulletin=plain)
         services.acknowledge(user=user, bulletin=to_ack)
         assert selectors.inbox_counts(user=user) == selectors.InboxCounts(
-            total=3, unread=1, unacknowledged=1, overdue=1
+            total=3, unread=1, unacknowledged=1, overdue=1, pending=1
         )
         rows = {r.bulletin.title: r for r in selectors.inbox(user=user)}
     assert set(rows) == {"Plain", "Ack", "Late"}

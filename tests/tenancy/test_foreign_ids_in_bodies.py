@@ -230,6 +230,13 @@ _HQ_DIRECTORY = (
     "reach the page (test_role_matrix)"
 )
 NOT_AN_ID: dict[str, str] = {
+    # Bulletins (HQ admins target regions, groups and dealers of the whole network)
+    "form bulletins.forms.DraftForm.dealers": _HQ_DIRECTORY,
+    "form bulletins.forms.DraftForm.groups": _HQ_DIRECTORY,
+    "form bulletins.forms.DraftForm.regions": _HQ_DIRECTORY,
+    "raw bulletins/views.py:body": "bulletin text for the editor's preview (cleaned, echoed back)",
+    "raw bulletins/views.py:category": "a bulletin category (a fixed choice)",
+    "raw bulletins/views.py:sort": "a column name",
     # API
     "api POST /api/demo-vehicles/ body:odometer_km": _QTY,
     "api POST /api/quotes/ body:term_months": _QTY,

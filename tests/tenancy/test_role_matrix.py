@@ -59,6 +59,14 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/exports/jobs/<pk>/download/": "export jobs are made by HQ's export page",
     "api/catalogue/parts/current/": "needs ?numbers= (the part numbers to resolve): 400 "
     "without it; tests/inventory/test_catalogue_api.py covers it",
+    "bulletins/<pk>/": "bulletins are HQ rows the world does not make (404); tests/bulletins",
+    "bulletins/<pk>/compliance/": "bulletins are HQ rows the world does not make (404)",
+    "bulletins/<pk>/compliance.<file_format>": "bulletins are HQ rows the world does not make",
+    "api/bulletins/<pk>/": "bulletins are HQ rows the world does not make (404); tests/bulletins",
+    "bulletins/<pk>/files/<attachment_pk>/": "bulletins are HQ rows the world does not make",
+    "bulletins/hq/<pk>/": "bulletins are HQ rows the world does not make (404)",
+    "bulletins/hq/<pk>/edit/": "bulletins are HQ rows the world does not make (404)",
+    "bulletins/hq/<pk>/revise/": "bulletins are HQ rows the world does not make (404)",
     "account/two_factor/qrcode/": "answers only inside the set-up wizard (its secret is in the "
     "wizard's session); tests/security covers the wizard",
 }

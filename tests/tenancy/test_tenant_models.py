@@ -49,6 +49,12 @@ NOT_TENANT_WITH_DEALER_FK: dict[str, str] = {
         "services; it holds no dealer's data (each dealer's reading record is the tenant table "
         "bulletins.BulletinRecipient) and is never shown to dealer staff"
     ),
+    "bulletins.BulletinTally": (
+        "network projection (DESIGN.md): per bulletin and dealer, how many staff it reaches, "
+        "opened and acknowledged it; counts only, no person, written only by bulletins.services "
+        "in the transaction of the reading records it counts (tests/bulletins/test_tally.py "
+        "pins its columns)"
+    ),
     "security.UnlockApproval": (
         "directory-level dual-control record about user accounts, read and written before/"
         "outside a tenant scope by the unlock flow"

@@ -25,7 +25,7 @@ HQ_FOLLOWED = {"campaigns", "promotions"}  # HQ admins write them, regional mana
 HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS | HQ_FOLLOWED
 ADMIN = {"security", "audit_log"}
 EVERY = (
-    {"dashboard", "kpi_dashboard"}
+    {"dashboard", "bulletins_inbox", "kpi_dashboard"}
     | SALES
     | MANAGEMENT
     | SERVICE
@@ -38,14 +38,25 @@ EVERY = (
 # "security" is the locked-accounts page: admins unlock alone, colleagues holding the unlock
 # right approve there (dual control).
 EXPECTED = {
-    "consultant": {"dashboard"} | SALES,
-    "sales_manager": {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | REPORTS | {"security"},
-    "dealer_manager": {"dashboard", "kpi_dashboard"} | SALES | MANAGEMENT | REPORTS | {"security"},
-    "service_advisor": {"dashboard"} | SERVICE | CATALOGUE | {"security"},
-    "technician": {"dashboard"} | SERVICE | CATALOGUE,
-    "parts_clerk": {"dashboard"} | PARTS | CATALOGUE,
-    "dealer_admin": {"dashboard", "team", "absences", "handover"} | ADMIN,
-    "hq_regional_manager": {"dashboard", "network_kpis"} | REPORTS | HQ_FOLLOWED | CATALOGUE,
+    "consultant": {"dashboard", "bulletins_inbox"} | SALES,
+    "sales_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    | SALES
+    | MANAGEMENT
+    | REPORTS
+    | {"security"},
+    "dealer_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    | SALES
+    | MANAGEMENT
+    | REPORTS
+    | {"security"},
+    "service_advisor": {"dashboard", "bulletins_inbox"} | SERVICE | CATALOGUE | {"security"},
+    "technician": {"dashboard", "bulletins_inbox"} | SERVICE | CATALOGUE,
+    "parts_clerk": {"dashboard", "bulletins_inbox"} | PARTS | CATALOGUE,
+    "dealer_admin": {"dashboard", "bulletins_inbox", "team", "absences", "handover"} | ADMIN,
+    "hq_regional_manager": {"dashboard", "network_kpis", "bulletins"}
+    | REPORTS
+    | HQ_FOLLOWED
+    | CATALOGUE,
     "hq_admin": {"dashboard"} | HQ_ALL | CATALOGUE | ADMIN,
 }
 
