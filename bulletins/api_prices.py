@@ -118,10 +118,18 @@ def _version(version: Any) -> dict[str, Any] | None:
     }
 
 
+class QueryCheckedSchema(AutoSchema):
+    """A GET whose query string is validated: it answers 400 to bad parameters too."""
+
+    def _error_codes(self) -> list[str]:
+        codes = super()._error_codes()
+        return codes if "400" in codes else ["400", *codes]
+
+
 class PricesAPIView(APIView):
     permission_classes = [IsAuthenticated, DeclaredAccess]
     access_rule = Rule(read=SIGNED_IN)
-    schema = AutoSchema()
+    schema = QueryCheckedSchema()
 
     @extend_schema(
         summary="Prices on a day: vehicle codes, part numbers and labour grades",

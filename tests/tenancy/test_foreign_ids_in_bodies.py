@@ -253,6 +253,7 @@ NOT_AN_ID: dict[str, str] = {
     "api POST /api/customers/ body:models_of_interest": "shared catalogue (VehicleModel)",
     "api PUT /api/customers/{id}/ body:models_of_interest": "shared catalogue (VehicleModel)",
     "api PATCH /api/customers/{id}/ body:models_of_interest": "shared catalogue (VehicleModel)",
+    "raw bulletins/pricing_views.py:q": "a search text (code, part number, description)",
     # forms
     "form dealers.forms.DealerForm.region": _HQ_DIRECTORY,
     "form dealers.forms.DealerForm.group": _HQ_DIRECTORY,

@@ -53,6 +53,11 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/plans/upload/<token>/": "a staged upload lives in the uploader's session only",
     "reports/plans/upload/<token>/errors.csv": "a staged upload lives in the uploader's session",
     "reports/plans/upload/<token>/errors.xlsx": "a staged upload lives in the uploader's session",
+    "prices/versions/<pk>/": "price-list versions are HQ rows the world does not make (404); "
+    "tests/bulletins/test_price_pages.py opens them",
+    "prices/versions/<pk>/diff/": "price-list versions are HQ rows the world does not make",
+    "prices/versions/<pk>/publish/": "price-list versions are HQ rows the world does not make",
+    "prices/versions/<pk>/withdraw/": "price-list versions are HQ rows the world does not make",
     "reports/exports/jobs/<pk>/": "export jobs are made by HQ's export page, not by the world",
     "campaigns/<pk>/": "technical campaigns are HQ rows the world does not make (404)",
     "promotions/<pk>/": "promotions are HQ rows the world does not make (404)",

@@ -159,6 +159,7 @@ def _hour(hours: int) -> Callable[[Ctx], datetime]:
 # One entry per tenant model. Keep it sorted; prefer auto().
 TENANT_FACTORIES: dict[str, Factory] = {
     "bulletins.BulletinRecipient": auto(),
+    "bulletins.DealerLabourRate": auto(),
     "dealers.CoverPeriod": auto(
         covering=lambda c: Membership.objects.get(
             user=c.world.staff[(c.dealer.pk, DealerRole.SALES_MANAGER)], dealer=c.dealer
