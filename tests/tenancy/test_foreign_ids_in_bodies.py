@@ -237,6 +237,11 @@ NOT_AN_ID: dict[str, str] = {
     "raw bulletins/views.py:body": "bulletin text for the editor's preview (cleaned, echoed back)",
     "raw bulletins/views.py:category": "a bulletin category (a fixed choice)",
     "raw bulletins/views.py:sort": "a column name",
+    # Promotions and campaigns (HQ admins, whole network)
+    "form bulletins.promotion_forms.PromotionForm.dealers": _HQ_DIRECTORY,
+    "form bulletins.promotion_forms.PromotionForm.regions": _HQ_DIRECTORY,
+    "form bulletins.promotion_forms.PromotionForm.budget": "a count of orders, not an id",
+    "raw bulletins/campaign_views.py:checked": "a digest of the VIN list that was checked",
     # API
     "api POST /api/demo-vehicles/ body:odometer_km": _QTY,
     "api POST /api/quotes/ body:term_months": _QTY,

@@ -55,6 +55,16 @@ NOT_TENANT_WITH_DEALER_FK: dict[str, str] = {
         "in the transaction of the reading records it counts (tests/bulletins/test_tally.py "
         "pins its columns)"
     ),
+    "bulletins.CampaignVehicle": (
+        "HQ reference data with a network projection (DESIGN.md): an affected VIN of an HQ "
+        "campaign, the dealer responsible for it (from HQ's import) and which dealer completed "
+        "the work — no customer, person, price or note; written by bulletins.campaigns only, "
+        "read one exact VIN at a time (campaign_selectors.open_campaigns_for_vin) or as counts"
+    ),
+    "bulletins.Promotion_target_dealers": (
+        "HQ reference data: which dealers an HQ promotion is offered to, written only by HQ "
+        "services (bulletins.promotions); it holds no dealer's data"
+    ),
     "security.UnlockApproval": (
         "directory-level dual-control record about user accounts, read and written before/"
         "outside a tenant scope by the unlock flow"

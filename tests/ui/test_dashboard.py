@@ -20,6 +20,7 @@ MANAGEMENT = {"funnel", "approvals", "team", "absences", "handover"}
 SERVICE = {"appointments", "repair_orders"}
 PARTS = {"parts_stock"}
 CATALOGUE = {"catalogue"}  # parts clerks, the workshop and HQ
+PRICES = {"prices"}  # every dealer role looks up HQ's prices; managers and admins set labour rates
 REPORTS = {"plans", "exports"}  # KPI dashboards: "kpi_dashboard" (dealer), "network_kpis" (HQ)
 HQ_FOLLOWED = {"campaigns", "promotions"}  # HQ admins write them, regional managers follow them
 HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS | HQ_FOLLOWED
@@ -31,6 +32,8 @@ EVERY = (
     | SERVICE
     | PARTS
     | CATALOGUE
+    | PRICES
+    | {"labour_rates", "price_lists"}
     | HQ_ALL
     | ADMIN
 )
@@ -38,26 +41,34 @@ EVERY = (
 # "security" is the locked-accounts page: admins unlock alone, colleagues holding the unlock
 # right approve there (dual control).
 EXPECTED = {
-    "consultant": {"dashboard", "bulletins_inbox"} | SALES,
+    "consultant": {"dashboard", "bulletins_inbox"} | SALES | PRICES,
     "sales_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    | PRICES
     | SALES
     | MANAGEMENT
     | REPORTS
     | {"security"},
-    "dealer_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
+    "dealer_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard", "labour_rates"}
+    | PRICES
     | SALES
     | MANAGEMENT
     | REPORTS
     | {"security"},
-    "service_advisor": {"dashboard", "bulletins_inbox"} | SERVICE | CATALOGUE | {"security"},
-    "technician": {"dashboard", "bulletins_inbox"} | SERVICE | CATALOGUE,
-    "parts_clerk": {"dashboard", "bulletins_inbox"} | PARTS | CATALOGUE,
-    "dealer_admin": {"dashboard", "bulletins_inbox", "team", "absences", "handover"} | ADMIN,
+    "service_advisor": {"dashboard", "bulletins_inbox"}
+    | SERVICE
+    | CATALOGUE
+    | PRICES
+    | {"security"},
+    "technician": {"dashboard", "bulletins_inbox"} | SERVICE | CATALOGUE | PRICES,
+    "parts_clerk": {"dashboard", "bulletins_inbox"} | PARTS | CATALOGUE | PRICES,
+    "dealer_admin": {"dashboard", "bulletins_inbox", "team", "absences", "handover", "labour_rates"}
+    | PRICES
+    | ADMIN,
     "hq_regional_manager": {"dashboard", "network_kpis", "bulletins"}
     | REPORTS
     | HQ_FOLLOWED
     | CATALOGUE,
-    "hq_admin": {"dashboard"} | HQ_ALL | CATALOGUE | ADMIN,
+    "hq_admin": {"dashboard", "price_lists"} | HQ_ALL | CATALOGUE | ADMIN,
 }
 
 
