@@ -6,6 +6,7 @@ its history (who changed what, when) in a django-pghistory event table."""
 from __future__ import annotations
 
 import pghistory
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -136,8 +137,13 @@ class Part(models.Model):
             models.CheckConstraint(condition=~models.Q(number=""), name="part_number_not_empty"),
         ]
         indexes = [
-            # Search by the start of a number or a word of the description.
-            models.Index(models.functions.Upper("number"), name="part_number_upper"),
+            # Search by the start of a number, any case: UPPER(number) LIKE 'ABC%'. The
+            # pattern operator class lets LIKE use the index whatever the database collation
+            # (a plain index serves LIKE only under the "C" collation).
+            models.Index(
+                OpClass(models.functions.Upper("number"), name="text_pattern_ops"),
+                name="part_number_upper",
+            ),
         ]
 
     def __str__(self) -> str:

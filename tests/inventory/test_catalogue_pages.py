@@ -236,3 +236,15 @@ def test_labour_and_vehicle_pages(admin, cat) -> None:
     assert "ZQ-LX" in reader.get(f"/inventory/catalogue/vehicles/{model.pk}/").content.decode()
     for url in ("vehicles/", "colours/", "options/", "part-groups/", "labour-grades/"):
         assert reader.get(f"/inventory/catalogue/{url}").status_code == 200, url
+
+
+def test_number_prefix_search_can_use_the_index(cat) -> None:
+    """UPPER(number) LIKE 'AB-7%' (the lookup search_parts uses for numbers) is served by the
+    part_number_upper index (text_pattern_ops: whatever the database collation)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = Part.objects.filter(number__istartswith="ab-7").only("id").explain()
+    assert "part_number_upper" in plan, plan
