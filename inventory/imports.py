@@ -308,6 +308,8 @@ class PartsCatalogueImporter(Importer):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUPERSESSION_LOCK])
             rows = [checked.parts[n] for n in checked.new_or_changed]
             if rows:
+                # (dropped first: two imports in one transaction, as in the bench)
+                cursor.execute("DROP TABLE IF EXISTS pg_temp.import_parts")
                 cursor.execute(
                     "CREATE TEMP TABLE import_parts (number text, description text, "
                     "unit text, group_id bigint, weight_kg numeric) ON COMMIT DROP"

@@ -291,7 +291,9 @@ def _read_xlsx(path: Path) -> Iterator[Sequence[Any]]:
         book.close()
 
 
-_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+# What a spreadsheet writes for a number shown in scientific notation: a signed exponent
+# (1.2345E+5, 1E-3). "12E5" without a sign may be a real part number: not matched.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]\d+$")
 
 
 def _cell_text(cell: Any, column: Column, row: int, errors: Errors) -> str | None:

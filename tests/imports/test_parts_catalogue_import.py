@@ -63,7 +63,7 @@ def test_a_part_number_stored_as_a_number_in_xlsx_is_refused(write_file, groups)
         (["P1", "x", "pc", "FILTER", "1,234.5", "", ""], "weight_kg", "no thousands separators"),
         (["P1", "x", "pc", "FILTER", "1.234,5", "", ""], "weight_kg", "no thousands separators"),
         (["P1", "x", "pc", "FILTER", "1,5", "", ""], "weight_kg", "point for decimals"),
-        (["P1", "x", "pc", "FILTER", "1e3", "", ""], "weight_kg", "Scientific notation"),
+        (["P1", "x", "pc", "FILTER", "1E+3", "", ""], "weight_kg", "Scientific notation"),
         (["P1", "x", "pc", "FILTER", "abc", "", ""], "weight_kg", "Not a number"),
         (["P1", "x", "pc", "FILTER", "", "P2", "2027-02-30"], "valid_from", "does not exist"),
         (["P1", "x", "pc", "FILTER", "", "P2", "01/03/2027"], "valid_from", "YYYY-MM-DD"),
