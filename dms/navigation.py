@@ -306,6 +306,15 @@ ITEMS: tuple[NavItem, ...] = (
         coming_soon=True,
         coming_text=_("Bulletins to dealers, price lists, promotions and sales plans."),
     ),
+    NavItem(
+        "imports",
+        _("Imports"),
+        "network",
+        "imports:list",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="file-earmark-arrow-up",
+    ),
     # --- administration: dealer admins and HQ admins ----------------------------------------------
     NavItem(
         "security",

@@ -55,6 +55,9 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/plans/upload/<token>/errors.xlsx": "a staged upload lives in the uploader's session",
     "reports/exports/jobs/<pk>/": "export jobs are made by HQ's export page, not by the world",
     "reports/exports/jobs/<pk>/download/": "export jobs are made by HQ's export page",
+    "imports/<pk>/": "import jobs are made by HQ's upload page, not by the world",
+    "imports/<pk>/progress/": "import jobs are made by HQ's upload page",
+    "imports/<pk>/errors.csv": "import jobs are made by HQ's upload page",
     "account/two_factor/qrcode/": "answers only inside the set-up wizard (its secret is in the "
     "wizard's session); tests/security covers the wizard",
 }
