@@ -391,7 +391,9 @@ def rebuild_indexes(definitions: list[str], *, jobs: int = 1) -> None:
 
 def reference_data() -> dict:
     """HQ reference rows the data needs (the project's data migration usually made them)."""
-    from bulletins.models import PriceList, PriceListItem
+    from django.utils import timezone
+
+    from bulletins.models import PriceList, PriceListVersion, VehiclePrice
     from inventory.models import Trim, VehicleModel
     from leads.models import LeadSource, LostReason
 
@@ -411,13 +413,25 @@ def reference_data() -> dict:
             Trim.objects.get_or_create(
                 code=t["code"], defaults={"name": t["name"], "vehicle_model": vm}
             )
-    price_list = PriceList.objects.order_by("-valid_from").first()
-    if price_list is None:
-        price_list = PriceList.objects.create(name="Bench", valid_from=dt.date(2020, 1, 1))
-    prices = dict(
-        PriceListItem.objects.filter(price_list=price_list, kind="trim").values_list(
-            "code", "price"
+    version = (
+        PriceListVersion.objects.filter(price_list__kind="vehicle", status="published")
+        .select_related("price_list")
+        .order_by("-valid_from")
+        .first()
+    )
+    if version is None:
+        plist, _ = PriceList.objects.get_or_create(
+            name="Vehicles", defaults={"kind": "vehicle", "currency": "EUR"}
         )
+        version = PriceListVersion.objects.create(
+            price_list=plist,
+            number=(plist.versions.count() + 1),
+            status="published",
+            valid_from=dt.date(2020, 1, 1),
+            published_at=timezone.now(),
+        )
+    prices = dict(
+        VehiclePrice.objects.filter(version=version, kind="trim").values_list("code", "price")
     )
     trims = [
         (t.pk, t.vehicle_model_id, str(prices.get(t.code, Decimal("25000.00"))))
@@ -428,8 +442,8 @@ def reference_data() -> dict:
         "model_ids": sorted({t[1] for t in trims}),
         "trims": trims,
         "lost_reason_ids": list(LostReason.objects.order_by("code").values_list("id", flat=True)),
-        "price_list_id": price_list.pk,
-        "currency": price_list.currency,
+        "price_version_id": version.pk,
+        "currency": version.price_list.currency,
     }
 
 
@@ -703,7 +717,7 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
                 total = Decimal(price) - Decimal(discount)
                 quotes.append(
                     f"{lead_id}\t{ds}\t{lead_id}\t{cid}\t1\t{status}\t"
-                    f"{ref['price_list_id']}\t{trim_id}\t{price}\t{discount}\t"
+                    f"{ref['price_version_id']}\t{trim_id}\t{price}\t{discount}\t"
                     f"{d_status}\t{total}\t{owner}\t{_iso(quote_at)}\t"
                     f"{_iso(quote_at) if status != 'draft' else chr(92) + 'N'}"
                 )
@@ -868,7 +882,7 @@ def fill_dealer(spec: dict[str, Any]) -> dict[str, int]:  # noqa: C901 - one lin
             "customer_id",
             "version",
             "status",
-            "price_list_id",
+            "price_version_id",
             "trim_id",
             "list_price",
             "discount",

@@ -38,6 +38,7 @@ class Cap:
     KPI_DEALER = "kpi.dealer"
     KPI_NETWORK = "kpi.network"
     NETWORK_ADMIN = "network.admin"  # dealers, regions, users, bulletins, prices, plans
+    LABOUR_RATES = "prices.labour_rates"  # the dealer's own labour rates, within HQ's bounds
 
 
 DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
@@ -63,6 +64,7 @@ DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.KPI_DEALER,
             Cap.STAFF_DEPARTURE,
             Cap.UNLOCK,
+            Cap.LABOUR_RATES,
         }
     ),
     DealerRole.SERVICE_ADVISOR: frozenset({Cap.SERVICE, Cap.UNLOCK}),
@@ -76,6 +78,7 @@ DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.UNLOCK,
             Cap.UNLOCK_ALONE,
             Cap.AUDIT_VIEW,
+            Cap.LABOUR_RATES,
         }
     ),
 }

@@ -563,7 +563,7 @@ class DealerSeeder:
         self.prices: dict[tuple[str, str], Decimal] = {}
         if self.price_list is not None:
             self.prices = {
-                (item.kind, item.code): item.price for item in self.price_list.items.all()
+                (item.kind, item.code): item.price for item in self.price_list.vehicle_prices.all()
             }
         self.cities = [(dealer.postal_code, dealer.city)] + [
             (self.fake.postcode(), self.fake.city()) for _ in range(10)
@@ -1195,10 +1195,10 @@ class DealerSeeder:
             customer=customer,
             version=version,
             status=Quote.Status.DRAFT,
-            price_list=self.price_list,
+            price_version=self.price_list,
             trim=trim,
             colour=colour,
-            currency=self.price_list.currency if self.price_list else "EUR",
+            currency=self.price_list.price_list.currency if self.price_list else "EUR",
             list_price=list_price,
             extras_total=extras,
             discount=discount,

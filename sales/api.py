@@ -370,7 +370,7 @@ class QuoteSerializer(NotesMixin, serializers.ModelSerializer):  # type: ignore[
             "version",
             "status",
             "supersedes",
-            "price_list",
+            "price_version",
             "trim",
             "colour",
             "currency",

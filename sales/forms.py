@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from bulletins.models import PriceList, PriceListItem
+from bulletins.models import PriceListVersion, VehiclePrice
 from dms.addresses import country_name
 from dms.ui.forms import validate_form_day
 from inventory.models import Colour, Option, Trim, VehicleModel
@@ -216,12 +216,16 @@ class CheckInForm(SalesForm):
 # --- quotes --------------------------------------------------------------------------------------
 
 
-def _priced_choices(price_list: PriceList | None, kind: str) -> dict[str, Any]:
-    if price_list is None:
-        return {}
-    return dict(
-        PriceListItem.objects.filter(price_list=price_list, kind=kind).values_list("code", "price")
-    )
+def _version_prices(price_version: PriceListVersion | None) -> dict[str, dict[str, Any]]:
+    """kind → code → price of every line of the version (one query)."""
+    prices: dict[str, dict[str, Any]] = {}
+    if price_version is None:
+        return prices
+    for kind, code, price in VehiclePrice.objects.filter(version=price_version).values_list(
+        "kind", "code", "price"
+    ):
+        prices.setdefault(kind, {})[code] = price
+    return prices
 
 
 class QuoteForm(SalesForm):
@@ -277,13 +281,18 @@ class QuoteForm(SalesForm):
     )
 
     def __init__(
-        self, *args: Any, price_list: PriceList | None, on: dt.date | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        price_version: PriceListVersion | None,
+        on: dt.date | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.price_list = price_list
+        self.price_version = price_version
         self.on = on  # the day the quote is priced (the dealer's today): prices are checked then
-        currency = price_list.currency if price_list else "EUR"
-        trim_prices = _priced_choices(price_list, PriceListItem.Kind.TRIM)
+        currency = price_version.price_list.currency if price_version else "EUR"
+        version_prices = _version_prices(price_version)
+        trim_prices = version_prices.get(VehiclePrice.Kind.TRIM, {})
         groups: dict[str, list[tuple[str, str]]] = {}
         for trim in (
             Trim.objects.filter(code__in=trim_prices)
@@ -297,7 +306,7 @@ class QuoteForm(SalesForm):
                 )
             )
         _choices(self.fields["trim"], [("", "—"), *groups.items()])
-        colour_prices = _priced_choices(price_list, PriceListItem.Kind.COLOUR)
+        colour_prices = version_prices.get(VehiclePrice.Kind.COLOUR, {})
         no_extra_cost = _("no extra cost")  # outside the f-string, where makemessages sees it
         _choices(
             self.fields["colour"],
@@ -313,10 +322,10 @@ class QuoteForm(SalesForm):
             ],
         )
         for name, kind in (
-            ("options", PriceListItem.Kind.OPTION),
-            ("accessories", PriceListItem.Kind.ACCESSORY),
+            ("options", VehiclePrice.Kind.OPTION),
+            ("accessories", VehiclePrice.Kind.ACCESSORY),
         ):
-            prices = _priced_choices(price_list, kind)
+            prices = version_prices.get(kind, {})
             _choices(
                 self.fields[name],
                 [

@@ -194,8 +194,12 @@ class Quote(KpiSource, TenantModel):
     customer = TenantForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="quotes")
     version = models.PositiveIntegerField(_("version"), default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    price_list = models.ForeignKey(
-        "bulletins.PriceList", on_delete=models.PROTECT, related_name="+"
+    # The price-list version the quote was priced from: a later version never changes it.
+    price_version = models.ForeignKey(
+        "bulletins.PriceListVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("price list version"),
     )
     trim = models.ForeignKey("inventory.Trim", on_delete=models.PROTECT, related_name="+")
     colour = models.ForeignKey(

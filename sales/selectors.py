@@ -67,7 +67,13 @@ def quotes_visible(access: Access) -> QuerySet[Quote]:
     if not can_read_sales(access):
         return Quote.objects.none()
     return Quote.objects.filter(_own(access, "lead__consultant_id")).select_related(
-        "customer", "lead", "trim__vehicle_model", "colour", "created_by", "dealer"
+        "customer",
+        "lead",
+        "trim__vehicle_model",
+        "colour",
+        "created_by",
+        "dealer",
+        "price_version__price_list",
     )
 
 

@@ -406,9 +406,9 @@ def _quote_form_page(
             return SeeOther(reverse("sales:quote_detail", args=[quote.pk]))
         return _closed_lead(request, lead, _("This lead is closed: no new quote."))
     today = _today(access)
-    price_list = services.price_list_on(today)
+    price_version = services.price_version_on(today)
     if request.method == "POST":
-        form = QuoteForm(request.POST, price_list=price_list, on=today)
+        form = QuoteForm(request.POST, price_version=price_version, on=today)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -450,17 +450,17 @@ def _quote_form_page(
         return keep_refused(request, form, page=request.path, anchor="quote-form")
     refused = take_refused(request)
     if refused is not None:
-        form = QuoteForm(refused.data, price_list=price_list, on=today)
+        form = QuoteForm(refused.data, price_version=price_version, on=today)
         refused.bind(form)
         summary = form
     else:
         initial = (
             QuoteForm.initial_from(quote) if quote is not None else _initial_for_lead(lead, today)
         )
-        form = QuoteForm(initial=initial, price_list=price_list, on=today)
+        form = QuoteForm(initial=initial, price_version=price_version, on=today)
         # The summary of what the form shows (a preselected trim is priced at once).
         shown = {name: form[name].value() for name in form.fields}
-        summary = QuoteForm(_as_data(shown), price_list=price_list, on=today)
+        summary = QuoteForm(_as_data(shown), price_version=price_version, on=today)
         summary.is_valid()
     pricing, vehicle = summary.summary()
     return render(
@@ -470,7 +470,7 @@ def _quote_form_page(
             "lead": lead,
             "quote": quote,
             "form": form,
-            "price_list": price_list,
+            "price_version": price_version,
             "pricing": pricing,
             "vehicle": vehicle,
             "threshold_percent": _percent(),
@@ -546,7 +546,7 @@ def quote_preview(request: HttpRequest, access: Access, lead_id: int) -> HttpRes
     repeated in the summary."""
     get_object_or_404(selectors.leads_for(access), pk=lead_id)
     today = _today(access)
-    form = QuoteForm(request.POST, price_list=services.price_list_on(today), on=today)
+    form = QuoteForm(request.POST, price_version=services.price_version_on(today), on=today)
     form.is_valid()
     pricing, vehicle = form.summary()
     return render(

@@ -257,7 +257,7 @@ class QuoteFactory(factory.django.DjangoModelFactory):
     dealer = factory.LazyAttribute(lambda o: o.lead.dealer)
     customer = factory.LazyAttribute(lambda o: o.lead.customer)
     version = factory.Sequence(lambda n: n + 1)
-    price_list = factory.LazyFunction(_current_price_list)
+    price_version = factory.LazyFunction(_current_price_list)
     trim = factory.LazyFunction(lambda: _catalogue("inventory.Trim", code="A3-CORE"))
     list_price = factory.LazyFunction(lambda: _money("21490.00"))
     discount = factory.LazyFunction(lambda: _money("0"))
@@ -286,14 +286,16 @@ def ensure_reference_data() -> None:
     (idempotent), and forget the choice lists cached from before."""
     from django.apps import apps
 
-    from bulletins.models import PriceList
+    from bulletins.models import PriceListVersion
     from leads.forms.funnel import clear_choice_cache
     from leads.models import Grade
     from leads.services.reference import load_reference_data
     from sales.models import PlaybookStep
 
     if not (
-        Grade.objects.exists() and PlaybookStep.objects.exists() and PriceList.objects.exists()
+        Grade.objects.exists()
+        and PlaybookStep.objects.exists()
+        and PriceListVersion.objects.exists()
     ):
         load_reference_data(apps)
         clear_choice_cache()

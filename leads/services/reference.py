@@ -16,10 +16,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 
 PRICE_LIST_NAME = "Aurora Motors list prices"
 PRICE_LIST_VALID_FROM = dt.date(2026, 1, 1)
+VEHICLE_LIST_NAME = "Vehicles"  # bulletins 0003 names the migrated list so
 
 
 @cache
@@ -112,25 +115,58 @@ def _load_playbooks(apps: Any) -> None:
             )
 
 
+def _vehicle_price_writer(apps: Any, *, currency: str) -> Any:
+    """A function that writes one vehicle price of the seeded list, valid from
+    PRICE_LIST_VALID_FROM. Called with the historical models of leads 0002 (a dated `PriceList`
+    with `PriceListItem` rows) and with today's (a list with versions, bulletins 0003 on)."""
+    try:
+        Version = apps.get_model("bulletins", "PriceListVersion")
+    except LookupError:
+        PriceList = apps.get_model("bulletins", "PriceList")
+        Item = apps.get_model("bulletins", "PriceListItem")
+        old_list, _ = PriceList.objects.update_or_create(
+            name=PRICE_LIST_NAME,
+            valid_from=PRICE_LIST_VALID_FROM,
+            defaults={"currency": currency, "valid_until": None},
+        )
+
+        def old_price(kind: str, code: str, amount: str) -> None:
+            Item.objects.update_or_create(
+                price_list=old_list, kind=kind, code=code, defaults={"price": Decimal(amount)}
+            )
+
+        return old_price
+    PriceList = apps.get_model("bulletins", "PriceList")
+    VehiclePrice = apps.get_model("bulletins", "VehiclePrice")
+    plist = PriceList.objects.filter(kind="vehicle").order_by("id").first()
+    if plist is None:
+        plist = PriceList.objects.create(name=VEHICLE_LIST_NAME, kind="vehicle", currency=currency)
+    version = Version.objects.filter(price_list=plist).order_by("number").first()
+    if version is None:
+        version = Version.objects.create(
+            price_list=plist,
+            number=1,
+            status="published",
+            valid_from=PRICE_LIST_VALID_FROM,
+            published_at=timezone.now(),
+            note=PRICE_LIST_NAME,
+        )
+
+    def price(kind: str, code: str, amount: str) -> None:
+        VehiclePrice.objects.update_or_create(
+            version=version, kind=kind, code=code, defaults={"price": Decimal(amount)}
+        )
+
+    return price
+
+
 def _load_catalogue(apps: Any) -> None:
     VehicleModel = apps.get_model("inventory", "VehicleModel")
     Trim = apps.get_model("inventory", "Trim")
     Colour = apps.get_model("inventory", "Colour")
     Option = apps.get_model("inventory", "Option")
-    PriceList = apps.get_model("bulletins", "PriceList")
-    PriceListItem = apps.get_model("bulletins", "PriceListItem")
-
     cat = reference("catalogue")
-    price_list, _ = PriceList.objects.update_or_create(
-        name=PRICE_LIST_NAME,
-        valid_from=PRICE_LIST_VALID_FROM,
-        defaults={"currency": cat.get("currency", "EUR"), "valid_until": None},
-    )
-
-    def price(kind: str, code: str, amount: str) -> None:
-        PriceListItem.objects.update_or_create(
-            price_list=price_list, kind=kind, code=code, defaults={"price": Decimal(amount)}
-        )
+    price = _vehicle_price_writer(apps, currency=cat.get("currency", "EUR"))
 
     for m in cat["models"]:
         vm, _ = VehicleModel.objects.update_or_create(

@@ -47,6 +47,7 @@ from .pricing import (
     monthly_payment,
     price_list_on,
     price_quote,
+    price_version_on,
 )
 from .quotes import (
     accept_quote,
@@ -113,6 +114,7 @@ __all__ = [
     "order_paid",
     "order_trade_in",
     "price_list_on",
+    "price_version_on",
     "price_quote",
     "quote_not_valid",
     "quote_number",

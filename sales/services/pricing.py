@@ -1,4 +1,5 @@
-"""Pricing a quote from HQ's price list: options, colour, discount, trade-in, financing."""
+"""Pricing a quote from HQ's vehicle price list (through bulletins.pricing, the one pricing
+service): options, colour, discount, trade-in, financing."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from bulletins.models import PriceList, PriceListItem
+from bulletins import pricing as hq_pricing
+from bulletins.models import PriceListVersion, VehiclePrice
 from inventory.models import Colour, Option, Trim
 
 from ..models import (
@@ -53,7 +54,7 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class Pricing:
-    price_list: PriceList
+    price_version: PriceListVersion  # the version the quote is priced from
     currency: str
     list_price: Decimal
     lines: tuple[PricedLine, ...]
@@ -76,14 +77,12 @@ class Pricing:
         return self.list_price + self.extras_total
 
 
-def price_list_on(day: dt.date) -> PriceList | None:
-    """The HQ price list valid on `day` (the most recent one that started on or before it)."""
-    return (
-        PriceList.objects.filter(valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .order_by("-valid_from", "-id")
-        .first()
-    )
+def price_version_on(day: dt.date) -> PriceListVersion | None:
+    """The HQ vehicle price-list version valid on `day` (the dealer's day)."""
+    return hq_pricing.version_on(day, kind="vehicle")
+
+
+price_list_on = price_version_on  # the former name
 
 
 def discount_threshold(list_price: Decimal) -> Decimal:
@@ -115,39 +114,40 @@ def monthly_payment(
 def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
     """Price a configuration from the price list valid on `on`. Raises ValidationError (by field)
     for anything the list does not price or figures that do not add up."""
-    price_list = price_list_on(on)
-    if price_list is None:
+    wanted: list[tuple[str, str]] = [(VehiclePrice.Kind.TRIM, spec.trim.code)]
+    if spec.colour is not None:
+        wanted.append((VehiclePrice.Kind.COLOUR, spec.colour.code))
+    option_codes = list(dict.fromkeys(spec.option_codes))
+    accessory_codes = list(dict.fromkeys(spec.accessory_codes))
+    wanted += [(VehiclePrice.Kind.OPTION, c) for c in option_codes]
+    wanted += [(VehiclePrice.Kind.ACCESSORY, c) for c in accessory_codes]
+    found = hq_pricing.vehicle_prices(on, wanted=wanted)
+    price_version = found.version
+    if price_version is None:
         raise ValidationError(
             _("No HQ price list is valid on %(day)s: a quote cannot be priced.")
             % {"day": formats.date_format(on)}
         )
-    wanted: list[tuple[str, str]] = [(PriceListItem.Kind.TRIM, spec.trim.code)]
-    if spec.colour is not None:
-        wanted.append((PriceListItem.Kind.COLOUR, spec.colour.code))
-    option_codes = list(dict.fromkeys(spec.option_codes))
-    accessory_codes = list(dict.fromkeys(spec.accessory_codes))
-    wanted += [(PriceListItem.Kind.OPTION, c) for c in option_codes]
-    wanted += [(PriceListItem.Kind.ACCESSORY, c) for c in accessory_codes]
-    query = Q()
-    for kind, code in wanted:
-        query |= Q(kind=kind, code=code)
-    prices = {
-        (item.kind, item.code): item.price
-        for item in PriceListItem.objects.filter(query, price_list=price_list)
-    }
+    prices = found.prices
+    currency = price_version.price_list.currency
     errors: dict[str, list[str]] = {}
 
     def missing(field_name: str, what: str) -> None:
         errors.setdefault(field_name, []).append(
-            _("%(what)s has no price in “%(list)s”.") % {"what": what, "list": price_list.name}
+            _("%(what)s has no price in “%(list)s” (version %(number)s).")
+            % {
+                "what": what,
+                "list": price_version.price_list.name,
+                "number": price_version.number,
+            }
         )
 
-    trim_price = prices.get((PriceListItem.Kind.TRIM, spec.trim.code))
+    trim_price = prices.get((VehiclePrice.Kind.TRIM, spec.trim.code))
     if trim_price is None:
         missing("trim", str(spec.trim))
     lines: list[PricedLine] = []
     if spec.colour is not None:
-        colour_price = prices.get((PriceListItem.Kind.COLOUR, spec.colour.code))
+        colour_price = prices.get((VehiclePrice.Kind.COLOUR, spec.colour.code))
         if colour_price is None:
             missing("colour", spec.colour.name)
         else:
@@ -156,8 +156,8 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
         Option.objects.filter(code__in=option_codes + accessory_codes).values_list("code", "name")
     )
     for kind, codes, field_name in (
-        (PriceListItem.Kind.OPTION, option_codes, "options"),
-        (PriceListItem.Kind.ACCESSORY, accessory_codes, "accessories"),
+        (VehiclePrice.Kind.OPTION, option_codes, "options"),
+        (VehiclePrice.Kind.ACCESSORY, accessory_codes, "accessories"),
     ):
         for code in codes:
             price = prices.get((kind, code))
@@ -178,7 +178,7 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
     elif discount > subtotal:
         errors["discount"] = [
             _("The discount cannot exceed the price (%(price)s).")
-            % {"price": money(subtotal, price_list.currency)}
+            % {"price": money(subtotal, currency)}
         ]
     total = subtotal - discount
     # A discount beyond the price leaves no total to check the trade-in and the down payment
@@ -189,7 +189,7 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
     elif priced and trade_in > total:
         errors["trade_in_value"] = [
             _("The trade-in value cannot exceed the total (%(total)s).")
-            % {"total": money(total, price_list.currency)}
+            % {"total": money(total, currency)}
         ]
     elif trade_in > 0 and not spec.trade_in_description.strip():
         errors["trade_in_description"] = [
@@ -225,7 +225,7 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
         elif priced and down > amount_due and "trade_in_value" not in errors:
             errors["down_payment"] = [
                 _("The down payment cannot exceed the amount due (%(due)s).")
-                % {"due": money(amount_due, price_list.currency)}
+                % {"due": money(amount_due, currency)}
             ]
     if errors:
         raise ValidationError(errors)
@@ -234,8 +234,8 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
         monthly = monthly_payment(principal=financed, annual_rate_percent=rate, term_months=term)
     threshold = discount_threshold(list_price)
     return Pricing(
-        price_list=price_list,
-        currency=price_list.currency,
+        price_version=price_version,
+        currency=currency,
         list_price=list_price,
         lines=tuple(lines),
         extras_total=extras_total,

@@ -67,7 +67,7 @@ def check_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
 
 
 def _write_quote(quote: Quote, pricing: Pricing, spec: QuoteSpec) -> None:
-    quote.price_list = pricing.price_list
+    quote.price_version = pricing.price_version
     quote.trim = spec.trim
     quote.colour = spec.colour
     quote.currency = pricing.currency

@@ -125,7 +125,7 @@ def funnel_day(shop: Shop) -> dict[str, Any]:
 
     from django.utils import timezone
 
-    from bulletins.models import PriceList
+    from bulletins.models import PriceListVersion
     from inventory.models import Trim, VehicleModel
     from leads.models import FollowUp, LeadSource
     from leads.services import leads as svc
@@ -222,13 +222,13 @@ def funnel_day(shop: Shop) -> dict[str, Any]:
             starts_at=start,
             ends_at=start + dt.timedelta(hours=1),
         )
-        price_list = PriceList.objects.order_by("-valid_from").first()
+        price_version = PriceListVersion.objects.order_by("-valid_from").first()
         trim = Trim.objects.get(code="A5-EXEC")
         quote = Quote.objects.create(
             dealer=shop.dealer,
             lead=leads[4],
             customer=leads[4].customer,
-            price_list=price_list,
+            price_version=price_version,
             trim=trim,
             list_price=Decimal("36990.00"),
             total=Decimal("36990.00"),

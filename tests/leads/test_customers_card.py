@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bulletins.models import PriceList
+from bulletins.models import PriceListVersion
 from dms.audit.models import AuditAction, AuditEntry
 from dms.tenancy.context import as_dealer
 from inventory.models import Trim, VehicleModel
@@ -375,7 +375,7 @@ def _sales_history(shop: Shop, customer: Customer, lead: Lead) -> None:
             dealer=shop.dealer,
             lead=lead,
             customer=customer,
-            price_list=PriceList.objects.first(),
+            price_version=PriceListVersion.objects.first(),
             trim=trim,
             created_by=shop.bob,
         )

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
 
-from bulletins.models import PriceListItem
+from bulletins.models import VehiclePrice
 from dealers.models import Dealer
 from dms.tenancy.context import as_dealer
 from leads.demo import seed_funnel
@@ -179,10 +179,10 @@ def _every_page_has_something_and_the_rows_obey_the_rules(now: dt.datetime) -> N
             assert any(order_balance(o) == 0 and o.vin for o in open_orders)
 
             # Quotes priced from the HQ price list.
-            for quote in Quote.objects.select_related("trim", "price_list")[:50]:
+            for quote in Quote.objects.select_related("trim", "price_version")[:50]:
                 prices = {
                     (i.kind, i.code): i.price
-                    for i in PriceListItem.objects.filter(price_list=quote.price_list)
+                    for i in VehiclePrice.objects.filter(version=quote.price_version)
                 }
                 assert quote.list_price == prices[("trim", quote.trim.code)]
                 lines = list(QuoteLine.objects.filter(quote=quote))

@@ -298,7 +298,7 @@ def test_delivered_through_advance_stage_needs_the_handover_steps(shop: Shop):
 def test_reference_data_load_is_idempotent(shop: Shop):
     from django.apps import apps
 
-    from bulletins.models import PriceListItem
+    from bulletins.models import VehiclePrice
     from leads.models import Grade, LeadSource
     from leads.services.reference import load_reference_data
     from sales.models import PlaybookStep
@@ -307,14 +307,14 @@ def test_reference_data_load_is_idempotent(shop: Shop):
         Grade.objects.count(),
         LeadSource.objects.count(),
         PlaybookStep.objects.count(),
-        PriceListItem.objects.count(),
+        VehiclePrice.objects.count(),
     )
     load_reference_data(apps)
     after = (
         Grade.objects.count(),
         LeadSource.objects.count(),
         PlaybookStep.objects.count(),
-        PriceListItem.objects.count(),
+        VehiclePrice.objects.count(),
     )
     assert before == after == (5, 8, 13, 27)
     assert LeadSource.objects.get(code="web").first_response_minutes == 30

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.urls import reverse
 
-from bulletins.models import PriceList, PriceListItem
+from bulletins.models import PriceList, PriceListVersion, VehiclePrice
 from dealers.clock import dealer_today
 from dms.audit.models import AuditAction, AuditEntry
 from dms.tenancy.context import as_dealer
@@ -30,15 +30,27 @@ pytestmark = pytest.mark.django_db
 
 def price_list(
     name: str, valid_from: dt.date, valid_until: dt.date | None, a3_core: str
-) -> PriceList:
-    plist = PriceList.objects.create(name=name, valid_from=valid_from, valid_until=valid_until)
-    PriceListItem.objects.create(
-        price_list=plist, kind="trim", code="A3-CORE", price=Decimal(a3_core)
+) -> PriceListVersion:
+    """A published version of the vehicle list from `valid_from` up to and including
+    `valid_until`; the version it starts inside of ends where it starts (as publishing does)."""
+    plist = PriceList.objects.get(kind="vehicle")
+    PriceListVersion.objects.filter(
+        price_list=plist, status="published", valid_from__lt=valid_from
+    ).exclude(valid_until__lte=valid_from).update(valid_until=valid_from)
+    version = PriceListVersion.objects.create(
+        price_list=plist,
+        number=plist.versions.count() + 1,
+        note=name,
+        status="published",
+        valid_from=valid_from,
+        valid_until=valid_until + dt.timedelta(days=1) if valid_until else None,
+        published_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
     )
-    PriceListItem.objects.create(
-        price_list=plist, kind="colour", code="BLK", price=Decimal("700.00")
+    VehiclePrice.objects.create(
+        version=version, kind="trim", code="A3-CORE", price=Decimal(a3_core)
     )
-    return plist
+    VehiclePrice.objects.create(version=version, kind="colour", code="BLK", price=Decimal("700.00"))
+    return version
 
 
 # --- pricing -------------------------------------------------------------------------------------
@@ -75,19 +87,21 @@ def test_price_list_effective_dates_choose_the_list_valid_on_the_quote_date(room
         back_then = services.create_quote(
             lead=lead, actor=room.alice, spec=quote_spec(), on=dt.date(2025, 6, 1)
         )
-    assert current.price_list == autumn  # the newest list already valid; the future one is not
+    assert current.price_version == autumn  # the newest list already valid; the future one is not
     assert current.list_price == Decimal("22990.00") and current.total == Decimal("23690.00")
-    assert back_then.price_list == old and back_then.list_price == Decimal("19990.00")
+    assert back_then.price_version == old and back_then.list_price == Decimal("19990.00")
     assert back_then.version == 2
 
 
 def test_no_price_for_an_option_is_a_clear_error_and_nothing_is_saved(room: Showroom) -> None:
     today = dealer_today(room.dealer)
-    price_list("Lean list", today - dt.timedelta(days=1), None, "20000.00")  # no options at all
+    lean = price_list("Lean list", today - dt.timedelta(days=1), None, "20000.00")  # no options
     lead = room.lead()
     with as_dealer(room.dealer), pytest.raises(ValidationError) as exc:
         services.create_quote(lead=lead, actor=room.alice, spec=quote_spec(option_codes=("TOW",)))
-    assert exc.value.message_dict["options"] == ["Tow bar, detachable has no price in “Lean list”."]
+    assert exc.value.message_dict["options"] == [
+        f"Tow bar, detachable has no price in “Vehicles” (version {lean.number})."
+    ]
     with as_dealer(room.dealer):
         assert not Quote.objects.filter(lead=lead).exists()
 
