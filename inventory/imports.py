@@ -5,8 +5,8 @@ Columns: number, description, unit, group (required); weight_kg, replaced_by, va
 When the replaced_by column is there, it is the truth for the parts in the file (an empty cell
 removes a part's successor); without it, supersessions are left as they are.
 
-Applied set-based: the new and changed rows are copied into a temporary table (COPY) and
-written with one INSERT … ON CONFLICT; pghistory's row triggers record each part's change
+Applied set-based: the new and changed rows go in as arrays to one INSERT … SELECT FROM unnest …
+ON CONFLICT (no temporary table: Citus refuses those feeding writes); pghistory's row triggers record each part's change
 under one context (who, which import job).
 """
 
@@ -313,25 +313,22 @@ class PartsCatalogueImporter(Importer):
             cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
             rows = [checked.parts[n] for n in checked.new_or_changed]
             if rows:
-                # (dropped first: two imports in one transaction, as in the bench)
-                cursor.execute("DROP TABLE IF EXISTS pg_temp.import_parts")
-                cursor.execute(
-                    "CREATE TEMP TABLE import_parts (number text, description text, "
-                    "unit text, group_id bigint, weight_kg numeric) ON COMMIT DROP"
-                )
-                with cursor.cursor.copy(
-                    "COPY import_parts (number, description, unit, group_id, weight_kg) FROM STDIN"
-                ) as copy:
-                    for p in rows:
-                        copy.write_row((p.number, p.description, p.unit, p.group_id, p.weight_kg))
                 cursor.execute(
                     f"INSERT INTO {part_table} AS p (number, description, unit, group_id, "  # noqa: S608 - table names from the models
                     "weight_kg, is_active, created_at, updated_at) "
                     "SELECT number, description, unit, group_id, weight_kg, true, now(), now() "
-                    "FROM import_parts "
+                    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::numeric[]) "
+                    "AS s(number, description, unit, group_id, weight_kg) "
                     "ON CONFLICT (number) DO UPDATE SET description = EXCLUDED.description, "
                     "unit = EXCLUDED.unit, group_id = EXCLUDED.group_id, "
-                    "weight_kg = EXCLUDED.weight_kg, is_active = true, updated_at = now()"
+                    "weight_kg = EXCLUDED.weight_kg, is_active = true, updated_at = now()",
+                    [
+                        [p.number for p in rows],
+                        [p.description for p in rows],
+                        [p.unit for p in rows],
+                        [p.group_id for p in rows],
+                        [p.weight_kg for p in rows],
+                    ],
                 )
             if checked.removed:
                 cursor.execute(

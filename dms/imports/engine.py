@@ -135,6 +135,16 @@ class Importer:
     # Added to the header check: what the kind of file is about (shown on the upload page).
     description: ClassVar[Any] = ""
 
+    def __init__(self, target: str = "") -> None:
+        # What the rows go into when a kind has several (e.g. which price list): a key of
+        # `targets()`, chosen on the upload page and kept on the job.
+        self.target = target
+
+    @classmethod
+    def targets(cls) -> list[tuple[str, str]]:
+        """(key, label) of the things this kind imports into; empty: no choice to make."""
+        return []
+
     def check(self, table: Table, errors: Errors, progress: Progress) -> Any:
         """Check every row (adding to `errors`); return what `changes` and `apply` need."""
         raise NotImplementedError
@@ -159,11 +169,16 @@ def register(importer: type[Importer]) -> type[Importer]:
     return importer
 
 
-def importer_for(kind: str) -> Importer:
+def importer_for(kind: str, target: str = "") -> Importer:
     try:
-        return _REGISTRY[kind]()
+        cls = _REGISTRY[kind]
     except KeyError:
         raise FileRefused(_("Unknown kind of import.")) from None
+    return cls(target)
+
+
+def importer_class(kind: str) -> type[Importer] | None:
+    return _REGISTRY.get(kind)
 
 
 def kinds() -> list[tuple[str, Any]]:

@@ -35,6 +35,9 @@ class ImportJob(models.Model):
         verbose_name=_("applied by"),
     )
     kind = models.CharField(_("kind"), max_length=40)
+    # What the rows go into when the kind has several (Importer.targets), e.g. a price list id.
+    target = models.CharField(_("into"), max_length=40, blank=True)
+    target_label = models.CharField(_("into"), max_length=200, blank=True)
     file_name = models.CharField(_("file"), max_length=200)  # as uploaded, shown only
     stored_name = models.CharField(_("stored as"), max_length=80)  # generated, under MEDIA_ROOT
     size = models.PositiveBigIntegerField(_("size"), default=0)

@@ -97,16 +97,26 @@ def digest(changes: Changes) -> str:
 
 
 def start_import(
-    *, actor: Any, kind: str, upload: UploadedFile, request: HttpRequest | None = None
+    *,
+    actor: Any,
+    kind: str,
+    upload: UploadedFile,
+    target: str = "",
+    request: HttpRequest | None = None,
 ) -> ImportJob:
     """Store the file and enqueue its check. Refused (ValidationError, nothing stored): a kind
     the actor may not import, another format than CSV/XLSX, an empty or too large file."""
     try:
-        importer = importer_for(kind)
+        importer = importer_for(kind, target)
         fmt = file_format(upload.name or "")
     except FileRefused as exc:
         raise ValidationError({"file": str(exc)}) from None
     importer.check_actor(actor)
+    targets = dict(importer.targets())
+    if targets and target not in targets:
+        raise ValidationError({"target": _("Choose what to import into.")})
+    if not targets:
+        target = ""
     limit = settings.DMS_IMPORT_MAX_BYTES
     if not upload.size:
         raise ValidationError({"file": _("The file is empty.")})
@@ -126,6 +136,8 @@ def start_import(
     job = ImportJob.objects.create(
         created_by=actor,
         kind=kind,
+        target=target,
+        target_label=str(targets.get(target, ""))[:200],
         file_name=Path(upload.name or "").name[:200],
         stored_name=stored_name,
         size=upload.size,
@@ -175,7 +187,7 @@ def run_check(*, job_id: int, progress: Progress = _no_progress) -> dict[str, An
     timings: dict[str, float] = {}
     try:
         checked = check_file(
-            importer=importer_for(job.kind),
+            importer=importer_for(job.kind, job.target),
             path=job_path(job),
             fmt=file_format(job.stored_name),
             progress=progress,
@@ -210,7 +222,7 @@ def run_apply(*, job_id: int, progress: Progress = _no_progress) -> dict[str, An
     job = ImportJob.objects.select_related("applied_by").get(pk=job_id)
     if job.status != Status.APPLYING:
         return {"status": "skipped"}
-    importer = importer_for(job.kind)
+    importer = importer_for(job.kind, job.target)
     timings: dict[str, float] = {}
     try:
         importer.check_actor(job.applied_by)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from dms.paging import paginate
 
 from . import selectors, services
-from .engine import errors_csv, importer_for
+from .engine import errors_csv, importer_for, kinds
 from .forms import UploadForm
 from .models import ImportJob
 
@@ -32,15 +32,17 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"],
+                target=form.cleaned_data["target"],
                 request=request,
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error("file", message)
+            for field, messages_ in exc.message_dict.items():
+                for message in messages_:
+                    form.add_error(field if field in form.fields else "file", message)
         else:
             return redirect("imports:job", pk=job.pk)
     page = paginate(request, selectors.job_list(), per_page=25)
-    importers = [importer_for(kind) for kind, _label in form.fields["kind"].choices]
+    importers = [importer_for(kind) for kind, _label in kinds()]
     return render(
         request,
         "imports/list.html",
@@ -52,7 +54,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job(pk)
     changes = paginate(request, job.changes, per_page=50)
-    importer = importer_for(job.kind)
+    importer = importer_for(job.kind, job.target)
     return render(
         request,
         "imports/job.html",
