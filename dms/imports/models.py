@@ -72,5 +72,12 @@ class ImportJob(models.Model):
         return f"{self.kind} {self.file_name} ({self.status})"
 
     @property
+    def kind_label(self) -> str:
+        from .engine import importer_class  # noqa: PLC0415 - the engine is not a model module
+
+        cls = importer_class(self.kind)
+        return str(cls.label) if cls is not None else self.kind
+
+    @property
     def running(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.CHECKING, self.Status.APPLYING)
