@@ -194,3 +194,26 @@ def test_script_in_a_description_is_kept_as_text(write_file, groups, admin) -> N
     checked = check(write_file, [["P1", script, "pc", "FILTER", "", "", ""]])
     PartsCatalogueImporter().apply(checked.data, actor=admin, job_id=1)
     assert Part.objects.get(number="P1").description == script
+
+
+def test_xlsx_typed_cells_read_as_the_column_allows(write_file, groups) -> None:
+    rows = [
+        ["P1", 4711, "pc", "FILTER", 1.25, "P2", dt.datetime(2027, 3, 1)],  # date cell: a date
+        ["P2", "x", "pc", "FILTER", None, None, None],
+        ["P3", True, "pc", "FILTER", None, "P2", dt.datetime(2027, 3, 1, 12, 30)],
+        ["P4", "x", dt.datetime(2027, 1, 1), "FILTER", None, None, None],
+    ]
+    checked = check(write_file, rows, "xlsx")
+    found = errors_of(checked)
+    assert [f[:2] for f in found] == [
+        (4, "description"),  # TRUE/FALSE cell
+        (4, "valid_from"),  # a time of day in a date
+        (5, "unit"),  # a date where text is expected
+    ]
+
+
+def test_xlsx_number_cell_read_exactly(write_file, groups) -> None:
+    checked = check(write_file, [["P1", 4711, "pc", "FILTER", 1.25, "", ""]], "xlsx")
+    assert not checked.errors
+    part = checked.data.parts["P1"]
+    assert (part.description, part.weight_kg) == ("4711", Decimal("1.25"))
