@@ -196,12 +196,17 @@ def test_script_in_a_description_is_kept_as_text(write_file, groups, admin) -> N
     assert Part.objects.get(number="P1").description == script
 
 
+# Spreadsheet cells carry no time zone.
+MAR_1 = dt.datetime(2027, 3, 1)  # noqa: DTZ001
+MAR_1_NOON = dt.datetime(2027, 3, 1, 12, 30)  # noqa: DTZ001
+
+
 def test_xlsx_typed_cells_read_as_the_column_allows(write_file, groups) -> None:
     rows = [
-        ["P1", 4711, "pc", "FILTER", 1.25, "P2", dt.datetime(2027, 3, 1)],  # date cell: a date
+        ["P1", 4711, "pc", "FILTER", 1.25, "P2", MAR_1],  # date cell: a date
         ["P2", "x", "pc", "FILTER", None, None, None],
-        ["P3", True, "pc", "FILTER", None, "P2", dt.datetime(2027, 3, 1, 12, 30)],
-        ["P4", "x", dt.datetime(2027, 1, 1), "FILTER", None, None, None],
+        ["P3", True, "pc", "FILTER", None, "P2", MAR_1_NOON],
+        ["P4", "x", MAR_1, "FILTER", None, None, None],
     ]
     checked = check(write_file, rows, "xlsx")
     found = errors_of(checked)
