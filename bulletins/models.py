@@ -22,8 +22,6 @@ from dms.tenancy.models import TenantModel
 # published versions of one list never overlap (an exclusion constraint). The dealer's own
 # labour rate per grade is tenant data (DealerLabourRate).
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class DateRange(models.Func):
     """daterange(valid_from, valid_until, '[)') — the version's half-open validity window."""
@@ -173,7 +171,7 @@ class VehiclePrice(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     code = models.CharField(_("code"), max_length=30)
-    price = models.DecimalField(_("price"), **MONEY)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
 
     class Meta:
         ordering = ["version", "kind", "code"]
@@ -200,8 +198,10 @@ class PartPrice(models.Model):
     part = models.ForeignKey(
         "inventory.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part")
     )
-    retail_price = models.DecimalField(_("retail price"), **MONEY)
-    dealer_net_price = models.DecimalField(_("dealer net price"), null=True, blank=True, **MONEY)
+    retail_price = models.DecimalField(_("retail price"), max_digits=12, decimal_places=2)
+    dealer_net_price = models.DecimalField(
+        _("dealer net price"), null=True, blank=True, max_digits=12, decimal_places=2
+    )
 
     class Meta:
         ordering = ["version", "part"]
@@ -271,9 +271,11 @@ class LabourPrice(models.Model):
         related_name="+",
         verbose_name=_("labour grade"),
     )
-    recommended_rate = models.DecimalField(_("recommended hourly rate"), **MONEY)
-    min_rate = models.DecimalField(_("lowest dealer rate"), **MONEY)
-    max_rate = models.DecimalField(_("highest dealer rate"), **MONEY)
+    recommended_rate = models.DecimalField(
+        _("recommended hourly rate"), max_digits=12, decimal_places=2
+    )
+    min_rate = models.DecimalField(_("lowest dealer rate"), max_digits=12, decimal_places=2)
+    max_rate = models.DecimalField(_("highest dealer rate"), max_digits=12, decimal_places=2)
 
     class Meta:
         ordering = ["version", "grade"]
@@ -308,7 +310,7 @@ class DealerLabourRate(TenantModel):
         related_name="+",
         verbose_name=_("labour grade"),
     )
-    rate = models.DecimalField(_("hourly rate"), **MONEY)
+    rate = models.DecimalField(_("hourly rate"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -195,17 +195,18 @@ def create_draft(
 
 def _copy_lines(source: PriceListVersion, target: PriceListVersion) -> int:
     count = 0
-    for model, fields in (
+    copies: tuple[tuple[Any, list[str]], ...] = (
         (VehiclePrice, ["kind", "code", "price"]),
         (PartPrice, ["part_id", "retail_price", "dealer_net_price"]),
         (PartGroupDiscount, ["group_id", "discount_percent"]),
         (LabourPrice, ["grade_id", "recommended_rate", "min_rate", "max_rate"]),
-    ):
+    )
+    for model, fields in copies:
         rows = [
-            model(version=target, **dict(zip(fields, values, strict=True)))  # type: ignore[misc]
-            for values in model.objects.filter(version=source).values_list(*fields)  # type: ignore[attr-defined]
+            model(version=target, **dict(zip(fields, values, strict=True)))
+            for values in model.objects.filter(version=source).values_list(*fields)
         ]
-        model.objects.bulk_create(rows, batch_size=BATCH)  # type: ignore[attr-defined]
+        model.objects.bulk_create(rows, batch_size=BATCH)
         count += len(rows)
     return count
 
@@ -224,11 +225,11 @@ def _row_kind_errors(plist: PriceList, rows: Sequence[Row]) -> None:
         )
 
 
-def _build_lines(version: PriceListVersion, rows: Sequence[Row]) -> dict[type, list[Any]]:
+def _build_lines(version: PriceListVersion, rows: Sequence[Row]) -> dict[Any, list[Any]]:
     """Model instances for the rows, codes resolved to ids (one query per catalogue table).
     Unknown codes, duplicates and negative amounts are refused with the row numbers (1-based)."""
     errors: list[str] = []
-    lines: dict[type, list[Any]] = {
+    lines: dict[Any, list[Any]] = {
         VehiclePrice: [],
         PartPrice: [],
         PartGroupDiscount: [],
@@ -430,11 +431,11 @@ def set_line(*, version: PriceListVersion, row: Row, actor: Any) -> None:
 
 
 @transaction.atomic
-def remove_line(*, version: PriceListVersion, model: type, line_id: int, actor: Any) -> None:
+def remove_line(*, version: PriceListVersion, model: Any, line_id: int, actor: Any) -> None:
     _check_hq(actor)
     version = _locked(version)
     _editable(version)
-    deleted, _x = model.objects.filter(version=version, pk=line_id).delete()  # type: ignore[attr-defined]
+    deleted, _x = model.objects.filter(version=version, pk=line_id).delete()
     if not deleted:
         raise ValidationError(_("That line is not in this version."))
     _back_to_draft(version)
@@ -630,7 +631,7 @@ def withdraw(
 def _check_labour_rate_setter(actor: Any, dealer_id: int) -> None:
     role = (
         Membership.objects.filter(
-            user_id=getattr(actor, "pk", None), dealer_id=dealer_id, is_active=True
+            user_id=getattr(actor, "pk", 0) or 0, dealer_id=dealer_id, is_active=True
         )
         .values_list("role", flat=True)
         .first()

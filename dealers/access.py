@@ -112,6 +112,15 @@ PLAN_READERS = who(
 )
 PLAN_SPLITTERS = who(_("the dealer's plan splitters"), Cap.PLAN_SPLIT, staff=True, dealer=True)
 NETWORK_ADMINS = who(_("HQ network admins"), Cap.NETWORK_ADMIN)
+LABOUR_RATE_READERS = who(
+    _("the dealer's managers, admins and workshop staff"),
+    Cap.LABOUR_RATES,
+    Cap.SERVICE,
+    dealer=True,
+)
+LABOUR_RATE_SETTERS = who(
+    _("the dealer's managers and admins"), Cap.LABOUR_RATES, staff=True, dealer=True
+)
 STAFF_READERS = who(
     _("the dealer's managers and admins"),
     Cap.STAFF_MANAGE,

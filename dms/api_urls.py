@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from bulletins.api_prices import PricesAPIView
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 from dealers.api import AbsenceViewSet
 from dms.api.views import MeView
@@ -44,5 +45,6 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", IssueTokenView.as_view(), name="api-token"),
     path("funnel/", FunnelAPIView.as_view(), name="api-funnel"),
+    path("prices/", PricesAPIView.as_view(), name="api-prices"),
     path("", include(router.urls)),
 ]

@@ -267,6 +267,25 @@ ITEMS: tuple[NavItem, ...] = (
         coming_soon=True,
         coming_text=_("Parts catalogue, the dealer's stock and its movements."),
     ),
+    # --- prices: every dealer's staff look them up; managers set the labour rates ------------------
+    NavItem(
+        "prices",
+        _("Prices"),
+        "parts",
+        "prices:lookup",
+        (Cap.SALES_OWN, Cap.SERVICE, Cap.PARTS, Cap.LABOUR_RATES),
+        Audience.DEALER,
+        icon="tag",
+    ),
+    NavItem(
+        "labour_rates",
+        _("Labour rates"),
+        "management",
+        "prices:labour_rates",
+        (Cap.LABOUR_RATES,),
+        Audience.DEALER,
+        icon="clock-history",
+    ),
     # --- HQ -------------------------------------------------------------------------------------
     NavItem(
         "dealers",
@@ -294,6 +313,15 @@ ITEMS: tuple[NavItem, ...] = (
         (Cap.NETWORK_ADMIN,),
         Audience.HQ,
         icon="people-fill",
+    ),
+    NavItem(
+        "price_lists",
+        _("Price lists"),
+        "network",
+        "prices:lists",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="tags",
     ),
     NavItem(
         "bulletins",

@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("showroom/", include("sales.urls")),
     path("reports/", include("reports.urls")),
+    path("prices/", include("bulletins.pricing_urls")),
     path("api/", include("dms.api_urls")),
     path("admin/", admin.site.urls),
     # The API's description and docs: signed-in users (DRF views carrying their declaration).

@@ -25,8 +25,16 @@ from tests.bulletins.prices_helpers import (
     parts_list,
     publish_rows,
 )
+from tests.factories import ensure_reference_data
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def reference_data(db: Any) -> None:
+    """The vehicle list and catalogue of the data migration (a transactional test elsewhere may
+    have flushed them)."""
+    ensure_reference_data()
 
 
 @pytest.fixture
