@@ -372,6 +372,15 @@ ITEMS: tuple[NavItem, ...] = (
         Audience.HQ,
         icon="megaphone",
     ),
+    NavItem(
+        "imports",
+        _("Imports"),
+        "network",
+        "imports:list",
+        (Cap.NETWORK_ADMIN,),
+        Audience.HQ,
+        icon="file-earmark-arrow-up",
+    ),
     # --- administration: dealer admins and HQ admins ----------------------------------------------
     NavItem(
         "security",

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "health_check",
     "pgtrigger",  # django-pghistory's triggers, installed by migrations
     "pghistory",  # catalogue history (HQ reference tables)
+    "celery_progress",  # its progress-bar script (static); progress is served by our own views
     # project
     "dms.accounts",
     "dms.tenancy",
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "dms.ops",  # operations: setup_db, demo_otp, the ping tasks
     "dms.security",
     "dms.idempotency",
+    "dms.imports",  # strict atomic imports of HQ data (engine, jobs, pages)
     "dealers",
     "leads",
     "sales",
@@ -293,6 +295,15 @@ DMS_EXPORT_KEEP_DAYS = env_int("DMS_EXPORT_KEEP_DAYS", 7)
 DMS_EXPORT_STALE_MINUTES = env_int("DMS_EXPORT_STALE_MINUTES", 30)
 
 DMS_PASSWORD_HISTORY = 5
+
+# Uploaded files (imports, attachments) live under MEDIA_ROOT with generated names; they are never
+# served from there directly (no MEDIA_URL route): views read them after checking access.
+MEDIA_ROOT = Path(os.environ.get("DMS_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Strict imports of HQ data (dms/imports): the largest file accepted, the errors and diff lines
+# kept per job (the counts are always complete).
+DMS_IMPORT_MAX_BYTES = env_int("DMS_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
+DMS_IMPORT_ERRORS_KEPT = env_int("DMS_IMPORT_ERRORS_KEPT", 5000)
+DMS_IMPORT_CHANGES_KEPT = env_int("DMS_IMPORT_CHANGES_KEPT", 20000)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("DMS_SESSION_IDLE_SECONDS", 30 * 60)  # idle timeout

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("security/", include("dms.security.urls")),
     path("audit/", include("dms.audit.urls")),
+    path("imports/", include("dms.imports.urls")),
     path("network/", include("dealers.urls")),
     # The sales area: the leads pages and the funnel page (its figures come from the KPI facts,
     # so it lives in reports/, which leads/ does not import), in one namespace: leads:funnel.

@@ -38,6 +38,7 @@ COORDINATOR_TABLES: dict[str, str] = {
     "audit_auditentry": "HQ actions have no dealer; append-only trigger; never joined",
     "reports_kpirun": "the nightly rollup's run log (HQ)",
     "reports_exportjob": "export jobs of HQ and dealers, read by their requester only",
+    "imports_importjob": "HQ import jobs (who, file, counts, errors): HQ bookkeeping, no dealer",
 }
 
 
