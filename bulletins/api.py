@@ -146,6 +146,7 @@ class BulletinInboxViewSet(  # type: ignore[misc]
 ):
     model = BulletinRecipient
     serializer_class = InboxItemSerializer
+    lookup_value_regex = r"[0-9]+"  # a bulletin id; anything else is not found, never a 500
     access_rule = Rule(read=BULLETIN_READERS, write=BULLETIN_READERS)
 
     def get_queryset(self) -> QuerySet[BulletinRecipient]:
