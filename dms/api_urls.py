@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
-from bulletins.api import BulletinInboxViewSet
+from bulletins.api import BulletinComplianceAPIView, BulletinInboxViewSet
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
 from dealers.api import AbsenceViewSet
 from dms.api.views import MeView
@@ -46,5 +46,10 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", IssueTokenView.as_view(), name="api-token"),
     path("funnel/", FunnelAPIView.as_view(), name="api-funnel"),
+    path(
+        "bulletin-compliance/<int:pk>/",
+        BulletinComplianceAPIView.as_view(),
+        name="api-bulletin-compliance",
+    ),
     path("", include(router.urls)),
 ]
