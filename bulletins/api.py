@@ -17,10 +17,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from dealers.access import BULLETIN_READERS, Rule
+from dealers.access import BULLETIN_COMPLIANCE, BULLETIN_READERS, DeclaredAccess, Rule
+from dms.api.permissions import access_of
 from dms.api.viewsets import TenantViewSetMixin
 from dms.tenancy.context import current_scope
 
@@ -28,6 +31,7 @@ from . import selectors, services
 from .models import Bulletin, BulletinAttachment, BulletinRecipient
 
 FILTERS = ("all", "unread", "ack")
+COMPLIANCE_PEOPLE = 500
 
 
 def call_service(func: Any, **kwargs: Any) -> Any:
@@ -195,3 +199,91 @@ class BulletinInboxViewSet(  # type: ignore[misc]
     def counts(self, request: Request, **kwargs: object) -> Response:
         counts = selectors.inbox_counts(user=request.user)
         return Response(CountsSerializer(counts.__dict__).data)
+
+
+# --- compliance (HQ KPI readers over their regions; a dealer's managers over their staff) --------
+
+
+class FiguresSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField()
+    opened = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    share_acknowledged = serializers.FloatField(allow_null=True)
+
+
+class DealerFiguresSerializer(serializers.Serializer):
+    dealer_id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    region = serializers.CharField()
+    figures = FiguresSerializer()
+
+
+class RegionFiguresSerializer(serializers.Serializer):
+    region_id = serializers.IntegerField()
+    name = serializers.CharField()
+    figures = FiguresSerializer()
+
+
+class StaffStatusSerializer(serializers.Serializer):
+    dealer_code = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class ComplianceSerializer(serializers.Serializer):
+    bulletin = serializers.IntegerField()
+    requires_ack = serializers.BooleanField()
+    ack_deadline = serializers.DateTimeField(allow_null=True)
+    total = FiguresSerializer()
+    regions = RegionFiguresSerializer(many=True)
+    dealers = DealerFiguresSerializer(many=True)
+    not_acknowledged = StaffStatusSerializer(
+        many=True, help_text=f"The first {COMPLIANCE_PEOPLE} staff who have not acknowledged."
+    )
+
+
+@extend_schema(
+    summary="Who acknowledged a bulletin: totals, by region, by dealer, and who has not",
+    responses=ComplianceSerializer,
+)
+class BulletinComplianceAPIView(APIView):
+    """HQ KPI readers see the dealers of their regions (HQ admin: all), a dealer's managers their
+    own dealer (404 for a bulletin that does not reach it). Figures from the tally."""
+
+    permission_classes = [IsAuthenticated, DeclaredAccess]
+    access_rule = Rule(read=BULLETIN_COMPLIANCE)
+
+    def get(self, request: Request, pk: int) -> Response:
+        access = access_of(request)
+        try:
+            data = selectors.compliance(
+                access=access, bulletin_id=int(pk), people_limit=COMPLIANCE_PEOPLE
+            )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc) or None) from exc
+        return Response(
+            ComplianceSerializer(
+                {
+                    "bulletin": data.bulletin.pk,
+                    "requires_ack": data.bulletin.requires_ack,
+                    "ack_deadline": data.bulletin.ack_deadline,
+                    "total": data.total,
+                    "regions": data.regions,
+                    "dealers": [
+                        {
+                            "dealer_id": d.dealer_id,
+                            "code": d.code,
+                            "name": d.name,
+                            "region": d.region,
+                            "figures": d.figures,
+                        }
+                        for d in data.dealers
+                    ],
+                    "not_acknowledged": data.unacknowledged,
+                }
+            ).data
+        )

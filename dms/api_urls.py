@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
-from bulletins.api import BulletinInboxViewSet
+from bulletins.api import BulletinComplianceAPIView, BulletinInboxViewSet
 from bulletins.api_prices import PricesAPIView
 from bulletins.promotion_api import PromotionsAPIView
 from dealers.access import SIGNED_IN, DeclaredAccess, Rule
@@ -63,5 +63,10 @@ urlpatterns = [
     path("funnel/", FunnelAPIView.as_view(), name="api-funnel"),
     path("promotions/", PromotionsAPIView.as_view(), name="api-promotions"),
     path("prices/", PricesAPIView.as_view(), name="api-prices"),
+    path(
+        "bulletin-compliance/<int:pk>/",
+        BulletinComplianceAPIView.as_view(),
+        name="api-bulletin-compliance",
+    ),
     path("", include(router.urls)),
 ]

@@ -67,5 +67,31 @@ def test_not_targeted_is_not_found_and_hq_is_refused(network: Network) -> None:
     withdrawn = make_bulletin(network)
     services.withdraw(bulletin=withdrawn, actor=network.admin)
     assert client.get(f"/api/bulletins/{withdrawn.pk}/").status_code == 404
-    assert api(network.admin).get("/api/bulletins/").status_code == 403
+    from tests.api.support import session_client
+
+    hq = session_client(network.admin)  # second factor verified: refused for its role
+    assert hq.get("/api/bulletins/").status_code == 403
     assert APIClient().get("/api/bulletins/").status_code in (401, 403)
+
+
+def test_compliance_read_for_hq_and_a_dealer_manager(network: Network) -> None:
+    bulletin = make_bulletin(network, requires_ack=True, ack_deadline=DEADLINE)
+    from dms.tenancy.context import as_dealer
+    from tests.api.support import session_client
+
+    with as_dealer(network.dealers["A"]):
+        services.acknowledge(user=network.who("A", "consultant"), bulletin=bulletin)
+    url = f"/api/bulletin-compliance/{bulletin.pk}/"
+    hq = session_client(network.admin).get(url).json()
+    assert hq["total"]["recipients"] == 16 and hq["total"]["acknowledged"] == 1
+    assert [d["code"] for d in hq["dealers"]] == ["A", "B", "C", "D"]
+    assert len(hq["not_acknowledged"]) == 15
+    north = session_client(network.north_manager).get(url).json()
+    assert [d["code"] for d in north["dealers"]] == ["A", "B"]
+    own = session_client(network.who("A", "dealer_manager")).get(url).json()
+    assert [d["code"] for d in own["dealers"]] == ["A"]
+    assert {p["dealer_code"] for p in own["not_acknowledged"]} == {"A"}
+    assert session_client(network.who("A", "consultant")).get(url).status_code == 403
+    only_c = make_bulletin(network, dealers=[network.dealers["C"]])
+    other = f"/api/bulletin-compliance/{only_c.pk}/"
+    assert session_client(network.who("A", "dealer_manager")).get(other).status_code == 404

@@ -67,6 +67,7 @@ NO_OWN_PAGE: dict[str, str] = {
     "bulletins/<pk>/": "bulletins are HQ rows the world does not make (404); tests/bulletins",
     "bulletins/<pk>/compliance/": "bulletins are HQ rows the world does not make (404)",
     "bulletins/<pk>/compliance.<file_format>": "bulletins are HQ rows the world does not make",
+    "api/bulletin-compliance/<pk>/": "bulletins are HQ rows the world does not make (404)",
     "api/bulletins/<pk>/": "bulletins are HQ rows the world does not make (404); tests/bulletins",
     "bulletins/<pk>/files/<attachment_pk>/": "bulletins are HQ rows the world does not make",
     "bulletins/hq/<pk>/": "bulletins are HQ rows the world does not make (404)",
