@@ -33,7 +33,7 @@ EVERY = (
     | PARTS
     | CATALOGUE
     | PRICES
-    | {"labour_rates", "price_lists"}
+    | {"labour_rates", "price_lists", "imports"}
     | HQ_ALL
     | ADMIN
 )
@@ -68,7 +68,7 @@ EXPECTED = {
     | REPORTS
     | HQ_FOLLOWED
     | CATALOGUE,
-    "hq_admin": {"dashboard", "price_lists"} | HQ_ALL | CATALOGUE | ADMIN,
+    "hq_admin": {"dashboard", "price_lists", "imports"} | HQ_ALL | CATALOGUE | ADMIN,
 }
 
 
