@@ -74,6 +74,7 @@ def quotes_visible(access: Access) -> QuerySet[Quote]:
         "created_by",
         "dealer",
         "price_version__price_list",
+        "promotion",
     )
 
 
@@ -81,7 +82,7 @@ def orders_visible(access: Access) -> QuerySet[Order]:
     if not can_read_sales(access):
         return Order.objects.none()
     return Order.objects.filter(_own(access, "lead__consultant_id")).select_related(
-        "customer", "lead", "quote__trim__vehicle_model", "consultant", "dealer"
+        "customer", "lead", "quote__trim__vehicle_model", "consultant", "dealer", "promotion"
     )
 
 

@@ -408,7 +408,7 @@ def _quote_form_page(
     today = _today(access)
     price_version = services.price_version_on(today)
     if request.method == "POST":
-        form = QuoteForm(request.POST, price_version=price_version, on=today)
+        form = QuoteForm(request.POST, price_version=price_version, on=today, dealer=access.dealer)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -450,17 +450,21 @@ def _quote_form_page(
         return keep_refused(request, form, page=request.path, anchor="quote-form")
     refused = take_refused(request)
     if refused is not None:
-        form = QuoteForm(refused.data, price_version=price_version, on=today)
+        form = QuoteForm(refused.data, price_version=price_version, on=today, dealer=access.dealer)
         refused.bind(form)
         summary = form
     else:
         initial = (
             QuoteForm.initial_from(quote) if quote is not None else _initial_for_lead(lead, today)
         )
-        form = QuoteForm(initial=initial, price_version=price_version, on=today)
+        form = QuoteForm(
+            initial=initial, price_version=price_version, on=today, dealer=access.dealer
+        )
         # The summary of what the form shows (a preselected trim is priced at once).
         shown = {name: form[name].value() for name in form.fields}
-        summary = QuoteForm(_as_data(shown), price_version=price_version, on=today)
+        summary = QuoteForm(
+            _as_data(shown), price_version=price_version, on=today, dealer=access.dealer
+        )
         summary.is_valid()
     pricing, vehicle = summary.summary()
     return render(
@@ -546,7 +550,9 @@ def quote_preview(request: HttpRequest, access: Access, lead_id: int) -> HttpRes
     repeated in the summary."""
     get_object_or_404(selectors.leads_for(access), pk=lead_id)
     today = _today(access)
-    form = QuoteForm(request.POST, price_version=services.price_version_on(today), on=today)
+    form = QuoteForm(
+        request.POST, price_version=services.price_version_on(today), on=today, dealer=access.dealer
+    )
     form.is_valid()
     pricing, vehicle = form.summary()
     return render(
