@@ -185,3 +185,80 @@ def test_cancelling_the_order_gives_the_unit_back(room: Showroom) -> None:
     promotion.refresh_from_db()
     assert promotion.used == 0
     place(room, accepted(room, promotion_code="SPRING"))  # the unit is free again
+
+
+# --- pages and API ---------------------------------------------------------------------------
+
+
+def test_quote_form_offers_the_dealers_promotions_and_shows_the_line(
+    room: Showroom, other_room: Showroom, signed_in: Any
+) -> None:
+    from django.urls import reverse
+
+    promo(room, name="Spring <b>offer</b>", kind="percent", value=Decimal("3.00"))
+    promo(room, code="SUD", name="South only", all_dealers=False, dealers=[other_room.dealer])
+    lead = room.lead()
+    client = signed_in(room.alice)
+    url = reverse("sales:quote_create", args=[lead.pk])
+    html = client.get(url).content.decode()
+    assert 'name="promotion"' in html and 'value="SPRING"' in html
+    assert "Spring &lt;b&gt;offer&lt;/b&gt; — 3 % off, until" in html  # escaped, never markup
+    assert "South only" not in html
+    form = {"trim": "A3-CORE", "discount": "0", "trade_in_value": "0", "payment": "cash"}
+    preview = client.post(
+        reverse("sales:quote_preview", args=[lead.pk]),
+        {**form, "promotion": "SPRING"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert 'data-testid="quote-promotion"' in preview
+    # Another dealer's promotion typed in by hand: the pricing's message, nothing saved.
+    bad = client.post(url, {**form, "promotion": "SUD"}, follow=True).content.decode()
+    assert "is not offered for this dealer" in bad
+    with as_dealer(room.dealer):
+        assert not Quote.objects.filter(lead=lead).exists()
+    saved = client.post(url, {**form, "promotion": "SPRING"})
+    assert saved.status_code == 302
+    detail = client.get(saved["Location"]).content.decode()
+    assert 'data-testid="quote-promotion"' in detail and "(SPRING)" in detail
+    with as_dealer(room.dealer):
+        quote = Quote.objects.get(lead=lead)
+    assert quote.promotion_amount > 0
+    pdf = client.get(reverse("sales:quote_pdf", args=[quote.pk]))
+    assert pdf.status_code == 200
+
+
+def test_order_page_shows_the_promotion(room: Showroom, signed_in: Any) -> None:
+    from django.urls import reverse
+
+    promo(room)
+    order = place(room, accepted(room, promotion_code="SPRING"))
+    html = signed_in(room.alice).get(reverse("sales:order_detail", args=[order.pk])).content
+    assert b'data-testid="order-promotion"' in html and b"Spring offer" in html
+
+
+def test_api_quote_takes_a_promotion_and_the_order_shows_it(room: Showroom, signed_in: Any) -> None:
+    promo(room, stacks_with_discount=False)
+    alice = signed_in(room.alice)
+    lead = room.lead(stage=Stage.QUOTE)
+    refused = alice.post(
+        "/api/quotes/",
+        {"lead": lead.pk, "trim": "A3-CORE", "promotion": "SPRING", "discount": "100.00"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert "does not combine with a dealer discount" in str(refused.json())
+    created = alice.post(
+        "/api/quotes/",
+        {"lead": lead.pk, "trim": "A3-CORE", "promotion": "SPRING"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["promotion"] == "SPRING" and body["promotion_amount"] == "500.00"
+    with as_dealer(room.dealer):
+        quote = Quote.objects.get(pk=body["id"])
+        services.send_quote(quote=quote, actor=room.alice)
+        services.accept_quote(quote=quote, actor=room.alice)
+    order = place(room, quote)
+    got = alice.get(f"/api/orders/{order.pk}/").json()
+    assert got["promotion"] == "SPRING" and got["promotion_amount"] == "500.00"
