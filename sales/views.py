@@ -805,6 +805,9 @@ def _render_order(
                 for code, label in services.checklist_items()
             ],
             "can_write": selectors.can_write_sales(access) and order.status == Order.Status.OPEN,
+            "can_cancel": selectors.can_write_sales(access)
+            and access.can(Cap.SALES_APPROVE)
+            and order.status == Order.Status.OPEN,
             "payment_form": forms.get("payment_form")
             or PaymentForm(
                 initial={"kind": "deposit" if services.order_paid(order) <= 0 else "balance"}
@@ -880,4 +883,22 @@ def order_deliver(request: HttpRequest, access: Access, pk: int) -> HttpResponse
     messages.success(
         request, _("Delivered. Congratulations! The after-delivery calls are planned.")
     )
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+@require_POST
+@sales_view
+def order_cancel(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    """A sales manager cancels an open order (the customer withdrew), with a reason; a promotion
+    the order took gives its unit of budget back."""
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    try:
+        with transaction.atomic():
+            services.cancel_order(
+                order=order, actor=request.user, reason=request.POST.get("reason", "")
+            )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
+    messages.success(request, _("Order %(number)s cancelled.") % {"number": order.display_number})
     return redirect("sales:order_detail", pk=order.pk)

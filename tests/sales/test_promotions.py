@@ -262,3 +262,27 @@ def test_api_quote_takes_a_promotion_and_the_order_shows_it(room: Showroom, sign
     order = place(room, quote)
     got = alice.get(f"/api/orders/{order.pk}/").json()
     assert got["promotion"] == "SPRING" and got["promotion_amount"] == "500.00"
+
+
+def test_a_manager_cancels_on_the_order_page_and_the_unit_goes_back(
+    room: Showroom, signed_in: Any
+) -> None:
+    from django.urls import reverse
+
+    promotion = promo(room, budget=2)
+    order = place(room, accepted(room, promotion_code="SPRING"))
+    url = reverse("sales:order_cancel", args=[order.pk])
+    page = signed_in(room.manager).get(reverse("sales:order_detail", args=[order.pk]))
+    assert b'data-testid="order-cancel"' in page.content
+    assert signed_in(room.alice).post(url, {"reason": "no"}).status_code == 403
+    manager = signed_in(room.manager)
+    no_reason = manager.post(url, {"reason": " "}, follow=True).content.decode()
+    assert "Say why the order is cancelled" in no_reason
+    promotion.refresh_from_db()
+    assert promotion.used == 1
+    manager.post(url, {"reason": "Customer withdrew"})
+    with as_dealer(room.dealer):
+        order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    promotion.refresh_from_db()
+    assert promotion.used == 0
