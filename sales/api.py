@@ -31,6 +31,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from bulletins.models import Promotion
 from dealers.access import SALES_APPROVERS, SALES_MANAGERS, SALES_STAFF, DeclaredAccess, Rule
 from dms.api.filters import IsoDateTimeFilter
 from dms.api.permissions import access_of
@@ -359,6 +360,9 @@ class QuoteSerializer(NotesMixin, serializers.ModelSerializer):  # type: ignore[
     )
     lines = QuoteLineSerializer(many=True, read_only=True)
     amount_due = serializers.SerializerMethodField()
+    promotion: serializers.SlugRelatedField[Promotion] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Quote
@@ -382,6 +386,8 @@ class QuoteSerializer(NotesMixin, serializers.ModelSerializer):  # type: ignore[
             "discount_decided_by",
             "discount_decided_at",
             "discount_note",
+            "promotion",
+            "promotion_amount",
             "trade_in_description",
             "trade_in_value",
             "total",
@@ -423,6 +429,13 @@ class QuoteInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
     discount = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, default=Decimal("0")
+    )
+    promotion = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Code of an HQ promotion offered to the dealer today (GET /api/promotions/).",
     )
     trade_in_description = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
@@ -475,6 +488,7 @@ class QuoteInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
             term_months=d["term_months"],
             annual_rate_percent=d["annual_rate_percent"],
             valid_until=d["valid_until"],
+            promotion_code=d["promotion"],
         )
 
 
@@ -619,6 +633,9 @@ class OrderSerializer(NotesMixin, serializers.ModelSerializer):  # type: ignore[
     paid = serializers.SerializerMethodField()
     balance = serializers.SerializerMethodField()
     delivery_blockers = serializers.SerializerMethodField()
+    promotion: serializers.SlugRelatedField[Promotion] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Order
@@ -631,6 +648,8 @@ class OrderSerializer(NotesMixin, serializers.ModelSerializer):  # type: ignore[
             "consultant",
             "status",
             "currency",
+            "promotion",
+            "promotion_amount",
             "total",
             "trade_in_value",
             "deposit_required",

@@ -10,7 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from bulletins.models import PriceListVersion, VehiclePrice
+from bulletins.models import PriceListVersion, Promotion, VehiclePrice
+from bulletins.promotions import promotions_for
+from dealers.models import Dealer
 from dms.addresses import country_name
 from dms.ui.forms import validate_form_day
 from inventory.models import Colour, Option, Trim, VehicleModel
@@ -228,6 +230,14 @@ def _version_prices(price_version: PriceListVersion | None) -> dict[str, dict[st
     return prices
 
 
+class PromotionChoiceField(forms.ChoiceField):
+    """The offered promotions as a select; any short code passes to the pricing, whose message
+    says why a promotion is not offered (rather than "not one of the available choices")."""
+
+    def valid_value(self, value: str) -> bool:
+        return len(value) <= 20
+
+
 class QuoteForm(SalesForm):
     trim = forms.ChoiceField(label=_("Model and trim"))
     colour = forms.ChoiceField(label=_("Colour"), required=False)
@@ -239,6 +249,11 @@ class QuoteForm(SalesForm):
     )
     discount = forms.DecimalField(
         label=_("Discount"), min_value=Decimal(0), decimal_places=2, max_digits=12, initial=0
+    )
+    promotion = PromotionChoiceField(
+        label=_("HQ promotion"),
+        required=False,
+        help_text=_("The promotions HQ offers this dealer today."),
     )
     trade_in_description = forms.CharField(
         label=_("Trade-in vehicle"),
@@ -285,10 +300,12 @@ class QuoteForm(SalesForm):
         *args: Any,
         price_version: PriceListVersion | None,
         on: dt.date | None = None,
+        dealer: Dealer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.price_version = price_version
+        self.dealer = dealer
         self.on = on  # the day the quote is priced (the dealer's today): prices are checked then
         currency = price_version.price_list.currency if price_version else "EUR"
         version_prices = _version_prices(price_version)
@@ -333,8 +350,18 @@ class QuoteForm(SalesForm):
                     for o in Option.objects.filter(code__in=prices)
                 ],
             )
+        _choices(self.fields["promotion"], self._promotion_choices())
         for name in ("discount", "trade_in_value", "down_payment", "annual_rate_percent"):
             self.fields[name].widget.attrs.update({"step": "0.01", "inputmode": "decimal"})
+
+    def _promotion_choices(self) -> list[tuple[str, str]]:
+        """ "None" first, then the promotions offered to the dealer on the day. A code no longer
+        offered (ended, used up meanwhile) is not refused here but by the pricing, which says
+        why."""
+        offered: list[Promotion] = []
+        if self.dealer is not None and self.on is not None:
+            offered = list(promotions_for(dealer=self.dealer, day=self.on))
+        return [("", str(_("None")))] + [(p.code, promotion_label(p)) for p in offered]
 
     @classmethod
     def initial_from(cls, quote: Quote) -> dict[str, Any]:
@@ -345,6 +372,7 @@ class QuoteForm(SalesForm):
             "options": [line.code for line in lines if line.kind == "option"],
             "accessories": [line.code for line in lines if line.kind == "accessory"],
             "discount": quote.discount,
+            "promotion": quote.promotion.code if quote.promotion_id and quote.promotion else "",
             "trade_in_description": quote.trade_in_description,
             "trade_in_value": quote.trade_in_value,
             "payment": quote.payment,
@@ -362,7 +390,7 @@ class QuoteForm(SalesForm):
         if self.on is None or not data.get("trim"):
             return data
         try:
-            services.check_quote(spec=self.spec(), on=self.on)
+            services.check_quote(spec=self.spec(), on=self.on, dealer=self.dealer)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 target = name if name in self.fields else None
@@ -381,7 +409,10 @@ class QuoteForm(SalesForm):
             return None, None
         if not self.errors:
             try:
-                return services.check_quote(spec=self.spec(), on=self.on), None
+                return (
+                    services.check_quote(spec=self.spec(), on=self.on, dealer=self.dealer),
+                    None,
+                )
             except ValidationError:
                 pass
         spec = self.spec()
@@ -413,7 +444,23 @@ class QuoteForm(SalesForm):
             term_months=data.get("term_months"),
             annual_rate_percent=data.get("annual_rate_percent"),
             valid_until=data.get("valid_until"),
+            promotion_code=data.get("promotion") or "",
         )
+
+
+def promotion_label(promotion: Promotion) -> str:
+    """name — amount or %, valid until … (the select's and the quote's wording)."""
+    from django.utils import formats
+
+    off = (
+        f"{promotion.value.normalize():f} %"
+        if promotion.kind == Promotion.Kind.PERCENT
+        else money(promotion.value, promotion.currency)
+    )
+    return str(
+        _("%(name)s — %(off)s off, until %(day)s")
+        % {"name": promotion.name, "off": off, "day": formats.date_format(promotion.valid_to)}
+    )
 
 
 class DiscountDecisionForm(SalesForm):

@@ -228,6 +228,18 @@ class Quote(KpiSource, TenantModel):
     term_months = models.PositiveSmallIntegerField(null=True, blank=True)
     annual_rate_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     monthly_payment = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # The HQ promotion the quote takes (bulletins.Promotion) and what it takes off the total.
+    promotion = models.ForeignKey(
+        "bulletins.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("promotion"),
+    )
+    promotion_amount = models.DecimalField(
+        _("promotion amount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     # Versioning: editing a sent quote creates version n+1 pointing at the one it replaces.
@@ -327,6 +339,18 @@ class Order(KpiSource, TenantModel):
     consultant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     currency = models.CharField(max_length=3, default="EUR")
+    # The HQ promotion the order took (copied from its quote) (bulletins.Promotion) and what it takes off the total.
+    promotion = models.ForeignKey(
+        "bulletins.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("promotion"),
+    )
+    promotion_amount = models.DecimalField(
+        _("promotion amount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     deposit_required = models.DecimalField(
         _("deposit"), max_digits=12, decimal_places=2, default=Decimal("0")

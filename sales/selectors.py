@@ -12,11 +12,14 @@ The tenant scope (django-scopes + RLS) already limits every queryset to the deal
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from dealers.models import Dealer
 from dealers.roles import Cap
 from dealers.selectors import Access
 from leads.models import Lead
@@ -74,6 +77,7 @@ def quotes_visible(access: Access) -> QuerySet[Quote]:
         "created_by",
         "dealer",
         "price_version__price_list",
+        "promotion",
     )
 
 
@@ -81,7 +85,7 @@ def orders_visible(access: Access) -> QuerySet[Order]:
     if not can_read_sales(access):
         return Order.objects.none()
     return Order.objects.filter(_own(access, "lead__consultant_id")).select_related(
-        "customer", "lead", "quote__trim__vehicle_model", "consultant", "dealer"
+        "customer", "lead", "quote__trim__vehicle_model", "consultant", "dealer", "promotion"
     )
 
 
@@ -203,3 +207,57 @@ def order_payments(order: Order) -> QuerySet[Payment]:
         .select_related("received_by")
         .order_by("received_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class UptakeRow:
+    """Orders that took one promotion at one dealer: counts only, never a customer."""
+
+    dealer_id: int
+    dealer_code: str
+    dealer_name: str
+    region: str
+    taken: int  # open or delivered
+    delivered: int
+    cancelled: int
+
+
+def promotion_uptake(*, promotion_id: int, dealer_ids: Sequence[int]) -> list[UptakeRow]:
+    """Per dealer (of `dealer_ids`, the reader's dealers) the orders that took the promotion,
+    by region then dealer code. Read inside the caller's tenant scope (HQ: a read scope over
+    those dealers); one query for the counts, one for the dealers."""
+    counts = (
+        Order.objects.filter(promotion_id=promotion_id, dealer_id__in=list(dealer_ids))
+        .values("dealer_id")
+        .annotate(
+            taken=Count("id", filter=~Q(status=Order.Status.CANCELLED)),
+            delivered=Count("id", filter=Q(status=Order.Status.DELIVERED)),
+            cancelled=Count("id", filter=Q(status=Order.Status.CANCELLED)),
+        )
+    )
+    by_dealer = {row["dealer_id"]: row for row in counts}
+    dealers = Dealer.objects.filter(pk__in=by_dealer).select_related("region")
+    rows = [
+        UptakeRow(
+            dealer_id=d.pk,
+            dealer_code=d.code,
+            dealer_name=d.name,
+            region=d.region.name if d.region_id else "",
+            taken=by_dealer[d.pk]["taken"],
+            delivered=by_dealer[d.pk]["delivered"],
+            cancelled=by_dealer[d.pk]["cancelled"],
+        )
+        for d in dealers
+    ]
+    return sorted(rows, key=lambda r: (r.region, r.dealer_code))
+
+
+def uptake_by_region(rows: Sequence[UptakeRow]) -> list[tuple[str, int, int, int]]:
+    """(region, taken, delivered, cancelled) summed over `rows`, by region name."""
+    sums: dict[str, list[int]] = {}
+    for row in rows:
+        s = sums.setdefault(row.region, [0, 0, 0])
+        s[0] += row.taken
+        s[1] += row.delivered
+        s[2] += row.cancelled
+    return [(region, s[0], s[1], s[2]) for region, s in sorted(sums.items())]

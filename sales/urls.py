@@ -78,4 +78,5 @@ urlpatterns = [
         "orders/<int:pk>/checklist/", views.order_checklist, name="order_checklist", access=STAFF
     ),
     route("orders/<int:pk>/deliver/", views.order_deliver, name="order_deliver", access=STAFF),
+    route("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel", access=DISCOUNT),
 ]

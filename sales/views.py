@@ -408,7 +408,7 @@ def _quote_form_page(
     today = _today(access)
     price_version = services.price_version_on(today)
     if request.method == "POST":
-        form = QuoteForm(request.POST, price_version=price_version, on=today)
+        form = QuoteForm(request.POST, price_version=price_version, on=today, dealer=access.dealer)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -450,17 +450,21 @@ def _quote_form_page(
         return keep_refused(request, form, page=request.path, anchor="quote-form")
     refused = take_refused(request)
     if refused is not None:
-        form = QuoteForm(refused.data, price_version=price_version, on=today)
+        form = QuoteForm(refused.data, price_version=price_version, on=today, dealer=access.dealer)
         refused.bind(form)
         summary = form
     else:
         initial = (
             QuoteForm.initial_from(quote) if quote is not None else _initial_for_lead(lead, today)
         )
-        form = QuoteForm(initial=initial, price_version=price_version, on=today)
+        form = QuoteForm(
+            initial=initial, price_version=price_version, on=today, dealer=access.dealer
+        )
         # The summary of what the form shows (a preselected trim is priced at once).
         shown = {name: form[name].value() for name in form.fields}
-        summary = QuoteForm(_as_data(shown), price_version=price_version, on=today)
+        summary = QuoteForm(
+            _as_data(shown), price_version=price_version, on=today, dealer=access.dealer
+        )
         summary.is_valid()
     pricing, vehicle = summary.summary()
     return render(
@@ -546,7 +550,9 @@ def quote_preview(request: HttpRequest, access: Access, lead_id: int) -> HttpRes
     repeated in the summary."""
     get_object_or_404(selectors.leads_for(access), pk=lead_id)
     today = _today(access)
-    form = QuoteForm(request.POST, price_version=services.price_version_on(today), on=today)
+    form = QuoteForm(
+        request.POST, price_version=services.price_version_on(today), on=today, dealer=access.dealer
+    )
     form.is_valid()
     pricing, vehicle = form.summary()
     return render(
@@ -799,6 +805,9 @@ def _render_order(
                 for code, label in services.checklist_items()
             ],
             "can_write": selectors.can_write_sales(access) and order.status == Order.Status.OPEN,
+            "can_cancel": selectors.can_write_sales(access)
+            and access.can(Cap.SALES_APPROVE)
+            and order.status == Order.Status.OPEN,
             "payment_form": forms.get("payment_form")
             or PaymentForm(
                 initial={"kind": "deposit" if services.order_paid(order) <= 0 else "balance"}
@@ -874,4 +883,22 @@ def order_deliver(request: HttpRequest, access: Access, pk: int) -> HttpResponse
     messages.success(
         request, _("Delivered. Congratulations! The after-delivery calls are planned.")
     )
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+@require_POST
+@sales_view
+def order_cancel(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    """A sales manager cancels an open order (the customer withdrew), with a reason; a promotion
+    the order took gives its unit of budget back."""
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    try:
+        with transaction.atomic():
+            services.cancel_order(
+                order=order, actor=request.user, reason=request.POST.get("reason", "")
+            )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
+    messages.success(request, _("Order %(number)s cancelled.") % {"number": order.display_number})
     return redirect("sales:order_detail", pk=order.pk)

@@ -23,6 +23,7 @@ from .demo_fleet import (
 )
 from .orders import (
     CHECKLIST_ITEMS,
+    cancel_order,
     checklist_items,
     checklist_missing,
     create_order,
@@ -96,6 +97,7 @@ __all__ = [
     "clashing_bookings",
     "complete_steps",
     "create_demo_vehicle",
+    "cancel_order",
     "create_order",
     "create_quote",
     "decide_discount",

@@ -14,8 +14,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from bulletins.promotions import give_back_budget, take_budget
 from dealers.clock import dealer_today
 from dealers.models import Dealer
+from dealers.roles import Cap
 from leads.models import Stage
 from leads.services.followups import schedule_after_delivery_calls
 from leads.services.leads import mark_won
@@ -34,6 +36,7 @@ from .common import (
     _decimal,
     _integrity_constraint,
     _log,
+    _require_staff,
     _require_status,
     advance_lead,
     complete_steps,
@@ -198,6 +201,11 @@ def create_order(
     lead = quote.lead
     try:
         with transaction.atomic():
+            if quote.promotion_id is not None:
+                # One unit of the promotion's network-wide budget, in the order's transaction: a
+                # refused budget refuses the order (nothing saved, the number given back), and an
+                # order refused later gives the unit back.
+                take_budget(promotion_id=quote.promotion_id, day=dealer_today(dealer))
             order = Order.objects.create(
                 dealer_id=quote.dealer_id,
                 # In this transaction: a refused order gives its number back (no gaps), and a
@@ -210,6 +218,8 @@ def create_order(
                 customer_id=quote.customer_id,
                 consultant=lead.consultant or actor,
                 currency=quote.currency,
+                promotion_id=quote.promotion_id,
+                promotion_amount=quote.promotion_amount,
                 total=quote.total,
                 deposit_required=deposit,
                 expected_delivery=expected_delivery,
@@ -483,4 +493,36 @@ def deliver_order(*, order: Order, actor: Any, at: dt.datetime | None = None) ->
         mark_won(lead=lead, actor=actor, at=when)
         schedule_after_delivery_calls(lead=lead, delivered_at=when)
     order.status, order.delivered_at, order.delivered_by = locked.status, when, actor
+    return order
+
+
+def cancel_order(*, order: Order, actor: Any, reason: str = "") -> Order:
+    """The customer withdraws: a sales manager cancels an open order (never a delivered one). A
+    promotion the order took gives its unit of budget back."""
+    _require_staff(actor, order.dealer_id, Cap.SALES_APPROVE)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the order is cancelled.")})
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, status=Order.Status.OPEN).update(
+            status=Order.Status.CANCELLED
+        ):
+            raise ValidationError(
+                _("This order is “%(status)s”: it cannot be cancelled.")
+                % {"status": order.get_status_display()}
+            )
+        order.status = Order.Status.CANCELLED
+        if order.promotion_id is not None:
+            give_back_budget(promotion_id=order.promotion_id)
+        _log(
+            lead=order.lead,
+            kind="order_cancelled",
+            summary=Said(
+                gettext_noop("Order %(number)s cancelled: %(reason)s"),
+                {"number": order_number(order), "reason": reason[:300]},
+            ),
+            actor=actor,
+            ref=order,
+            contact=False,
+        )
     return order

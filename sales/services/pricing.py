@@ -13,7 +13,9 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from bulletins import pricing as hq_pricing
-from bulletins.models import PriceListVersion, VehiclePrice
+from bulletins import promotions as hq_promotions
+from bulletins.models import PriceListVersion, Promotion, VehiclePrice
+from dealers.models import Dealer
 from inventory.models import Colour, Option, Trim
 
 from ..models import (
@@ -42,6 +44,7 @@ class QuoteSpec:
     term_months: int | None = None
     annual_rate_percent: Decimal | None = None
     valid_until: dt.date | None = None
+    promotion_code: str = ""  # an HQ promotion offered to the dealer on the day ("" for none)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Pricing:
     lines: tuple[PricedLine, ...]
     extras_total: Decimal
     discount: Decimal
-    total: Decimal
+    total: Decimal  # after the dealer discount and the promotion
     trade_in_value: Decimal
     amount_due: Decimal  # total less the trade-in
     payment: str
@@ -71,6 +74,8 @@ class Pricing:
     monthly_payment: Decimal | None
     approval_threshold: Decimal
     needs_approval: bool
+    promotion: Promotion | None = None
+    promotion_amount: Decimal = ZERO
 
     @property
     def subtotal(self) -> Decimal:
@@ -111,9 +116,33 @@ def monthly_payment(
         return payment.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
+def offered_promotion(*, code: str, dealer: Dealer | None, day: dt.date, trim: Trim) -> Promotion:
+    """The promotion `code` as offered to `dealer` on its day `day` for `trim`, or a
+    ValidationError on "promotion" (unknown, not for this dealer, day or trim, or used up)."""
+    code = (code or "").strip().upper()
+    found = (
+        hq_promotions.promotions_for(dealer=dealer, day=day, trim=trim).filter(code=code).first()
+        if dealer is not None and code
+        else None
+    )
+    if found is None:
+        raise ValidationError(
+            {
+                "promotion": _(
+                    "The promotion “%(code)s” is not offered for this dealer, day and vehicle "
+                    "(unknown, ended, for other dealers or models, or its budget is used up)."
+                )
+                % {"code": code}
+            }
+        )
+    return found
+
+
+def price_quote(*, spec: QuoteSpec, on: dt.date, dealer: Dealer | None = None) -> Pricing:
     """Price a configuration from the price list valid on `on`. Raises ValidationError (by field)
-    for anything the list does not price or figures that do not add up."""
+    for anything the list does not price or figures that do not add up. A promotion
+    (`spec.promotion_code`) must be offered to `dealer` on `on` for the trim; it comes off the
+    total after the dealer discount, as much as `promotion_amount` of the trim's list price."""
     wanted: list[tuple[str, str]] = [(VehiclePrice.Kind.TRIM, spec.trim.code)]
     if spec.colour is not None:
         wanted.append((VehiclePrice.Kind.COLOUR, spec.colour.code))
@@ -180,7 +209,30 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
             _("The discount cannot exceed the price (%(price)s).")
             % {"price": money(subtotal, currency)}
         ]
-    total = subtotal - discount
+    promotion: Promotion | None = None
+    promo_off = ZERO
+    if spec.promotion_code.strip():
+        try:
+            promotion = offered_promotion(
+                code=spec.promotion_code, dealer=dealer, day=on, trim=spec.trim
+            )
+        except ValidationError as exc:
+            errors["promotion"] = exc.message_dict["promotion"]
+        else:
+            if not promotion.stacks_with_discount and discount > 0:
+                errors["promotion"] = [
+                    _(
+                        "The promotion “%(name)s” does not combine with a dealer discount: set "
+                        "the discount to zero or choose no promotion."
+                    )
+                    % {"name": promotion.name}
+                ]
+            elif "discount" not in errors:
+                promo_off = min(
+                    hq_promotions.promotion_amount(promotion, price=list_price),
+                    subtotal - discount,
+                )
+    total = subtotal - discount - promo_off
     # A discount beyond the price leaves no total to check the trade-in and the down payment
     # against: its own message is the one to give (not "cannot exceed EUR -960,009.00").
     priced = "discount" not in errors
@@ -251,4 +303,6 @@ def price_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
         monthly_payment=monthly,
         approval_threshold=threshold,
         needs_approval=discount > threshold,
+        promotion=promotion,
+        promotion_amount=promo_off,
     )

@@ -48,7 +48,7 @@ def _validate_spec_dates(spec: QuoteSpec, today: dt.date) -> None:
         raise ValidationError({"valid_until": _("The validity date cannot be in the past.")})
 
 
-def check_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
+def check_quote(*, spec: QuoteSpec, on: dt.date, dealer: Dealer | None = None) -> Pricing:
     """The quote priced as create_quote / update_quote would price it on `on`, every problem at
     once (the validity date and the figures together, not one after the other)."""
     errors: dict[str, Any] = {}
@@ -58,7 +58,7 @@ def check_quote(*, spec: QuoteSpec, on: dt.date) -> Pricing:
         exc.update_error_dict(errors)
     pricing: Pricing | None = None
     try:
-        pricing = price_quote(spec=spec, on=on)
+        pricing = price_quote(spec=spec, on=on, dealer=dealer)
     except ValidationError as exc:
         exc.update_error_dict(errors)
     if errors or pricing is None:
@@ -81,6 +81,8 @@ def _write_quote(quote: Quote, pricing: Pricing, spec: QuoteSpec) -> None:
     quote.term_months = pricing.term_months
     quote.annual_rate_percent = pricing.annual_rate_percent
     quote.monthly_payment = pricing.monthly_payment
+    quote.promotion = pricing.promotion
+    quote.promotion_amount = pricing.promotion_amount
     quote.total = pricing.total
     quote.valid_until = spec.valid_until
 
@@ -174,7 +176,7 @@ def create_quote(*, lead: Lead, actor: Any, spec: QuoteSpec, on: dt.date | None 
         raise ValidationError(_("This lead is closed: no new quote."))
     dealer = Dealer.objects.get(pk=lead.dealer_id)
     today = on or dealer_today(dealer)
-    pricing = check_quote(spec=spec, on=today)
+    pricing = check_quote(spec=spec, on=today, dealer=dealer)
     with transaction.atomic():
         quote = Quote(
             dealer_id=lead.dealer_id,
@@ -220,7 +222,7 @@ def update_quote(*, quote: Quote, actor: Any, spec: QuoteSpec, on: dt.date | Non
         raise ValidationError(_("This lead is closed: the quote cannot change."))
     dealer = Dealer.objects.get(pk=quote.dealer_id)
     today = on or dealer_today(dealer)
-    pricing = check_quote(spec=spec, on=today)
+    pricing = check_quote(spec=spec, on=today, dealer=dealer)
     approved_up_to = (
         quote.discount if quote.discount_status == Quote.DiscountStatus.APPROVED else None
     )

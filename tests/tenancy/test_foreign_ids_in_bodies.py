@@ -273,6 +273,7 @@ NOT_AN_ID: dict[str, str] = {
     "form sales.forms.CheckOutForm.km_out": _QTY,
     "form sales.forms.CheckInForm.km_in": _QTY,
     "form sales.forms.QuoteForm.term_months": _QTY,
+    "raw sales/views.py:reason": "free text: why an order is cancelled",
     "form sales.forms.DiscountDecisionForm.decision": "approve/reject choice",
     "form leads.forms.visits.RegisterContactForm.party_size": _QTY,
     "form leads.forms.funnel.StepForm.step": "a playbook step code (shared HQ playbook)",

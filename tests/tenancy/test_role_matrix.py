@@ -61,6 +61,8 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/exports/jobs/<pk>/": "export jobs are made by HQ's export page, not by the world",
     "campaigns/<pk>/": "technical campaigns are HQ rows the world does not make (404)",
     "promotions/<pk>/": "promotions are HQ rows the world does not make (404)",
+    "reports/promotions/<pk>/uptake/": "promotions are HQ rows the world does not make (404); "
+    "tests/reports/test_promotion_uptake.py covers it",
     "reports/exports/jobs/<pk>/download/": "export jobs are made by HQ's export page",
     "api/catalogue/parts/current/": "needs ?numbers= (the part numbers to resolve): 400 "
     "without it; tests/inventory/test_catalogue_api.py covers it",
