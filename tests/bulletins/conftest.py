@@ -100,3 +100,20 @@ def recipients(net: Network, bulletin: Any, *, current: bool = True) -> set[tupl
         if current:
             rows = rows.filter(retired_at__isnull=True)
         return set(rows.values_list("dealer__code", "role"))
+
+
+@pytest.fixture
+def price_reference_data(db: Any) -> None:
+    """The vehicle list and catalogue of the data migration, for the price tests (a
+    transactional test elsewhere may have flushed them)."""
+    from tests.factories import ensure_reference_data
+
+    ensure_reference_data()
+
+
+@pytest.fixture
+def cat(network: Network) -> dict[str, Any]:
+    """A small parts catalogue for the price tests (tests/bulletins/prices_helpers.py)."""
+    from tests.bulletins.prices_helpers import parts_catalogue
+
+    return parts_catalogue()

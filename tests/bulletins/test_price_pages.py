@@ -20,25 +20,14 @@ from tests.bulletins.prices_helpers import (
     D,
     labour_list,
     labour_rows,
-    parts_catalogue,
     parts_list,
     publish_rows,
 )
-from tests.factories import ensure_reference_data, signed_in_client
+from tests.factories import signed_in_client
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def reference_data(db: Any) -> None:
-    """The vehicle list and catalogue of the data migration (a transactional test elsewhere may
-    have flushed them)."""
-    ensure_reference_data()
-
-
-@pytest.fixture
-def cat(network: Network) -> dict[str, Any]:
-    return parts_catalogue()
+# The vehicle list and catalogue of the data migration (a transactional test elsewhere may
+# have flushed them): tests/bulletins/conftest.py `price_reference_data`; `cat` is there too.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("price_reference_data")]
 
 
 def test_hq_drafts_checks_and_publishes_a_version_with_its_differences(
