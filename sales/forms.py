@@ -232,10 +232,11 @@ def _version_prices(price_version: PriceListVersion | None) -> dict[str, dict[st
 
 class PromotionChoiceField(forms.ChoiceField):
     """The offered promotions as a select; any short code passes to the pricing, whose message
-    says why a promotion is not offered (rather than "not one of the available choices")."""
+    says why a promotion is not offered (rather than "not one of the available choices").
+    A code is printable text: a control character (a NUL would break the lookup) is refused."""
 
     def valid_value(self, value: str) -> bool:
-        return len(value) <= 20
+        return len(value) <= 20 and value.isprintable()
 
 
 class QuoteForm(SalesForm):

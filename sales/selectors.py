@@ -225,7 +225,10 @@ class UptakeRow:
 def promotion_uptake(*, promotion_id: int, dealer_ids: Sequence[int]) -> list[UptakeRow]:
     """Per dealer (of `dealer_ids`, the reader's dealers) the orders that took the promotion,
     by region then dealer code. Read inside the caller's tenant scope (HQ: a read scope over
-    those dealers); one query for the counts, one for the dealers."""
+    those dealers); one query for the counts, one for the dealers. No dealers: nothing (and no
+    tenant scope to read in)."""
+    if not dealer_ids:
+        return []
     counts = (
         Order.objects.filter(promotion_id=promotion_id, dealer_id__in=list(dealer_ids))
         .values("dealer_id")

@@ -33,6 +33,8 @@ from xml.etree.ElementTree import ParseError
 
 from django.utils.translation import gettext as _
 
+from dms import tabular
+
 # How a column's XLSX cells may be stored: `code` refuses number and date cells (identifiers),
 # `text` takes a whole number as its digits, `decimal` takes a number cell as its exact decimal
 # text, `date` takes a date cell.
@@ -499,17 +501,10 @@ def looks_scientific(text: str) -> bool:
     return bool(_SCIENTIFIC.match(text))
 
 
-def errors_csv(rows: Sequence[Sequence[Any]]) -> str:
-    """The errors as CSV (row, column, value, message), for the download."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("row"), _("column"), _("value"), _("message")])
-    for row in rows:
-        writer.writerow([_safe_cell(str(v)) for v in row])
-    return out.getvalue()
-
-
-def _safe_cell(text: str) -> str:
-    # A value starting with = + - @ would run as a formula when the CSV is opened in a
-    # spreadsheet (CSV injection): prefix it with an apostrophe.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def errors_table(rows: Sequence[Sequence[Any]], file_format: str) -> bytes:
+    """The errors (row, column, value, message) as a CSV or XLSX file, written by dms.tabular
+    (the one writer: values that look like formulas are neutralised there)."""
+    header = [_("row"), _("column"), _("value"), _("message")]
+    return tabular.table_content(
+        file_format, header, ([str(v) for v in row] for row in rows), title=str(_("Errors"))
+    )

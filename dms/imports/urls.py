@@ -15,6 +15,12 @@ urlpatterns = [
     ),
     route("<int:pk>/errors.csv", views.job_errors, name="errors", access=Rule(read=NETWORK_ADMINS)),
     route(
+        "<int:pk>/errors.xlsx",
+        views.job_errors_xlsx,
+        name="errors_xlsx",
+        access=Rule(read=NETWORK_ADMINS),
+    ),
+    route(
         "<int:pk>/apply/",
         views.job_apply,
         name="apply",

@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dms import tabular
 from dms.paging import paginate
 
 from . import selectors, services
-from .engine import errors_csv, importer_for, kinds
+from .engine import errors_table, importer_for, kinds
 from .forms import UploadForm
 from .models import ImportJob
 
@@ -86,12 +87,19 @@ def job_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's errors as CSV (row, column, value, message)."""
+    return _errors_file(pk, "csv")
+
+
+def job_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same errors as a workbook."""
+    return _errors_file(pk, "xlsx")
+
+
+def _errors_file(pk: int, file_format: str) -> HttpResponse:
     job = selectors.job(pk)
-    response = HttpResponse(
-        "\ufeff" + errors_csv(job.errors), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    return response
+    content = errors_table(job.errors, file_format)
+    return tabular.attachment(content, file_format, f"import-{job.pk}-errors")
 
 
 @require_POST

@@ -78,6 +78,7 @@ NO_OWN_PAGE: dict[str, str] = {
     "imports/<pk>/": "import jobs are made by HQ's upload page, not by the world",
     "imports/<pk>/progress/": "import jobs are made by HQ's upload page",
     "imports/<pk>/errors.csv": "import jobs are made by HQ's upload page",
+    "imports/<pk>/errors.xlsx": "import jobs are made by HQ's upload page",
     "account/two_factor/qrcode/": "answers only inside the set-up wizard (its secret is in the "
     "wizard's session); tests/security covers the wizard",
 }
