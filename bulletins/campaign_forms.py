@@ -10,21 +10,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from dms.ui.forms import StyledFormMixin, validate_form_day
+from dms.ui.forms import DateTimeLocalInput, StyledFormMixin, validate_form_day
 from inventory.models import LabourOperation, Part
 
 from .models import TechnicalCampaign
 
 MAX_PASTED_VEHICLES = 20000
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """<input type="datetime-local">, read in the active (HQ's) time zone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 class OperationChoiceField(forms.ModelChoiceField):

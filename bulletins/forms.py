@@ -11,25 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer, DealerGroup, Region
 from dealers.roles import DealerRole
-from dms.ui.forms import StyledFormMixin
+from dms.ui.forms import DateTimeLocalField, StyledFormMixin
 
 from .models import Bulletin
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """<input type="datetime-local">, read and shown in the active time zone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"step": 60, **(attrs or {})}, format=DATETIME_LOCAL)
-
-
-class DateTimeLocalField(forms.DateTimeField):
-    widget = DateTimeLocalInput
-    input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class BodyField(forms.CharField):

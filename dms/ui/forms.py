@@ -107,6 +107,27 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+# The value format of <input type="datetime-local"> (minutes).
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """<input type="datetime-local">, read and shown in the active time zone (the dealer's for
+    dealer staff, the importer's for HQ: the tenancy middleware sets it)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"step": 60, **(attrs or {})}, format=DATETIME_LOCAL)
+
+
+class DateTimeLocalField(forms.DateTimeField):
+    """A date-time typed in a datetime-local input (seconds and a space separator accepted)."""
+
+    widget = DateTimeLocalInput
+    input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
 class DealerChoiceField(forms.ModelChoiceField):
     """A dealer offered by its code and name, as every list and form names dealers."""
 

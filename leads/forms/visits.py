@@ -9,27 +9,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dms.ui import forms as ui_forms
 from dms.ui.forms import StyledFormMixin, validate_form_day
 from inventory.models import VehicleModel
 from leads.models import Customer, LeadSource, Visit
 from leads.reference.messages import by_label
 
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
+class DateTimeLocalField(ui_forms.DateTimeLocalField):
+    """Visit times: only days within the accepted range (dms.ui.forms.day_range)."""
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    """<input type="datetime-local">, read and shown in the active (dealer's) time zone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"step": 60, **(attrs or {})}, format=DATETIME_LOCAL)
-
-
-class DateTimeLocalField(forms.DateTimeField):
-    widget = DateTimeLocalInput
     default_validators = [validate_form_day]
-    input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class VehicleModelChoiceField(forms.ModelChoiceField):
