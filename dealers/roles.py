@@ -39,6 +39,8 @@ class Cap:
     KPI_NETWORK = "kpi.network"
     NETWORK_ADMIN = "network.admin"  # dealers, regions, users, bulletins, prices, plans
     LABOUR_RATES = "prices.labour_rates"  # the dealer's own labour rates, within HQ's bounds
+    # HQ logistics / aftersales: confirm and ship dealers' parts orders, allocate vehicles
+    LOGISTICS = "network.logistics"
 
 
 DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
@@ -85,6 +87,9 @@ DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
 
 HQ_ROLE_CAPS: dict[str, frozenset[str]] = {
     "hq_regional_manager": frozenset({Cap.KPI_NETWORK, Cap.KPI_DEALER}),
+    # Parts orders, vehicle allocation and campaigns across the whole network: stock and orders,
+    # never a customer's personal data (HQ audiences exclude it) nor sales KPIs.
+    "hq_logistics": frozenset({Cap.LOGISTICS}),
     "hq_admin": frozenset(
         {
             Cap.KPI_NETWORK,

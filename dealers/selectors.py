@@ -36,8 +36,12 @@ class Access:
 NO_ACCESS = Access()
 
 
+# HQ roles that work across every dealer (regional managers see their regions only).
+NETWORK_WIDE_HQ_ROLES = frozenset({"hq_admin", "hq_logistics"})
+
+
 def regions_for(user: Any) -> QuerySet[Region]:
-    if user.hq_role == "hq_admin":
+    if user.hq_role in NETWORK_WIDE_HQ_ROLES:
         return Region.objects.all()
     if user.hq_role == "hq_regional_manager":
         return get_objects_for_user(
@@ -50,7 +54,7 @@ def dealers_visible_to(user: Any) -> QuerySet[Dealer]:
     """Dealers whose data the user may read: own memberships, or HQ scope."""
     if not user.is_authenticated:
         return Dealer.objects.none()
-    if user.hq_role == "hq_admin":
+    if user.hq_role in NETWORK_WIDE_HQ_ROLES:
         return Dealer.objects.all()
     if user.hq_role == "hq_regional_manager":
         return Dealer.objects.filter(region__in=regions_for(user))

@@ -38,6 +38,7 @@ class Kind:
     DEALER_ADMIN = "dealer_admin"
     HQ_REGIONAL = "hq_regional"
     HQ_ADMIN = "hq_admin"
+    HQ_LOGISTICS = "hq_logistics"
 
 
 _KIND_BY_ROLE = {
@@ -50,6 +51,7 @@ _KIND_BY_ROLE = {
     DealerRole.DEALER_ADMIN: Kind.DEALER_ADMIN,
     "hq_regional_manager": Kind.HQ_REGIONAL,
     "hq_admin": Kind.HQ_ADMIN,
+    "hq_logistics": Kind.HQ_LOGISTICS,
 }
 
 

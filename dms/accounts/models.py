@@ -13,6 +13,7 @@ EMAIL_TAKEN_MESSAGE = _("Another active user already has this e-mail address.")
 class HqRole(models.TextChoices):
     REGIONAL_MANAGER = "hq_regional_manager", _("HQ regional manager")
     ADMIN = "hq_admin", _("HQ admin")
+    LOGISTICS = "hq_logistics", _("HQ logistics / aftersales")
 
 
 class User(AbstractUser):

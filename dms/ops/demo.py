@@ -28,6 +28,7 @@ from guardian.shortcuts import assign_perm
 
 from dealers.models import Dealer, DealerGroup, Membership, Region
 from dealers.roles import DealerRole
+from dealers.selectors import NETWORK_WIDE_HQ_ROLES
 from dms.tenancy.context import unscoped
 
 DEMO_PASSWORD = "Aurora-Demo-2026"  # noqa: S105 - the documented demo password
@@ -89,6 +90,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("regional_manager", "hq_regional_manager"),
     ("regional_manager2", "hq_regional_manager"),
     ("hq_admin", "hq_admin"),
+    ("hq_logistics", "hq_logistics"),
 ]
 DEMO_DEALER_CODE = "DE001"
 
@@ -247,6 +249,7 @@ def build_demo_network(
     # HQ (at the importer, German locale) and the group manager.
     hq_specs = [
         ("hq_admin", "hq_admin", []),
+        ("hq_logistics", "hq_logistics", []),
         ("regional_manager", "hq_regional_manager", ["north", "west"]),
         ("regional_manager2", "hq_regional_manager", ["south", "east"]),
     ]
@@ -353,7 +356,7 @@ def demo_logins(usernames: Iterable[str] | None = None) -> list[DemoLogin]:
                 for r in Region.objects.filter(regionuserobjectpermission__user=user).order_by(
                     "code"
                 )
-            ) or ("all regions" if user.hq_role == "hq_admin" else "")
+            ) or ("all regions" if user.hq_role in NETWORK_WIDE_HQ_ROLES else "")
         else:
             role = memberships[0].get_role_display() if memberships else ""
             dealer = ", ".join(f"{m.dealer.code} {m.dealer.name}" for m in memberships)
