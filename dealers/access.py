@@ -173,6 +173,8 @@ CATALOGUE_READERS = who(
 )
 CATALOGUE_EDITORS = who(_("HQ network admins"), Cap.NETWORK_ADMIN, hq=True)
 
+# Parts stock (issue 15): the dealer's parts store, parts orders, transfers, counts.
+
 # Bulletins (issue 14): every member of a dealer's staff reads their own inbox; HQ reads the list
 # of bulletins and who acknowledged them (admins write them); a dealer's managers see their staff's.
 BULLETIN_READERS = who(_("the dealer's staff"), staff=True, dealer=True)
@@ -186,6 +188,8 @@ BULLETIN_ATTACHMENT_READERS = who(_("the bulletin's readers and HQ"))
 BULLETIN_STAFF_STATUS = who(
     _("the dealer's managers"), Cap.KPI_DEALER, Cap.STAFF_MANAGE, staff=True, dealer=True
 )
+
+# Vehicle stock (issue 15): vehicles by VIN, HQ allocation, the dealer's stock and its ageing.
 
 
 @dataclass(frozen=True)

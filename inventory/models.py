@@ -254,3 +254,8 @@ class LabourOperationModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation_id} / {self.vehicle_model_id}"
+
+
+# Tenant and HQ tables of the dealer's stock live in their own modules (imported here so that
+# Django registers them with the inventory app).
+from .stock.models import *  # noqa: E402,F403
