@@ -42,6 +42,11 @@ class AuditAction(models.TextChoices):
     CUSTOMERS_MERGED = "customers_merged", _("Customers merged")
     SETTINGS_CHANGE = "settings_change", _("Settings changed")
     REFERENCE_CHANGE = "reference_change", _("HQ reference data changed")
+    # Parts stock (issue 15)
+    STOCK_ADJUSTED = "stock_adjusted", _("Stock adjusted")
+    STOCK_TRANSFER = "stock_transfer", _("Stock transferred between dealers")
+    STOCK_COUNT = "stock_count", _("Stock count approved")
+    NETWORK_STOCK_READ = "network_stock_read", _("Network stock looked up")
 
 
 class AuditEntry(models.Model):

@@ -47,11 +47,26 @@ def rls_drop_statements(table: str) -> list[str]:
     ]
 
 
-def _defer(schema_editor: BaseDatabaseSchemaEditor | None, statement: str) -> None:
+def _defer(
+    schema_editor: BaseDatabaseSchemaEditor | None, statement: str, *, key: bool = False
+) -> None:
     """Queue DDL for the end of the migration (after every table and key in it exists).
-    create_sql() then returns None, so schema_editor.add_constraint() executes nothing itself."""
+    create_sql() then returns None, so schema_editor.add_constraint() executes nothing itself.
+
+    Primary-key switches (`key=True`) run before everything else queued, in their own order:
+    a composite foreign key may be queued first (a new model's TenantForeignKey adds its
+    SameDealerForeignKey while CreateModel runs) and needs its target's (dealer_id, id) key.
+    A statement already queued is not queued twice (CreateModel and AddConstraint both
+    declare the same-dealer key of a new model)."""
     if schema_editor is None:
         raise ValueError("RLS and same-dealer keys are created by migrations only")
+    if statement in schema_editor.deferred_sql:
+        return
+    if key:
+        position = getattr(schema_editor, "_dms_keys_queued", 0)
+        schema_editor.deferred_sql.insert(position, statement)
+        schema_editor._dms_keys_queued = position + 1  # type: ignore[attr-defined]
+        return
     schema_editor.deferred_sql.append(statement)
 
 
@@ -235,7 +250,7 @@ class TenantPrimaryKey(BaseConstraint):
     def create_sql(  # type: ignore[override]  # None: deferred, see _defer
         self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None
     ) -> None:
-        _defer(schema_editor, tenant_key_sql(model._meta.db_table, self.name))
+        _defer(schema_editor, tenant_key_sql(model._meta.db_table, self.name), key=True)
 
     def remove_sql(self, model: Any, schema_editor: BaseDatabaseSchemaEditor | None) -> str:
         return id_key_sql(model._meta.db_table)

@@ -12,7 +12,8 @@ from django.dispatch import receiver
 from psycopg import sql
 
 # Tables the runtime role may only INSERT into and SELECT from.
-APPEND_ONLY_TABLES = ["audit_auditentry"]
+# Ledgers: the runtime role may add lines, never change or remove them.
+APPEND_ONLY_TABLES = ["audit_auditentry", "inventory_stockmovement"]
 
 
 def ensure_runtime_role(using: str = "default") -> None:

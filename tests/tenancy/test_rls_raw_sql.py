@@ -21,6 +21,7 @@ from django_scopes import ScopeError
 from dealers.models import StaffAbsence
 from dms.celery import app as celery_app
 from dms.tenancy.context import as_dealer, as_dealers, current_scope, unscoped
+from dms.tenancy.signals import APPEND_ONLY_TABLES
 from dms.tenancy.tasks import TenantTask
 
 from .world import FOREIGN_ID, LOCAL_ID, MISSING_ID, World, tenant_models
@@ -135,6 +136,17 @@ def test_update_and_delete_of_b_rows_in_a_scope_touch_nothing(
     table = q(model._meta.db_table)
     before_b = owner_rows(owner, model._meta.db_table, world.b.pk)
     before_a = owner_rows(owner, model._meta.db_table, world.a.pk)
+    if model._meta.db_table in APPEND_ONLY_TABLES:
+        # A ledger: not even the dealer's own rows may be changed or removed.
+        for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with (
+                pytest.raises(DatabaseError, match="permission denied"),
+                as_dealer(world.a),
+                transaction.atomic(),
+            ):
+                execute(statement)
+        assert owner_rows(owner, model._meta.db_table, world.a.pk) == before_a
+        return
     with as_dealer(world.a), transaction.atomic():
         assert (
             execute(f"UPDATE {table} SET dealer_id = dealer_id WHERE dealer_id = %s", [world.b.pk])
@@ -173,8 +185,9 @@ def test_hq_read_scope_sees_both_dealers_and_changes_nothing(
     before = {d: owner_rows(owner, model._meta.db_table, d) for d in (world.a.pk, world.b.pk)}
     with as_dealers([world.a, world.b]), transaction.atomic():
         assert set(dealer_counts(model._meta.db_table)) == {world.a.pk, world.b.pk}
-        assert execute(f"UPDATE {table} SET id = id") == 0
-        assert execute(f"DELETE FROM {table}") == 0
+        if model._meta.db_table not in APPEND_ONLY_TABLES:  # (no UPDATE/DELETE right at all)
+            assert execute(f"UPDATE {table} SET id = id") == 0
+            assert execute(f"DELETE FROM {table}") == 0
     with refused(), as_dealers([world.a, world.b]), transaction.atomic():
         execute(copy_row_sql(model, new_dealer=world.a.pk))
     after = {d: owner_rows(owner, model._meta.db_table, d) for d in (world.a.pk, world.b.pk)}

@@ -65,6 +65,13 @@ NOT_TENANT_WITH_DEALER_FK: dict[str, str] = {
         "HQ reference data: which dealers an HQ promotion is offered to, written only by HQ "
         "services (bulletins.promotions); it holds no dealer's data"
     ),
+    "inventory.PartAvailability": (
+        "network projection (DESIGN.md): which dealer has a part available, as a band (1, 2–5, "
+        "more than 5) — no quantity, cost, customer or note; written only by "
+        "inventory.stock.services in the transaction of the balance it mirrors, read one exact "
+        "part at a time through inventory.stock.selectors.network_availability (audited); "
+        "tests/inventory/test_stock_services.py pins its columns"
+    ),
     "security.UnlockApproval": (
         "directory-level dual-control record about user accounts, read and written before/"
         "outside a tenant scope by the unlock flow"

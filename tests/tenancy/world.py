@@ -191,6 +191,13 @@ TENANT_FACTORIES: dict[str, Factory] = {
     "sales.Payment": auto(),
     "sales.Quote": auto(),
     "sales.QuoteLine": auto(),
+    "inventory.CounterSale": auto(),
+    "inventory.CounterSaleLine": auto(
+        quantity=Decimal("1"), unit_price=Decimal("9.90"), line_total=Decimal("9.90")
+    ),
+    "inventory.PartReservation": auto(quantity=Decimal("1"), reference="RO 1"),
+    "inventory.PartStock": auto(),
+    "inventory.StockMovement": auto(kind="receipt", quantity=Decimal("1")),
     "reports.ConsultantTarget": auto(),
     "reports.KpiDay": auto(),
     # the triggers already marked the days of the world's rows: a day of its own

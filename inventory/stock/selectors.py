@@ -1,0 +1,207 @@
+"""Reads of the dealer's parts store (issue 15). Inside the dealer's tenant scope, except
+`network_availability`: the one narrow, audited read of other dealers' stock, which goes through
+the `PartAvailability` projection (bands only), never through other dealers' balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from dealers.models import Dealer
+from dms.audit import services as audit
+from dms.audit.models import AuditAction
+
+from ..models import Part
+from ..selectors import current_parts
+from .models import AvailabilityBand, PartAvailability, PartReservation, PartStock, WarehouseStock
+from .services import interchangeable_parts
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class StockLine:
+    part: Part
+    stock: PartStock | None
+
+    @property
+    def on_hand(self) -> Decimal:
+        return self.stock.on_hand if self.stock else ZERO
+
+    @property
+    def available(self) -> Decimal:
+        return self.stock.available if self.stock else ZERO
+
+
+@dataclass(frozen=True)
+class PartLookup:
+    """What a parts clerk sees for an asked number: the part in force, its stock, and the stock
+    of the numbers it replaced (used first)."""
+
+    asked: str
+    part: Part
+    lines: list[StockLine] = field(default_factory=list)  # older numbers first, current last
+
+    @property
+    def superseded(self) -> bool:
+        return self.asked.upper() != self.part.number.upper()
+
+    @property
+    def available(self) -> Decimal:
+        return sum((line.available for line in self.lines), ZERO)
+
+    @property
+    def on_hand(self) -> Decimal:
+        return sum((line.on_hand for line in self.lines), ZERO)
+
+    @property
+    def current(self) -> StockLine:
+        return self.lines[-1]
+
+
+def part_lookup(*, dealer_id: int, number: str, on: dt.date) -> PartLookup | None:
+    """The asked part number (any case) resolved to the current part with this dealer's stock
+    of it and of the numbers it replaced. None for an unknown number."""
+    number = number.strip()
+    if not number:
+        return None
+    exact = Part.objects.filter(number__iexact=number).values_list("number", flat=True).first()
+    if exact is None:
+        return None
+    part = current_parts([exact], on=on)[exact]
+    order = interchangeable_parts(part.pk, on=on)
+    parts = Part.objects.select_related("group").in_bulk(order)
+    stock = {s.part_id: s for s in PartStock.objects.filter(dealer_id=dealer_id, part_id__in=order)}
+    lines = [
+        StockLine(parts[pid], stock.get(pid))
+        for pid in order
+        if pid == part.pk or (stock.get(pid) and stock[pid].on_hand > 0)
+    ]
+    return PartLookup(asked=exact, part=part, lines=lines)
+
+
+def stock_list(*, dealer_id: int) -> QuerySet[PartStock]:
+    return (
+        PartStock.objects.filter(dealer_id=dealer_id)
+        .select_related("part", "part__group")
+        .order_by("part__number")
+    )
+
+
+def open_reservations(*, dealer_id: int) -> QuerySet[PartReservation]:
+    return (
+        PartReservation.objects.filter(dealer_id=dealer_id, status=PartReservation.Status.OPEN)
+        .select_related("part")
+        .order_by("created_at")
+    )
+
+
+# --- network availability ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealerAvailability:
+    dealer_id: int
+    dealer_name: str
+    region: str
+    city: str
+    band: int
+    region_id: int
+
+    @property
+    def band_label(self) -> str:
+        return str(AvailabilityBand(self.band).label)
+
+
+@dataclass(frozen=True)
+class NetworkAvailability:
+    part: Part
+    dealers: list[DealerAvailability]
+    warehouse: Decimal
+
+    @property
+    def warehouse_band(self) -> str:
+        from .services import band_of
+
+        band = band_of(self.warehouse)
+        return str(AvailabilityBand(band).label) if band else ""
+
+
+# The only columns of the projection any dealer may read (tests pin this list).
+PROJECTION_COLUMNS = ("dealer_id", "part_id", "band")
+
+
+def network_availability(
+    *, part: Part, asking_dealer: Dealer, actor: Any, request: Any = None
+) -> NetworkAvailability:
+    """Which other dealers of the network have `part` available (name, region, town, band —
+    never a quantity, a cost or a customer) and what the importer's warehouse holds. One exact
+    part per call; every call audited."""
+    rows = (
+        PartAvailability.objects.filter(part=part)
+        .exclude(dealer_id=asking_dealer.pk)
+        .filter(dealer__is_active=True)
+        .values_list(
+            "dealer_id",
+            "dealer__name",
+            "dealer__region__name",
+            "dealer__city",
+            "band",
+            "dealer__region_id",
+        )
+    )
+    dealers = [DealerAvailability(*row) for row in rows]
+    # The asking dealer's own region first, then the largest band, then by name.
+    dealers.sort(key=lambda d: (d.region_id != asking_dealer.region_id, -d.band, d.dealer_name))
+    warehouse = (
+        WarehouseStock.objects.filter(part=part).values_list("available", flat=True).first() or ZERO
+    )
+    audit.record(
+        action=AuditAction.NETWORK_STOCK_READ,
+        actor=actor,
+        dealer=asking_dealer,
+        obj=part,
+        request=request,
+        detail={"part": part.number, "dealers": len(dealers)},
+    )
+    return NetworkAvailability(part=part, dealers=dealers, warehouse=warehouse)
+
+
+# --- the ledger invariant --------------------------------------------------------------------------
+
+_MISMATCH_SQL = """
+SELECT COALESCE(s.dealer_id, m.dealer_id), COALESCE(s.part_id, m.part_id),
+       COALESCE(s.on_hand, 0), COALESCE(m.on_hand, 0),
+       COALESCE(s.reserved, 0), COALESCE(m.reserved, 0)
+FROM inventory_partstock s
+FULL JOIN (
+    SELECT dealer_id, part_id, SUM(quantity) AS on_hand, SUM(reserved_change) AS reserved
+    FROM inventory_stockmovement GROUP BY dealer_id, part_id
+) m ON m.dealer_id = s.dealer_id AND m.part_id = s.part_id
+WHERE COALESCE(s.on_hand, 0) <> COALESCE(m.on_hand, 0)
+   OR COALESCE(s.reserved, 0) <> COALESCE(m.reserved, 0)
+LIMIT %s
+"""
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    dealer_id: int
+    part_id: int
+    on_hand: Decimal
+    ledger_on_hand: Decimal
+    reserved: Decimal
+    ledger_reserved: Decimal
+
+
+def ledger_mismatches(limit: int = 100) -> list[LedgerMismatch]:
+    """Balances that differ from the sum of their ledger (should be none), over every dealer
+    the connection may read (all of them for the owner: the operations check)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MISMATCH_SQL, [limit])
+        return [LedgerMismatch(*row) for row in cursor.fetchall()]
