@@ -174,6 +174,24 @@ CATALOGUE_READERS = who(
 CATALOGUE_EDITORS = who(_("HQ network admins"), Cap.NETWORK_ADMIN, hq=True)
 
 # Parts stock (issue 15): the dealer's parts store, parts orders, transfers, counts.
+# The parts store is read by its clerks, the workshop and the dealer's managers (HQ drilled into
+# the dealer too: stock and costs, no customer); only the dealer's parts clerks change it.
+PARTS_READERS = who(
+    _("the dealer's parts and workshop staff and managers"),
+    Cap.PARTS,
+    Cap.SERVICE,
+    Cap.KPI_DEALER,
+    dealer=True,
+)
+PARTS_CLERKS = who(_("the dealer's parts clerks"), Cap.PARTS, staff=True, dealer=True)
+# Counter sales name a customer: the dealer's own parts clerks only.
+PARTS_SALES = PARTS_CLERKS
+# HQ logistics / aftersales work the network's parts orders and vehicle allocation; HQ admins
+# may look.
+LOGISTICS = who(_("HQ logistics"), Cap.LOGISTICS, hq=True)
+LOGISTICS_READERS = who(_("HQ logistics and admins"), Cap.LOGISTICS, Cap.NETWORK_ADMIN, hq=True)
+
+# Parts orders to the importer (issue 15, item 7) and reorder suggestions (item 6).
 
 # Bulletins (issue 14): every member of a dealer's staff reads their own inbox; HQ reads the list
 # of bulletins and who acknowledged them (admins write them); a dealer's managers see their staff's.
