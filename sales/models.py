@@ -310,6 +310,8 @@ class NumberSeries(TenantModel):
 
     class Kind(models.TextChoices):
         ORDER = "order", _("Order")
+        TRANSFER = "transfer", _("Parts transfer")
+        COUNTER_SALE = "counter_sale", _("Counter sale")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     last_number = models.PositiveIntegerField(default=0)

@@ -14,6 +14,7 @@ and the network's view of who has a part.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,6 +35,7 @@ __all__ = [
     "PartAvailability",
     "PartReservation",
     "PartStock",
+    "PartTransfer",
     "StockMovement",
     "WarehouseStock",
 ]
@@ -310,3 +312,73 @@ class WarehouseStock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part_id}: {self.available}"
+
+
+class PartTransfer(TenantModel):
+    """One dealer's side of an inter-dealer transfer. A transfer concerns two dealers, so it is
+    two rows — the requesting dealer's (`side=in`) and the supplying dealer's (`side=out`) —
+    sharing `transfer_key`; inventory.stock.transfers moves both in one transaction under a
+    write scope of exactly those two dealers, and audits it."""
+
+    class Side(models.TextChoices):
+        IN = "in", _("Incoming")
+        OUT = "out", _("Outgoing")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        DISPATCHED = "dispatched", _("Dispatched")
+        RECEIVED = "received", _("Received")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    transfer_key = models.UUIDField(_("transfer"), default=uuid.uuid4)
+    number = models.PositiveIntegerField(_("number"))  # the requesting dealer's running number
+    side = models.CharField(_("side"), max_length=3, choices=Side.choices)
+    partner = models.ForeignKey(
+        "dealers.Dealer",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("other dealer"),
+        db_index=False,
+    )
+    part = models.ForeignKey(
+        Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"), db_index=False
+    )
+    quantity = quantity_field(_("quantity"))
+    unit_price = models.DecimalField(
+        _("transfer price"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    # The supplier's reservation while the parts wait for dispatch (same dealer: side=out).
+    reservation = TenantForeignKey(
+        PartReservation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reservation"),
+    )
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["dealer", "transfer_key"], name="part_transfer_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="part_transfer_quantity"),
+            models.CheckConstraint(
+                condition=~Q(partner=F("dealer")), name="part_transfer_two_dealers"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["dealer", "status", "side"], name="part_transfer_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"T{self.number}"

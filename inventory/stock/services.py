@@ -427,13 +427,16 @@ def release(*, reservation: PartReservation, actor: Any, reason: str = "") -> St
 
 
 @transaction.atomic
-def issue_reservation(*, reservation: PartReservation, actor: Any) -> StockMovement:
-    """The reserved parts leave the store (fitted on the repair order)."""
+def issue_reservation(
+    *, reservation: PartReservation, actor: Any, kind: str = Kind.ISSUE
+) -> StockMovement:
+    """The reserved parts leave the store (fitted on the repair order, or sent to another
+    dealer: `kind=TRANSFER_OUT`)."""
     stock = _lock(reservation.dealer_id, [reservation.part_id])[reservation.part_id]
     locked = _open_reservation(reservation)
     movement = _post(
         stock,
-        kind=Kind.ISSUE,
+        kind=kind,
         quantity=-locked.quantity,
         reserved_change=-locked.quantity,
         unit_cost=stock.average_cost,

@@ -197,6 +197,11 @@ TENANT_FACTORIES: dict[str, Factory] = {
     ),
     "inventory.PartReservation": auto(quantity=Decimal("1"), reference="RO 1"),
     "inventory.PartStock": auto(),
+    "inventory.PartTransfer": auto(
+        side="in",
+        quantity=Decimal("1"),
+        partner=lambda c: c.world.b if c.dealer == c.world.a else c.world.a,
+    ),
     "inventory.StockMovement": auto(kind="receipt", quantity=Decimal("1")),
     "reports.ConsultantTarget": auto(),
     "reports.KpiDay": auto(),
