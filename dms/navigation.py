@@ -283,11 +283,10 @@ ITEMS: tuple[NavItem, ...] = (
         _("Parts stock"),
         "parts",
         "inventory:parts",
-        (Cap.PARTS,),
+        # as inventory.stock.urls READ (dealers.access.PARTS_READERS)
+        (Cap.PARTS, Cap.SERVICE, Cap.KPI_DEALER),
         Audience.DEALER,
         icon="box-seam",
-        coming_soon=True,
-        coming_text=_("Parts catalogue, the dealer's stock and its movements."),
     ),
     # --- prices: every dealer's staff look them up; managers set the labour rates ------------------
     NavItem(

@@ -4,8 +4,10 @@ dealer's stock later (issue 15), each under its own path and URL names."""
 from django.urls import include, path
 
 from .catalogue import urls as catalogue_urls
+from .stock import urls as stock_urls
 
 app_name = "inventory"
 urlpatterns = [
     path("catalogue/", include(catalogue_urls.urlpatterns)),
+    path("parts/", include(stock_urls.urlpatterns)),
 ]

@@ -18,7 +18,15 @@ from dms.audit.models import AuditAction
 
 from ..models import Part
 from ..selectors import current_parts
-from .models import AvailabilityBand, PartAvailability, PartReservation, PartStock, WarehouseStock
+from .models import (
+    AvailabilityBand,
+    PartAvailability,
+    PartReservation,
+    PartStock,
+    PartTransfer,
+    StockMovement,
+    WarehouseStock,
+)
 from .services import interchangeable_parts
 
 ZERO = Decimal("0")
@@ -205,3 +213,100 @@ def ledger_mismatches(limit: int = 100) -> list[LedgerMismatch]:
     with connection.cursor() as cursor:
         cursor.execute(_MISMATCH_SQL, [limit])
         return [LedgerMismatch(*row) for row in cursor.fetchall()]
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+def stock_value(*, dealer_id: int) -> Decimal:
+    """What the dealer's parts on hand are worth at average cost."""
+    from django.db.models import F, Sum
+
+    total = PartStock.objects.filter(dealer_id=dealer_id).aggregate(
+        value=Sum(F("on_hand") * F("average_cost"))
+    )["value"]
+    return (total or ZERO).quantize(Decimal("0.01"))
+
+
+def stock_row(*, dealer_id: int, part: Part) -> PartStock | None:
+    return PartStock.objects.filter(dealer_id=dealer_id, part=part).first()
+
+
+@dataclass(frozen=True)
+class StockCard:
+    part: Part
+    lookup: PartLookup | None
+    stock: PartStock | None
+    movements: list[StockMovement]
+    reservations: list[PartReservation]
+    retail: Decimal | None
+    dealer_net: Decimal | None
+
+
+def stock_card(*, dealer_id: int, part: Part, on: dt.date, movements: int = 30) -> StockCard:
+    """One part of the store: its balance, recent ledger lines, open reservations, prices and
+    (when it is replaced) the part in force."""
+    from bulletins.pricing import part_prices
+
+    price = part_prices(on, numbers=[part.number]).get(part.number)
+    recent = (
+        list(
+            StockMovement.objects.filter(dealer_id=dealer_id, part=part)
+            .select_related("actor")
+            .order_by("-at", "-id")[:movements]
+        )
+        if movements
+        else []
+    )
+    return StockCard(
+        part=part,
+        lookup=part_lookup(dealer_id=dealer_id, number=part.number, on=on),
+        stock=stock_row(dealer_id=dealer_id, part=part),
+        movements=recent,
+        reservations=list(open_reservations(dealer_id=dealer_id).filter(part=part)),
+        retail=price.retail if price else None,
+        dealer_net=price.dealer_net if price else None,
+    )
+
+
+def open_reservation(pk: int) -> PartReservation | None:
+    """An open reservation of the dealer in scope (None: another dealer's, closed or unknown)."""
+    return (
+        PartReservation.objects.filter(pk=pk, status=PartReservation.Status.OPEN)
+        .select_related("part")
+        .first()
+    )
+
+
+def transfers_of(*, dealer_id: int, limit: int = 200) -> list[PartTransfer]:
+    """The dealer's transfers, open ones first, newest first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    closed = (
+        PartTransfer.Status.RECEIVED,
+        PartTransfer.Status.REFUSED,
+        PartTransfer.Status.CANCELLED,
+    )
+    return list(
+        PartTransfer.objects.filter(dealer_id=dealer_id)
+        .select_related("part", "partner")
+        .annotate(
+            done=Case(
+                When(status__in=closed, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("done", "-changed_at")[:limit]
+    )
+
+
+def transfer(pk: int) -> PartTransfer | None:
+    return PartTransfer.objects.filter(pk=pk).select_related("part", "partner").first()
+
+
+def transfer_partner(raw: str) -> Dealer | None:
+    """The dealer a transfer is asked from (an active dealer of the network)."""
+    if not raw.isdigit():
+        return None
+    return Dealer.objects.filter(pk=int(raw), is_active=True).first()

@@ -231,6 +231,8 @@ def dispatch(*, transfer: PartTransfer, actor: Any, request: Any = None) -> Part
 
     def send(rows: dict[str, PartTransfer]) -> None:
         outgoing = rows[Side.OUT]
+        if outgoing.reservation_id is None:
+            raise StockRefused(_("This transfer has no reserved parts to send."))
         reservation = PartReservation.objects.get(pk=outgoing.reservation_id)
         services.issue_reservation(
             reservation=reservation, actor=actor, kind=StockMovement.Kind.TRANSFER_OUT

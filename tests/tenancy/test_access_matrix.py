@@ -126,7 +126,7 @@ def declared_for(route: Route) -> Declared | None:
 @dataclass(frozen=True)
 class Subject:
     name: str
-    role: str  # DealerRole value, "hq_regional_manager", "hq_admin" or "anonymous"
+    role: str  # DealerRole value, an HQ role (dealers.roles.HQ_ROLE_CAPS) or "anonymous"
     kind: str  # "anonymous" | "outsider" (target invisible) | "readonly" (visible, may not act)
     target: int  # object id put into the route
 
@@ -137,6 +137,7 @@ SUBJECTS = [
     Subject("hq_regional_manager", "hq_regional_manager", "outsider", FOREIGN_ID),
     Subject("hq_regional_manager@own_region", "hq_regional_manager", "readonly", LOCAL_ID),
     Subject("hq_admin", "hq_admin", "readonly", FOREIGN_ID),
+    Subject("hq_logistics", "hq_logistics", "readonly", FOREIGN_ID),
 ]
 SMOKE_SUBJECTS = [s for s in SUBJECTS if s.name != "hq_regional_manager@own_region"]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -39,7 +39,7 @@ from .conftest import Snapshot
 from .routes import Route, enumerate_routes
 from .world import LOCAL_ID, World
 
-ROLES = [*DealerRole.values, "hq_regional_manager", "hq_admin", "anonymous"]
+ROLES = [*DealerRole.values, "hq_regional_manager", "hq_admin", "hq_logistics", "anonymous"]
 ROUTES = [r for r in enumerate_routes() if not r.is_admin]
 # api/x/<pk>.<format> runs the same view and declaration as api/x/<pk>/.
 CHECKED = [r for r in ROUTES if "format" not in r.kwargs]

@@ -370,6 +370,7 @@ def build_world() -> World:
     world.hq["hq_regional_manager"] = _user("mx-hq-rm", hq_role="hq_regional_manager")
     assign_perm("dealers.view_region_kpis", world.hq["hq_regional_manager"], world.regions["A"])
     world.hq["hq_admin"] = _user("mx-hq-admin", hq_role="hq_admin", is_staff=True)
+    world.hq["hq_logistics"] = _user("mx-hq-logistics", hq_role="hq_logistics")
 
     for dealer in (world.a, world.b):
         pk = world.pk_for(dealer)

@@ -1,0 +1,60 @@
+"""Forms of the parts-store pages. They check the shape of what was typed; the stock rules
+(available quantity, units, reasons…) are inventory.stock.services', whose StockRefused lands on
+the form (StyledFormMixin.apply_errors) and changes nothing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dms.ui.forms import StyledFormMixin
+
+QUANTITY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+
+
+class LookupForm(StyledFormMixin, forms.Form):
+    number = forms.CharField(
+        label=_("Part number"),
+        max_length=40,
+        help_text=_("An old number finds the part that replaces it."),
+    )
+
+
+class QuantityForm(StyledFormMixin, forms.Form):
+    quantity = forms.DecimalField(label=_("Quantity"), **QUANTITY)  # type: ignore[arg-type]
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=60,
+        help_text=_("What it is for: a repair order, a delivery note, a counter sale…"),
+    )
+
+
+class ReceiveForm(QuantityForm):
+    unit_cost = forms.DecimalField(
+        label=_("Unit cost"), max_digits=14, decimal_places=4, min_value=0, required=False
+    )
+
+
+class AdjustForm(StyledFormMixin, forms.Form):
+    counted = forms.DecimalField(label=_("Counted on hand"), **QUANTITY)  # type: ignore[arg-type]
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class LevelsForm(StyledFormMixin, forms.Form):
+    bin = forms.CharField(label=_("Bin location"), max_length=20, required=False)
+    minimum = forms.DecimalField(label=_("Minimum"), required=False, **QUANTITY)  # type: ignore[arg-type]
+    reorder_point = forms.DecimalField(label=_("Reorder point"), required=False, **QUANTITY)  # type: ignore[arg-type]
+    maximum = forms.DecimalField(label=_("Maximum"), required=False, **QUANTITY)  # type: ignore[arg-type]
+
+
+class TransferRequestForm(StyledFormMixin, forms.Form):
+    quantity = forms.DecimalField(label=_("Quantity"), **QUANTITY)  # type: ignore[arg-type]
+    note = forms.CharField(label=_("Note for the other dealer"), max_length=200, required=False)
+
+
+class ReasonForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class ConfirmForm(StyledFormMixin, forms.Form):
+    """A step that needs nothing typed: the button is the confirmation."""
