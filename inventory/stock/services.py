@@ -147,12 +147,23 @@ def _post(
     before = band_of(stock.available)
     now = at or timezone.now()
     new_on_hand = stock.on_hand + quantity
+    new_reserved = stock.reserved + reserved_change
+    if new_on_hand < 0 or not 0 <= new_reserved <= new_on_hand:
+        # The callers check what they take; this is the last guard before the CHECK constraints
+        # (a balance out of step with a reservation must be a refusal, never a server error).
+        raise StockRefused(
+            _(
+                "The stock of this part does not allow it (on hand %(on_hand)s, reserved "
+                "%(reserved)s). Nothing was changed."
+            )
+            % {"on_hand": _qty(stock.on_hand), "reserved": _qty(stock.reserved)}
+        )
     if kind in (Kind.RECEIPT, Kind.TRANSFER_IN) and unit_cost is not None and new_on_hand > 0:
         # Weighted average cost of what is on hand after the receipt.
         value = stock.on_hand * stock.average_cost + quantity * unit_cost
         stock.average_cost = (value / new_on_hand).quantize(COST, rounding=ROUND_HALF_UP)
     stock.on_hand = new_on_hand
-    stock.reserved += reserved_change
+    stock.reserved = new_reserved
     stock.last_movement_at = now
     stock.save(update_fields=["on_hand", "reserved", "average_cost", "last_movement_at"])
     movement = StockMovement.objects.create(
@@ -410,7 +421,7 @@ def _open_reservation(reservation: PartReservation) -> PartReservation:
 @transaction.atomic
 def release(*, reservation: PartReservation, actor: Any, reason: str = "") -> StockMovement:
     """The reserved parts go back to available stock."""
-    stock = _lock(reservation.dealer_id, [reservation.part_id])[reservation.part_id]
+    stock = _balance(reservation.dealer_id, reservation.part_id)
     locked = _open_reservation(reservation)
     movement = _post(
         stock,
@@ -432,7 +443,7 @@ def issue_reservation(
 ) -> StockMovement:
     """The reserved parts leave the store (fitted on the repair order, or sent to another
     dealer: `kind=TRANSFER_OUT`)."""
-    stock = _lock(reservation.dealer_id, [reservation.part_id])[reservation.part_id]
+    stock = _balance(reservation.dealer_id, reservation.part_id)
     locked = _open_reservation(reservation)
     movement = _post(
         stock,

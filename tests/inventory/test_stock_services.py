@@ -348,3 +348,21 @@ def test_the_projection_holds_only_the_band() -> None:
     """Nobody widens the network projection by accident (DESIGN.md, network projections)."""
     columns = [f.column for f in PartAvailability._meta.concrete_fields]
     assert sorted(columns) == sorted(["id", *selectors.PROJECTION_COLUMNS])
+
+
+def test_a_reservation_out_of_step_with_its_balance_is_refused_not_a_crash(
+    dealer, clerk, filter_part
+) -> None:
+    """A reservation row made behind the services' back (no reserved stock behind it): releasing
+    it is a clear refusal, and the balance stays as it is."""
+    with as_dealer(dealer):
+        stray = PartReservation.objects.create(
+            dealer=dealer, part=filter_part, quantity=2, reference="imported"
+        )
+        assert "does not allow it" in refused(services.release, reservation=stray, actor=clerk)
+        assert "does not allow it" in refused(
+            services.issue_reservation, reservation=stray, actor=clerk
+        )
+        stray.refresh_from_db()
+        assert stray.status == "open"
+        assert PartStock.objects.get(part=filter_part).reserved == 0

@@ -36,7 +36,7 @@ FOREIGN_ID = 987_654_321
 LOCAL_ID = 987_654_000
 MISSING_ID = 987_654_999
 
-HQ_ROLES = ("hq_regional_manager", "hq_admin")
+HQ_ROLES = ("hq_regional_manager", "hq_admin", "hq_logistics")
 
 
 @dataclass
