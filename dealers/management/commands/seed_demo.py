@@ -58,6 +58,10 @@ class Command(BaseCommand):
                 from bulletins.demo import seed_hq_information
 
                 self.stdout.write(str(seed_hq_information(seed=options["seed"])))
+                # Each dealer's parts store: a year of movements, reservations, a transfer.
+                from inventory.stock.demo import seed_parts_stock
+
+                self.stdout.write(str(seed_parts_stock(seed=options["seed"])))
         if not options["quiet"]:
             self.print_logins()
 
