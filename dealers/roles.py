@@ -41,6 +41,7 @@ class Cap:
     LABOUR_RATES = "prices.labour_rates"  # the dealer's own labour rates, within HQ's bounds
     # HQ logistics / aftersales: confirm and ship dealers' parts orders, allocate vehicles
     LOGISTICS = "network.logistics"
+    STOCK_APPROVE = "parts.approve"  # approve a stock count's differences (the dealer's managers)
 
 
 DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
@@ -67,6 +68,7 @@ DEALER_ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.STAFF_DEPARTURE,
             Cap.UNLOCK,
             Cap.LABOUR_RATES,
+            Cap.STOCK_APPROVE,
         }
     ),
     DealerRole.SERVICE_ADVISOR: frozenset({Cap.SERVICE, Cap.UNLOCK}),

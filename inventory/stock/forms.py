@@ -58,3 +58,34 @@ class ReasonForm(StyledFormMixin, forms.Form):
 
 class ConfirmForm(StyledFormMixin, forms.Form):
     """A step that needs nothing typed: the button is the confirmation."""
+
+
+class CountRangeForm(StyledFormMixin, forms.Form):
+    bin_from = forms.CharField(label=_("First bin"), max_length=20)
+    bin_to = forms.CharField(label=_("Last bin"), max_length=20)
+
+
+class CountEntryForm(forms.Form):
+    """One field per line of the count (`line_<id>`), built from the count's lines."""
+
+    def __init__(self, *args: object, lines: list[object], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for line in lines:
+            self.fields[f"line_{line.pk}"] = forms.DecimalField(  # type: ignore[attr-defined]
+                label=str(line.part.number),  # type: ignore[attr-defined]
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                initial=line.counted,  # type: ignore[attr-defined]
+                widget=forms.NumberInput(
+                    attrs={"class": "form-control form-control-sm", "step": "any"}
+                ),
+            )
+
+    def counted(self) -> dict[int, object]:
+        return {
+            int(name.removeprefix("line_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("line_")
+        }

@@ -36,6 +36,8 @@ __all__ = [
     "PartReservation",
     "PartStock",
     "PartTransfer",
+    "StockCount",
+    "StockCountLine",
     "StockMovement",
     "WarehouseStock",
 ]
@@ -382,3 +384,76 @@ class PartTransfer(TenantModel):
 
     def __str__(self) -> str:
         return f"T{self.number}"
+
+
+class StockCount(TenantModel):
+    """A cycle count of a range of bins: the clerks type what they find without seeing what the
+    books say (blind), a manager approves, and the differences are posted as count adjustments
+    (inventory.stock.counts)."""
+
+    class Status(models.TextChoices):
+        COUNTING = "counting", _("Counting")
+        SUBMITTED = "submitted", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    bin_from = models.CharField(_("bin from"), max_length=20)
+    bin_to = models.CharField(_("bin to"), max_length=20)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.COUNTING
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
+        verbose_name=_("started by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False, verbose_name=_("approved by"),
+    )  # fmt: skip
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(bin_from__lte=F("bin_to")), name="stock_count_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "status"], name="stock_count_status")]
+
+    def __str__(self) -> str:
+        return f"{self.bin_from}–{self.bin_to}"
+
+
+class StockCountLine(TenantModel):
+    count = TenantForeignKey(
+        StockCount, on_delete=models.CASCADE, related_name="lines", verbose_name=_("count")
+    )
+    part = models.ForeignKey(
+        Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"), db_index=False
+    )
+    bin = models.CharField(_("bin location"), max_length=20, blank=True)
+    expected = quantity_field(_("on hand by the books"))  # when the count started; never shown
+    counted = models.DecimalField(
+        _("counted"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("counted part")
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["dealer", "count", "part"], name="stock_count_part"),
+            models.CheckConstraint(
+                condition=Q(counted__isnull=True) | Q(counted__gte=0), name="stock_count_counted"
+            ),
+        ]
+
+    @property
+    def difference(self) -> Decimal | None:
+        return None if self.counted is None else self.counted - self.expected
+
+    def __str__(self) -> str:
+        return f"{self.count_id}: {self.part_id}"

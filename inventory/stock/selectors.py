@@ -24,6 +24,7 @@ from .models import (
     PartReservation,
     PartStock,
     PartTransfer,
+    StockCount,
     StockMovement,
     WarehouseStock,
 )
@@ -310,3 +311,15 @@ def transfer_partner(raw: str) -> Dealer | None:
     if not raw.isdigit():
         return None
     return Dealer.objects.filter(pk=int(raw), is_active=True).first()
+
+
+def stock_counts(*, dealer_id: int, limit: int = 100) -> list[StockCount]:
+    return list(
+        StockCount.objects.filter(dealer_id=dealer_id)
+        .select_related("started_by", "decided_by")
+        .order_by("-started_at")[:limit]
+    )
+
+
+def stock_count(pk: int) -> StockCount | None:
+    return StockCount.objects.filter(pk=pk).first()

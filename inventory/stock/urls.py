@@ -4,12 +4,20 @@ the dealer) read it."""
 
 from __future__ import annotations
 
-from dealers.access import PARTS_CLERKS, PARTS_READERS, Rule, route
+from dealers.access import (
+    PARTS_CLERKS,
+    PARTS_READERS,
+    STOCK_COUNT_READERS,
+    Rule,
+    route,
+)
 
 from . import views
 
 READ = Rule(read=PARTS_READERS)
 CLERK = Rule(read=PARTS_CLERKS, write=PARTS_CLERKS)
+# Counts: clerks count, managers approve (the view checks which step each may take).
+COUNT = Rule(read=STOCK_COUNT_READERS, write=STOCK_COUNT_READERS)
 
 urlpatterns = [
     route("", views.StockListView.as_view(), name="parts", access=READ),
@@ -42,6 +50,8 @@ urlpatterns = [
         name="parts-reservation-issue",
         access=CLERK,
     ),
+    route("counts/", views.CountListView.as_view(), name="parts-counts", access=COUNT),
+    route("counts/<int:pk>/", views.CountView.as_view(), name="parts-count", access=COUNT),
     route("transfers/", views.TransferListView.as_view(), name="parts-transfers", access=READ),
     route(
         "transfers/<int:pk>/accept/", views.accept_view, name="parts-transfer-accept", access=CLERK

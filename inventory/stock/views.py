@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,14 +22,14 @@ from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from dealers.access import PARTS_CLERKS
+from dealers.access import PARTS_CLERKS, STOCK_COUNT_APPROVERS
 from dealers.clock import dealer_today
 from dealers.models import Dealer
 from dealers.selectors import request_access
 
 from ..models import Part
-from . import filters, forms, selectors, services, tables, transfers
-from .models import PartReservation, PartTransfer
+from . import counts, filters, forms, selectors, services, tables, transfers
+from .models import PartReservation, PartTransfer, StockCount
 
 PAGE_SIZE = 50
 
@@ -437,3 +437,90 @@ cancel_view = transfer_step(
     gettext_lazy("Cancel the request"),
     gettext_lazy("Request cancelled."),
 )
+
+
+# --- stock counts ----------------------------------------------------------------------------------
+
+
+class CountListView(StoreMixin, FormView):  # type: ignore[type-arg]
+    """The dealer's counts, and a form to start counting a bin range."""
+
+    section = "counts"
+    template_name = "inventory/stock/counts.html"
+    form_class = forms.CountRangeForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            counts=selectors.stock_counts(dealer_id=_dealer(self.request).pk), **kwargs
+        )
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if not _is_clerk(self.request):
+            raise PermissionDenied
+        try:
+            count = counts.start_count(
+                dealer_id=_dealer(self.request).pk, actor=self.request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.apply_errors(error)
+            return self.form_invalid(form)
+        return redirect("inventory:parts-count", pk=count.pk)
+
+
+class CountView(StoreMixin, TemplateView):
+    """Counting (blind: what the books say is not shown) and, once submitted, the manager's
+    approval with the differences."""
+
+    section = "counts"
+    template_name = "inventory/stock/count.html"
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        count = selectors.stock_count(kwargs["pk"])
+        if count is None:
+            raise Http404
+        self.count = count
+        self.lines = list(count.lines.select_related("part").order_by("bin", "part__number"))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        access = request_access(self.request)
+        kwargs.setdefault(
+            "form",
+            forms.CountEntryForm(lines=self.lines),  # type: ignore[arg-type]
+        )
+        approver = STOCK_COUNT_APPROVERS.admits(access, authenticated=True)
+        return super().get_context_data(
+            count=self.count,
+            rows=[(line, kwargs["form"][f"line_{line.pk}"]) for line in self.lines],
+            can_approve=approver,
+            show_books=approver and self.count.status != StockCount.Status.COUNTING,
+            **kwargs,
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        step = request.POST.get("step", "save")
+        form = forms.CountEntryForm(request.POST, lines=self.lines)  # type: ignore[arg-type]
+        allowed = STOCK_COUNT_APPROVERS if step in ("approve", "cancel") else PARTS_CLERKS
+        if not allowed.admits(request_access(request), authenticated=True):
+            raise PermissionDenied
+        try:
+            if step in ("save", "submit"):
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(form=form))
+                counts.enter_counts(count=self.count, counted=form.counted(), actor=request.user)
+                if step == "submit":
+                    counts.submit(count=self.count, actor=request.user)
+                message = _("Submitted for approval.") if step == "submit" else _("Saved.")
+            elif step == "approve":
+                posted = counts.approve(count=self.count, actor=request.user, request=request)
+                message = _("Approved: %(n)s differences posted.") % {"n": len(posted)}
+            elif step == "cancel":
+                counts.cancel(count=self.count, actor=request.user)
+                message = _("Count cancelled.")
+            else:
+                raise Http404
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, message)
+        return redirect("inventory:parts-count", pk=self.count.pk)

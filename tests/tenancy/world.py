@@ -197,6 +197,8 @@ TENANT_FACTORIES: dict[str, Factory] = {
     ),
     "inventory.PartReservation": auto(quantity=Decimal("1"), reference="RO 1"),
     "inventory.PartStock": auto(),
+    "inventory.StockCount": auto(bin_from="A", bin_to="Z"),
+    "inventory.StockCountLine": auto(),
     "inventory.PartTransfer": auto(
         side="in",
         quantity=Decimal("1"),
