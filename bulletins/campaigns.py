@@ -8,6 +8,7 @@ workshop (issue 16) reports each completed VIN through `record_completion`; the 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +41,7 @@ class RowError:
     row: int
     column: str
     message: str
+    value: str = ""  # the refused cell as written
 
 
 class ImportRefused(ValidationError):
@@ -118,23 +120,28 @@ def create_campaign(
 
 
 def check_vehicle_rows(
-    rows: Iterable[Mapping[str, str]], *, first_row: int = 2
+    rows: Iterable[Mapping[str, str]],
+    *,
+    first_row: int = 2,
+    row_numbers: Sequence[int] | None = None,
 ) -> tuple[dict[str, int | None], list[RowError]]:
     """The affected-vehicles list read as text (columns `vin` and optional `dealer`, a dealer
     code): VIN → responsible dealer id, and every refused row. Checks each VIN (dms.vin),
-    duplicates within the list and unknown dealer codes."""
+    duplicates within the list and unknown dealer codes. Rows are numbered from `first_row`,
+    or by `row_numbers` (a file's own row numbers, blank rows left out)."""
     dealer_ids = dict(Dealer.objects.values_list("code", "pk"))
     vins: dict[str, int | None] = {}
     seen_at: dict[str, int] = {}
     errors: list[RowError] = []
-    for number, row in enumerate(rows, start=first_row):
+    numbers = row_numbers if row_numbers is not None else itertools.count(first_row)
+    for number, row in zip(numbers, rows, strict=False):
         raw = (row.get("vin") or "").strip()
         if not raw and not (row.get("dealer") or "").strip():
             continue  # a blank line
         try:
             vin = validate_vin(raw)
         except ValidationError as exc:
-            errors.append(RowError(number, "vin", " ".join(exc.messages)))
+            errors.append(RowError(number, "vin", " ".join(exc.messages), raw))
             continue
         if vin in seen_at:
             errors.append(
@@ -143,6 +150,7 @@ def check_vehicle_rows(
                     "vin",
                     _("%(vin)s is listed twice (first in row %(row)d).")
                     % {"vin": vin, "row": seen_at[vin]},
+                    raw,
                 )
             )
             continue
@@ -150,11 +158,18 @@ def check_vehicle_rows(
         code = (row.get("dealer") or "").strip().upper()
         if code and code not in dealer_ids:
             errors.append(
-                RowError(number, "dealer", _("Unknown dealer code %(code)s.") % {"code": code})
+                RowError(
+                    number, "dealer", _("Unknown dealer code %(code)s.") % {"code": code}, code
+                )
             )
             continue
         vins[vin] = dealer_ids.get(code) if code else None
     return vins, errors
+
+
+def repaired_vins(campaign: TechnicalCampaign) -> set[str]:
+    """The campaign's vehicles already repaired (a new list must keep them)."""
+    return set(campaign.vehicles.filter(completed_at__isnull=False).values_list("vin", flat=True))
 
 
 @transaction.atomic
@@ -165,6 +180,7 @@ def set_affected_vehicles(
     rows: Iterable[Mapping[str, str]],
     dry_run: bool = False,
     first_row: int = 2,
+    row_numbers: Sequence[int] | None = None,
     request: HttpRequest | None = None,
 ) -> VehicleListChange:
     """Replace the campaign's affected-vehicles list with `rows`, all or nothing. A vehicle
@@ -175,7 +191,7 @@ def set_affected_vehicles(
     campaign = TechnicalCampaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == TechnicalCampaign.Status.CLOSED:
         raise ValidationError(_("This campaign is closed."))
-    wanted, errors = check_vehicle_rows(rows, first_row=first_row)
+    wanted, errors = check_vehicle_rows(rows, first_row=first_row, row_numbers=row_numbers)
     if not wanted and not errors:
         raise ValidationError(_("The list has no vehicle."))
     current = dict(campaign.vehicles.values_list("vin", "completed_at"))

@@ -18,8 +18,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dms.audit.models import AuditAction
-from dms.audit.services import record
+from dms.audit.services import record_reference_change
 from dms.imports.engine import (
     Changes,
     Column,
@@ -270,12 +269,12 @@ class PartsPriceImporter(PriceListImporter):
             raise ValidationError(
                 _("Parts left the catalogue while the import ran: upload the file again.")
             )
-        record(
-            action=AuditAction.REFERENCE_CHANGE,
-            actor=actor,
+        record_reference_change(
             obj=draft,
+            actor=actor,
+            change="price_list.rows",
             count=written,
-            detail={"what": "price_list.rows", "list": price_list.name, "count": str(written)},
+            list=price_list.name,
         )
         return self._result(draft, price_list)
 

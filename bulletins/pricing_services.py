@@ -39,7 +39,7 @@ from dealers.clock import dealer_today, importer_zone
 from dealers.models import Membership
 from dealers.roles import DEALER_ROLE_CAPS, HQ_ROLE_CAPS, Cap
 from dms.audit.models import AuditAction
-from dms.audit.services import record
+from dms.audit.services import record, record_reference_change
 from dms.tenancy.context import as_dealer
 from inventory.models import Colour, LabourGrade, Option, Part, PartGroup, Trim
 
@@ -105,14 +105,11 @@ def _check_hq(actor: Any) -> None:
         raise PermissionDenied(_("Only HQ administrators write price lists."))
 
 
-def _audit(actor: Any, obj: Any, what: str, **detail: Any) -> None:
-    record(
-        action=AuditAction.REFERENCE_CHANGE,
-        actor=actor,
-        obj=obj,
-        count=int(detail.pop("count", 1)),
-        detail={"what": what, **{k: str(v) for k, v in detail.items()}},
-    )
+def _audit(actor: Any, obj: Any, change: str, **detail: Any) -> None:
+    """A price-list change in the audit log (values as text: dates, decimals)."""
+    count = int(detail.pop("count", 1))
+    text: dict[str, Any] = {k: str(v) for k, v in detail.items()}
+    record_reference_change(obj=obj, actor=actor, change=change, count=count, **text)
 
 
 def _editable(version: PriceListVersion) -> None:

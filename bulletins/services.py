@@ -39,8 +39,7 @@ from django.utils.translation import ngettext
 from dealers.clock import dealer_zone
 from dealers.models import Dealer, DealerGroup, Membership, Region
 from dealers.roles import HQ_ROLE_CAPS, Cap, DealerRole
-from dms.audit.models import AuditAction
-from dms.audit.services import record
+from dms.audit.services import record_reference_change
 from dms.tenancy.context import as_dealer, as_dealers
 
 from . import badge_cache
@@ -164,13 +163,15 @@ def _audit(
     count: int = 1,
     **detail: Any,
 ) -> None:
-    record(
-        action=AuditAction.REFERENCE_CHANGE,
-        actor=actor,
+    record_reference_change(
         obj=bulletin,
-        count=count,
+        actor=actor,
+        change=change,
         request=request,
-        detail={"bulletin": bulletin.pk, "change": change, "version": bulletin.version, **detail},
+        count=count,
+        bulletin=bulletin.pk,
+        version=bulletin.version,
+        **detail,
     )
 
 

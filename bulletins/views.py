@@ -28,6 +28,7 @@ from dms.paging import paginate
 
 from . import attachments, badges, exports, selectors, services
 from .forms import INBOX_FILTERS, DraftForm, ReviseForm, WithdrawForm
+from .inbox_html import inbox_rows_html
 from .models import Bulletin, BulletinAttachment, BulletinRecipient
 
 INBOX_PER_PAGE = 25
@@ -71,6 +72,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     request.bulletin_counts = counts  # type: ignore[attr-defined]  # the menu badge reuses them
     known = {"all": counts.total, "unread": counts.unread, "ack": counts.unacknowledged}[show]
     page = paginate(request, _Counted(rows, known), per_page=INBOX_PER_PAGE, keep={"show": show})
+    shown = list(page.object_list)
     tabs = [
         (
             key,
@@ -83,7 +85,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request,
         "bulletins/inbox.html",
         {
-            "rows": page.object_list,
+            "rows": shown,
+            "rows_html": inbox_rows_html(shown),
             **page.context,
             "show": show,
             "tabs": tabs,

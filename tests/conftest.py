@@ -125,6 +125,17 @@ def _reference_data_after_flush(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache (the tests' private in-memory one, dms/settings.py):
+    what one test leaves there — the menu badge's counts (bulletins/badge_cache.py, kept 60 s
+    under a network-wide generation number), login throttles, cached menus — must not decide
+    what the next test on the same worker sees."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """Every test starts in the default language. Django's LocaleMiddleware activates a request's
     language for the thread and leaves it active after the response (the next request activates

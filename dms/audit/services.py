@@ -55,15 +55,17 @@ def record_reference_change(
     actor: Any,
     change: str,
     request: HttpRequest | None = None,
+    count: int = 1,
     **detail: Any,
 ) -> AuditEntry:
-    """An HQ change to reference data (a campaign, a promotion, a price list…): what changed,
-    on which object, by whom."""
+    """An HQ change to reference data (a campaign, a promotion, a price list, a bulletin…): what
+    changed, on which object, by whom; `count`: how many rows it touched."""
 
     return record(
         action=AuditAction.REFERENCE_CHANGE,
         actor=actor,
         obj=obj,
+        count=count,
         request=request,
         detail={"change": change, **detail},
     )

@@ -11,4 +11,4 @@ class ImportsConfig(AppConfig):
     def ready(self) -> None:
         # Each app registers its kinds of import (dms.imports.engine.register) in these modules;
         # found by name, so this core package imports no app.
-        autodiscover_modules("imports", "price_imports")
+        autodiscover_modules("imports", "price_imports", "campaign_imports")

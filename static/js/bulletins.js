@@ -1,19 +1,7 @@
-// Bulletin pages (CSP: no inline scripts): Tom Select on the editor's multi-selects, and the
-// acknowledgement fields shown only when the bulletin asks for it.
+// Bulletin pages (CSP: no inline scripts): the acknowledgement fields shown only when the
+// bulletin asks for it. The editor's multi-selects: multi-select.js.
 (function () {
   "use strict";
-
-  function initTomSelect(root) {
-    if (typeof window.TomSelect !== "function") {
-      return;
-    }
-    root.querySelectorAll("select[data-tom-select]").forEach(function (el) {
-      if (!el.tomselect) {
-        // eslint-disable-next-line no-new
-        new window.TomSelect(el, { plugins: ["remove_button"], maxOptions: 500 });
-      }
-    });
-  }
 
   function initAckToggle(root) {
     var box = root.querySelector("input[name=requires_ack]");
@@ -29,7 +17,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    initTomSelect(document);
     initAckToggle(document);
   });
 })();

@@ -1,19 +1,7 @@
 // Visitor log and customer card behaviour (CSP: no inline scripts; loaded by those pages only).
+// The customer card's multi-select (models of interest): multi-select.js.
 (function () {
   "use strict";
-
-  // --- Tom Select on multi-selects marked data-tom-select (customer card: models of interest) --
-  function initTomSelect(root) {
-    if (typeof window.TomSelect !== "function") {
-      return;
-    }
-    root.querySelectorAll("select[data-tom-select]").forEach(function (el) {
-      if (!el.tomselect) {
-        // eslint-disable-next-line no-new
-        new window.TomSelect(el, { plugins: ["remove_button"], maxOptions: 200 });
-      }
-    });
-  }
 
   // --- quick registration: walk-in / call toggles the default source and the party size ------
   function initRegisterForm(root) {
@@ -60,7 +48,6 @@
   }
 
   function init(root) {
-    initTomSelect(root);
     initRegisterForm(root);
   }
 

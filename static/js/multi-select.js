@@ -1,4 +1,6 @@
-/* Tom Select on every <select multiple data-tom-select> of the page (vendored, no CDN). */
+/* Tom Select on every <select multiple data-tom-select> of the page (vendored, no CDN): the one
+   initialisation, for every page with such a select (promotions, the bulletin editor, the
+   catalogue forms, the customer card) and for the ones htmx brings in. */
 (function () {
   "use strict";
   function init(root) {

@@ -31,6 +31,7 @@ NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("price_reference_data")  # a transactional test may have flushed them
 def test_the_demo_has_catalogue_promotions_bulletins_and_a_recall() -> None:
     call_command("seed_demo", "--no-funnel", "--quiet", stdout=StringIO())
     result = seed_hq_information(seed=3, now=NOW)

@@ -52,7 +52,7 @@ def test_publishing_closes_the_previous_version_and_days_answer_from_their_versi
     assert retail(dt.date(2027, 4, 1)) == D("55.00")  # the day of the change
     assert retail(dt.date(2099, 12, 31)) == D("55.00")  # far future
     assert pricing.version_on(dt.date(2027, 3, 31), kind="parts") == v1
-    entry = AuditEntry.objects.filter(detail__what="price_list.publish").latest("id")
+    entry = AuditEntry.objects.filter(detail__change="price_list.publish").latest("id")
     assert entry.action == AuditAction.REFERENCE_CHANGE and entry.actor == admin
 
 

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from bulletins import pricing
 from bulletins import pricing_services as ps
@@ -118,7 +116,9 @@ def test_a_rate_set_under_old_bounds_is_kept_within_the_new_ones(
     assert april.rate == D("130.00") and april.source == "bounded"
 
 
-def test_a_forty_line_order_is_priced_in_two_queries(network: Network, cat: dict[str, Any]) -> None:
+def test_a_forty_line_order_is_priced_in_two_queries(
+    network: Network, cat: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
     from inventory.models import Part
 
     group = cat["groups"]["FLT"]
@@ -134,15 +134,78 @@ def test_a_forty_line_order_is_priced_in_two_queries(network: Network, cat: dict
     publish_rows(labour_list(network.admin), labour_rows(), network.admin, TODAY)
     grade_ids = [g.pk for g in cat["grades"].values()] * 5
     dealer = network.dealers["A"]
-    with as_dealer(dealer), CaptureQueriesContext(connection) as queries:
+    with as_dealer(dealer), django_assert_max_num_queries(2):
         found = pricing.prices_on(
             TODAY,
             dealer=dealer,
             part_numbers=[f"P{i:05d}" for i in range(30)],
             grade_ids=grade_ids,
         )
-    assert len(queries) == 2
     assert len(found.parts.by_number) == 30 and len(found.labour.by_grade) == 2
+    assert found.parts.get("P00029").retail == D("39.00")
+    assert found.parts.version.number == 1 and found.parts.version.price_list.name == "Parts"
+
+
+def test_a_forty_code_quote_is_priced_in_one_query(
+    network: Network, django_assert_max_num_queries: Any
+) -> None:
+    from inventory.models import Colour, Option, Trim
+
+    codes = [("trim", c) for c in Trim.objects.values_list("code", flat=True)]
+    codes += [("colour", c) for c in Colour.objects.values_list("code", flat=True)]
+    codes += [(o.kind, o.code) for o in Option.objects.all()]
+    wanted = (codes * 40)[:40]
+    with django_assert_max_num_queries(1):
+        found = pricing.vehicle_prices(TODAY, wanted=wanted)
+    assert found.version is not None and found.version.price_list.kind == "vehicle"
+    assert found.get("trim", "A3-CORE") == D("21490.00")
+    assert set(found.prices) <= set(wanted)
+    assert found.get("trim", "NOPE") is None
+
+
+def test_lookups_by_kind_by_named_list_and_the_oldest_list_of_a_kind(
+    network: Network, cat: dict[str, Any]
+) -> None:
+    admin = network.admin
+    first = parts_list(admin)
+    publish_rows(first, [ps.PartRow("0001234", D("50.00"))], admin, TODAY)
+    second = ps.create_price_list(name="Parts B", kind="parts", currency="USD", actor=admin)
+    publish_rows(second, [ps.PartRow("0001234", D("70.00"))], admin, TODAY)
+    assert pricing.part_prices(TODAY, numbers=["0001234"]).get("0001234").retail == D("50.00")
+    named = pricing.part_prices(TODAY, numbers=["0001234"], price_list=second)
+    assert named.get("0001234").retail == D("70.00") and named.currency == "USD"
+    by_id = pricing.part_prices(TODAY, numbers=["0001234"], price_list=second.pk)
+    assert by_id.get("0001234").retail == D("70.00")
+    # Nothing asked is priced: the version is still said; the day before any version: none.
+    nothing = pricing.part_prices(TODAY, numbers=["F-100"])
+    assert nothing.by_number == {} and nothing.version is not None
+    assert nothing.version.price_list_id == first.pk
+    before = pricing.part_prices(TODAY - dt.timedelta(days=1), numbers=["0001234"])
+    assert before.version is None and before.by_number == {}
+
+    trims = pricing.vehicle_prices(TODAY, kind="trim")
+    assert trims.prices and {k for k, _c in trims.prices} == {"trim"}
+    everything = pricing.vehicle_prices(TODAY)
+    assert set(trims.prices) < set(everything.prices)
+    assert pricing.vehicle_prices(TODAY, wanted=[]).version is not None
+
+
+def test_the_dealers_own_rate_needs_its_tenant_scope(network: Network, cat: dict[str, Any]) -> None:
+    from django_scopes import ScopeError
+
+    publish_rows(labour_list(network.admin), labour_rows("120.00"), network.admin, TODAY)
+    dealer, mech = network.dealers["A"], cat["grades"]["MECH"]
+    ps.set_dealer_labour_rate(
+        dealer=dealer, grade=mech, rate=D("130.00"), actor=network.who("A", "dealer_manager")
+    )
+    with pytest.raises(ScopeError):
+        pricing.labour_rates(TODAY, dealer=dealer)
+    assert pricing.labour_rates(TODAY).get(mech.pk).rate == D("120.00")  # HQ's, no scope needed
+    with as_dealer(network.dealers["B"]):  # another dealer's scope: A's rate is not there
+        assert pricing.labour_rates(TODAY, dealer=dealer).get(mech.pk).rate == D("120.00")
+    with as_dealer(dealer):
+        own = pricing.labour_rates(TODAY, dealer=dealer, grade_ids=[mech.pk])
+    assert own.get(mech.pk).rate == D("130.00") and list(own.by_grade) == [mech.pk]
 
 
 def test_an_old_quote_keeps_its_price_after_a_new_version(network: Network) -> None:
