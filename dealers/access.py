@@ -188,9 +188,7 @@ PARTS_CLERKS = who(_("the dealer's parts clerks"), Cap.PARTS, staff=True, dealer
 STOCK_COUNT_READERS = who(
     _("the dealer's parts clerks and managers"), Cap.PARTS, Cap.STOCK_APPROVE, dealer=True
 )
-STOCK_COUNT_APPROVERS = who(
-    _("the dealer's managers"), Cap.STOCK_APPROVE, staff=True, dealer=True
-)
+STOCK_COUNT_APPROVERS = who(_("the dealer's managers"), Cap.STOCK_APPROVE, staff=True, dealer=True)
 # Counter sales name a customer: the dealer's own parts clerks only.
 PARTS_SALES = PARTS_CLERKS
 # HQ logistics / aftersales work the network's parts orders and vehicle allocation; HQ admins
