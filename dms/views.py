@@ -60,6 +60,10 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["team"] = dash.team_summary(dealer=access.dealer, today=today)
         context["can_hand_over"] = HANDOVER.admits(access, authenticated=True)
         context["my_absences"] = dash.my_absences(membership=access.membership, today=today)
+        if kind == dash.Kind.PARTS:
+            from inventory.stock.selectors import parts_day
+
+            context["parts_day"] = parts_day(dealer_id=access.dealer.pk)
     else:
         return _no_access(request)
     return render(request, "dashboard.html", context)

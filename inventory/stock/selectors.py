@@ -323,3 +323,42 @@ def stock_counts(*, dealer_id: int, limit: int = 100) -> list[StockCount]:
 
 def stock_count(pk: int) -> StockCount | None:
     return StockCount.objects.filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class PartsDay:
+    """The parts clerk's day at a glance (dashboard): what waits for them."""
+
+    reservations: int
+    transfer_requests: int  # other dealers ask us: accept or refuse
+    transfers_to_send: int  # accepted, not dispatched yet
+    transfers_to_receive: int  # dispatched to us
+    to_reorder: int  # at or below the reorder point (available + on order)
+    counts_open: int
+
+
+def parts_day(*, dealer_id: int) -> PartsDay:
+    from django.db.models import Count, F, Q
+
+    transfers = PartTransfer.objects.filter(dealer_id=dealer_id).aggregate(
+        requests=Count("id", filter=Q(side="out", status="requested")),
+        to_send=Count("id", filter=Q(side="out", status="accepted")),
+        to_receive=Count("id", filter=Q(side="in", status="dispatched")),
+    )
+    return PartsDay(
+        reservations=PartReservation.objects.filter(
+            dealer_id=dealer_id, status=PartReservation.Status.OPEN
+        ).count(),
+        transfer_requests=transfers["requests"],
+        transfers_to_send=transfers["to_send"],
+        transfers_to_receive=transfers["to_receive"],
+        to_reorder=PartStock.objects.filter(
+            dealer_id=dealer_id,
+            reorder_point__gt=0,
+            reorder_point__gte=F("on_hand") - F("reserved") + F("on_order"),
+        ).count(),
+        counts_open=StockCount.objects.filter(
+            dealer_id=dealer_id,
+            status__in=[StockCount.Status.COUNTING, StockCount.Status.SUBMITTED],
+        ).count(),
+    )

@@ -174,3 +174,17 @@ def test_a_technician_reads_but_does_not_act(shop) -> None:
     client = signed_in_client(staff(shop["a"], "technician"))
     assert client.get(reverse("inventory:parts")).status_code == 200
     assert client.get(reverse("inventory:parts-network", args=[shop["new"].pk])).status_code == 403
+
+
+def test_the_parts_clerks_day_on_the_dashboard(shop) -> None:
+    from inventory.stock import transfers
+
+    with as_dealer(shop["a"]):
+        transfers.request_transfer(
+            requester=shop["a"], supplier=shop["b"], part=shop["new"], quantity=1, actor=None
+        )
+    page = shop["client_b"].get(reverse("dashboard")).content.decode()
+    day = page.split('data-testid="parts-day"')[1].split("</section>")[0]
+    assert "Your parts day" in page
+    requests = day.split('data-testid="transfer-requests"')[1].split("</a>")[0]
+    assert "text-bg-warning" in requests and ">1<" in requests
