@@ -42,6 +42,8 @@ class AuditAction(models.TextChoices):
     CUSTOMERS_MERGED = "customers_merged", _("Customers merged")
     SETTINGS_CHANGE = "settings_change", _("Settings changed")
     REFERENCE_CHANGE = "reference_change", _("HQ reference data changed")
+    # Vehicle stock (issue 15): allocations, reservations, state changes, deliveries
+    VEHICLE_STOCK = "vehicle_stock", _("Vehicle stock changed")
 
 
 class AuditEntry(models.Model):
