@@ -4,8 +4,10 @@ dealer's stock later (issue 15), each under its own path and URL names."""
 from django.urls import include, path
 
 from .catalogue import urls as catalogue_urls
+from .vehicles import urls as vehicle_urls
 
 app_name = "inventory"
 urlpatterns = [
     path("catalogue/", include(catalogue_urls.urlpatterns)),
+    path("vehicles/", include(vehicle_urls.urlpatterns)),
 ]

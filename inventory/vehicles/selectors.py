@@ -83,6 +83,17 @@ def hq_vehicles() -> QuerySet[Vehicle]:
     )
 
 
+def hq_vehicles_for(*, dealer_ids: Sequence[int], network_wide: bool) -> QuerySet[Vehicle]:
+    """HQ's vehicles a reader may see: all of them for HQ logistics and network admins; for a
+    regional manager HQ's pool and the vehicles allocated to the dealers of their regions
+    (another region's vehicle is "not found")."""
+    rows = hq_vehicles()
+    if network_wide:
+        return rows
+    elsewhere = Allocation.objects.filter(is_active=True).exclude(dealer_id__in=list(dealer_ids))
+    return rows.exclude(pk__in=elsewhere.values("vehicle_id"))
+
+
 def active_allocation(vehicle: Vehicle) -> Allocation | None:
     cached = getattr(vehicle, "active_allocations", None)
     if cached is not None:
@@ -92,8 +103,11 @@ def active_allocation(vehicle: Vehicle) -> Allocation | None:
     )
 
 
-def allocation_history(vehicle: Vehicle) -> QuerySet[Allocation]:
-    return Allocation.objects.filter(vehicle=vehicle).select_related("dealer", "allocated_by")
+def allocation_history(
+    vehicle: Vehicle, *, dealer_ids: Sequence[int] | None = None
+) -> QuerySet[Allocation]:
+    rows = Allocation.objects.filter(vehicle=vehicle).select_related("dealer", "allocated_by")
+    return rows if dealer_ids is None else rows.filter(dealer_id__in=list(dealer_ids))
 
 
 def vehicle_options(vehicle: Vehicle) -> list[Option]:

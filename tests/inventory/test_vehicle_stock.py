@@ -29,7 +29,7 @@ from inventory.vehicles.models import (
 )
 from sales import services as sales_services
 from sales.models import Order
-from tests.factories import staff
+from tests.factories import ensure_reference_data, staff
 from tests.sales.conftest import Showroom, make_showroom
 
 from .vehicle_helpers import (
@@ -48,6 +48,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def hq(db: Any) -> Any:
+    ensure_reference_data()  # a transactional test's flush may have removed the catalogue
     return logistics()
 
 

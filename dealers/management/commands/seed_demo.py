@@ -58,6 +58,10 @@ class Command(BaseCommand):
                 from bulletins.demo import seed_hq_information
 
                 self.stdout.write(str(seed_hq_information(seed=options["seed"])))
+                # Vehicle stock: HQ's vehicles, each dealer's in transit, in stock, reserved.
+                from inventory.vehicles.demo import seed_vehicle_stock
+
+                self.stdout.write(str(seed_vehicle_stock(seed=options["seed"])))
         if not options["quiet"]:
             self.print_logins()
 
