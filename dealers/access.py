@@ -213,6 +213,28 @@ BULLETIN_STAFF_STATUS = who(
 )
 
 # Vehicle stock (issue 15): vehicles by VIN, HQ allocation, the dealer's stock and its ageing.
+# HQ reads the vehicles, allocations and the network's stock ageing (counts, never a customer);
+# HQ logistics loads, ships and allocates; a dealer's sales staff see their own stock (with ETA)
+# and ask HQ for a configuration; its sales managers record arrivals and fleet use.
+VEHICLE_HQ_READERS = who(
+    _("HQ logistics, network admins and regional managers"),
+    Cap.LOGISTICS,
+    Cap.NETWORK_ADMIN,
+    Cap.KPI_NETWORK,
+    hq=True,
+)
+VEHICLE_ALLOCATORS = who(_("HQ logistics"), Cap.LOGISTICS, hq=True)
+VEHICLE_LOADERS = who(
+    _("HQ logistics and network admins"), Cap.LOGISTICS, Cap.NETWORK_ADMIN, hq=True
+)
+VEHICLE_STOCK_READERS = who(
+    _("the dealer's sales staff and managers"), Cap.SALES_OWN, Cap.KPI_DEALER, staff=True
+)
+VEHICLE_STOCK_KEEPERS = who(_("the dealer's sales managers"), Cap.SALES_ALL, staff=True)
+VEHICLE_REQUESTERS = who(_("the dealer's sales staff"), Cap.SALES_OWN, staff=True)
+VEHICLE_AGEING_READERS = who(
+    _("the dealer's sales managers and KPI readers"), Cap.SALES_ALL, Cap.KPI_DEALER, staff=True
+)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from inventory.api import (
     PartViewSet,
     VehicleModelViewSet,
 )
+from inventory.vehicles.api import StockVehicleViewSet, VehicleViewSet
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
 from leads.api.leads import LeadViewSet
@@ -56,6 +57,9 @@ router.register("catalogue/labour-operations", LabourOperationViewSet, basename=
 router.register("catalogue/models", VehicleModelViewSet, basename="catalogue-model")
 router.register("catalogue/colours", ColourViewSet, basename="catalogue-colour")
 router.register("catalogue/options", OptionViewSet, basename="catalogue-option")
+# vehicle stock: the dealer's own vehicles (before HQ's, whose <pk> would take "stock")
+router.register("vehicles/stock", StockVehicleViewSet, basename="vehicle-stock")
+router.register("vehicles", VehicleViewSet, basename="vehicle")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),

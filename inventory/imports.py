@@ -376,3 +376,8 @@ def _succ(value: tuple[str, dt.date | None] | None) -> str:
     if not value:
         return ""
     return f"{value[0]} ({value[1].isoformat() if value[1] else ''})"
+
+
+# The vehicle import lives with the vehicle stock; imported here so that the engine's discovery
+# (dms.imports finds `<app>/imports.py`) registers it.
+from .vehicles import imports as _vehicle_imports  # noqa: E402,F401

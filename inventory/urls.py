@@ -5,9 +5,11 @@ from django.urls import include, path
 
 from .catalogue import urls as catalogue_urls
 from .stock import urls as stock_urls
+from .vehicles import urls as vehicle_urls
 
 app_name = "inventory"
 urlpatterns = [
     path("catalogue/", include(catalogue_urls.urlpatterns)),
     path("parts/", include(stock_urls.urlpatterns)),
+    path("vehicles/", include(vehicle_urls.urlpatterns)),
 ]

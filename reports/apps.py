@@ -24,3 +24,11 @@ class ReportsConfig(AppConfig):
 
         # a seeded demo history gets its KPI facts at once (leads/ does not import reports/)
         history_seeded.connect(roll_up_history, dispatch_uid="kpi-seeded-history")
+
+        from inventory.vehicles import demand
+
+        from .plans.selectors import monthly_delivery_plan
+
+        # HQ's vehicle allocation rule weighs stock against the plan (inventory does not import
+        # reports).
+        demand.register(demand.MONTHLY_PLAN, monthly_delivery_plan)

@@ -359,6 +359,15 @@ class Order(KpiSource, TenantModel):
     )
     expected_delivery = models.DateField(_("expected delivery"), null=True, blank=True)
     vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    # The dealer's stock vehicle this order reserved (inventory.vehicles): one order per vehicle.
+    stock_vehicle = TenantForeignKey(
+        "inventory.StockVehicle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("stock vehicle"),
+    )
     checklist = models.JSONField(_("pre-delivery checklist"), default=dict, blank=True)
     ordered_at = models.DateTimeField(_("ordered"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
@@ -373,6 +382,12 @@ class Order(KpiSource, TenantModel):
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["dealer", "quote"], name="order_one_per_quote"),
             models.UniqueConstraint(fields=["dealer", "number"], name="order_number_unique"),
+            # A vehicle can be reserved by one order only (a cancelled order lets it go).
+            models.UniqueConstraint(
+                fields=["dealer", "stock_vehicle"],
+                condition=Q(stock_vehicle__isnull=False),
+                name="order_vehicle_reserved_once",
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
         ]
         indexes = [

@@ -264,3 +264,30 @@ def uptake_by_region(rows: Sequence[UptakeRow]) -> list[tuple[str, int, int, int
         s[1] += row.delivered
         s[2] += row.cancelled
     return [(region, s[0], s[1], s[2]) for region, s in sorted(sums.items())]
+
+
+def open_orders_without_vehicle(
+    vehicle_model_id: int, dealer_ids: Sequence[int], day: dt.date
+) -> dict[int, int]:
+    """Per dealer: open customer orders of a model that have no vehicle yet (no stock vehicle
+    reserved, no VIN entered). A count for HQ's allocation rule (inventory.vehicles.demand):
+    read in a read-only scope over exactly these dealers, no customer leaves it."""
+    from dms.tenancy.context import as_dealers
+
+    if not dealer_ids:
+        return {}
+    with as_dealers(dealer_ids):
+        rows = (
+            Order.objects.filter(
+                dealer_id__in=list(dealer_ids),
+                status=Order.Status.OPEN,
+                stock_vehicle__isnull=True,
+                vin="",
+                quote__trim__vehicle_model_id=vehicle_model_id,
+            )
+            .values("dealer_id")
+            .order_by()
+            .annotate(n=Count("pk"))
+            .values_list("dealer_id", "n")
+        )
+        return dict(rows)

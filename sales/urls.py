@@ -78,5 +78,24 @@ urlpatterns = [
         "orders/<int:pk>/checklist/", views.order_checklist, name="order_checklist", access=STAFF
     ),
     route("orders/<int:pk>/deliver/", views.order_deliver, name="order_deliver", access=STAFF),
+    # the order's stock vehicle (inventory.vehicles): reserve, release, or ask HQ for one
+    route(
+        "orders/<int:pk>/vehicle/reserve/",
+        views.order_reserve_vehicle,
+        name="order_reserve_vehicle",
+        access=STAFF,
+    ),
+    route(
+        "orders/<int:pk>/vehicle/release/",
+        views.order_release_vehicle,
+        name="order_release_vehicle",
+        access=STAFF,
+    ),
+    route(
+        "orders/<int:pk>/vehicle/request/",
+        views.order_request_vehicle,
+        name="order_request_vehicle",
+        access=STAFF,
+    ),
     route("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel", access=DISCOUNT),
 ]

@@ -30,6 +30,7 @@ from dealers.roles import Cap
 from dealers.selectors import Access, request_access
 from dms.paging import paginate
 from dms.refused_forms import SeeOther, keep_refused, take_refused
+from inventory.vehicles import selectors as vehicle_selectors
 from leads.forms.funnel import parse_day
 
 from . import selectors, services
@@ -816,6 +817,7 @@ def _render_order(
             or OrderDetailsForm(
                 initial={"expected_delivery": order.expected_delivery, "vin": order.vin}
             ),
+            **_vehicle_context(access, order),
             "checklist_form": forms.get("checklist_form")
             or ChecklistForm(
                 initial={"done": [c for c, v in checklist.items() if (v or {}).get("done")]}
@@ -823,6 +825,86 @@ def _render_order(
         },
         status=status,
     )
+
+
+def _vehicle_context(access: Access, order: Order) -> dict[str, Any]:
+    """The order's vehicle card: the reserved stock vehicle, or the dealer's matching ones (the
+    quoted trim, the quoted colour first) and the requests to HQ made for this order."""
+    reserved = order.stock_vehicle if order.stock_vehicle_id else None
+    matching: list[Any] = []
+    if reserved is None and order.status == Order.Status.OPEN:
+        matching = vehicle_selectors.matching_stock(
+            dealer_id=order.dealer_id,
+            trim_id=order.quote.trim_id,
+            colour_id=order.quote.colour_id,
+        )[:10]
+    return {
+        "reserved_vehicle": reserved,
+        "matching_vehicles": matching,
+        "vehicle_requests": vehicle_selectors.dealer_requests(dealer=order.dealer).filter(
+            order_ref=order.display_number
+        )[:5],
+    }
+
+
+@require_POST
+@sales_view
+def order_reserve_vehicle(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    """Reserve one of the dealer's stock vehicles for the order."""
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    stock = vehicle_selectors.stock_vehicle(
+        dealer=order.dealer, pk=_int_or_zero(request.POST.get("vehicle"))
+    )
+    if stock is None:
+        messages.error(request, _("Choose a vehicle of your stock."))
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
+    try:
+        with transaction.atomic():
+            services.reserve_stock_vehicle(order=order, stock=stock, actor=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
+    messages.success(request, _("Vehicle %(vin)s reserved for this order.") % {"vin": stock.vin})
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+@require_POST
+@sales_view
+def order_release_vehicle(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    try:
+        with transaction.atomic():
+            services.release_stock_vehicle(order=order, actor=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
+    messages.success(request, _("The vehicle is back in stock."))
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+@require_POST
+@sales_view
+def order_request_vehicle(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
+    """No stock vehicle fits: ask HQ for the quoted configuration."""
+    order = get_object_or_404(selectors.orders_visible(access), pk=pk)
+    try:
+        with transaction.atomic():
+            services.request_vehicle_for_order(
+                order=order, actor=request.user, note=request.POST.get("note", "")[:300]
+            )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return SeeOther(reverse("sales:order_detail", args=[order.pk]))
+    messages.success(request, _("Vehicle requested from HQ."))
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+def _int_or_zero(value: str | None) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return 0
+    return number if 0 < number < 2**62 else 0
 
 
 @require_POST

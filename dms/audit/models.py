@@ -47,6 +47,8 @@ class AuditAction(models.TextChoices):
     STOCK_TRANSFER = "stock_transfer", _("Stock transferred between dealers")
     STOCK_COUNT = "stock_count", _("Stock count approved")
     NETWORK_STOCK_READ = "network_stock_read", _("Network stock looked up")
+    # Vehicle stock (issue 15): allocations, reservations, state changes, deliveries
+    VEHICLE_STOCK = "vehicle_stock", _("Vehicle stock changed")
 
 
 class AuditEntry(models.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -359,3 +360,31 @@ def carry_over_source(*, dealer: Dealer, version: PlanVersion, metric: str) -> P
         .order_by("-number")
         .first()
     )
+
+
+def monthly_delivery_plan(
+    vehicle_model_id: int, dealer_ids: Sequence[int], day: dt.date
+) -> dict[int, int]:
+    """Per dealer: the deliveries of a model the current plan of `day`'s year expects in its
+    month. A count for HQ's allocation rule (inventory.vehicles.demand), read in a read-only
+    scope over exactly these dealers."""
+    from dms.tenancy.context import as_dealers
+
+    version = current_version(day.year)
+    if version is None or not dealer_ids:
+        return {}
+    with as_dealers(dealer_ids):
+        rows = (
+            PlanTarget.objects.filter(
+                version=version,
+                dealer_id__in=list(dealer_ids),
+                month=day.month,
+                vehicle_model_id=vehicle_model_id,
+                metric=Metric.DELIVERIES,
+            )
+            .values("dealer_id")
+            .order_by()
+            .annotate(n=Sum("target"))
+            .values_list("dealer_id", "n")
+        )
+        return dict(rows)

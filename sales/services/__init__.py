@@ -36,6 +36,7 @@ from .orders import (
     record_payment,
     set_checklist,
     update_order,
+    vehicle_blockers,
 )
 from .pricing import (
     MAX_ANNUAL_RATE,
@@ -59,6 +60,11 @@ from .quotes import (
     quote_number,
     send_quote,
     update_quote,
+)
+from .stock import (
+    release_stock_vehicle,
+    request_vehicle_for_order,
+    reserve_stock_vehicle,
 )
 from .test_drives import (
     ACTIVE_BOOKING_STATUSES,
@@ -119,11 +125,15 @@ __all__ = [
     "quote_not_valid",
     "quote_number",
     "record_payment",
+    "release_stock_vehicle",
+    "request_vehicle_for_order",
+    "reserve_stock_vehicle",
     "send_quote",
     "set_checklist",
     "set_demo_vehicle_active",
     "update_order",
     "update_quote",
     "validate_vin",
+    "vehicle_blockers",
     "vehicle_label",
 ]

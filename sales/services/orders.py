@@ -18,6 +18,8 @@ from bulletins.promotions import give_back_budget, take_budget
 from dealers.clock import dealer_today
 from dealers.models import Dealer
 from dealers.roles import Cap
+from inventory.vehicles import services as vehicle_stock
+from inventory.vehicles.models import StockVehicle
 from leads.models import Stage
 from leads.services.followups import schedule_after_delivery_calls
 from leads.services.leads import mark_won
@@ -43,6 +45,7 @@ from .common import (
     money,
 )
 from .demo_fleet import validate_vin
+from .stock import release_on_cancel
 
 # The pre-delivery checklist: HQ's steps before a car is handed over (Order.checklist keys).
 CHECKLIST_ITEMS: tuple[tuple[str, str], ...] = (
@@ -340,6 +343,10 @@ def update_order(
             vin = validate_vin(vin)
         except ValidationError as exc:
             errors["vin"] = exc.messages[0]
+    if order.stock_vehicle_id is not None and (vin or "") != order.vin and "vin" not in errors:
+        errors["vin"] = _(
+            "This order has reserved stock vehicle %(vin)s: release it to change the VIN."
+        ) % {"vin": order.vin}
     if (
         expected_delivery is not None
         and expected_delivery != order.expected_delivery
@@ -443,12 +450,34 @@ def delivery_blockers(order: Order) -> list[str]:
         )
     if not order.vin:
         blockers.append(_("Enter the vehicle's VIN before delivery."))
+    else:
+        blockers.extend(vehicle_blockers(order))
     missing = checklist_missing(order)
     if missing:
         blockers.append(
             _("Complete the pre-delivery checklist first: %(items)s.")
             % {"items": "; ".join(missing)}
         )
+    return blockers
+
+
+def vehicle_blockers(order: Order) -> list[str]:
+    """What the vehicle itself says against the handover: an open stop-sale campaign on its VIN,
+    or a reserved stock vehicle that has not arrived yet."""
+    blockers: list[str] = []
+    if message := vehicle_stock.stop_sale_message(order.vin):
+        blockers.append(message)
+    if order.stock_vehicle_id is not None:
+        arrived = (
+            StockVehicle.objects.filter(pk=order.stock_vehicle_id, dealer_id=order.dealer_id)
+            .values_list("arrived_on", flat=True)
+            .first()
+        )
+        if arrived is None:
+            blockers.append(
+                _("Vehicle %(vin)s has not arrived yet: record its arrival first.")
+                % {"vin": order.vin}
+            )
     return blockers
 
 
@@ -462,6 +491,16 @@ def deliver_order(*, order: Order, actor: Any, at: dt.datetime | None = None) ->
         if blockers:
             raise ValidationError(blockers)
         when = at or timezone.now()
+        if locked.stock_vehicle_id is not None:
+            # Delivered on the stock side too, and the vehicle's warranty record opens.
+            vehicle_stock.deliver(
+                actor=actor,
+                stock=StockVehicle.objects.get(
+                    pk=locked.stock_vehicle_id, dealer_id=locked.dealer_id
+                ),
+                at=when,
+                order_ref=locked.display_number,
+            )
         locked.status = Order.Status.DELIVERED
         locked.delivered_at = when
         locked.delivered_by = actor
@@ -512,6 +551,7 @@ def cancel_order(*, order: Order, actor: Any, reason: str = "") -> Order:
                 % {"status": order.get_status_display()}
             )
         order.status = Order.Status.CANCELLED
+        release_on_cancel(order, actor)
         if order.promotion_id is not None:
             give_back_budget(promotion_id=order.promotion_id)
         _log(

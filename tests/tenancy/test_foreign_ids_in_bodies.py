@@ -292,6 +292,26 @@ NOT_AN_ID: dict[str, str] = {
     "form reports.dashboards.forms.NetworkFilterForm.year": "a year",
     "form reports.dashboards.forms.NetworkFilterForm.month": "a month",
     "form reports.dashboards.forms.NetworkFilterForm.sort": "a column name",
+    # Vehicle stock (issue 15): HQ logistics allocates to any dealer of the network
+    "form inventory.vehicles.forms.AllocateForm.dealer": (
+        "HQ logistics allocates to any dealer of the network (HQ route: dealer roles never "
+        "reach it, test_role_matrix)"
+    ),
+    "form inventory.vehicles.forms.VehicleFilterForm.dealer": (
+        "HQ's vehicle list filtered by the dealer a vehicle is allocated to (HQ route)"
+    ),
+    "raw inventory/vehicles/api.py:q": "a search text (part of a VIN or a trim's name)",
+    "raw inventory/vehicles/api.py:state": "a vehicle state (a fixed choice)",
+    "raw inventory/vehicles/views.py:state": "a vehicle state (a fixed choice)",
+    "raw inventory/vehicles/views.py:dealer": (
+        "HQ ageing drill-down: checked against the reader's dealer ids, 404 outside them "
+        "(tests/inventory/test_vehicle_pages.py)"
+    ),
+    "raw inventory/vehicles/views.py:region": (
+        "HQ ageing drill-down: only the reader's dealers of the region are counted, 404 for a "
+        "region without any (tests/inventory/test_vehicle_pages.py)"
+    ),
+    "raw sales/views.py:note": "free text: a note to HQ with a vehicle request",
     # list filters
     "filter dealers.filters.DealerListFilterSet.region": _HQ_DIRECTORY,
     "filter dealers.filters.UserListFilterSet.dealer": _HQ_DIRECTORY,

@@ -61,6 +61,19 @@ NOT_TENANT_WITH_DEALER_FK: dict[str, str] = {
         "the work — no customer, person, price or note; written by bulletins.campaigns only, "
         "read one exact VIN at a time (campaign_selectors.open_campaigns_for_vin) or as counts"
     ),
+    "inventory.Allocation": (
+        "HQ data (DESIGN.md, vehicle stock): which dealer HQ allocated a vehicle to, written only "
+        "by HQ logistics through inventory.vehicles.services; at most one active allocation per "
+        "VIN is a unique key a tenant table could not hold (Citus: it would have to include "
+        "dealer_id). No customer, price or note of the dealer; dealers read their own stock rows "
+        "(the tenant table inventory.StockVehicle), never this table"
+    ),
+    "inventory.VehicleWarranty": (
+        "network projection (DESIGN.md): a delivered VIN's warranty start and delivering dealer, "
+        "for every dealer's workshop — no customer, person, price or note; written only by "
+        "inventory.vehicles.services.deliver (tests/inventory/test_vehicle_stock.py pins its "
+        "columns)"
+    ),
     "bulletins.Promotion_target_dealers": (
         "HQ reference data: which dealers an HQ promotion is offered to, written only by HQ "
         "services (bulletins.promotions); it holds no dealer's data"

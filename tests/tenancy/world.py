@@ -173,6 +173,8 @@ TENANT_FACTORIES: dict[str, Factory] = {
     "dealers.StaffAbsence": auto(
         starts_on=lambda c: c.now.date(), ends_on=lambda c: c.now.date() + timedelta(days=2)
     ),
+    "inventory.StockVehicle": lambda ctx: _stock_vehicle(ctx),
+    "inventory.VehicleRequest": auto(),
     "leads.Customer": auto(first_name="Matrix", last_name=lambda c: f"Customer {c.dealer.code}"),
     "leads.CustomerModelInterest": auto(),
     "leads.FollowUp": auto(due_at=_hour(24)),
@@ -214,6 +216,35 @@ TENANT_FACTORIES: dict[str, Factory] = {
     "reports.PlanTarget": auto(),
     "sales.TestDrive": auto(starts_at=_hour(1), ends_at=_hour(2)),
 }
+
+
+def _stock_vehicle(ctx: Ctx) -> models.Model:
+    """The dealer's stock vehicle: an HQ vehicle (id = the dealer's id of the world, so HQ's
+    vehicle pages answer for A's) allocated to the dealer."""
+    from inventory.models import Allocation, StockVehicle, Trim, Vehicle
+
+    trim = Trim.objects.get(pk=LOCAL_ID)
+    vehicle = Vehicle.objects.create(
+        id=ctx.pk,
+        vin=f"WMX{ctx.dealer.code[-1]}{ctx.pk:013d}",
+        vehicle_model_id=trim.vehicle_model_id,
+        trim=trim,
+        price=Decimal("30000"),
+        state=Vehicle.State.AT_DEALER,
+    )
+    allocation = Allocation.objects.create(
+        id=ctx.pk, vehicle=vehicle, dealer=ctx.dealer, method="manual", allocated_by=ctx.user
+    )
+    return StockVehicle.objects.create(
+        pk=ctx.pk,
+        dealer=ctx.dealer,
+        vehicle=vehicle,
+        allocation=allocation,
+        vin=vehicle.vin,
+        state=StockVehicle.State.AT_DEALER,
+        arrived_on=ctx.now.date(),
+        allocated_at=ctx.now,
+    )
 
 
 def tenant_models() -> list[type[models.Model]]:

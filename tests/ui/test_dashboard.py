@@ -25,6 +25,10 @@ REPORTS = {"plans", "exports"}  # KPI dashboards: "kpi_dashboard" (dealer), "net
 HQ_FOLLOWED = {"campaigns", "promotions"}  # HQ admins write them, regional managers follow them
 HQ_ALL = {"network_kpis", "dealers", "regions", "users", "bulletins"} | REPORTS | HQ_FOLLOWED
 ADMIN = {"security", "audit_log"}
+# Vehicle stock (issue 15): the dealer's sales staff and managers, HQ's readers.
+VEHICLES_DEALER = {"vehicle_stock"}
+VEHICLES_MANAGER = {"vehicle_stock", "vehicle_ageing"}
+VEHICLES_HQ = {"vehicles", "allocation", "vehicle_ageing_hq"}
 EVERY = (
     {"dashboard", "bulletins_inbox", "kpi_dashboard"}
     | SALES
@@ -36,23 +40,27 @@ EVERY = (
     | {"labour_rates", "price_lists", "imports"}
     | HQ_ALL
     | ADMIN
+    | VEHICLES_MANAGER
+    | VEHICLES_HQ
 )
 
 # "security" is the locked-accounts page: admins unlock alone, colleagues holding the unlock
 # right approve there (dual control).
 EXPECTED = {
-    "consultant": {"dashboard", "bulletins_inbox"} | SALES | PRICES,
+    "consultant": {"dashboard", "bulletins_inbox"} | SALES | PRICES | VEHICLES_DEALER,
     "sales_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard"}
     | PRICES
     | SALES
     | MANAGEMENT
     | REPORTS
+    | VEHICLES_MANAGER
     | {"security"},
     "dealer_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard", "labour_rates"}
     | PRICES
     | SALES
     | MANAGEMENT
     | REPORTS
+    | VEHICLES_MANAGER
     | {"security"},
     "service_advisor": {"dashboard", "bulletins_inbox"}
     | SERVICE
@@ -67,8 +75,9 @@ EXPECTED = {
     "hq_regional_manager": {"dashboard", "network_kpis", "bulletins"}
     | REPORTS
     | HQ_FOLLOWED
-    | CATALOGUE,
-    "hq_admin": {"dashboard", "price_lists", "imports"} | HQ_ALL | CATALOGUE | ADMIN,
+    | CATALOGUE
+    | VEHICLES_HQ,
+    "hq_admin": {"dashboard", "price_lists", "imports"} | HQ_ALL | CATALOGUE | ADMIN | VEHICLES_HQ,
 }
 
 

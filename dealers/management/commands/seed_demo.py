@@ -62,6 +62,10 @@ class Command(BaseCommand):
                 from inventory.stock.demo import seed_parts_stock
 
                 self.stdout.write(str(seed_parts_stock(seed=options["seed"])))
+                # Vehicle stock: HQ's vehicles, each dealer's in transit, in stock, reserved.
+                from inventory.vehicles.demo import seed_vehicle_stock
+
+                self.stdout.write(str(seed_vehicle_stock(seed=options["seed"])))
         if not options["quiet"]:
             self.print_logins()
 
