@@ -310,6 +310,7 @@ class NumberSeries(TenantModel):
 
     class Kind(models.TextChoices):
         ORDER = "order", _("Order")
+        PARTS_ORDER = "parts_order", _("Parts order")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     last_number = models.PositiveIntegerField(default=0)

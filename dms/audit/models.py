@@ -47,6 +47,12 @@ class AuditAction(models.TextChoices):
     STOCK_TRANSFER = "stock_transfer", _("Stock transferred between dealers")
     STOCK_COUNT = "stock_count", _("Stock count approved")
     NETWORK_STOCK_READ = "network_stock_read", _("Network stock looked up")
+    # Parts orders to the importer (issue 15, item 7)
+    PARTS_ORDER_SENT = "parts_order_sent", _("Parts order sent")
+    PARTS_ORDER_CANCELLED = "parts_order_cancelled", _("Parts order cancelled")
+    PARTS_ORDER_CONFIRMED = "parts_order_confirmed", _("Parts order confirmed")
+    PARTS_ORDER_SHIPPED = "parts_order_shipped", _("Parts order shipped")
+    PARTS_ORDER_RECEIVED = "parts_order_received", _("Parts shipment received")
 
 
 class AuditEntry(models.Model):

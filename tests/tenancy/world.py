@@ -196,6 +196,10 @@ TENANT_FACTORIES: dict[str, Factory] = {
         quantity=Decimal("1"), unit_price=Decimal("9.90"), line_total=Decimal("9.90")
     ),
     "inventory.PartReservation": auto(quantity=Decimal("1"), reference="RO 1"),
+    "inventory.PartsOrder": auto(state="sent"),
+    "inventory.PartsOrderLine": auto(quantity=Decimal("2")),
+    "inventory.PartsShipment": auto(),
+    "inventory.PartsShipmentLine": auto(quantity=Decimal("1")),
     "inventory.PartStock": auto(),
     "inventory.StockMovement": auto(kind="receipt", quantity=Decimal("1")),
     "reports.ConsultantTarget": auto(),
