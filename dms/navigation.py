@@ -289,6 +289,15 @@ ITEMS: tuple[NavItem, ...] = (
         coming_soon=True,
         coming_text=_("Parts catalogue, the dealer's stock and its movements."),
     ),
+    NavItem(
+        "parts_orders",
+        _("Parts orders"),
+        "parts",
+        "inventory:parts-orders",
+        (Cap.PARTS,),
+        Audience.DEALER,
+        icon="truck",
+    ),
     # --- prices: every dealer's staff look them up; managers set the labour rates ------------------
     NavItem(
         "prices",
@@ -309,6 +318,15 @@ ITEMS: tuple[NavItem, ...] = (
         icon="clock-history",
     ),
     # --- HQ -------------------------------------------------------------------------------------
+    NavItem(
+        "network_parts_orders",
+        _("Parts orders"),
+        "network",
+        "inventory:parts-network-orders",
+        (Cap.LOGISTICS,),
+        Audience.HQ,
+        icon="truck",
+    ),
     NavItem(
         "dealers",
         _("Dealers"),
