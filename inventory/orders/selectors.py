@@ -59,7 +59,7 @@ def dealer_orders(*, dealer_id: int) -> QuerySet[PartsOrder]:
     return _with_counts(PartsOrder.objects.filter(dealer_id=dealer_id)).order_by("-number")
 
 
-def _order_with_lines(queryset: QuerySet[PartsOrder]) -> QuerySet[PartsOrder]:
+def with_lines(queryset: QuerySet[PartsOrder]) -> QuerySet[PartsOrder]:
     return queryset.select_related("created_by", "sent_by").prefetch_related(
         Prefetch(
             "lines",
@@ -83,7 +83,7 @@ def _order_with_lines(queryset: QuerySet[PartsOrder]) -> QuerySet[PartsOrder]:
 
 def dealer_order(*, dealer_id: int, pk: int) -> PartsOrder | None:
     """One of the dealer's orders with its lines and shipments (None: not the dealer's)."""
-    return _order_with_lines(PartsOrder.objects.filter(dealer_id=dealer_id, pk=pk)).first()
+    return with_lines(PartsOrder.objects.filter(dealer_id=dealer_id, pk=pk)).first()
 
 
 def dealer_shipment(*, dealer_id: int, order_pk: int, pk: int) -> PartsShipment | None:
@@ -159,7 +159,7 @@ def network_open_orders() -> QuerySet[PartsOrder]:
 def network_order(*, pk: int) -> PartsOrder | None:
     """A sent order of any dealer in the caller's scope (drafts are the dealer's own)."""
     return (
-        _order_with_lines(PartsOrder.objects.filter(pk=pk).exclude(state=State.DRAFT))
+        with_lines(PartsOrder.objects.filter(pk=pk).exclude(state=State.DRAFT))
         .select_related("dealer", "dealer__region")
         .first()
     )

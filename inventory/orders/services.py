@@ -526,7 +526,7 @@ def ship(
         for line in lines:
             if line.to_ship <= 0:
                 continue
-            raw = (quantities or {}).get(line.pk, line.to_ship)
+            raw = line.to_ship if quantities is None else quantities.get(line.pk, "0")
             if str(raw).strip() in ("", "0", "0.0", "0.00"):
                 continue
             amount = _quantity(line.part, raw, field="quantity")
