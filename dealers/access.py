@@ -197,6 +197,13 @@ LOGISTICS = who(_("HQ logistics"), Cap.LOGISTICS, hq=True)
 LOGISTICS_READERS = who(_("HQ logistics and admins"), Cap.LOGISTICS, Cap.NETWORK_ADMIN, hq=True)
 
 # Parts orders to the importer (issue 15, item 7) and reorder suggestions (item 6).
+# The dealer's orders (parts, quantities, backorder dates, at most a VIN: no customer) are read
+# by the parts store's readers (the workshop follows its backorders); its parts clerks draft,
+# send and receive them. HQ logistics confirms and ships every dealer's orders; admins may look.
+PARTS_ORDER_READERS = PARTS_READERS
+PARTS_ORDER_CLERKS = PARTS_CLERKS
+PARTS_ORDER_HQ_READERS = LOGISTICS_READERS
+PARTS_ORDER_HQ = LOGISTICS
 
 # Bulletins (issue 14): every member of a dealer's staff reads their own inbox; HQ reads the list
 # of bulletins and who acknowledged them (admins write them); a dealer's managers see their staff's.

@@ -19,6 +19,7 @@ from inventory.api import (
     PartViewSet,
     VehicleModelViewSet,
 )
+from inventory.orders.api import NetworkPartsOrderViewSet, PartsOrderViewSet
 from inventory.vehicles.api import StockVehicleViewSet, VehicleViewSet
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
@@ -52,6 +53,9 @@ router.register("test-drives", TestDriveViewSet, basename="test-drive")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("orders", OrderViewSet, basename="order")
 # the HQ catalogue, read only
+# parts orders (HQ's network view first: its prefix is longer)
+router.register("parts-orders/network", NetworkPartsOrderViewSet, basename="parts-order-network")
+router.register("parts-orders", PartsOrderViewSet, basename="parts-order")
 router.register("catalogue/parts", PartViewSet, basename="catalogue-part")
 router.register("catalogue/labour-operations", LabourOperationViewSet, basename="catalogue-labour")
 router.register("catalogue/models", VehicleModelViewSet, basename="catalogue-model")

@@ -11,6 +11,7 @@ app = Celery("dms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["dealers.handover"])  # issue 4: departures and cover
+app.autodiscover_tasks(["inventory.orders"])  # issue 15: reorder suggestions
 
 # Beat schedule: one place, in code. Issues add their periodic tasks here.
 app.conf.beat_schedule = {
@@ -54,6 +55,12 @@ app.conf.beat_schedule = {
     "bulletins-ack-reminders": {
         "task": "bulletins.dispatch_ack_reminders",
         "schedule": crontab(minute="*/15"),
+    },
+    # Parts reorder suggestions (inventory/orders/tasks.py): one draft stock order per dealer
+    # from its reorder points and last 90 days' demand; idempotent (rebuilt until edited).
+    "inventory-reorder-suggestions": {
+        "task": "inventory.orders.dispatch_reorder_suggestions",
+        "schedule": crontab(hour=3, minute=15),
     },
     "reports-export-sweep": {
         "task": "reports.exports.sweep",

@@ -315,6 +315,15 @@ ITEMS: tuple[NavItem, ...] = (
         Audience.DEALER,
         icon="box-seam",
     ),
+    NavItem(
+        "parts_orders",
+        _("Parts orders"),
+        "parts",
+        "inventory:parts-orders",
+        (Cap.PARTS,),
+        Audience.DEALER,
+        icon="truck",
+    ),
     # --- prices: every dealer's staff look them up; managers set the labour rates ------------------
     NavItem(
         "prices",
@@ -335,6 +344,15 @@ ITEMS: tuple[NavItem, ...] = (
         icon="clock-history",
     ),
     # --- HQ -------------------------------------------------------------------------------------
+    NavItem(
+        "network_parts_orders",
+        _("Parts orders"),
+        "network",
+        "inventory:parts-network-orders",
+        (Cap.LOGISTICS,),
+        Audience.HQ,
+        icon="truck",
+    ),
     NavItem(
         "dealers",
         _("Dealers"),

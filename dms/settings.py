@@ -434,6 +434,9 @@ SPECTACULAR_SETTINGS = {
         "CustomerKindEnum": "leads.models.Customer.Kind",
         "VisitKindEnum": "leads.models.Visit.Kind",
         "PaymentKindEnum": "sales.models.Payment.Kind",
+        "PartsOrderKindEnum": "inventory.orders.models.PartsOrder.Kind",
+        "PartsOrderStateEnum": "inventory.orders.models.PartsOrder.State",
+        "PartsShipmentStateEnum": "inventory.orders.models.PartsShipment.State",
     },
     # The schema and docs are for logged-in users (session or token), not the open network.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -258,5 +258,6 @@ class LabourOperationModel(models.Model):
 
 # Tenant and HQ tables of the dealer's stock live in their own modules (imported here so that
 # Django registers them with the inventory app).
+from .orders.models import *  # noqa: E402,F403
 from .stock.models import *  # noqa: E402,F403
 from .vehicles.models import *  # noqa: E402,F403

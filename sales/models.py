@@ -312,6 +312,7 @@ class NumberSeries(TenantModel):
         ORDER = "order", _("Order")
         TRANSFER = "transfer", _("Parts transfer")
         COUNTER_SALE = "counter_sale", _("Counter sale")
+        PARTS_ORDER = "parts_order", _("Parts order")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     last_number = models.PositiveIntegerField(default=0)

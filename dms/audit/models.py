@@ -49,6 +49,12 @@ class AuditAction(models.TextChoices):
     NETWORK_STOCK_READ = "network_stock_read", _("Network stock looked up")
     # Vehicle stock (issue 15): allocations, reservations, state changes, deliveries
     VEHICLE_STOCK = "vehicle_stock", _("Vehicle stock changed")
+    # Parts orders to the importer (issue 15, item 7)
+    PARTS_ORDER_SENT = "parts_order_sent", _("Parts order sent")
+    PARTS_ORDER_CANCELLED = "parts_order_cancelled", _("Parts order cancelled")
+    PARTS_ORDER_CONFIRMED = "parts_order_confirmed", _("Parts order confirmed")
+    PARTS_ORDER_SHIPPED = "parts_order_shipped", _("Parts order shipped")
+    PARTS_ORDER_RECEIVED = "parts_order_received", _("Parts shipment received")
 
 
 class AuditEntry(models.Model):

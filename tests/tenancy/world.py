@@ -198,6 +198,11 @@ TENANT_FACTORIES: dict[str, Factory] = {
         quantity=Decimal("1"), unit_price=Decimal("9.90"), line_total=Decimal("9.90")
     ),
     "inventory.PartReservation": auto(quantity=Decimal("1"), reference="RO 1"),
+    # numbered out of the way of the number series (a new order takes 1)
+    "inventory.PartsOrder": auto(state="sent", number=lambda c: c.pk),
+    "inventory.PartsOrderLine": auto(quantity=Decimal("2")),
+    "inventory.PartsShipment": auto(),
+    "inventory.PartsShipmentLine": auto(quantity=Decimal("1")),
     "inventory.PartStock": auto(),
     "inventory.StockCount": auto(bin_from="A", bin_to="Z"),
     "inventory.StockCountLine": auto(),
