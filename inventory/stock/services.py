@@ -93,14 +93,44 @@ WITH RECURSIVE older (part_id, depth) AS (
 SELECT part_id FROM older ORDER BY depth DESC, part_id
 """
 
+# From the asked part forward to the part in force, then back to every number it replaced: the
+# parts whose stock serves the request, oldest first, the part in force last. One statement.
+_SERVING_SQL = """
+WITH RECURSIVE newer (part_id, depth) AS (
+    SELECT %(part)s::bigint, 0
+    UNION ALL
+    SELECT s.replaced_by_id, n.depth + 1
+    FROM newer n
+    JOIN inventory_partsupersession s ON s.part_id = n.part_id AND s.valid_from <= %(on)s
+    WHERE n.depth < %(max_chain)s
+), older (part_id, depth) AS (
+    SELECT part_id, 0 FROM (SELECT part_id FROM newer ORDER BY depth DESC LIMIT 1) current
+    UNION ALL
+    SELECT s.part_id, o.depth + 1
+    FROM older o
+    JOIN inventory_partsupersession s ON s.replaced_by_id = o.part_id AND s.valid_from <= %(on)s
+    WHERE o.depth < %(max_chain)s
+)
+SELECT part_id FROM older ORDER BY depth DESC, part_id
+"""
+
+
+def _ids(sql: str, part_id: int, on: dt.date) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"part": part_id, "on": on, "max_chain": MAX_CHAIN})
+        return list(dict.fromkeys(row[0] for row in cursor.fetchall()))
+
 
 def interchangeable_parts(part_id: int, *, on: dt.date) -> list[int]:
     """The parts whose stock serves a request for `part_id`: the numbers it replaced on day
     `on` (recursively, oldest first), then the part itself."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PREDECESSORS_SQL, {"part": part_id, "on": on, "max_chain": MAX_CHAIN})
-        ids = [row[0] for row in cursor.fetchall()]
-    return list(dict.fromkeys(ids))
+    return _ids(_PREDECESSORS_SQL, part_id, on)
+
+
+def serving_parts(part_id: int, *, on: dt.date) -> list[int]:
+    """For a request of `part_id` (maybe an old number): the part in force on `on` (last) and
+    every number it replaced (first, oldest first)."""
+    return _ids(_SERVING_SQL, part_id, on)
 
 
 def current_part(part: Part, *, on: dt.date) -> Part:
@@ -348,11 +378,12 @@ class Allocation:
 
 
 def _allocate(
-    dealer_id: int, part: Part, amount: Decimal, *, on: dt.date
+    dealer_id: int, asked: Part, amount: Decimal, *, on: dt.date
 ) -> tuple[dict[int, PartStock], list[Allocation]]:
-    """Lock the balances of `part` and the parts it replaced and take `amount` from their
-    available stock, older numbers first. Refused (nothing changed) when they hold too little."""
-    order = interchangeable_parts(part.pk, on=on)
+    """Lock the balances of the part in force for `asked` and of the parts it replaced, and
+    take `amount` from their available stock, older numbers first. Refused (nothing changed)
+    when they hold too little."""
+    order = serving_parts(asked.pk, on=on)
     rows = _lock(dealer_id, order)
     allocations: list[Allocation] = []
     left = amount
@@ -364,7 +395,7 @@ def _allocate(
         allocations.append(Allocation(part_id, take))
         left -= take
     if left > 0:
-        raise _not_enough(part, amount - left, amount)
+        raise _not_enough(order[-1], amount - left, amount)
     return rows, allocations
 
 
@@ -387,8 +418,7 @@ def reserve(
     if not reference:
         raise StockRefused(_("Say what the parts are reserved for."))
     day = on or dealer_today(dealer_id)
-    target = current_part(asked, on=day)
-    rows, allocations = _allocate(dealer_id, target, amount, on=day)
+    rows, allocations = _allocate(dealer_id, asked, amount, on=day)
     reservations = []
     for allocation in allocations:
         _post(
@@ -476,8 +506,7 @@ def issue(
     asked = _part(part)
     amount = check_quantity(asked, quantity)
     day = on or dealer_today(dealer_id)
-    target = current_part(asked, on=day)
-    rows, allocations = _allocate(dealer_id, target, amount, on=day)
+    rows, allocations = _allocate(dealer_id, asked, amount, on=day)
     return [
         _post(
             rows[a.part_id],
