@@ -19,6 +19,12 @@ from inventory.api import (
     PartViewSet,
     VehicleModelViewSet,
 )
+from inventory.stock.api import (
+    PartLookupAPIView,
+    PartReservationViewSet,
+    PartStockViewSet,
+    PartTransferViewSet,
+)
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
 from leads.api.leads import LeadViewSet
@@ -56,6 +62,10 @@ router.register("catalogue/labour-operations", LabourOperationViewSet, basename=
 router.register("catalogue/models", VehicleModelViewSet, basename="catalogue-model")
 router.register("catalogue/colours", ColourViewSet, basename="catalogue-colour")
 router.register("catalogue/options", OptionViewSet, basename="catalogue-option")
+# the dealer's parts store (issue 15)
+router.register("parts-stock", PartStockViewSet, basename="parts-stock")
+router.register("parts-reservations", PartReservationViewSet, basename="parts-reservation")
+router.register("parts-transfers", PartTransferViewSet, basename="parts-transfer")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
@@ -68,5 +78,6 @@ urlpatterns = [
         BulletinComplianceAPIView.as_view(),
         name="api-bulletin-compliance",
     ),
+    path("parts-stock/lookup/", PartLookupAPIView.as_view(), name="api-parts-lookup"),
     path("", include(router.urls)),
 ]
