@@ -21,6 +21,12 @@ from inventory.api import (
 )
 from inventory.orders.api import NetworkPartsOrderViewSet, PartsOrderViewSet
 from inventory.vehicles.api import StockVehicleViewSet, VehicleViewSet
+from inventory.stock.api import (
+    PartLookupAPIView,
+    PartReservationViewSet,
+    PartStockViewSet,
+    PartTransferViewSet,
+)
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
 from leads.api.leads import LeadViewSet
@@ -64,6 +70,10 @@ router.register("catalogue/options", OptionViewSet, basename="catalogue-option")
 # vehicle stock: the dealer's own vehicles (before HQ's, whose <pk> would take "stock")
 router.register("vehicles/stock", StockVehicleViewSet, basename="vehicle-stock")
 router.register("vehicles", VehicleViewSet, basename="vehicle")
+# the dealer's parts store (issue 15)
+router.register("parts-stock", PartStockViewSet, basename="parts-stock")
+router.register("parts-reservations", PartReservationViewSet, basename="parts-reservation")
+router.register("parts-transfers", PartTransferViewSet, basename="parts-transfer")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
@@ -76,5 +86,6 @@ urlpatterns = [
         BulletinComplianceAPIView.as_view(),
         name="api-bulletin-compliance",
     ),
+    path("parts-stock/lookup/", PartLookupAPIView.as_view(), name="api-parts-lookup"),
     path("", include(router.urls)),
 ]

@@ -229,6 +229,10 @@ _HQ_DIRECTORY = (
     "network directory the HQ admin manages network-wide (Cap.NETWORK_ADMIN); dealer roles never "
     "reach the page (test_role_matrix)"
 )
+_NETWORK_SUPPLIER = (
+    "a dealer of the network directory asked for parts (inter-dealer transfer): naming another "
+    "dealer is the point; inventory.stock.selectors.transfer_partner admits any active dealer"
+)
 NOT_AN_ID: dict[str, str] = {
     # Bulletins (HQ admins target regions, groups and dealers of the whole network)
     "form bulletins.forms.DraftForm.dealers": _HQ_DIRECTORY,
@@ -259,6 +263,13 @@ NOT_AN_ID: dict[str, str] = {
     "api PUT /api/customers/{id}/ body:models_of_interest": "shared catalogue (VehicleModel)",
     "api PATCH /api/customers/{id}/ body:models_of_interest": "shared catalogue (VehicleModel)",
     "raw bulletins/pricing_views.py:q": "a search text (code, part number, description)",
+    # Parts store (issue 15): a transfer is asked of ANOTHER dealer on purpose. Its supplier is
+    # a dealer id of the network directory, as the audited network look-up (bands only) lists
+    # it; the request reveals nothing of that dealer's stock, and the supplier must accept.
+    "raw inventory/stock/views.py:supplier": _NETWORK_SUPPLIER,
+    "api POST /api/parts-transfers/ body:supplier": _NETWORK_SUPPLIER,
+    "api POST /api/parts-transfers/ body:part": "shared catalogue (Part), read by every dealer",
+    "raw inventory/stock/api.py:number": "a part number of the shared HQ catalogue",
     # forms
     "form dealers.forms.DealerForm.region": _HQ_DIRECTORY,
     "form dealers.forms.DealerForm.group": _HQ_DIRECTORY,

@@ -66,6 +66,8 @@ NO_OWN_PAGE: dict[str, str] = {
     "reports/exports/jobs/<pk>/download/": "export jobs are made by HQ's export page",
     "api/catalogue/parts/current/": "needs ?numbers= (the part numbers to resolve): 400 "
     "without it; tests/inventory/test_catalogue_api.py covers it",
+    "api/parts-stock/lookup/": "needs ?number= (the part number to find): 400 without it; "
+    "tests/inventory/test_stock_api.py covers it",
     "bulletins/<pk>/": "bulletins are HQ rows the world does not make (404); tests/bulletins",
     "bulletins/<pk>/compliance/": "bulletins are HQ rows the world does not make (404)",
     "bulletins/<pk>/compliance.<file_format>": "bulletins are HQ rows the world does not make",
