@@ -20,13 +20,13 @@ from inventory.api import (
     VehicleModelViewSet,
 )
 from inventory.orders.api import NetworkPartsOrderViewSet, PartsOrderViewSet
-from inventory.vehicles.api import StockVehicleViewSet, VehicleViewSet
 from inventory.stock.api import (
     PartLookupAPIView,
     PartReservationViewSet,
     PartStockViewSet,
     PartTransferViewSet,
 )
+from inventory.vehicles.api import StockVehicleViewSet, VehicleViewSet
 from leads.api.customers import CustomerViewSet
 from leads.api.followups import FollowUpViewSet
 from leads.api.leads import LeadViewSet
