@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -28,7 +27,7 @@ from dms.tenancy.fields import TenantForeignKey
 from dms.tenancy.models import TenantModel
 
 from ..models import Part
-from ..stock.models import quantity_field
+from ..stock.models import quantity_field, user_field
 
 __all__ = ["PartsOrder", "PartsOrderLine", "PartsShipment", "PartsShipmentLine"]
 
@@ -62,27 +61,11 @@ class PartsOrder(TenantModel):
     vehicle_reference = models.CharField(_("vehicle or repair order"), max_length=40, blank=True)
     note = models.CharField(_("note to the importer"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-        db_index=False,
-    )
+    created_by = user_field(_("created by"))
     # A suggestion the clerk has changed is theirs: the nightly job no longer rebuilds it.
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("sent by"),
-        db_index=False,
-    )
+    sent_by = user_field(_("sent by"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -218,25 +201,9 @@ class PartsShipment(TenantModel):
     )
     carrier_reference = models.CharField(_("carrier reference"), max_length=60, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), default=timezone.now)
-    shipped_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("shipped by"),
-        db_index=False,
-    )
+    shipped_by = user_field(_("shipped by"))
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
-    received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("received by"),
-        db_index=False,
-    )
+    received_by = user_field(_("received by"))
 
     class Meta(TenantModel.Meta):
         verbose_name = _("parts shipment")

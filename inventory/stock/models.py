@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -49,6 +50,19 @@ def quantity_field(verbose_name: str | object, **kwargs: object) -> models.Decim
     """Quantities in the part's unit (pieces, litres, metres…): two decimals, never a float."""
     kwargs.setdefault("default", ZERO)
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+def user_field(verbose_name: Any, *, optional: bool = True) -> models.ForeignKey:  # type: ignore[type-arg]
+    """Who did it: a user kept for the record (users are never deleted, only disabled)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=optional,
+        blank=optional,
+        related_name="+",
+        verbose_name=verbose_name,
+        db_index=False,
+    )
 
 
 class PartStock(TenantModel):
@@ -127,15 +141,7 @@ class StockMovement(TenantModel):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     # What the movement belongs to, as the user reads it: "RO 1042", "Counter sale 17"…
     reference = models.CharField(_("reference"), max_length=60, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-        db_index=False,
-    )
+    actor = user_field(_("by"))
     at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -176,15 +182,7 @@ class PartReservation(TenantModel):
     # The part number the user asked for, when it was superseded by the part reserved.
     asked_number = models.CharField(_("asked for"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("reserved at"), default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reserved by"),
-        db_index=False,
-    )
+    created_by = user_field(_("reserved by"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta(TenantModel.Meta):
@@ -217,13 +215,7 @@ class CounterSale(TenantModel):
     )
     walk_in_name = models.CharField(_("walk-in customer"), max_length=120, blank=True)
     sold_at = models.DateTimeField(_("sold at"), default=timezone.now)
-    sold_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("sold by"),
-        db_index=False,
-    )
+    sold_by = user_field(_("sold by"), optional=False)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     total_net = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=ZERO)
 
@@ -403,15 +395,9 @@ class StockCount(TenantModel):
         _("status"), max_length=10, choices=Status.choices, default=Status.COUNTING
     )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
-        verbose_name=_("started by"),
-    )  # fmt: skip
+    started_by = user_field(_("started by"), optional=False)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", db_index=False, verbose_name=_("approved by"),
-    )  # fmt: skip
+    decided_by = user_field(_("approved by"))
 
     class Meta(TenantModel.Meta):
         verbose_name = _("stock count")
