@@ -174,13 +174,13 @@ CATALOGUE_READERS = who(
 CATALOGUE_EDITORS = who(_("HQ network admins"), Cap.NETWORK_ADMIN, hq=True)
 
 # Parts stock (issue 15): the dealer's parts store, parts orders, transfers, counts.
-# The parts store is read by its clerks, the workshop and the dealer's managers (HQ drilled into
-# the dealer too: stock and costs, no customer); only the dealer's parts clerks change it.
+# The parts store is read by its clerks, the workshop and the dealer's managers; only the
+# dealer's parts clerks change it.
 PARTS_READERS = who(
     _("the dealer's parts and workshop staff and managers"),
     Cap.PARTS,
     Cap.SERVICE,
-    Cap.KPI_DEALER,
+    Cap.STOCK_APPROVE,
     dealer=True,
 )
 PARTS_CLERKS = who(_("the dealer's parts clerks"), Cap.PARTS, staff=True, dealer=True)

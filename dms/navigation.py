@@ -311,7 +311,7 @@ ITEMS: tuple[NavItem, ...] = (
         "parts",
         "inventory:parts",
         # as inventory.stock.urls READ (dealers.access.PARTS_READERS)
-        (Cap.PARTS, Cap.SERVICE, Cap.KPI_DEALER),
+        (Cap.PARTS, Cap.SERVICE, Cap.STOCK_APPROVE),
         Audience.DEALER,
         icon="box-seam",
     ),

@@ -89,3 +89,48 @@ class CountEntryForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("line_")
         }
+
+
+COUNTER_ROWS = 8
+
+
+class CounterSaleForm(StyledFormMixin, forms.Form):
+    """A counter sale: who buys (a walk-in's name, or a known customer found by phone) and up
+    to COUNTER_ROWS lines of part number, quantity and discount."""
+
+    walk_in_name = forms.CharField(label=_("Walk-in customer"), max_length=120, required=False)
+    customer_phone = forms.CharField(
+        label=_("Known customer's phone"),
+        max_length=30,
+        required=False,
+        help_text=_("The customer card with exactly this phone number gets the invoice."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for row in range(1, COUNTER_ROWS + 1):
+            self.fields[f"number_{row}"] = forms.CharField(
+                label=_("Part number"), max_length=40, required=False
+            )
+            self.fields[f"quantity_{row}"] = forms.DecimalField(
+                label=_("Quantity"), required=False, min_value=0, max_digits=12, decimal_places=2
+            )
+            self.fields[f"discount_{row}"] = forms.DecimalField(
+                label=_("Discount %"), required=False, min_value=0, max_value=100,
+                max_digits=5, decimal_places=2,
+            )  # fmt: skip
+        self.restyle()  # the line fields were added after the mixin styled the form
+
+    def rows(self) -> list[tuple[object, object, object]]:
+        return [
+            (self[f"number_{r}"], self[f"quantity_{r}"], self[f"discount_{r}"])
+            for r in range(1, COUNTER_ROWS + 1)
+        ]
+
+    def lines(self) -> list[tuple[str, object, object]]:
+        data = self.cleaned_data
+        return [
+            (data[f"number_{r}"], data[f"quantity_{r}"] or 0, data[f"discount_{r}"] or 0)
+            for r in range(1, COUNTER_ROWS + 1)
+            if data.get(f"number_{r}")
+        ]

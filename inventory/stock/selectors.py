@@ -20,6 +20,7 @@ from ..models import Part
 from ..selectors import current_parts
 from .models import (
     AvailabilityBand,
+    CounterSale,
     PartAvailability,
     PartReservation,
     PartStock,
@@ -362,3 +363,32 @@ def parts_day(*, dealer_id: int) -> PartsDay:
             status__in=[StockCount.Status.COUNTING, StockCount.Status.SUBMITTED],
         ).count(),
     )
+
+
+def counter_sales(*, dealer_id: int, limit: int = 50) -> list[CounterSale]:
+    return list(
+        CounterSale.objects.filter(dealer_id=dealer_id)
+        .select_related("customer", "sold_by")
+        .order_by("-sold_at")[:limit]
+    )
+
+
+def counter_sale(pk: int) -> CounterSale | None:
+    sale = CounterSale.objects.filter(pk=pk).select_related("customer", "sold_by", "dealer").first()
+    if sale is not None:
+        sale.line_rows = list(sale.lines.select_related("part").order_by("id"))  # type: ignore[attr-defined]
+    return sale
+
+
+def customer_by_phone(*, dealer: Dealer, phone: str) -> Any:
+    """The dealer's customer with exactly this phone (normalised as the customer card does)."""
+    from django.core.exceptions import ValidationError
+
+    from leads.models import Customer
+    from leads.services.normalize import normalize_phone
+
+    try:
+        e164 = normalize_phone(phone, dealer.country)
+    except ValidationError:
+        return None
+    return Customer.objects.filter(dealer=dealer, phone=e164).first() if e164 else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dealers.access import (
     PARTS_CLERKS,
     PARTS_READERS,
+    PARTS_SALES,
     STOCK_COUNT_READERS,
     Rule,
     route,
@@ -17,6 +18,8 @@ from . import views
 READ = Rule(read=PARTS_READERS)
 CLERK = Rule(read=PARTS_CLERKS, write=PARTS_CLERKS)
 # Counts: clerks count, managers approve (the view checks which step each may take).
+# Counter sales name a customer: the dealer's own parts clerks only (never HQ).
+SALES = Rule(read=PARTS_SALES, write=PARTS_SALES)
 COUNT = Rule(read=STOCK_COUNT_READERS, write=STOCK_COUNT_READERS)
 
 urlpatterns = [
@@ -49,6 +52,19 @@ urlpatterns = [
         views.IssueReservationView.as_view(),
         name="parts-reservation-issue",
         access=CLERK,
+    ),
+    route("counter/", views.CounterSaleView.as_view(), name="parts-counter", access=SALES),
+    route(
+        "counter/<int:pk>/",
+        views.CounterSaleDetailView.as_view(),
+        name="parts-counter-sale",
+        access=SALES,
+    ),
+    route(
+        "counter/<int:pk>/invoice.pdf",
+        views.counter_invoice,
+        name="parts-counter-invoice",
+        access=Rule(read=PARTS_SALES),
     ),
     route("counts/", views.CountListView.as_view(), name="parts-counts", access=COUNT),
     route("counts/<int:pk>/", views.CountView.as_view(), name="parts-count", access=COUNT),

@@ -28,7 +28,7 @@ from dealers.models import Dealer
 from dealers.selectors import request_access
 
 from ..models import Part
-from . import counts, filters, forms, selectors, services, tables, transfers
+from . import counter, counter_pdf, counts, filters, forms, selectors, services, tables, transfers
 from .models import PartReservation, PartTransfer, StockCount
 
 PAGE_SIZE = 50
@@ -524,3 +524,63 @@ class CountView(StoreMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, message)
         return redirect("inventory:parts-count", pk=self.count.pk)
+
+
+# --- counter sales ---------------------------------------------------------------------------------
+
+
+class CounterSaleView(StoreMixin, FormView):  # type: ignore[type-arg]
+    """Sell parts over the counter; the latest sales below the form."""
+
+    section = "counter"
+    template_name = "inventory/stock/counter.html"
+    form_class = forms.CounterSaleForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            sales=selectors.counter_sales(dealer_id=_dealer(self.request).pk), **kwargs
+        )
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        dealer = _dealer(self.request)
+        customer = None
+        phone = form.cleaned_data["customer_phone"].strip()
+        if phone:
+            customer = selectors.customer_by_phone(dealer=dealer, phone=phone)
+            if customer is None:
+                form.add_error("customer_phone", _("No customer of this dealer has this phone."))
+                return self.form_invalid(form)
+        try:
+            sale = counter.sell(
+                dealer=dealer,
+                lines=[counter.SaleLine(n, q, d) for n, q, d in form.lines()],
+                actor=self.request.user,
+                customer=customer,
+                walk_in_name=form.cleaned_data["walk_in_name"],
+            )
+        except ValidationError as error:
+            form.apply_errors(error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("Counter sale %(number)s recorded.") % {"number": sale.number}
+        )
+        return redirect("inventory:parts-counter-sale", pk=sale.pk)
+
+
+class CounterSaleDetailView(StoreMixin, TemplateView):
+    section = "counter"
+    template_name = "inventory/stock/counter_sale.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        sale = selectors.counter_sale(kwargs["pk"])
+        if sale is None:
+            raise Http404
+        return super().get_context_data(sale=sale, **kwargs)
+
+
+def counter_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """The counter sale's invoice as a PDF (audited as an export)."""
+    sale = selectors.counter_sale(pk)
+    if sale is None:
+        raise Http404
+    return counter_pdf.invoice_response(sale, actor=request.user, request=request)

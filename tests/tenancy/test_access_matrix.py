@@ -61,6 +61,7 @@ class Declared:
     reason: str
     allow_403: bool = False  # dealer users get 403 (role limit checked before any lookup)
     hq_admin_manages: bool = False  # HQ admin may act on B's (directory) object here
+    hq_logistics_manages: bool = False  # HQ logistics acts on this HQ object network-wide
     skip: bool = False  # cannot be exercised by this harness at all (reason says how it is tested)
 
 
@@ -75,8 +76,39 @@ _HQ_ADMIN_DIRECTORY = (
     "or redirect, and the snapshot proves nothing changed"
 )
 
+_HQ_VEHICLE = (
+    "an HQ vehicle (HQ data, inventory.vehicles.models.Vehicle, not a dealer's row) that HQ "
+    "logistics builds, ships, allocates and withdraws network-wide (Cap.LOGISTICS); the empty "
+    "POST is refused with a message and redirects, and the snapshot proves nothing changed"
+)
+
+_HQ_LOGISTICS_WORK = (
+    "a dealer's parts order or vehicle request that HQ logistics answers network-wide "
+    "(Cap.LOGISTICS: confirm, ship, allocate, decline), the one designed HQ write to dealer rows, "
+    "through a service that opens a write scope over exactly that dealer; the empty submission "
+    "is refused (422 / re-rendered form / redirect with a message) and the snapshot proves "
+    "nothing changed"
+)
+
 # Per route, keyed by Route.display. Every entry needs a reason a reviewer can check.
 DECLARED: dict[str, Declared] = {
+    **{
+        f"inventory/vehicles/<pk>/{step}/": Declared(
+            _HQ_VEHICLE, allow_403=True, hq_logistics_manages=True
+        )
+        for step in ("built", "ship", "withdraw", "allocate", "allocate-by-rule")
+    },
+    **{
+        display: Declared(_HQ_LOGISTICS_WORK, allow_403=True, hq_logistics_manages=True)
+        for display in (
+            "inventory/vehicles/requests/<pk>/",
+            "inventory/orders/network/<pk>/confirm/",
+            "inventory/orders/network/<pk>/ship/",
+            "api/parts-orders/network/<pk>/confirm/",
+            "api/parts-orders/network/<pk>/ship/",
+            "api/vehicles/<pk>/allocate/",
+        )
+    },
     "network/staff/<pk>/edit/": Declared(
         _HQ_ADMIN_DIRECTORY, allow_403=True, hq_admin_manages=True
     ),
@@ -338,6 +370,8 @@ def judge(
         return None
     if subject.role == "hq_admin" and (route.is_admin or (declared and declared.hq_admin_manages)):
         return None  # HQ admin manages these objects; the snapshot still proves nothing changed
+    if subject.role == "hq_logistics" and declared and declared.hq_logistics_manages:
+        return None  # HQ logistics manages these HQ objects; the snapshot proves nothing changed
     return (
         f"{subject.name} got {status} for {method} on a dealer's object it may only read "
         "(expected 403, 404 or 405)"

@@ -270,6 +270,14 @@ NOT_AN_ID: dict[str, str] = {
     "api POST /api/parts-transfers/ body:supplier": _NETWORK_SUPPLIER,
     "api POST /api/parts-transfers/ body:part": "shared catalogue (Part), read by every dealer",
     "raw inventory/stock/api.py:number": "a part number of the shared HQ catalogue",
+    "raw inventory/stock/views.py:step": "a step of a stock count (save, submit, approve, cancel)",
+    # Parts orders (issue 15): HQ logistics filters the whole network's orders by dealer and
+    # region (its scope is every dealer); the dealer's own page removes the line its URL names.
+    "api GET /api/parts-orders/network/ query:dealer": _HQ_DIRECTORY,
+    "api GET /api/parts-orders/network/ query:region": _HQ_DIRECTORY,
+    "form inventory.orders.forms.NetworkFilterForm.dealer": _HQ_DIRECTORY,
+    "form inventory.orders.forms.NetworkFilterForm.region": _HQ_DIRECTORY,
+    "raw inventory/orders/views.py:remove": "a flag: remove the line the URL names",
     # forms
     "form dealers.forms.DealerForm.region": _HQ_DIRECTORY,
     "form dealers.forms.DealerForm.group": _HQ_DIRECTORY,

@@ -56,18 +56,19 @@ EXPECTED = {
     | VEHICLES_MANAGER
     | {"security"},
     "dealer_manager": {"dashboard", "bulletins_inbox", "kpi_dashboard", "labour_rates"}
+    | {"parts_stock"}
     | PRICES
     | SALES
     | MANAGEMENT
     | REPORTS
     | VEHICLES_MANAGER
     | {"security"},
-    "service_advisor": {"dashboard", "bulletins_inbox"}
+    "service_advisor": {"dashboard", "bulletins_inbox", "parts_stock"}
     | SERVICE
     | CATALOGUE
     | PRICES
     | {"security"},
-    "technician": {"dashboard", "bulletins_inbox"} | SERVICE | CATALOGUE | PRICES,
+    "technician": {"dashboard", "bulletins_inbox", "parts_stock"} | SERVICE | CATALOGUE | PRICES,
     "parts_clerk": {"dashboard", "bulletins_inbox"} | PARTS | CATALOGUE | PRICES,
     "dealer_admin": {"dashboard", "bulletins_inbox", "team", "absences", "handover", "labour_rates"}
     | PRICES
