@@ -8,6 +8,7 @@ from dealers.access import (
     PARTS_CLERKS,
     PARTS_READERS,
     PARTS_SALES,
+    STOCK_COUNT_APPROVERS,
     STOCK_COUNT_READERS,
     Rule,
     route,
@@ -17,10 +18,11 @@ from . import views
 
 READ = Rule(read=PARTS_READERS)
 CLERK = Rule(read=PARTS_CLERKS, write=PARTS_CLERKS)
-# Counts: clerks count, managers approve (the view checks which step each may take).
 # Counter sales name a customer: the dealer's own parts clerks only (never HQ).
 SALES = Rule(read=PARTS_SALES, write=PARTS_SALES)
-COUNT = Rule(read=STOCK_COUNT_READERS, write=STOCK_COUNT_READERS)
+# Counts: clerks count (save, submit), the dealer's managers decide (approve, cancel).
+COUNT = Rule(read=STOCK_COUNT_READERS, write=PARTS_CLERKS)
+COUNT_DECISION = Rule(read=STOCK_COUNT_APPROVERS, write=STOCK_COUNT_APPROVERS)
 
 urlpatterns = [
     route("", views.StockListView.as_view(), name="parts", access=READ),
@@ -68,6 +70,12 @@ urlpatterns = [
     ),
     route("counts/", views.CountListView.as_view(), name="parts-counts", access=COUNT),
     route("counts/<int:pk>/", views.CountView.as_view(), name="parts-count", access=COUNT),
+    route(
+        "counts/<int:pk>/decide/",
+        views.CountDecideView.as_view(),
+        name="parts-count-decide",
+        access=COUNT_DECISION,
+    ),
     route("transfers/", views.TransferListView.as_view(), name="parts-transfers", access=READ),
     route(
         "transfers/<int:pk>/accept/", views.accept_view, name="parts-transfer-accept", access=CLERK

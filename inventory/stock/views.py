@@ -22,7 +22,7 @@ from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from dealers.access import PARTS_CLERKS, STOCK_COUNT_APPROVERS
+from dealers.access import PARTS_CLERKS, STOCK_COUNT_APPROVERS, STOCK_COUNT_READERS
 from dealers.clock import dealer_today
 from dealers.models import Dealer
 from dealers.selectors import request_access
@@ -53,7 +53,12 @@ class StoreMixin:
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
-        context.update(section=self.section, is_clerk=_is_clerk(self.request))
+        access = request_access(self.request)
+        context.update(
+            section=self.section,
+            is_clerk=_is_clerk(self.request),
+            can_count=STOCK_COUNT_READERS.admits(access, authenticated=True),
+        )
         return context
 
 
@@ -455,8 +460,6 @@ class CountListView(StoreMixin, FormView):  # type: ignore[type-arg]
         )
 
     def form_valid(self, form: Any) -> HttpResponse:
-        if not _is_clerk(self.request):
-            raise PermissionDenied
         try:
             count = counts.start_count(
                 dealer_id=_dealer(self.request).pk, actor=self.request.user, **form.cleaned_data
@@ -497,33 +500,46 @@ class CountView(StoreMixin, TemplateView):
             **kwargs,
         )
 
+    # Who may take which step is declared on the routes: clerks save and submit here, managers
+    # approve or cancel on the "decide" route (CountDecideView).
+    steps: tuple[str, ...] = ("save", "submit")
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        step = request.POST.get("step", "save")
-        form = forms.CountEntryForm(request.POST, lines=self.lines)  # type: ignore[arg-type]
-        allowed = STOCK_COUNT_APPROVERS if step in ("approve", "cancel") else PARTS_CLERKS
-        if not allowed.admits(request_access(request), authenticated=True):
+        step = request.POST.get("step", self.steps[0])
+        if step not in self.steps:
             raise PermissionDenied
+        form = forms.CountEntryForm(request.POST, lines=self.lines)  # type: ignore[arg-type]
         try:
-            if step in ("save", "submit"):
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(form=form))
-                counts.enter_counts(count=self.count, counted=form.counted(), actor=request.user)
-                if step == "submit":
-                    counts.submit(count=self.count, actor=request.user)
-                message = _("Submitted for approval.") if step == "submit" else _("Saved.")
-            elif step == "approve":
-                posted = counts.approve(count=self.count, actor=request.user, request=request)
-                message = _("Approved: %(n)s differences posted.") % {"n": len(posted)}
-            elif step == "cancel":
-                counts.cancel(count=self.count, actor=request.user)
-                message = _("Count cancelled.")
-            else:
-                raise Http404
+            message = self.take(step, form)
         except ValidationError as error:
             form.add_error(None, error)
             return self.render_to_response(self.get_context_data(form=form))
+        if message is None:
+            return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, message)
         return redirect("inventory:parts-count", pk=self.count.pk)
+
+    def take(self, step: str, form: Any) -> str | None:
+        if not form.is_valid():
+            return None
+        counts.enter_counts(count=self.count, counted=form.counted(), actor=self.request.user)
+        if step == "submit":
+            counts.submit(count=self.count, actor=self.request.user)
+            return _("Submitted for approval.")
+        return _("Saved.")
+
+
+class CountDecideView(CountView):
+    """The dealer manager's decision on a submitted count."""
+
+    steps = ("approve", "cancel")
+
+    def take(self, step: str, form: Any) -> str | None:
+        if step == "approve":
+            posted = counts.approve(count=self.count, actor=self.request.user, request=self.request)
+            return _("Approved: %(n)s differences posted.") % {"n": len(posted)}
+        counts.cancel(count=self.count, actor=self.request.user)
+        return _("Count cancelled.")
 
 
 # --- counter sales ---------------------------------------------------------------------------------
