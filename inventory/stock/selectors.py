@@ -17,7 +17,6 @@ from dms.audit import services as audit
 from dms.audit.models import AuditAction
 
 from ..models import Part
-from ..selectors import current_parts
 from .models import (
     AvailabilityBand,
     CounterSale,
@@ -29,7 +28,7 @@ from .models import (
     StockMovement,
     WarehouseStock,
 )
-from .services import interchangeable_parts
+from .services import serving_parts
 
 ZERO = Decimal("0")
 
@@ -80,12 +79,13 @@ def part_lookup(*, dealer_id: int, number: str, on: dt.date) -> PartLookup | Non
     number = number.strip()
     if not number:
         return None
-    exact = Part.objects.filter(number__iexact=number).values_list("number", flat=True).first()
-    if exact is None:
+    asked = Part.objects.filter(number__iexact=number).values_list("pk", "number").first()
+    if asked is None:
         return None
-    part = current_parts([exact], on=on)[exact]
-    order = interchangeable_parts(part.pk, on=on)
+    asked_id, exact = asked
+    order = serving_parts(asked_id, on=on)  # the numbers it replaced first, the current one last
     parts = Part.objects.select_related("group").in_bulk(order)
+    part = parts[order[-1]]
     stock = {s.part_id: s for s in PartStock.objects.filter(dealer_id=dealer_id, part_id__in=order)}
     lines = [
         StockLine(parts[pid], stock.get(pid))

@@ -5,7 +5,7 @@ availability band are written in the same transaction. A refusal (`StockRefused`
 
 Supersession: a request names the part the user asked for; it is resolved to the part in force on
 the dealer's day, and stock of the parts it replaced is used first (oldest number first), then its
-own (`interchangeable_parts`).
+own (`serving_parts`).
 
 Callers run inside the dealer's tenant scope (a request of the dealer, or `as_dealer`)."""
 
@@ -81,18 +81,6 @@ def check_quantity(part: Part, quantity: Any) -> Decimal:
     return value.quantize(CENT)
 
 
-_PREDECESSORS_SQL = """
-WITH RECURSIVE older (part_id, depth) AS (
-    SELECT %(part)s::bigint, 0
-    UNION ALL
-    SELECT s.part_id, o.depth + 1
-    FROM older o
-    JOIN inventory_partsupersession s ON s.replaced_by_id = o.part_id AND s.valid_from <= %(on)s
-    WHERE o.depth < %(max_chain)s
-)
-SELECT part_id FROM older ORDER BY depth DESC, part_id
-"""
-
 # From the asked part forward to the part in force, then back to every number it replaced: the
 # parts whose stock serves the request, oldest first, the part in force last. One statement.
 _SERVING_SQL = """
@@ -119,12 +107,6 @@ def _ids(sql: str, part_id: int, on: dt.date) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"part": part_id, "on": on, "max_chain": MAX_CHAIN})
         return list(dict.fromkeys(row[0] for row in cursor.fetchall()))
-
-
-def interchangeable_parts(part_id: int, *, on: dt.date) -> list[int]:
-    """The parts whose stock serves a request for `part_id`: the numbers it replaced on day
-    `on` (recursively, oldest first), then the part itself."""
-    return _ids(_PREDECESSORS_SQL, part_id, on)
 
 
 def serving_parts(part_id: int, *, on: dt.date) -> list[int]:
